@@ -1,0 +1,240 @@
+package analyze
+
+import (
+	"archive/tar"
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// tarArchive gives random access to the members of an uncompressed tar
+// file (a docker save or an OCI archive): one pass over the headers records
+// where each member's data starts, then members are read in place.
+type tarArchive struct {
+	name    string // the path, for errors
+	f       *os.File
+	members map[string]*tarMember
+	order   []string
+	temp    string // a decompressed copy to remove on Close, if any
+}
+
+type tarMember struct {
+	name   string
+	offset int64
+	size   int64
+	typ    byte
+	link   string
+}
+
+// openTarArchive indexes the tar at p. A gzip- or zstd-compressed archive
+// is first decompressed to a temporary file, removed again by Close.
+func openTarArchive(p string) (*tarArchive, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	a := &tarArchive{name: p, f: f}
+	kind, err := sniffCompression(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if kind != CompressionNone {
+		if err := a.decompressToTemp(kind); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	if err := a.index(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func sniffCompression(f *os.File) (Compression, error) {
+	var magic [4]byte
+	n, err := f.ReadAt(magic[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	switch {
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return CompressionGzip, nil
+	case n == 4 && magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
+		return CompressionZstd, nil
+	}
+	return CompressionNone, nil
+}
+
+func (a *tarArchive) decompressToTemp(kind Compression) error {
+	var r io.Reader
+	switch kind {
+	case CompressionGzip:
+		gz, err := gzip.NewReader(bufio.NewReaderSize(a.f, readBufferSize))
+		if err != nil {
+			return fmt.Errorf("reading gzip header: %w", err)
+		}
+		defer gz.Close()
+		r = gz
+	case CompressionZstd:
+		zr, err := zstd.NewReader(bufio.NewReaderSize(a.f, readBufferSize))
+		if err != nil {
+			return fmt.Errorf("reading zstd header: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	tmp, err := os.CreateTemp("", "whittle-archive-*.tar")
+	if err != nil {
+		return fmt.Errorf("decompressing: %w", err)
+	}
+	a.temp = tmp.Name()
+	if _, err := io.Copy(tmp, r); err != nil {
+		tmp.Close()
+		return fmt.Errorf("decompressing: %w", describeReadError(err))
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		return err
+	}
+	a.f.Close()
+	a.f = tmp
+	return nil
+}
+
+func (a *tarArchive) index() error {
+	a.members = map[string]*tarMember{}
+	tr := tar.NewReader(a.f)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if len(a.members) == 0 {
+				return fmt.Errorf("not a tar archive (%w)", err)
+			}
+			return fmt.Errorf("reading archive: %w", describeReadError(err))
+		}
+		off, err := a.f.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return err
+		}
+		name := archiveName(hdr.Name)
+		m := &tarMember{name: name, offset: off, size: hdr.Size, typ: hdr.Typeflag, link: hdr.Linkname}
+		if _, dup := a.members[name]; !dup {
+			a.order = append(a.order, name)
+		}
+		a.members[name] = m
+	}
+	if len(a.members) == 0 {
+		return fmt.Errorf("empty or not a tar archive")
+	}
+	return nil
+}
+
+// archiveName normalises a member name: no leading "./" or "/".
+func archiveName(n string) string {
+	n = path.Clean("/" + n)
+	return strings.TrimPrefix(n, "/")
+}
+
+// member resolves name to a regular member, following symlinks and
+// hardlinks inside the archive (docker save writes layers as links to
+// blobs), a bounded number of times.
+func (a *tarArchive) member(name string) (*tarMember, error) {
+	name = archiveName(name)
+	for hops := 0; hops < 16; hops++ {
+		m, ok := a.members[name]
+		if !ok {
+			return nil, fmt.Errorf("%s is not in the archive: %w", name, fs.ErrNotExist)
+		}
+		switch m.typ {
+		case tar.TypeReg, tar.TypeRegA:
+			return m, nil
+		case tar.TypeSymlink:
+			name = archiveName(path.Join(path.Dir(name), m.link))
+		case tar.TypeLink:
+			name = archiveName(m.link)
+		default:
+			return nil, fmt.Errorf("%s in the archive is not a file", name)
+		}
+	}
+	return nil, fmt.Errorf("%s: too many links in the archive", name)
+}
+
+// Open returns a reader over a member's content.
+func (a *tarArchive) Open(name string) (io.ReadCloser, int64, error) {
+	m, err := a.member(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	return io.NopCloser(io.NewSectionReader(a.f, m.offset, m.size)), m.size, nil
+}
+
+// ReadFile returns a member's content, refusing members over limit bytes.
+func (a *tarArchive) ReadFile(name string, limit int64) ([]byte, error) {
+	m, err := a.member(name)
+	if err != nil {
+		return nil, err
+	}
+	if m.size > limit {
+		return nil, fmt.Errorf("%s in the archive is %d bytes, more than the %d a metadata file may have", name, m.size, limit)
+	}
+	b := make([]byte, m.size)
+	if _, err := a.f.ReadAt(b, m.offset); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, describeReadError(err))
+	}
+	return b, nil
+}
+
+// Close closes the file and removes a temporary decompressed copy.
+func (a *tarArchive) Close() error {
+	err := a.f.Close()
+	if a.temp != "" {
+		os.Remove(a.temp)
+		a.temp = ""
+	}
+	return err
+}
+
+// FS presents the archive as an io/fs file system of its regular members
+// (links resolved), for the OCI layout reader.
+func (a *tarArchive) FS() fs.FS { return archiveFS{a} }
+
+type archiveFS struct{ a *tarArchive }
+
+func (f archiveFS) Open(name string) (fs.File, error) {
+	m, err := f.a.member(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return &archiveFile{SectionReader: io.NewSectionReader(f.a.f, m.offset, m.size), m: m}, nil
+}
+
+type archiveFile struct {
+	*io.SectionReader
+	m *tarMember
+}
+
+func (f *archiveFile) Stat() (fs.FileInfo, error) { return memberInfo{f.m}, nil }
+func (f *archiveFile) Close() error               { return nil }
+
+type memberInfo struct{ m *tarMember }
+
+func (i memberInfo) Name() string       { return path.Base(i.m.name) }
+func (i memberInfo) Size() int64        { return i.m.size }
+func (i memberInfo) Mode() fs.FileMode  { return 0o444 }
+func (i memberInfo) ModTime() time.Time { return time.Time{} }
+func (i memberInfo) IsDir() bool        { return false }
+func (i memberInfo) Sys() any           { return nil }

@@ -1,0 +1,148 @@
+package analyze
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dustin/go-humanize"
+)
+
+// WriteText renders the audit for a person: sizes humanized, one section
+// per list, the CI verdict last when rules were checked.
+func (a *Audit) WriteText(w io.Writer) error {
+	p := &textWriter{w: w}
+	t := a.Totals
+	p.printf("Image       %s (%s, %d layers)\n", a.Reference, a.Image.Platform, t.Layers)
+	if a.Image.ManifestDigest != "" {
+		p.printf("Digest      %s\n", a.Image.ManifestDigest)
+	}
+	stored := humanize.Bytes(uint64(t.StoredBytes)) + " as stored"
+	p.printf("Size        %s uncompressed, %s\n", humanize.Bytes(uint64(t.UncompressedBytes)), stored)
+	p.printf("Files       %s of files in the layers, %s visible in the final file system\n",
+		humanize.Bytes(uint64(t.ContentBytes)), humanize.Bytes(uint64(t.VisibleBytes)))
+	p.printf("            %s files, %s directories, %s symlinks, %s others\n",
+		humanize.Comma(int64(t.Files)), humanize.Comma(int64(t.Directories)), humanize.Comma(int64(t.Symlinks)), humanize.Comma(int64(t.Others)))
+	p.printf("Wasted      %s (%.1f%% of file bytes; %.1f%% of the bytes above the base layer)\n",
+		humanize.Bytes(uint64(t.WastedBytes)), t.WastedPercent, t.UserWastedPercent)
+	p.printf("Efficiency  %.2f%%   (dive's formula: %.2f%%, counting %s wasted)\n",
+		100*t.Efficiency, 100*t.DiveEfficiency, humanize.Bytes(uint64(t.DiveWastedBytes)))
+	p.printf("Duplicates  %s reclaimable\n", humanize.Bytes(uint64(t.DuplicateBytes)))
+
+	p.section("Layers")
+	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  #\tSIZE\tSTORED\tFILES\tADDED\tMODIFIED\tREMOVED\tWASTED\tCOMMAND")
+	for _, l := range a.Layers {
+		storedCol := humanize.Bytes(uint64(l.StoredBytes))
+		if l.Compression == string(CompressionNone) {
+			storedCol += " (raw)"
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Index,
+			humanize.Bytes(uint64(l.ContentBytes)), storedCol, humanize.Comma(int64(l.Entries)),
+			humanize.Comma(int64(l.Added)), humanize.Comma(int64(l.Modified)), humanize.Comma(int64(l.Removed)),
+			humanize.Bytes(uint64(l.WastedBytes)), clip(oneLine(l.Command), 70))
+	}
+	tw.Flush()
+
+	p.section("Largest directories")
+	if len(a.TopDirs) == 0 {
+		p.printf("  none\n")
+	}
+	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, d := range a.TopDirs {
+		fmt.Fprintf(tw, "  %s\t%s files\t  %s\n", humanize.Bytes(uint64(d.Bytes)), humanize.Comma(int64(d.Files)), d.Path)
+	}
+	tw.Flush()
+
+	p.section("Largest files")
+	if len(a.TopFiles) == 0 {
+		p.printf("  none\n")
+	}
+	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, f := range a.TopFiles {
+		fmt.Fprintf(tw, "  %s\tlayer %d\t  %s\n", humanize.Bytes(uint64(f.Bytes)), f.Layer, f.Path)
+	}
+	tw.Flush()
+
+	p.section("Wasted: stored in a layer, not visible in the image")
+	if len(a.Wasted) == 0 {
+		p.printf("  none\n")
+	}
+	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	for _, g := range a.Wasted {
+		fmt.Fprintf(tw, "  %s\t%s\t%s by layer %d\t(%s in layer %d)\n", humanize.Bytes(uint64(g.Bytes)), g.Path, g.Reason, g.By,
+			plural(g.Files, "file"), g.StoredIn)
+	}
+	tw.Flush()
+
+	p.section("Duplicates: identical files at several paths")
+	if len(a.Duplicates) == 0 {
+		p.printf("  none\n")
+	}
+	for _, d := range a.Duplicates {
+		p.printf("  %s reclaimable: %d × %s  %s\n", humanize.Bytes(uint64(d.Reclaimable)), len(d.Paths),
+			humanize.Bytes(uint64(d.BytesEach)), clip(strings.Join(d.Paths, "  "), 100))
+	}
+
+	if len(a.Findings) > 0 {
+		p.section("Findings")
+		for _, f := range a.Findings {
+			p.printf("  %-8s %s\n", f.Severity, f.Message)
+		}
+	}
+	if a.Rules != nil {
+		p.section("CI rules")
+		pass, fail := 0, 0
+		for _, r := range a.Rules.Results {
+			verdict := "PASS"
+			if r.Pass {
+				pass++
+			} else {
+				verdict = "FAIL"
+				fail++
+			}
+			p.printf("  %s  %s: %s\n", verdict, r.Rule, r.Message)
+		}
+		verdict := "PASS"
+		if !a.Rules.Pass {
+			verdict = "FAIL"
+		}
+		p.printf("Result: %s (%d passed, %d failed)\n", verdict, pass, fail)
+	}
+	return p.err
+}
+
+type textWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (p *textWriter) Write(b []byte) (int, error) {
+	if p.err != nil {
+		return 0, p.err
+	}
+	n, err := p.w.Write(b)
+	p.err = err
+	return n, err
+}
+
+func (p *textWriter) printf(format string, args ...any) { fmt.Fprintf(p, format, args...) }
+func (p *textWriter) section(title string)             { p.printf("\n%s\n", title) }
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return humanize.Comma(int64(n)) + " " + word + "s"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

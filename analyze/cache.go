@@ -1,0 +1,262 @@
+package analyze
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Cache keeps parsed layer indexes on disk, keyed by diff ID, so that
+// opening an image again skips the layers already read. Writes go to a
+// temporary file renamed into place, so concurrent runs never see half a
+// file; a file that fails its checksum is treated as absent.
+type Cache struct {
+	Dir string
+}
+
+// DefaultCacheDir is $XDG_CACHE_HOME/whittle/layers (os.UserCacheDir).
+func DefaultCacheDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory: %w", err)
+	}
+	return filepath.Join(base, "whittle", "layers"), nil
+}
+
+const (
+	cacheMagic   = "WHITTLE-LAYER-INDEX\n"
+	cacheVersion = 1
+)
+
+func (c *Cache) file(key string) string {
+	name := strings.ReplaceAll(key, ":", "-")
+	if len(name) > 100 || strings.ContainsAny(name, `/\`) {
+		sum := sha256.Sum256([]byte(key))
+		name = "key-" + hex.EncodeToString(sum[:])
+	}
+	return filepath.Join(c.Dir, name)
+}
+
+// Get returns the cached index for key, or false when there is none or the
+// cached file is unreadable or corrupt.
+func (c *Cache) Get(key string) (*LayerIndex, bool) {
+	if c == nil || key == "" {
+		return nil, false
+	}
+	b, err := os.ReadFile(c.file(key))
+	if err != nil {
+		return nil, false
+	}
+	li, err := decodeLayerIndex(b)
+	if err != nil {
+		return nil, false
+	}
+	return li, true
+}
+
+// Put stores li under key atomically.
+func (c *Cache) Put(key string, li *LayerIndex) error {
+	if c == nil || key == "" {
+		return nil
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return fmt.Errorf("creating cache directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(c.Dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(encodeLayerIndex(li)); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.file(key)); err != nil {
+		return fmt.Errorf("writing cache: %w", err)
+	}
+	return nil
+}
+
+// encodeLayerIndex writes the magic, a version, the body and the body's
+// xxHash64. Paths are stored as the length shared with the previous path
+// plus the rest, which shrinks a sorted tar's listing several times.
+func encodeLayerIndex(li *LayerIndex) []byte {
+	b := make([]byte, 0, 64+len(li.Entries)*40)
+	b = append(b, cacheMagic...)
+	b = binary.AppendUvarint(b, cacheVersion)
+	start := len(b)
+	b = appendString(b, li.DiffID.String())
+	b = appendString(b, string(li.Compression))
+	b = binary.AppendVarint(b, li.StoredBytes)
+	b = binary.AppendVarint(b, li.TarBytes)
+	b = binary.AppendUvarint(b, uint64(len(li.Problems)))
+	for _, p := range li.Problems {
+		b = appendString(b, p)
+	}
+	b = binary.AppendUvarint(b, uint64(len(li.Entries)))
+	prev := ""
+	for i := range li.Entries {
+		e := &li.Entries[i]
+		shared := commonPrefix(prev, e.Path)
+		b = binary.AppendUvarint(b, uint64(shared))
+		b = appendString(b, e.Path[shared:])
+		prev = e.Path
+		b = append(b, byte(e.Type))
+		b = binary.AppendUvarint(b, uint64(e.Mode))
+		b = binary.AppendVarint(b, int64(e.UID))
+		b = binary.AppendVarint(b, int64(e.GID))
+		b = binary.AppendVarint(b, e.Size)
+		b = binary.LittleEndian.AppendUint64(b, e.Hash)
+		b = appendString(b, e.Link)
+	}
+	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b[start:]))
+}
+
+var errCorrupt = errors.New("corrupt cache file")
+
+func decodeLayerIndex(b []byte) (*LayerIndex, error) {
+	if !bytes.HasPrefix(b, []byte(cacheMagic)) || len(b) < len(cacheMagic)+9 {
+		return nil, errCorrupt
+	}
+	d := decoder{b: b[len(cacheMagic) : len(b)-8]}
+	if d.uvarint() != cacheVersion {
+		return nil, errCorrupt
+	}
+	if xxhash.Sum64(d.b[d.off:]) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
+		return nil, errCorrupt
+	}
+	li := &LayerIndex{}
+	diffID := d.str()
+	if diffID != "" && d.err == nil {
+		h, err := v1.NewHash(diffID)
+		if err != nil {
+			return nil, errCorrupt
+		}
+		li.DiffID = h
+	}
+	li.Compression = Compression(d.str())
+	li.StoredBytes = d.varint()
+	li.TarBytes = d.varint()
+	np := d.uvarint()
+	for i := uint64(0); i < np && d.err == nil; i++ {
+		li.Problems = append(li.Problems, d.str())
+	}
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		return nil, errCorrupt
+	}
+	li.Entries = make([]Entry, n)
+	prev := ""
+	for i := range li.Entries {
+		e := &li.Entries[i]
+		shared := d.uvarint()
+		if shared > uint64(len(prev)) {
+			return nil, errCorrupt
+		}
+		e.Path = prev[:shared] + d.str()
+		prev = e.Path
+		e.Type = Type(d.byte())
+		e.Mode = uint32(d.uvarint())
+		e.UID = int32(d.varint())
+		e.GID = int32(d.varint())
+		e.Size = d.varint()
+		e.Hash = d.uint64()
+		e.Link = d.str()
+		if d.err != nil {
+			return nil, errCorrupt
+		}
+	}
+	if d.err != nil || d.off != len(d.b) {
+		return nil, errCorrupt
+	}
+	return li, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// decoder reads the cache encoding; the first error sticks.
+type decoder struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b[d.off:])
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || d.off >= len(d.b) {
+		d.err = errCorrupt
+		return 0
+	}
+	d.off++
+	return d.b[d.off-1]
+}
+
+func (d *decoder) uint64() uint64 {
+	if d.err != nil || d.off+8 > len(d.b) {
+		d.err = errCorrupt
+		return 0
+	}
+	d.off += 8
+	return binary.LittleEndian.Uint64(d.b[d.off-8:])
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)-d.off) {
+		d.err = errCorrupt
+		return ""
+	}
+	s := string(d.b[d.off : d.off+int(n)])
+	d.off += int(n)
+	return s
+}

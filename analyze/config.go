@@ -1,0 +1,112 @@
+package analyze
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/whittle-dev/whittle/internal/suggest"
+)
+
+// Finding is something wrong or suspicious in an image.
+type Finding struct {
+	Severity string `json:"severity"` // "error", "warning" or "info"
+	Kind     string `json:"kind"`     // "config-key", "config-env", "tar-entry", "link"
+	Path     string `json:"path,omitempty"`
+	Message  string `json:"message"`
+}
+
+// The keys the OCI image spec and Docker's image spec define: the top
+// level of an image config and its "config" object.
+var (
+	configTopKeys = []string{
+		"architecture", "os", "os.version", "os.features", "variant", "config", "rootfs", "history",
+		"created", "author", "container", "container_config", "docker_version", "id", "parent",
+		"comment", "moby.buildkit.buildinfo.v1", "moby.buildkit.cache.v0",
+	}
+	configKeys = []string{
+		"User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels",
+		"StopSignal", "ArgsEscaped", "Memory", "MemorySwap", "CpuShares", "Healthcheck", "OnBuild",
+		"Shell", "Hostname", "Domainname", "AttachStdin", "AttachStdout", "AttachStderr", "Tty",
+		"OpenStdin", "StdinOnce", "Image", "NetworkDisabled", "MacAddress", "StopTimeout",
+	}
+)
+
+// ConfigFindings checks a raw image config for keys the specs do not
+// define — a misspelt key ("Environment" for "Env") is silently ignored by
+// every runtime — and for malformed environment entries.
+func ConfigFindings(raw []byte) []Finding {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return []Finding{{Severity: "error", Kind: "config-key", Message: "image config is not a JSON object: " + err.Error()}}
+	}
+	var out []Finding
+	out = append(out, unknownKeys(top, configTopKeys, "")...)
+	for _, section := range []string{"config", "container_config"} {
+		b, ok := top[section]
+		if !ok || string(b) == "null" {
+			continue
+		}
+		var inner map[string]json.RawMessage
+		if err := json.Unmarshal(b, &inner); err != nil {
+			out = append(out, Finding{Severity: "error", Kind: "config-key", Message: fmt.Sprintf("image config: %q is not an object", section)})
+			continue
+		}
+		out = append(out, unknownKeys(inner, configKeys, section)...)
+		if section == "config" {
+			out = append(out, envFindings(inner["Env"])...)
+		}
+	}
+	return out
+}
+
+func unknownKeys(m map[string]json.RawMessage, known []string, section string) []Finding {
+	var names []string
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []Finding
+	where := "at the top level"
+	if section != "" {
+		where = "in " + section
+	}
+	for _, k := range names {
+		if contains(known, k) {
+			continue
+		}
+		msg := fmt.Sprintf("image config: unknown key %q %s; runtimes ignore it", k, where)
+		if h := suggest.Hint(k, known); h != "" {
+			msg = fmt.Sprintf("image config: unknown key %q %s%s; runtimes ignore it", k, where, h)
+		}
+		out = append(out, Finding{Severity: "warning", Kind: "config-key", Message: msg})
+	}
+	return out
+}
+
+func envFindings(b json.RawMessage) []Finding {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	var env []string
+	if err := json.Unmarshal(b, &env); err != nil {
+		return []Finding{{Severity: "error", Kind: "config-env", Message: "image config: Env is not a list of strings"}}
+	}
+	var out []Finding
+	for _, e := range env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			out = append(out, Finding{Severity: "warning", Kind: "config-env", Message: fmt.Sprintf("image config: Env entry %q is not NAME=value", e)})
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,100 @@
+package analyze
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// ReadFiles streams the content of the visible regular files for which
+// want returns true, reading each layer that holds one of them once and
+// only as far as its last wanted file. Each distinct content is passed once,
+// with the first path (in name order) that shows it; hardlinked paths share
+// it (equal Node.Content). fn must not keep r after returning. The content
+// is checked against the index's hash, so a layer that changed since it
+// was indexed is an error, not a wrong answer.
+func (im *Image) ReadFiles(ctx context.Context, ix *Index, want func(*Node) bool, fn func(n *Node, r io.Reader) error) error {
+	type target struct {
+		pos  int
+		node *Node
+	}
+	perLayer := map[int][]target{}
+	seen := map[int32]bool{}
+	ix.Root.Walk(func(n *Node) bool {
+		if n.Content != nil && n.contentID >= 0 && !seen[n.contentID] && want(n) {
+			seen[n.contentID] = true
+			l, pos := ix.locate(n.contentID)
+			perLayer[l] = append(perLayer[l], target{pos, n})
+		}
+		return true
+	})
+	layers := make([]int, 0, len(perLayer))
+	for l := range perLayer {
+		layers = append(layers, l)
+	}
+	sort.Ints(layers)
+	for _, l := range layers {
+		ts := perLayer[l]
+		sort.Slice(ts, func(i, j int) bool { return ts[i].pos < ts[j].pos })
+		byPos := make(map[int]*Node, len(ts))
+		for _, t := range ts {
+			byPos[t.pos] = t.node
+		}
+		if err := im.readLayerFiles(ctx, l, byPos, ts[len(ts)-1].pos, fn); err != nil {
+			return fmt.Errorf("%s: %w", im.Ref, im.describeLayer(im.Layers[l], err))
+		}
+	}
+	return nil
+}
+
+// readLayerFiles reads layer l's tar up to entry position last, handing the
+// entries at the positions in want to fn.
+func (im *Image) readLayerFiles(ctx context.Context, l int, want map[int]*Node, last int, fn func(*Node, io.Reader) error) error {
+	rc, err := im.Layers[l].open()
+	if err != nil {
+		return fmt.Errorf("opening: %w", err)
+	}
+	defer rc.Close()
+	u, _, closeDecoder, err := decompress(bufio.NewReaderSize(rc, readBufferSize))
+	if err != nil {
+		return err
+	}
+	defer closeDecoder()
+	tr := tar.NewReader(u)
+	h := xxhash.New()
+	for pos := 0; pos <= last; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("the layer ended before entry %d: it changed since it was indexed", last+1)
+		}
+		if err != nil {
+			return fmt.Errorf("reading tar: %w", describeReadError(err))
+		}
+		if _, ok, _ := entryFromHeader(hdr); !ok {
+			continue
+		}
+		if n := want[pos]; n != nil {
+			h.Reset()
+			if err := fn(n, io.TeeReader(tr, h)); err != nil {
+				return err
+			}
+			if _, err := io.Copy(h, tr); err != nil {
+				return fmt.Errorf("reading %s: %w", n.Content.Path, describeReadError(err))
+			}
+			if h.Sum64() != n.Content.Hash {
+				return fmt.Errorf("%s changed since the layer was indexed", n.Content.Path)
+			}
+		}
+		pos++
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package analyze
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// metadataLimit bounds the manifests and configs read into memory: real
+// ones are kilobytes; a hostile archive must not make us allocate gigabytes.
+const metadataLimit = 64 << 20
+
+type dockerManifestEntry struct {
+	Config       string
+	RepoTags     []string
+	Layers       []string
+	LayerSources map[string]json.RawMessage `json:",omitempty"`
+}
+
+// openDockerArchive reads a `docker save` archive (any version: the
+// classic <id>/layer.tar layout and Docker 25's OCI blobs alike).
+func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
+	b, err := a.ReadFile("manifest.json", metadataLimit)
+	if err != nil {
+		return nil, fmt.Errorf("not a docker archive: %w", err)
+	}
+	var entries []dockerManifestEntry
+	if err := json.Unmarshal(b, &entries); err != nil {
+		return nil, fmt.Errorf("parsing manifest.json: %w", err)
+	}
+	entry, err := pickArchiveImage(entries, ref.Tag)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := a.ReadFile(entry.Config, metadataLimit)
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
+	if want := blobHex(entry.Config); want != "" {
+		sum := sha256.Sum256(raw)
+		if got := hex.EncodeToString(sum[:]); got != want {
+			return nil, fmt.Errorf("image config %s does not match its digest (sha256:%s)", entry.Config, got)
+		}
+	}
+	var layers []*Layer
+	for i, p := range entry.Layers {
+		m, err := a.member(p)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		l := &Layer{Size: m.size, open: memberOpener(a, m)}
+		var magic [4]byte
+		n, _ := a.f.ReadAt(magic[:], m.offset)
+		switch {
+		case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+			l.MediaType = types.DockerLayer
+		case n == 4 && magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
+			l.MediaType = types.OCILayerZStd
+		default:
+			l.MediaType = types.DockerUncompressedLayer
+		}
+		if h := blobHex(p); h != "" {
+			l.Digest = v1.Hash{Algorithm: "sha256", Hex: h}
+			l.verifyDigest = true
+		}
+		layers = append(layers, l)
+	}
+	return newImage(ref, raw, layers)
+}
+
+func memberOpener(a *tarArchive, m *tarMember) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		return io.NopCloser(io.NewSectionReader(a.f, m.offset, m.size)), nil
+	}
+}
+
+// blobHex returns the sha256 hex digest a member's name carries
+// ("blobs/sha256/<hex>", "<hex>.json"), or "".
+func blobHex(p string) string {
+	base := strings.TrimSuffix(path.Base(p), ".json")
+	if len(base) != 64 {
+		return ""
+	}
+	if _, err := hex.DecodeString(base); err != nil {
+		return ""
+	}
+	if strings.HasSuffix(p, ".json") || strings.Contains(p, "sha256/") {
+		return base
+	}
+	return ""
+}
+
+// pickArchiveImage chooses the image of a multi-image archive: by tag
+// ("app:1", matched as Docker normalises names), by position ("@N",
+// counting from 0, as skopeo does), or the only one.
+func pickArchiveImage(entries []dockerManifestEntry, tag string) (*dockerManifestEntry, error) {
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("manifest.json lists no image")
+	}
+	if tag == "" {
+		if len(entries) == 1 {
+			return &entries[0], nil
+		}
+		return nil, fmt.Errorf("the archive holds %d images (%s); pick one with docker-archive:PATH:TAG or :@N", len(entries), archiveTags(entries))
+	}
+	if n, ok := strings.CutPrefix(tag, "@"); ok {
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 0 || i >= len(entries) {
+			return nil, fmt.Errorf("no image @%s: the archive holds %d (numbered from @0)", n, len(entries))
+		}
+		return &entries[i], nil
+	}
+	want := tag
+	if t, err := name.NewTag(tag); err == nil {
+		want = t.Name()
+	}
+	for i := range entries {
+		for _, rt := range entries[i].RepoTags {
+			if rt == tag {
+				return &entries[i], nil
+			}
+			if t, err := name.NewTag(rt); err == nil && t.Name() == want {
+				return &entries[i], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no image tagged %q in the archive (it has %s)", tag, archiveTags(entries))
+}
+
+func archiveTags(entries []dockerManifestEntry) string {
+	var tags []string
+	for i, e := range entries {
+		if len(e.RepoTags) == 0 {
+			tags = append(tags, "@"+strconv.Itoa(i)+" untagged")
+			continue
+		}
+		tags = append(tags, strings.Join(e.RepoTags, ", "))
+	}
+	return strings.Join(tags, "; ")
+}

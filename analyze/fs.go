@@ -1,0 +1,316 @@
+package analyze
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ImageFS is an indexed image's final file system as an io/fs file
+// system. Metadata (Stat, Lstat, ReadLink, ReadDir) comes from the index;
+// a file's content is read from its layer on first Open and kept. Preload
+// reads many files in one pass over the layers, which is much faster than
+// opening them one by one. Symlinks resolve inside the image: an absolute
+// target starts at the image root, ".." stops there, and loops end with an
+// error. Names are unrooted, as io/fs wants ("etc/passwd").
+type ImageFS struct {
+	im  *Image
+	ix  *Index
+	ctx context.Context
+
+	mu   sync.Mutex
+	data map[*Entry][]byte
+}
+
+var (
+	_ fs.ReadLinkFS = (*ImageFS)(nil)
+	_ fs.ReadDirFS  = (*ImageFS)(nil)
+	_ fs.StatFS     = (*ImageFS)(nil)
+)
+
+// FS returns the file system of an indexed image. Content reads use ctx.
+func (im *Image) FS(ctx context.Context, ix *Index) *ImageFS {
+	return &ImageFS{im: im, ix: ix, ctx: ctx, data: map[*Entry][]byte{}}
+}
+
+// Index returns the index the file system shows.
+func (f *ImageFS) Index() *Index { return f.ix }
+
+// Preload reads the content of every visible regular file for which want
+// returns true, in one pass over the layers that hold them.
+func (f *ImageFS) Preload(want func(*Node) bool) error {
+	return f.im.ReadFiles(f.ctx, f.ix, func(n *Node) bool {
+		if !want(n) {
+			return false
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		_, have := f.data[n.Content]
+		return !have
+	}, func(n *Node, r io.Reader) error {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		f.mu.Lock()
+		f.data[n.Content] = b
+		f.mu.Unlock()
+		return nil
+	})
+}
+
+// PreloadPrefix preloads every file below the given unrooted directory names.
+func (f *ImageFS) PreloadPrefix(dirs ...string) error {
+	prefixes := make([]string, len(dirs))
+	for i, d := range dirs {
+		prefixes[i] = strings.TrimSuffix(path.Clean("/"+d), "/") + "/"
+	}
+	return f.Preload(func(n *Node) bool {
+		p := n.Path()
+		for _, pre := range prefixes {
+			if strings.HasPrefix(p, pre) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+const maxLinkHops = 40
+
+var errLoop = errors.New("too many levels of symbolic links")
+
+// resolve finds the node a name names, following symlinks in every
+// component but the last, and in the last too when follow is set.
+func (f *ImageFS) resolve(op, name string, follow bool) (*Node, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	n, err := resolveNode(f.ix.Root, name, follow)
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return n, nil
+}
+
+// resolveNode walks p from root following symlinks inside the tree.
+func resolveNode(root *Node, p string, follow bool) (*Node, error) {
+	cur := root
+	rest := strings.Split(strings.Trim(p, "/"), "/")
+	hops := 0
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			if cur.Parent != nil {
+				cur = cur.Parent
+			}
+			continue
+		}
+		if !cur.IsDir() {
+			return nil, errors.New("not a directory")
+		}
+		next := cur.Child(name)
+		if next == nil {
+			return nil, fs.ErrNotExist
+		}
+		if next.Entry.Type == TypeSymlink && (len(rest) > 0 || follow) {
+			hops++
+			if hops > maxLinkHops {
+				return nil, errLoop
+			}
+			target := next.Entry.Link
+			if strings.HasPrefix(target, "/") {
+				cur = root
+			}
+			rest = append(strings.Split(target, "/"), rest...)
+			continue
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// Open opens a file or directory, following symlinks.
+func (f *ImageFS) Open(name string) (fs.File, error) {
+	n, err := f.resolve("open", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if n.IsDir() {
+		return &dirFile{info: nodeInfo{n}, entries: dirEntries(n)}, nil
+	}
+	if n.Content == nil {
+		if n.Entry.Type == TypeRegular || n.Entry.Type == TypeHardlink {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("hardlink to a file missing from the image")}
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("not a regular file")}
+	}
+	b, err := f.content(n)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return &regularFile{Reader: bytes.NewReader(b), info: nodeInfo{n}}, nil
+}
+
+func (f *ImageFS) content(n *Node) ([]byte, error) {
+	f.mu.Lock()
+	b, ok := f.data[n.Content]
+	f.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	want := n.Content
+	if err := f.Preload(func(m *Node) bool { return m.Content == want }); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.data[n.Content], nil
+}
+
+// ReadFile returns a file's content.
+func (f *ImageFS) ReadFile(name string) ([]byte, error) {
+	n, err := f.resolve("readfile", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if n.Content == nil {
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: errors.New("not a regular file")}
+	}
+	b, err := f.content(n)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: err}
+	}
+	return bytes.Clone(b), nil
+}
+
+// Stat describes a file, following symlinks.
+func (f *ImageFS) Stat(name string) (fs.FileInfo, error) {
+	n, err := f.resolve("stat", name, true)
+	if err != nil {
+		return nil, err
+	}
+	return nodeInfo{n}, nil
+}
+
+// Lstat describes a file without following a final symlink.
+func (f *ImageFS) Lstat(name string) (fs.FileInfo, error) {
+	n, err := f.resolve("lstat", name, false)
+	if err != nil {
+		return nil, err
+	}
+	return nodeInfo{n}, nil
+}
+
+// ReadLink returns a symlink's target as written.
+func (f *ImageFS) ReadLink(name string) (string, error) {
+	n, err := f.resolve("readlink", name, false)
+	if err != nil {
+		return "", err
+	}
+	if n.Entry.Type != TypeSymlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	return n.Entry.Link, nil
+}
+
+// ReadDir lists a directory, following symlinks to it, sorted by name.
+func (f *ImageFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	n, err := f.resolve("readdir", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if !n.IsDir() {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
+	}
+	return dirEntries(n), nil
+}
+
+// Node returns the index node a name names, without following a final
+// symlink.
+func (f *ImageFS) Node(name string) (*Node, error) { return f.resolve("lstat", name, false) }
+
+func dirEntries(n *Node) []fs.DirEntry {
+	out := make([]fs.DirEntry, len(n.Children))
+	for i, c := range n.Children {
+		out[i] = fs.FileInfoToDirEntry(nodeInfo{c})
+	}
+	return out
+}
+
+// nodeInfo is a Node as an fs.FileInfo. Modification times are not
+// indexed; ModTime is the zero time. Sys returns the *Node.
+type nodeInfo struct{ n *Node }
+
+func (i nodeInfo) Name() string {
+	if i.n.Parent == nil {
+		return "."
+	}
+	return i.n.Name
+}
+
+func (i nodeInfo) Size() int64 {
+	switch {
+	case i.n.Content != nil:
+		return i.n.Content.Size
+	case i.n.Entry.Type == TypeSymlink:
+		return int64(len(i.n.Entry.Link))
+	}
+	return 0
+}
+
+func (i nodeInfo) Mode() fs.FileMode {
+	if i.n.Entry.Type == TypeHardlink {
+		return fs.FileMode(i.n.Entry.Mode & 0o777)
+	}
+	return i.n.Entry.FileMode()
+}
+func (i nodeInfo) ModTime() time.Time { return time.Time{} }
+func (i nodeInfo) IsDir() bool        { return i.n.IsDir() }
+func (i nodeInfo) Sys() any           { return i.n }
+
+type regularFile struct {
+	*bytes.Reader
+	info nodeInfo
+}
+
+func (r *regularFile) Stat() (fs.FileInfo, error) { return r.info, nil }
+func (r *regularFile) Close() error               { return nil }
+
+type dirFile struct {
+	info    nodeInfo
+	entries []fs.DirEntry
+	off     int
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *dirFile) Close() error               { return nil }
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: errors.New("is a directory")}
+}
+
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.entries[d.off:]
+	if n <= 0 {
+		d.off = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.off += n
+	return rest[:n], nil
+}

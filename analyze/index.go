@@ -1,0 +1,445 @@
+package analyze
+
+import (
+	"path"
+	"strconv"
+	"sort"
+	"strings"
+)
+
+// Index is the merged view of an image's layers: each layer's entries and
+// what it changed, the final file tree, and the size accounting.
+type Index struct {
+	Layers  []*LayerIndex
+	Changes []LayerChanges
+	Root    *Node
+	Totals  Totals
+	// Wasted lists every stored file that is not visible in the final
+	// file system, largest first.
+	Wasted []Waste
+	// Duplicates lists groups of distinct visible files with identical
+	// content, largest reclaimable first.
+	Duplicates []Duplicate
+	// Problems are suspicious entries and links found while merging, each
+	// a sentence.
+	Problems []string
+
+	entries []*Entry // every entry of every layer, by global id
+	base    []int32  // global id of each layer's first entry
+}
+
+// LayerChanges is what one layer did to the file system below it.
+type LayerChanges struct {
+	// Added and Modified count paths the layer wrote that were absent or
+	// present below it; their bytes are the new files' sizes.
+	Added, Modified int
+	AddedBytes      int64
+	ModifiedBytes   int64
+	// Removed counts paths the layer deleted (whiteouts, and children of
+	// directories it made opaque); RemovedBytes the file bytes under them.
+	Removed      int
+	RemovedBytes int64
+	// WastedBytes is the part of this layer's file bytes that is not
+	// visible in the final file system.
+	WastedBytes int64
+}
+
+// Totals sums up an image.
+type Totals struct {
+	Layers int
+	// StoredBytes is the layers' size as stored (compressed when they are);
+	// TarBytes their uncompressed tar streams.
+	StoredBytes int64
+	TarBytes    int64
+	// ContentBytes is the sum of every regular file of every layer: what
+	// the layers store. VisibleBytes is the part visible in the final file
+	// system, hardlinked content counted once; the rest is WastedBytes.
+	ContentBytes int64
+	VisibleBytes int64
+	WastedBytes  int64
+	// Efficiency is VisibleBytes / ContentBytes (1 for an empty image).
+	Efficiency float64
+	// Paths in the final file system by type; Files counts regular files
+	// and hardlinks.
+	Files, Dirs, Symlinks, Others int
+	// DuplicateBytes is what keeping one copy of each group of identical
+	// visible files would reclaim.
+	DuplicateBytes int64
+	// Dive's figures, computed with dive's formula for comparison: its
+	// efficiency score, wasted bytes (every version of a path that occurs
+	// in two or more layers, the visible one included) and that as a share
+	// of the bytes of all layers but the first.
+	DiveEfficiency        float64
+	DiveWastedBytes       int64
+	DiveUserWastedPercent float64
+}
+
+// WasteReason says why stored bytes are not visible.
+type WasteReason uint8
+
+// Reasons for waste.
+const (
+	// ReasonOverwritten: a later entry for the same path replaced the file.
+	ReasonOverwritten WasteReason = iota + 1
+	// ReasonDeleted: a whiteout deleted the file or a directory above it.
+	ReasonDeleted
+	// ReasonOpaque: an opaque marker hid the directory's lower contents.
+	ReasonOpaque
+	// ReasonReplaced: a directory above the file was replaced by a non-directory.
+	ReasonReplaced
+	// ReasonUnreachable: the entry names no path a file can have ("/").
+	ReasonUnreachable
+)
+
+var reasonNames = map[WasteReason]string{
+	ReasonOverwritten: "overwritten", ReasonDeleted: "deleted", ReasonOpaque: "hidden by opaque directory",
+	ReasonReplaced: "parent replaced", ReasonUnreachable: "unreachable",
+}
+
+// String names the reason as the JSON output does.
+func (r WasteReason) String() string { return reasonNames[r] }
+
+// Waste is one stored file that is not visible in the final file system.
+type Waste struct {
+	Path   string
+	Layer  int // the layer that stores it
+	Bytes  int64
+	Reason WasteReason
+	By     int    // the layer that hid it
+	Root   string // the path the hiding operation named (a deleted directory, say)
+}
+
+// Duplicate is a group of distinct visible files with the same content.
+type Duplicate struct {
+	Size        int64
+	Hash        uint64
+	Paths       []string // sorted
+	Reclaimable int64    // Size × (len(Paths) − 1)
+}
+
+// locate returns the layer and the position in that layer's entries of
+// the entry with a global id.
+func (ix *Index) locate(id int32) (layer, pos int) {
+	layer = sort.Search(len(ix.base), func(i int) bool { return ix.base[i] > id }) - 1
+	return layer, int(id - ix.base[layer])
+}
+
+type displacement struct {
+	by     int32
+	reason WasteReason
+	root   *string
+}
+
+type merger struct {
+	ix        *Index
+	base      []int32 // global id of each layer's first entry
+	displaced []displacement
+	linked    map[int32]bool // contents with more than one path
+	layer     int
+	dive      map[string]*diveData
+}
+
+type diveData struct {
+	cumulative, min int64
+	count           int
+}
+
+// Merge stacks scanned layers into an Index: whiteouts and opaque
+// directories applied, each layer's changes and the final tree computed,
+// and every byte accounted for.
+func Merge(layers []*LayerIndex) *Index {
+	ix := &Index{Layers: layers, Changes: make([]LayerChanges, len(layers))}
+	m := &merger{ix: ix, linked: map[int32]bool{}, dive: map[string]*diveData{}}
+	var total int32
+	for _, l := range layers {
+		m.base = append(m.base, total)
+		total += int32(len(l.Entries))
+	}
+	ix.entries = make([]*Entry, 0, total)
+	for _, l := range layers {
+		for j := range l.Entries {
+			ix.entries = append(ix.entries, &l.Entries[j])
+		}
+	}
+	m.displaced = make([]displacement, total)
+	ix.Root = &Node{Entry: &Entry{Path: "/", Type: TypeDir, Mode: 0o755}, Layer: -1, contentID: -1, kids: map[string]*Node{}}
+	for i, l := range layers {
+		m.layer = i
+		m.applyDeletions(l)
+		m.applyEntries(l)
+	}
+	ix.Root.finalise()
+	m.account()
+	ix.base = m.base
+	return ix
+}
+
+// applyDeletions applies a layer's whiteouts and opaque markers, which
+// concern only the layers below it.
+func (m *merger) applyDeletions(l *LayerIndex) {
+	ch := &m.ix.Changes[m.layer]
+	var whiteoutDiveSize map[string]int64
+	for j := range l.Entries {
+		e := &l.Entries[j]
+		switch e.Type {
+		case TypeWhiteout:
+			n := m.ix.Root.Lookup(e.Path)
+			if whiteoutDiveSize == nil {
+				whiteoutDiveSize = map[string]int64{}
+			}
+			if n == nil || n.Parent == nil {
+				whiteoutDiveSize[e.Path] = 0
+				continue
+			}
+			bytes := subtreeFileBytes(n)
+			if n.Entry.Type == TypeDir {
+				whiteoutDiveSize[e.Path] = bytes
+			} else {
+				whiteoutDiveSize[e.Path] = 0
+			}
+			ch.Removed++
+			ch.RemovedBytes += bytes
+			m.displace(n, ReasonDeleted, e.Path)
+			delete(n.Parent.kids, n.Name)
+		case TypeOpaque:
+			n := m.ix.Root.Lookup(e.Path)
+			if n == nil || n.Entry.Type != TypeDir {
+				continue
+			}
+			for name, c := range n.kids {
+				ch.Removed++
+				ch.RemovedBytes += subtreeFileBytes(c)
+				m.displace(c, ReasonOpaque, e.Path)
+				delete(n.kids, name)
+			}
+		}
+	}
+	m.diveLayer(l, whiteoutDiveSize)
+}
+
+// applyEntries adds a layer's files, directories and links in tar order.
+func (m *merger) applyEntries(l *LayerIndex) {
+	ch := &m.ix.Changes[m.layer]
+	for j := range l.Entries {
+		e := &l.Entries[j]
+		if e.Type == TypeWhiteout || e.Type == TypeOpaque {
+			continue
+		}
+		id := m.base[m.layer] + int32(j)
+		if e.Path == "/" {
+			if e.Type == TypeDir {
+				m.ix.Root.Entry, m.ix.Root.Layer = e, m.layer
+			} else {
+				m.displaced[id] = displacement{by: int32(m.layer), reason: ReasonUnreachable, root: &e.Path}
+				m.ix.Problems = append(m.ix.Problems, "a "+e.Type.String()+" entry names the root directory; ignored")
+			}
+			continue
+		}
+		parent := m.ensureDir(path.Dir(e.Path))
+		name := path.Base(e.Path)
+		n := parent.kids[name]
+		var size int64
+		if e.Type == TypeRegular {
+			size = e.Size
+		}
+		switch {
+		case n == nil:
+			n = &Node{Name: name, Parent: parent, contentID: -1}
+			parent.kids[name] = n
+			ch.Added++
+			ch.AddedBytes += size
+		default:
+			if n.Layer != m.layer {
+				ch.Modified++
+				ch.ModifiedBytes += size
+			}
+			if n.Entry.Type == TypeDir && e.Type == TypeDir {
+				break // a directory's metadata changes; its contents stay
+			}
+			m.displace(n, ReasonOverwritten, e.Path)
+			n.kids, n.Content, n.contentID = nil, nil, -1
+		}
+		n.Entry, n.Layer = e, m.layer
+		switch e.Type {
+		case TypeDir:
+			if n.kids == nil {
+				n.kids = map[string]*Node{}
+			}
+		case TypeRegular:
+			n.Content, n.contentID = e, id
+		case TypeHardlink:
+			t := m.ix.Root.Lookup(e.Link)
+			if t == nil || t.Content == nil {
+				m.ix.Problems = append(m.ix.Problems, "hardlink "+e.Path+" points to "+e.Link+", which is not a file in the image")
+				break
+			}
+			n.Content, n.contentID = t.Content, t.contentID
+			m.linked[t.contentID] = true
+		}
+	}
+}
+
+// ensureDir returns the directory node at p, creating implied directories
+// and replacing non-directories in the way.
+func (m *merger) ensureDir(p string) *Node {
+	cur := m.ix.Root
+	for p != "/" && p != "" {
+		p = strings.TrimPrefix(p, "/")
+		name, rest, _ := strings.Cut(p, "/")
+		next := cur.kids[name]
+		if next != nil && next.Entry.Type != TypeDir {
+			m.ix.Problems = append(m.ix.Problems, "layer "+strconv.Itoa(m.layer)+" writes below "+next.Path()+", a "+next.Entry.Type.String()+"; it becomes a directory")
+			m.displace(next, ReasonReplaced, next.Path())
+			delete(cur.kids, name)
+			next = nil
+		}
+		if next == nil {
+			next = &Node{Name: name, Parent: cur, Layer: -1, contentID: -1, kids: map[string]*Node{}}
+			next.Entry = &Entry{Path: next.Path(), Type: TypeDir, Mode: 0o755}
+			cur.kids[name] = next
+			m.ix.Changes[m.layer].Added++
+		}
+		cur, p = next, rest
+	}
+	return cur
+}
+
+// displace records that the regular files at and below n stop being visible
+// through these paths because of the current layer.
+func (m *merger) displace(n *Node, reason WasteReason, root string) {
+	r := &root
+	var walk func(*Node)
+	walk = func(n *Node) {
+		if n.Entry.Type == TypeRegular && n.contentID >= 0 && m.displaced[n.contentID].reason == 0 {
+			m.displaced[n.contentID] = displacement{by: int32(m.layer), reason: reason, root: r}
+		}
+		for _, c := range n.kids {
+			walk(c)
+		}
+	}
+	walk(n)
+}
+
+// subtreeFileBytes sums the sizes of the regular files at and below n, as
+// visible during the merge.
+func subtreeFileBytes(n *Node) int64 {
+	var sum int64
+	if n.Entry.Type == TypeRegular {
+		sum = n.Entry.Size
+	}
+	for _, c := range n.kids {
+		sum += subtreeFileBytes(c)
+	}
+	return sum
+}
+
+// account computes directory sizes, totals, waste and duplicates once the
+// final tree is known.
+func (m *merger) account() {
+	ix := m.ix
+	visible := make([]bool, len(ix.entries))
+	seenLinked := map[int32]bool{}
+	type dupKey struct {
+		size int64
+		hash uint64
+	}
+	groups := map[dupKey][]string{}
+	t := &ix.Totals
+	var sum func(n *Node)
+	sum = func(n *Node) {
+		n.Bytes, n.Files = 0, 0
+		switch n.Entry.Type {
+		case TypeDir:
+			t.Dirs++
+			for _, c := range n.Children {
+				sum(c)
+				n.Bytes += c.Bytes
+				n.Files += c.Files
+			}
+			return
+		case TypeSymlink:
+			t.Symlinks++
+		case TypeRegular, TypeHardlink:
+			t.Files++
+		default:
+			t.Others++
+		}
+		if n.Content == nil {
+			return
+		}
+		visible[n.contentID] = true
+		if m.linked[n.contentID] {
+			if seenLinked[n.contentID] {
+				return
+			}
+			seenLinked[n.contentID] = true
+		}
+		n.Bytes, n.Files = n.Content.Size, 1
+		if n.Content.Size > 0 {
+			k := dupKey{n.Content.Size, n.Content.Hash}
+			groups[k] = append(groups[k], n.Path())
+		}
+	}
+	sum(ix.Root)
+	t.Dirs-- // the root
+	t.Layers = len(ix.Layers)
+	t.VisibleBytes = ix.Root.Bytes
+	for i, l := range ix.Layers {
+		t.StoredBytes += l.StoredBytes
+		t.TarBytes += l.TarBytes
+		for j := range l.Entries {
+			e := &l.Entries[j]
+			if e.Type != TypeRegular {
+				continue
+			}
+			t.ContentBytes += e.Size
+			id := m.base[i] + int32(j)
+			if visible[id] || e.Size == 0 {
+				continue
+			}
+			d := m.displaced[id]
+			w := Waste{Path: e.Path, Layer: i, Bytes: e.Size, Reason: d.reason, By: int(d.by)}
+			if d.root != nil {
+				w.Root = *d.root
+			}
+			ix.Wasted = append(ix.Wasted, w)
+			ix.Changes[i].WastedBytes += e.Size
+			t.WastedBytes += e.Size
+		}
+	}
+	sort.SliceStable(ix.Wasted, func(i, j int) bool {
+		a, b := ix.Wasted[i], ix.Wasted[j]
+		if a.Bytes != b.Bytes {
+			return a.Bytes > b.Bytes
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Layer < b.Layer
+	})
+	t.Efficiency = 1
+	if t.ContentBytes > 0 {
+		t.Efficiency = float64(t.VisibleBytes) / float64(t.ContentBytes)
+	}
+	for k, paths := range groups {
+		if len(paths) < 2 {
+			continue
+		}
+		sort.Strings(paths)
+		d := Duplicate{Size: k.size, Hash: k.hash, Paths: paths, Reclaimable: k.size * int64(len(paths)-1)}
+		ix.Duplicates = append(ix.Duplicates, d)
+		t.DuplicateBytes += d.Reclaimable
+	}
+	sort.Slice(ix.Duplicates, func(i, j int) bool {
+		a, b := ix.Duplicates[i], ix.Duplicates[j]
+		if a.Reclaimable != b.Reclaimable {
+			return a.Reclaimable > b.Reclaimable
+		}
+		return a.Paths[0] < b.Paths[0]
+	})
+	m.diveTotals()
+	for _, l := range ix.Layers {
+		ix.Problems = append(ix.Problems, l.Problems...)
+	}
+}
+

@@ -1,0 +1,121 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// IndexOptions tune Image.Index.
+type IndexOptions struct {
+	// Cache keeps layer indexes between runs; nil reads every layer.
+	Cache *Cache
+	// Jobs is how many layers are read at once; 0 means one per CPU.
+	Jobs int
+	// Progress, when set, is told as each layer starts and ends (from
+	// several goroutines, one call at a time).
+	Progress func(LayerProgress)
+}
+
+// LayerProgress reports one layer's indexing.
+type LayerProgress struct {
+	Layer, Layers int
+	Done          bool
+	Cached        bool
+	Err           error
+}
+
+// Index reads every layer once (in parallel, from the cache when it holds
+// the layer) and merges them. Nothing is extracted to disk.
+func (im *Image) Index(ctx context.Context, opts IndexOptions) (*Index, error) {
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	var mu sync.Mutex
+	report := func(p LayerProgress) {
+		if opts.Progress != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			p.Layers = len(im.Layers)
+			opts.Progress(p)
+		}
+	}
+	scans := make([]*LayerIndex, len(im.Layers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for i, l := range im.Layers {
+		g.Go(func() error {
+			report(LayerProgress{Layer: i})
+			li, cached, err := im.indexLayer(gctx, l, opts.Cache)
+			report(LayerProgress{Layer: i, Done: true, Cached: cached, Err: err})
+			if err != nil {
+				return fmt.Errorf("%s: %w", im.Ref, im.describeLayer(l, err))
+			}
+			scans[i] = li
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if im.synthetic {
+		ids := make([]v1.Hash, len(scans))
+		for i, s := range scans {
+			ids[i] = s.DiffID
+		}
+		if err := im.finishSynthetic(ids); err != nil {
+			return nil, fmt.Errorf("%s: %w", im.Ref, err)
+		}
+	}
+	return Merge(scans), nil
+}
+
+func (im *Image) describeLayer(l *Layer, err error) error {
+	if l.DiffID.Hex != "" {
+		return fmt.Errorf("layer %d (%s): %w", l.Index+1, short(l.DiffID), err)
+	}
+	return fmt.Errorf("layer %d: %w", l.Index+1, err)
+}
+
+func short(h v1.Hash) string {
+	if len(h.Hex) > 12 {
+		return h.Algorithm + ":" + h.Hex[:12]
+	}
+	return h.String()
+}
+
+func (im *Image) indexLayer(ctx context.Context, l *Layer, cache *Cache) (*LayerIndex, bool, error) {
+	if li, ok := cache.Get(l.cacheKey); ok && (l.DiffID.Hex == "" || li.DiffID == l.DiffID) {
+		return li, true, nil
+	}
+	rc, err := l.open()
+	if err != nil {
+		return nil, false, fmt.Errorf("opening: %w", err)
+	}
+	defer rc.Close()
+	stored := rc
+	var check *digestCheck
+	if l.verifyDigest && l.Digest.Algorithm == "sha256" {
+		check = newDigestCheck(rc)
+		stored = check
+	}
+	li, err := scanLayer(ctx, stored, l.DiffID)
+	if err != nil {
+		return nil, false, err
+	}
+	if check != nil {
+		if got := check.sum(); got != l.Digest {
+			return nil, false, fmt.Errorf("stored blob does not match its digest %s (read %s)", l.Digest, got)
+		}
+	}
+	if err := cache.Put(l.cacheKey, li); err != nil {
+		// A cache that cannot be written only costs time next run.
+		_ = err
+	}
+	return li, false, nil
+}

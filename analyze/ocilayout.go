@@ -1,0 +1,182 @@
+package analyze
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+const refNameAnnotation = "org.opencontainers.image.ref.name"
+
+// openOCILayout reads an OCI image layout from a file system: a directory
+// (oci:) or the members of an archive (oci-archive:). A tag picks the
+// manifest by its ref.name annotation; an image index is resolved to the
+// requested platform.
+func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error) {
+	layoutFile, err := fs.ReadFile(fsys, "oci-layout")
+	if err != nil {
+		return nil, fmt.Errorf("not an OCI image layout: no oci-layout file")
+	}
+	var layout struct {
+		Version string `json:"imageLayoutVersion"`
+	}
+	if err := json.Unmarshal(layoutFile, &layout); err != nil || layout.Version == "" {
+		return nil, fmt.Errorf("not an OCI image layout: oci-layout is not valid")
+	}
+	indexBytes, err := readLimited(fsys, "index.json")
+	if err != nil {
+		return nil, fmt.Errorf("reading index.json: %w", err)
+	}
+	index, err := v1.ParseIndexManifest(bytes.NewReader(indexBytes))
+	if err != nil {
+		return nil, fmt.Errorf("parsing index.json: %w", err)
+	}
+	desc, err := pickLayoutManifest(index.Manifests, ref.Tag)
+	if err != nil {
+		return nil, err
+	}
+	for depth := 0; desc.MediaType.IsIndex(); depth++ {
+		if depth > 4 {
+			return nil, fmt.Errorf("image indexes nested too deep")
+		}
+		b, err := readBlob(fsys, desc)
+		if err != nil {
+			return nil, err
+		}
+		child, err := v1.ParseIndexManifest(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("parsing image index %s: %w", desc.Digest, err)
+		}
+		if desc, err = pickPlatform(child.Manifests, plat); err != nil {
+			return nil, err
+		}
+	}
+	mb, err := readBlob(fsys, desc)
+	if err != nil {
+		return nil, err
+	}
+	manifest, err := v1.ParseManifest(bytes.NewReader(mb))
+	if err != nil {
+		return nil, fmt.Errorf("parsing manifest %s: %w", desc.Digest, err)
+	}
+	raw, err := readBlob(fsys, manifest.Config)
+	if err != nil {
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
+	var layers []*Layer
+	for _, ld := range manifest.Layers {
+		ld := ld
+		p := blobPath(ld.Digest)
+		if _, err := fs.Stat(fsys, p); err != nil {
+			return nil, fmt.Errorf("layer %s is missing from the layout", ld.Digest)
+		}
+		layers = append(layers, &Layer{
+			Digest: ld.Digest, Size: ld.Size, MediaType: ld.MediaType, verifyDigest: true,
+			open: func() (io.ReadCloser, error) { return fsys.Open(p) },
+		})
+	}
+	im, err := newImage(ref, raw, layers)
+	if err != nil {
+		return nil, err
+	}
+	im.ManifestDigest = desc.Digest
+	return im, nil
+}
+
+func pickLayoutManifest(ms []v1.Descriptor, tag string) (v1.Descriptor, error) {
+	if len(ms) == 0 {
+		return v1.Descriptor{}, fmt.Errorf("index.json lists no image")
+	}
+	var names []string
+	for _, m := range ms {
+		n := m.Annotations[refNameAnnotation]
+		if tag != "" && (n == tag || strings.HasSuffix(n, ":"+tag)) {
+			return m, nil
+		}
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	if tag != "" {
+		return v1.Descriptor{}, fmt.Errorf("no image named %q in the layout (it has %s)", tag, orNone(names))
+	}
+	if len(ms) == 1 {
+		return ms[0], nil
+	}
+	return v1.Descriptor{}, fmt.Errorf("the layout holds %d images (%s); pick one with oci:DIR:NAME", len(ms), orNone(names))
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none named"
+	}
+	return strings.Join(names, ", ")
+}
+
+// pickPlatform chooses the manifest of an index that runs on plat (the
+// host's linux architecture when nil).
+func pickPlatform(ms []v1.Descriptor, plat *v1.Platform) (v1.Descriptor, error) {
+	want := defaultPlatform(plat)
+	var have []string
+	for _, m := range ms {
+		if m.Platform == nil {
+			continue
+		}
+		if m.Platform.Satisfies(want) {
+			return m, nil
+		}
+		have = append(have, m.Platform.String())
+	}
+	return v1.Descriptor{}, fmt.Errorf("no image for platform %s in the index (it has %s); choose one with --platform", want.String(), orNone(have))
+}
+
+func blobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+
+// readBlob reads a metadata blob and checks its size and digest.
+func readBlob(fsys fs.FS, d v1.Descriptor) ([]byte, error) {
+	if d.Size > metadataLimit {
+		return nil, fmt.Errorf("blob %s is %d bytes, too large for metadata", d.Digest, d.Size)
+	}
+	b, err := readLimited(fsys, blobPath(d.Digest))
+	if err != nil {
+		return nil, fmt.Errorf("reading blob %s: %w", d.Digest, err)
+	}
+	if d.Digest.Algorithm != "sha256" {
+		return nil, fmt.Errorf("blob %s: unsupported digest algorithm", d.Digest)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != d.Digest.Hex {
+		return nil, fmt.Errorf("blob %s does not match its digest (read sha256:%s)", d.Digest, got)
+	}
+	if int64(len(b)) != d.Size {
+		return nil, fmt.Errorf("blob %s is %d bytes, not the %d its descriptor says", d.Digest, len(b), d.Size)
+	}
+	return b, nil
+}
+
+func readLimited(fsys fs.FS, p string) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s is missing", p)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, metadataLimit+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > metadataLimit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, metadataLimit)
+	}
+	return b, nil
+}

@@ -1,0 +1,102 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// openRegistry opens an image in a registry. Credentials come from the
+// docker config keychain; plain HTTP is used only for loopback hosts
+// (localhost, 127.0.0.1, ::1) unless Insecure is set.
+func openRegistry(ctx context.Context, ref Reference, opts Options) (*Image, error) {
+	var nameOpts []name.Option
+	if opts.Insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref.Value, nameOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid image reference: %w", err)
+	}
+	base := opts.Transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	kc := opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	plat := defaultPlatform(opts.Platform)
+	img, err := remote.Image(r,
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(kc),
+		remote.WithPlatform(plat),
+		remote.WithTransport(&plainHTTPGuard{base: base, insecure: opts.Insecure}),
+		remote.WithUserAgent("whittle"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("fetching from the registry: %w", err)
+	}
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("fetching image config: %w", err)
+	}
+	rls, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("getting image layers: %w", err)
+	}
+	var layers []*Layer
+	for i, rl := range rls {
+		l := &Layer{open: rl.Compressed}
+		if l.Digest, err = rl.Digest(); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		if l.Size, err = rl.Size(); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		if l.MediaType, err = rl.MediaType(); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		layers = append(layers, l)
+	}
+	im, err := newImage(ref, raw, layers)
+	if err != nil {
+		return nil, err
+	}
+	if im.ManifestDigest, err = img.Digest(); err != nil {
+		return nil, fmt.Errorf("getting manifest digest: %w", err)
+	}
+	return im, nil
+}
+
+// plainHTTPGuard refuses unencrypted requests to anything but a loopback
+// host unless the user said --insecure.
+type plainHTTPGuard struct {
+	base     http.RoundTripper
+	insecure bool
+}
+
+func (g *plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.insecure && !isLoopback(req.URL.Hostname()) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("refusing plain HTTP to %s (only loopback registries may use it; pass --insecure to allow)", req.URL.Host)
+	}
+	return g.base.RoundTrip(req)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+

@@ -1,0 +1,257 @@
+package analyze
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression names how a layer is stored.
+type Compression string
+
+// Layer compressions.
+const (
+	CompressionNone Compression = "none"
+	CompressionGzip Compression = "gzip"
+	CompressionZstd Compression = "zstd"
+)
+
+// LayerIndex is what one streaming read of a layer's tar yields. It is what
+// the cache stores, keyed by diff ID.
+type LayerIndex struct {
+	DiffID      v1.Hash
+	Compression Compression
+	// StoredBytes is the size of the layer as stored (compressed when
+	// compressed); TarBytes the size of its uncompressed tar stream.
+	StoredBytes int64
+	TarBytes    int64
+	// Entries in tar order.
+	Entries []Entry
+	// Problems are suspicious entries (climbing out of the root, unknown
+	// types), each a sentence naming the entry.
+	Problems []string
+}
+
+// ContentBytes is the sum of the sizes of the layer's regular files: the
+// bytes it stores, as dive counts a layer's size.
+func (li *LayerIndex) ContentBytes() int64 {
+	var n int64
+	for i := range li.Entries {
+		if li.Entries[i].Type == TypeRegular {
+			n += li.Entries[i].Size
+		}
+	}
+	return n
+}
+
+const readBufferSize = 256 << 10
+
+// decompress undoes a layer's compression, detected from its first bytes:
+// gzip, zstd, or none.
+func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
+	magic, err := br.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, "", nil, fmt.Errorf("reading layer: %w", err)
+	}
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("reading gzip header: %w", err)
+		}
+		return gz, CompressionGzip, func() { gz.Close() }, nil
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("reading zstd header: %w", err)
+		}
+		return zr, CompressionZstd, zr.Close, nil
+	}
+	return br, CompressionNone, func() {}, nil
+}
+
+// scanLayer reads one layer's stored stream once: it detects and undoes the
+// compression, parses the tar, hashes every regular file's content and, when
+// want is set, checks the uncompressed stream against the diff ID.
+func scanLayer(ctx context.Context, stored io.Reader, want v1.Hash) (*LayerIndex, error) {
+	counted := &countingReader{r: stored}
+	br := bufio.NewReaderSize(counted, readBufferSize)
+	li := &LayerIndex{}
+	uncompressed, kind, closeDecoder, err := decompress(br)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDecoder()
+	li.Compression = kind
+	digest := sha256.New()
+	tarStream := &countingReader{r: uncompressed, h: digest}
+	if err := scanTar(ctx, tarStream, li); err != nil {
+		return nil, err
+	}
+	// The tar's end-of-archive blocks and any padding belong to the diff ID.
+	if _, err := io.Copy(io.Discard, tarStream); err != nil {
+		return nil, fmt.Errorf("reading layer end: %w", describeReadError(err))
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, fmt.Errorf("reading layer end: %w", describeReadError(err))
+	}
+	li.TarBytes = tarStream.n
+	li.StoredBytes = counted.n
+	li.DiffID = v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", digest.Sum(nil))}
+	if want.Hex != "" && want != li.DiffID {
+		return nil, fmt.Errorf("content does not match its diff ID %s (read %s)", want, li.DiffID)
+	}
+	return li, nil
+}
+
+func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
+	tr := tar.NewReader(r)
+	buf := make([]byte, readBufferSize)
+	h := xxhash.New()
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil // an empty stream is an empty layer
+		}
+		if err != nil {
+			return fmt.Errorf("reading tar entry %d: %w", n+1, describeReadError(err))
+		}
+		e, ok, problem := entryFromHeader(hdr)
+		if problem != "" {
+			li.Problems = append(li.Problems, problem)
+		}
+		if !ok {
+			continue
+		}
+		if e.Type == TypeRegular {
+			h.Reset()
+			got, err := io.CopyBuffer(h, tr, buf)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", e.Path, describeReadError(err))
+			}
+			if got != hdr.Size {
+				return fmt.Errorf("reading %s: %d of %d bytes: layer is truncated", e.Path, got, hdr.Size)
+			}
+			e.Hash = h.Sum64()
+		}
+		li.Entries = append(li.Entries, e)
+	}
+}
+
+// entryFromHeader turns a tar header into an Entry. ok is false for entries
+// that carry no file (PAX global headers, AUFS metadata); problem is set for
+// suspicious ones.
+func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem string) {
+	clean, escapes := CleanPath(hdr.Name)
+	if escapes {
+		problem = fmt.Sprintf("entry %q climbs out of the root with ..; read as %s", hdr.Name, clean)
+	}
+	e = Entry{
+		Path: clean,
+		Size: 0,
+		Mode: uint32(hdr.Mode & 0o7777),
+		UID:  int32(hdr.Uid),
+		GID:  int32(hdr.Gid),
+	}
+	base := path.Base(clean)
+	if strings.HasPrefix(base, ".wh.") {
+		switch {
+		case base == ".wh..wh..opq":
+			e.Path, e.Type = path.Dir(clean), TypeOpaque
+		case strings.HasPrefix(base, ".wh..wh."):
+			return e, false, problem // AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs)
+		default:
+			e.Path, e.Type = path.Join(path.Dir(clean), base[len(".wh."):]), TypeWhiteout
+		}
+		return e, true, problem
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont:
+		e.Type, e.Size = TypeRegular, hdr.Size
+	case tar.TypeDir:
+		e.Type = TypeDir
+	case tar.TypeSymlink:
+		e.Type, e.Link = TypeSymlink, hdr.Linkname
+	case tar.TypeLink:
+		target, esc := CleanPath(hdr.Linkname)
+		if esc {
+			problem = fmt.Sprintf("hardlink %s points out of the root (%q)", clean, hdr.Linkname)
+		}
+		e.Type, e.Link = TypeHardlink, target
+	case tar.TypeChar:
+		e.Type = TypeChar
+	case tar.TypeBlock:
+		e.Type = TypeBlock
+	case tar.TypeFifo:
+		e.Type = TypeFIFO
+	case tar.TypeXGlobalHeader:
+		return e, false, problem
+	default:
+		return e, false, fmt.Sprintf("entry %s has unsupported tar type %q; skipped", clean, hdr.Typeflag)
+	}
+	return e, true, problem
+}
+
+// describeReadError turns the decoders' terse errors into ones a user can act on.
+func describeReadError(err error) error {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("layer is truncated (%w)", err)
+	case errors.Is(err, tar.ErrHeader):
+		return fmt.Errorf("not a valid tar stream (%w)", err)
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
+		return fmt.Errorf("corrupt gzip data (%w)", err)
+	}
+	return err
+}
+
+// countingReader counts the bytes read through it and, when h is set,
+// hashes them.
+type countingReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.h != nil && n > 0 {
+		c.h.Write(p[:n])
+	}
+	return n, err
+}
+
+var zeroHash v1.Hash
+
+// digestCheck hashes a stored stream as it is read.
+type digestCheck struct {
+	countingReader
+}
+
+func newDigestCheck(r io.ReadCloser) *digestCheck {
+	return &digestCheck{countingReader{r: r, h: sha256.New()}}
+}
+
+func (d *digestCheck) Close() error { return nil }
+
+func (d *digestCheck) sum() v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", d.h.Sum(nil))}
+}

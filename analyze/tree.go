@@ -1,0 +1,129 @@
+package analyze
+
+import (
+	"sort"
+	"strings"
+)
+
+// Node is a path in the merged (final) file system.
+type Node struct {
+	Name     string
+	Parent   *Node
+	Children []*Node // sorted by name; directories only
+	// Entry is the visible entry; for a directory that no layer wrote (an
+	// implied parent) it is a synthesised 0755 root-owned directory.
+	Entry *Entry
+	// Layer is the index of the layer whose entry is visible, -1 for an
+	// implied directory.
+	Layer int
+	// Content is the regular-file entry holding this file's bytes: the
+	// entry itself for a regular file, the link target for a hardlink, nil
+	// for anything else.
+	Content *Entry
+	// Bytes is, for a file, the bytes it adds to the image: its size, or 0
+	// when another path already counts its hardlinked content; for a
+	// directory, the sum over everything below it.
+	Bytes int64
+	// Files is, for a directory, the number of distinct regular files
+	// (hardlinks counted once) below it; for a file, 1 when this path is
+	// the one that counts its content.
+	Files int
+
+	contentID int32 // index into Index.entryRefs of Content; -1 when none
+	kids      map[string]*Node
+}
+
+// Path returns the node's absolute path.
+func (n *Node) Path() string {
+	if n.Parent == nil {
+		return "/"
+	}
+	depth, size := 0, 0
+	for m := n; m.Parent != nil; m = m.Parent {
+		depth++
+		size += len(m.Name) + 1
+	}
+	b := make([]byte, size)
+	i := size
+	for m := n; m.Parent != nil; m = m.Parent {
+		i -= len(m.Name)
+		copy(b[i:], m.Name)
+		i--
+		b[i] = '/'
+	}
+	return string(b)
+}
+
+// IsDir reports whether the node is a directory.
+func (n *Node) IsDir() bool { return n.Entry.Type == TypeDir }
+
+// Child returns the child with the given name, or nil.
+func (n *Node) Child(name string) *Node {
+	if n.kids != nil {
+		return n.kids[name]
+	}
+	i := sort.Search(len(n.Children), func(i int) bool { return n.Children[i].Name >= name })
+	if i < len(n.Children) && n.Children[i].Name == name {
+		return n.Children[i]
+	}
+	return nil
+}
+
+// Lookup returns the node at an absolute path without following symlinks,
+// or nil.
+func (n *Node) Lookup(p string) *Node {
+	cur := n
+	for p != "" {
+		p = strings.TrimLeft(p, "/")
+		if p == "" {
+			break
+		}
+		name := p
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			name, p = p[:i], p[i:]
+		} else {
+			p = ""
+		}
+		if name == "." {
+			continue
+		}
+		if name == ".." {
+			if cur.Parent != nil {
+				cur = cur.Parent
+			}
+			continue
+		}
+		cur = cur.Child(name)
+		if cur == nil {
+			return nil
+		}
+	}
+	return cur
+}
+
+// Walk calls fn for n and everything below it, parents before children,
+// children in name order. Returning false from fn skips a directory's
+// contents.
+func (n *Node) Walk(fn func(*Node) bool) {
+	if !fn(n) {
+		return
+	}
+	for _, c := range n.Children {
+		c.Walk(fn)
+	}
+}
+
+// finalise turns the build-time child maps into sorted slices, recursively.
+func (n *Node) finalise() {
+	if n.kids != nil {
+		n.Children = make([]*Node, 0, len(n.kids))
+		for _, c := range n.kids {
+			n.Children = append(n.Children, c)
+		}
+		sort.Slice(n.Children, func(i, j int) bool { return n.Children[i].Name < n.Children[j].Name })
+		n.kids = nil
+	}
+	for _, c := range n.Children {
+		c.finalise()
+	}
+}

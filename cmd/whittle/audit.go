@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whittle-dev/whittle/analyze"
+)
+
+type auditFlags struct {
+	json      bool
+	ci        bool
+	rulesFile string
+	output    string
+	top       int
+	depth     int
+	rules     map[string]*string
+}
+
+// ruleFlags are the rule flags: whittle's names and dive's, as dive's
+// --ci flags spell them.
+var ruleFlags = []struct{ name, help string }{
+	{analyze.RuleMaxSize, "fail when the uncompressed image is larger (500MB, 2GiB)"},
+	{analyze.RuleMinEfficiency, "fail when efficiency (visible / stored file bytes) is lower (0.9 or 90%)"},
+	{analyze.RuleMaxWasted, "fail when more bytes are wasted (20MB)"},
+	{analyze.RuleMaxWastedPercent, "fail when wasted bytes exceed this percentage of stored file bytes (10)"},
+	{analyze.RuleMaxUserWastedPercent, "fail when wasted bytes exceed this percentage of the bytes above the base layer (10)"},
+	{analyze.DiveLowestEfficiency, "dive's name for --min-efficiency (a ratio)"},
+	{analyze.DiveHighestWastedBytes, "dive's name for --max-wasted"},
+	{analyze.DiveHighestUserWasted, "dive's name for --max-user-wasted-percent (a ratio)"},
+}
+
+func newAuditCommand(g *globalFlags) *cobra.Command {
+	f := &auditFlags{rules: map[string]*string{}}
+	cmd := &cobra.Command{
+		Use:   "audit [REF]",
+		Short: "Report an image's size: layers, largest paths, wasted bytes, duplicates",
+		Long: `audit reads every layer once and reports where the image's bytes are:
+each layer's size and the command that made it, the largest directories and
+files, the bytes stored in layers but not visible in the final file system
+(overwritten, deleted, or hidden by an opaque directory, each byte counted
+once), identical files at several paths, and config mistakes.
+
+With --ci it checks thresholds, given as flags or in a rules file (whittle's
+or dive's .dive-ci, both "rules:" maps), prints PASS or FAIL for each and
+exits 2 when one fails. Without --rules, .whittle-ci.yaml or .dive-ci in the
+current directory is read when present; with no rule at all, dive's defaults
+apply (min-efficiency 0.9, max-user-wasted-percent 10).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := "demo:"
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return runAudit(cmd, g, f, ref)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.json, "json", false, "print the report as JSON (schema "+analyze.AuditSchema+", see docs/audit-json.md)")
+	fl.BoolVar(&f.ci, "ci", false, "check CI rules; exit 2 when one fails")
+	fl.StringVar(&f.rulesFile, "rules", "", "rules file (YAML with a rules: map; dive's .dive-ci works)")
+	fl.StringVar(&f.rulesFile, "ci-config", "", "dive's name for --rules")
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	fl.IntVar(&f.top, "top", 10, "entries in each list")
+	fl.IntVar(&f.depth, "depth", 3, "deepest directory level in the largest-directories list")
+	for _, r := range ruleFlags {
+		f.rules[r.name] = fl.String(r.name, "", r.help)
+	}
+	for _, hidden := range []string{"ci-config", analyze.DiveLowestEfficiency, analyze.DiveHighestWastedBytes, analyze.DiveHighestUserWasted} {
+		fl.MarkHidden(hidden)
+	}
+	return cmd
+}
+
+func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) error {
+	var rules analyze.Rules
+	if f.ci {
+		if err := f.loadRules(cmd, &rules); err != nil {
+			return err
+		}
+	}
+	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer im.Close()
+	a := analyze.NewAudit(im, ix, analyze.AuditOptions{Top: f.top, Depth: f.depth})
+	if f.ci {
+		a.Rules = rules.Evaluate(a)
+	}
+	var out bytes.Buffer
+	if f.json {
+		enc := json.NewEncoder(&out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(a); err != nil {
+			return err
+		}
+	} else if err := a.WriteText(&out); err != nil {
+		return err
+	}
+	if f.output != "" {
+		if err := writeFileAtomic(f.output, out.Bytes()); err != nil {
+			return err
+		}
+	} else if _, err := cmd.OutOrStdout().Write(out.Bytes()); err != nil {
+		return err
+	}
+	if a.Rules != nil && !a.Rules.Pass {
+		return &ciFailure{}
+	}
+	return nil
+}
+
+// loadRules gathers the rules: the rules file (given, or found in the
+// current directory), then flags over it, then dive's defaults when nothing
+// set any rule.
+func (f *auditFlags) loadRules(cmd *cobra.Command, rules *analyze.Rules) error {
+	file := f.rulesFile
+	if file == "" {
+		for _, candidate := range []string{".whittle-ci.yaml", ".dive-ci"} {
+			if _, err := os.Stat(candidate); err == nil {
+				file = candidate
+				break
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("reading %s: %w", candidate, err)
+			}
+		}
+	}
+	if file != "" {
+		if err := analyze.LoadRules(file, rules); err != nil {
+			return err
+		}
+	}
+	anyFlag := false
+	for _, r := range ruleFlags {
+		if cmd.Flags().Changed(r.name) {
+			anyFlag = true
+			if err := rules.Set(r.name, *f.rules[r.name]); err != nil {
+				return err
+			}
+		}
+	}
+	if file == "" && !anyFlag {
+		*rules = analyze.DefaultRules()
+	}
+	return nil
+}

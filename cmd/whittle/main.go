@@ -1,0 +1,39 @@
+// Command whittle inspects container images, shows why every byte is in
+// them, and rebuilds smaller ones that still work.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand().ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// exitCode prints err (once, on one line) and maps it to the exit status:
+// 0 success, 2 a failed CI rule, 1 any other error.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ce *ciFailure
+	if errors.As(err, &ce) {
+		return 2
+	}
+	fmt.Fprintf(os.Stderr, "whittle: %v\n", err)
+	return 1
+}
+
+// ciFailure reports that `audit --ci` found a rule broken; the report has
+// already been printed.
+type ciFailure struct{}
+
+func (*ciFailure) Error() string { return "a CI rule failed" }

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/whittle-dev/whittle/analyze"
+)
+
+// globalFlags are the flags every command shares.
+type globalFlags struct {
+	platform string
+	insecure bool
+	noCache  bool
+	cacheDir string
+	quiet    bool
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "whittle",
+		Short: "Inspect container images, explain every byte, and rebuild them smaller",
+		Long: `whittle inspects container images and Nix closures: where every byte comes
+from and why it is there, what is wasted, what is broken.
+
+Image references use skopeo's words:
+  docker://REF or REF      a registry (docker config credentials; plain HTTP
+                           only for localhost/127.0.0.1 or with --insecure)
+  docker-archive:PATH[:TAG|:@N]  docker save output
+  oci:DIR[:TAG]            an OCI image layout; oci-archive:PATH[:TAG] tarred
+  docker-daemon:REF        a running engine (DOCKER_HOST; podman works)
+  dir:PATH                 a root file system directory
+  rootfs-tar:PATH          a root file system tarball (gzip, zstd or plain)
+  demo:                    the built-in demo image (the default)
+A bare local path is recognised by its content.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.platform, "platform", "", "platform to pick from a multi-platform image (os/arch[/variant]; default linux on this machine's architecture)")
+	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP to registries that are not on loopback")
+	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
+	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
+	root.AddCommand(newAuditCommand(g))
+	return root
+}
+
+// openOptions turns the global flags into analyze.Options.
+func (g *globalFlags) openOptions() (analyze.Options, error) {
+	opts := analyze.Options{Insecure: g.insecure, Demo: demoImage}
+	if g.platform != "" {
+		p, err := v1.ParsePlatform(g.platform)
+		if err != nil {
+			return opts, fmt.Errorf("--platform %q: %w", g.platform, err)
+		}
+		opts.Platform = p
+	}
+	return opts, nil
+}
+
+// cache returns the layer index cache the flags ask for, or nil.
+func (g *globalFlags) cache() (*analyze.Cache, error) {
+	if g.noCache {
+		return nil, nil
+	}
+	dir := g.cacheDir
+	if dir == "" {
+		d, err := analyze.DefaultCacheDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	return &analyze.Cache{Dir: dir}, nil
+}
+
+// openAndIndex opens a reference and indexes it, showing progress on a
+// terminal's stderr. The caller closes the image.
+func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer) (*analyze.Image, *analyze.Index, error) {
+	opts, err := g.openOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	cache, err := g.cache()
+	if err != nil {
+		return nil, nil, err
+	}
+	progress := g.progress(stderr, ref)
+	progress("opening")
+	im, err := analyze.Open(ctx, ref, opts)
+	if err != nil {
+		progress("")
+		return nil, nil, err
+	}
+	done := 0
+	ix, err := im.Index(ctx, analyze.IndexOptions{Cache: cache, Progress: func(p analyze.LayerProgress) {
+		if p.Done {
+			done++
+		}
+		progress(fmt.Sprintf("reading layers %d/%d", done, p.Layers))
+	}})
+	progress("")
+	if err != nil {
+		im.Close()
+		return nil, nil, err
+	}
+	return im, ix, nil
+}
+
+// progress returns a function that shows one updating status line on a
+// terminal's stderr ("" clears it), and does nothing elsewhere.
+func (g *globalFlags) progress(stderr io.Writer, ref string) func(string) {
+	f, ok := stderr.(*os.File)
+	if g.quiet || !ok || !isatty.IsTerminal(f.Fd()) {
+		return func(string) {}
+	}
+	return func(s string) {
+		if s == "" {
+			fmt.Fprint(f, "\r\033[K")
+			return
+		}
+		fmt.Fprintf(f, "\r\033[K%s: %s…", ref, s)
+	}
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory, so a failure never leaves half a file behind.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
