@@ -128,7 +128,7 @@ func (p *textWriter) Write(b []byte) (int, error) {
 }
 
 func (p *textWriter) printf(format string, args ...any) { fmt.Fprintf(p, format, args...) }
-func (p *textWriter) section(title string)             { p.printf("\n%s\n", title) }
+func (p *textWriter) section(title string)              { p.printf("\n%s\n", title) }
 
 func plural(n int, word string) string {
 	if n == 1 {

@@ -2,8 +2,8 @@ package analyze
 
 import (
 	"path"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -442,4 +442,3 @@ func (m *merger) account() {
 		ix.Problems = append(ix.Problems, l.Problems...)
 	}
 }
-

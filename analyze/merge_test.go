@@ -26,11 +26,13 @@ type tarEntry struct {
 func file(name string, size int, fill byte) tarEntry {
 	return tarEntry{name: name, typ: tar.TypeReg, size: size, fill: fill}
 }
-func dir(name string) tarEntry           { return tarEntry{name: name, typ: tar.TypeDir} }
-func symlink(name, to string) tarEntry   { return tarEntry{name: name, typ: tar.TypeSymlink, link: to} }
-func hardlink(name, to string) tarEntry  { return tarEntry{name: name, typ: tar.TypeLink, link: to} }
-func whiteout(dir, name string) tarEntry { return file(strings.TrimSuffix(dir, "/")+"/.wh."+name, 0, 0) }
-func opaque(dir string) tarEntry         { return file(strings.TrimSuffix(dir, "/")+"/.wh..wh..opq", 0, 0) }
+func dir(name string) tarEntry          { return tarEntry{name: name, typ: tar.TypeDir} }
+func symlink(name, to string) tarEntry  { return tarEntry{name: name, typ: tar.TypeSymlink, link: to} }
+func hardlink(name, to string) tarEntry { return tarEntry{name: name, typ: tar.TypeLink, link: to} }
+func whiteout(dir, name string) tarEntry {
+	return file(strings.TrimSuffix(dir, "/")+"/.wh."+name, 0, 0)
+}
+func opaque(dir string) tarEntry { return file(strings.TrimSuffix(dir, "/")+"/.wh..wh..opq", 0, 0) }
 
 func tarBytes(t testing.TB, entries ...tarEntry) []byte {
 	t.Helper()

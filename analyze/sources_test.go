@@ -177,11 +177,11 @@ func TestSources(t *testing.T) {
 func TestMultiImageArchiveNeedsATag(t *testing.T) {
 	s := writeSources(t)
 	for ref, want := range map[string]string{
-		"docker-archive:" + s.multiArchive:                 "holds 2 images (",
-		"docker-archive:" + s.multiArchive + ":nope:1":     `no image tagged "nope:1" in the archive`,
-		"docker-archive:" + s.multiArchive + ":@7":         "no image @7",
-		"oci:" + s.ociDir:                                  "the layout holds 2 images (1, other)",
-		"oci:" + s.ociDir + ":missing":                     `no image named "missing" in the layout (it has 1, other)`,
+		"docker-archive:" + s.multiArchive:                           "holds 2 images (",
+		"docker-archive:" + s.multiArchive + ":nope:1":               `no image tagged "nope:1" in the archive`,
+		"docker-archive:" + s.multiArchive + ":@7":                   "no image @7",
+		"oci:" + s.ociDir:                                            "the layout holds 2 images (1, other)",
+		"oci:" + s.ociDir + ":missing":                               `no image named "missing" in the layout (it has 1, other)`,
 		"docker-archive:" + s.multiArchive + ":whittle.test/other:2": "",
 	} {
 		im, err := Open(context.Background(), ref, Options{})
