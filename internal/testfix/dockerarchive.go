@@ -1,0 +1,197 @@
+package testfix
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// ArchiveLayer is one layer for WriteDockerArchive: an uncompressed tar
+// file, stored gzip-compressed or as it is.
+type ArchiveLayer struct {
+	Tar       string
+	Gzip      bool
+	CreatedBy string
+}
+
+// WriteDockerArchive writes a docker save archive (Docker 25's layout:
+// blobs/sha256/<digest>, manifest.json) holding one image with the given
+// layers and tag. It is written by hand, independently of the code under
+// test.
+func WriteDockerArchive(out, tag string, layers []ArchiveLayer) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	var diffIDs, layerPaths []string
+	var history []map[string]string
+	for _, l := range layers {
+		raw, err := os.Open(l.Tar)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		var blob bytes.Buffer
+		var w io.Writer = &blob
+		var zw *gzip.Writer
+		if l.Gzip {
+			zw = gzip.NewWriter(&blob)
+			w = zw
+		}
+		_, err = io.Copy(io.MultiWriter(h, w), raw)
+		raw.Close()
+		if err != nil {
+			return err
+		}
+		if zw != nil {
+			zw.Close()
+		}
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(h.Sum(nil)))
+		sum := sha256.Sum256(blob.Bytes())
+		p := "blobs/sha256/" + hex.EncodeToString(sum[:])
+		layerPaths = append(layerPaths, p)
+		if err := writeMember(tw, p, blob.Bytes()); err != nil {
+			return err
+		}
+		history = append(history, map[string]string{"created_by": l.CreatedBy})
+	}
+	config, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"config":  map[string]any{"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, "Cmd": []string{"/usr/bin/python3"}},
+		"rootfs":  map[string]any{"type": "layers", "diff_ids": diffIDs},
+		"history": history,
+	})
+	sum := sha256.Sum256(config)
+	configPath := "blobs/sha256/" + hex.EncodeToString(sum[:])
+	if err := writeMember(tw, configPath, config); err != nil {
+		return err
+	}
+	manifest, _ := json.Marshal([]map[string]any{{"Config": configPath, "RepoTags": []string{tag}, "Layers": layerPaths}})
+	if err := writeMember(tw, "manifest.json", manifest); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+func writeMember(tw *tar.Writer, name string, b []byte) error {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	_, err := tw.Write(b)
+	return err
+}
+
+// DebianChangeServices is the new /etc/services of DebianTwoLayerArchive's
+// second layer.
+var DebianChangeServices = bytes.Repeat([]byte("http 80/tcp\n"), 100)
+
+// DebianTwoLayerArchive returns a docker archive of the shared Debian
+// fixture with a second layer on top, and the paths of its two layer tars.
+// The second layer (gzip-compressed; the first is stored raw, as Docker 25
+// saves) deletes /usr/share/doc (a whiteout written with a "./" prefix),
+// overwrites /etc/services with DebianChangeServices and adds
+// /app/hello (100 bytes).
+func DebianTwoLayerArchive(t testing.TB) (archive, layer1, layer2 string) {
+	t.Helper()
+	rootfs := DebianRootfsTar(t)
+	dir := Build(t, "debian-two-layer:"+rootfs, func(dir string) error {
+		l2 := filepath.Join(dir, "layer2.tar")
+		f, err := os.Create(l2)
+		if err != nil {
+			return err
+		}
+		tw := tar.NewWriter(f)
+		for _, m := range []struct {
+			name string
+			data []byte
+			dir  bool
+		}{
+			{name: "./app/", dir: true},
+			{name: "./app/hello", data: bytes.Repeat([]byte{'h'}, 100)},
+			{name: "./etc/services", data: DebianChangeServices},
+			{name: "./usr/share/.wh.doc"},
+		} {
+			hdr := &tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}
+			if m.dir {
+				hdr.Typeflag, hdr.Mode = tar.TypeDir, 0o755
+			}
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			tw.Write(m.data)
+		}
+		if err := tw.Close(); err != nil {
+			return err
+		}
+		f.Close()
+		return WriteDockerArchive(filepath.Join(dir, "debian.tar"), "whittle.test/debian:two-layer", []ArchiveLayer{
+			{Tar: rootfs, CreatedBy: "mmdebstrap --variant=minbase bookworm"},
+			{Tar: l2, Gzip: true, CreatedBy: "RUN rm -rf /usr/share/doc && write /etc/services /app/hello"},
+		})
+	})
+	return filepath.Join(dir, "debian.tar"), rootfs, filepath.Join(dir, "layer2.tar")
+}
+
+// TarListing is one line of `tar -tv --numeric-owner`: the type letter
+// ('-', 'd', 'l', 'h', 'c', 'b', 'p'), the size and the normalised path.
+type TarListing struct {
+	Type byte
+	Size int64
+	Path string
+}
+
+// ListTar runs GNU tar's verbose listing on a tarball and parses it: the
+// independent oracle for sizes and file sets.
+func ListTar(t testing.TB, tarball string) []TarListing {
+	t.Helper()
+	out, err := Run("", "tar", "--numeric-owner", "--quoting-style=escape", "-tvf", tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []TarListing
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		fields := bytes.Fields(line)
+		if len(fields) < 6 {
+			t.Fatalf("unexpected tar listing line %q", line)
+		}
+		var size int64
+		if fields[0][0] != 'c' && fields[0][0] != 'b' {
+			if _, err := fmt.Sscan(string(fields[2]), &size); err != nil {
+				t.Fatalf("size in %q: %v", line, err)
+			}
+		}
+		// mode owner size date time name...: the name starts after the
+		// fifth field.
+		rest := line
+		for i := 0; i < 5; i++ {
+			rest = bytes.TrimLeft(rest, " ")
+			rest = rest[bytes.IndexByte(rest, ' '):]
+		}
+		name := string(bytes.TrimLeft(rest, " "))
+		switch fields[0][0] {
+		case 'l':
+			name, _, _ = cutString(name, " -> ")
+		case 'h':
+			name, _, _ = cutString(name, " link to ")
+		}
+		list = append(list, TarListing{Type: fields[0][0], Size: size, Path: filepath.Clean("/" + name)})
+	}
+	return list
+}
+
+func cutString(s, sep string) (string, string, bool) {
+	if i := bytes.Index([]byte(s), []byte(sep)); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
