@@ -14,7 +14,7 @@ import (
 func (a *Audit) WriteText(w io.Writer) error {
 	p := &textWriter{w: w}
 	t := a.Totals
-	p.printf("Image       %s (%s, %d layers)\n", a.Reference, a.Image.Platform, t.Layers)
+	p.printf("Image       %s (%s, %s)\n", a.Reference, a.Image.Platform, plural(t.Layers, "layer"))
 	if a.Image.ManifestDigest != "" {
 		p.printf("Digest      %s\n", a.Image.ManifestDigest)
 	}
@@ -22,8 +22,8 @@ func (a *Audit) WriteText(w io.Writer) error {
 	p.printf("Size        %s uncompressed, %s\n", humanize.Bytes(uint64(t.UncompressedBytes)), stored)
 	p.printf("Files       %s of files in the layers, %s visible in the final file system\n",
 		humanize.Bytes(uint64(t.ContentBytes)), humanize.Bytes(uint64(t.VisibleBytes)))
-	p.printf("            %s files, %s directories, %s symlinks, %s others\n",
-		humanize.Comma(int64(t.Files)), humanize.Comma(int64(t.Directories)), humanize.Comma(int64(t.Symlinks)), humanize.Comma(int64(t.Others)))
+	p.printf("            %s, %s, %s, %s\n",
+		plural(t.Files, "file"), plural(t.Directories, "directory"), plural(t.Symlinks, "symlink"), plural(t.Others, "other"))
 	p.printf("Wasted      %s (%.1f%% of file bytes; %.1f%% of the bytes above the base layer)\n",
 		humanize.Bytes(uint64(t.WastedBytes)), t.WastedPercent, t.UserWastedPercent)
 	p.printf("Efficiency  %.2f%%   (dive's formula: %.2f%%, counting %s wasted)\n",
@@ -51,7 +51,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 	}
 	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, d := range a.TopDirs {
-		fmt.Fprintf(tw, "  %s\t%s files\t  %s\n", humanize.Bytes(uint64(d.Bytes)), humanize.Comma(int64(d.Files)), d.Path)
+		fmt.Fprintf(tw, "  %s\t%s\t  %s\n", humanize.Bytes(uint64(d.Bytes)), plural(d.Files, "file"), d.Path)
 	}
 	tw.Flush()
 
@@ -71,7 +71,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 	}
 	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
 	for _, g := range a.Wasted {
-		fmt.Fprintf(tw, "  %s\t%s\t%s by layer %d\t(%s in layer %d)\n", humanize.Bytes(uint64(g.Bytes)), g.Path, g.Reason, g.By,
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t(%s of layer %d)\n", humanize.Bytes(uint64(g.Bytes)), g.Path, wasteVerb(g.Reason, g.By),
 			plural(g.Files, "file"), g.StoredIn)
 	}
 	tw.Flush()
@@ -134,7 +134,25 @@ func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
+	if strings.HasSuffix(word, "y") {
+		return humanize.Comma(int64(n)) + " " + word[:len(word)-1] + "ies"
+	}
 	return humanize.Comma(int64(n)) + " " + word + "s"
+}
+
+// wasteVerb says what a layer did to hide bytes, for the text report.
+func wasteVerb(reason string, by int) string {
+	switch reason {
+	case "overwritten":
+		return fmt.Sprintf("overwritten by layer %d", by)
+	case "deleted":
+		return fmt.Sprintf("deleted by layer %d", by)
+	case "opaque":
+		return fmt.Sprintf("hidden by layer %d's opaque directory", by)
+	case "replaced":
+		return fmt.Sprintf("parent replaced by a non-directory in layer %d", by)
+	}
+	return fmt.Sprintf("%s (layer %d)", reason, by)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -76,10 +76,11 @@ func unknownKeys(m map[string]json.RawMessage, known []string, section string) [
 		if contains(known, k) {
 			continue
 		}
-		msg := fmt.Sprintf("image config: unknown key %q %s; runtimes ignore it", k, where)
-		if h := suggest.Hint(k, known); h != "" {
-			msg = fmt.Sprintf("image config: unknown key %q %s%s; runtimes ignore it", k, where, h)
+		hint := suggest.Hint(k, known)
+		if section == "" && contains(configKeys, k) {
+			hint = ` (it belongs inside "config")`
 		}
+		msg := fmt.Sprintf("image config: unknown key %q %s%s; runtimes ignore it", k, where, hint)
 		out = append(out, Finding{Severity: "warning", Kind: "config-key", Message: msg})
 	}
 	return out

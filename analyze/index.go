@@ -92,8 +92,8 @@ const (
 )
 
 var reasonNames = map[WasteReason]string{
-	ReasonOverwritten: "overwritten", ReasonDeleted: "deleted", ReasonOpaque: "hidden by opaque directory",
-	ReasonReplaced: "parent replaced", ReasonUnreachable: "unreachable",
+	ReasonOverwritten: "overwritten", ReasonDeleted: "deleted", ReasonOpaque: "opaque",
+	ReasonReplaced: "replaced", ReasonUnreachable: "unreachable",
 }
 
 // String names the reason as the JSON output does.

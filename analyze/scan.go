@@ -58,6 +58,10 @@ func (li *LayerIndex) ContentBytes() int64 {
 
 const readBufferSize = 256 << 10
 
+// maxZstdWindow bounds the window a zstd layer may ask for (zstd --long=27
+// uses 128 MiB), so a hostile frame header cannot make us allocate gigabytes.
+const maxZstdWindow = 128 << 20
+
 // decompress undoes a layer's compression, detected from its first bytes:
 // gzip, zstd, or none.
 func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
@@ -73,7 +77,7 @@ func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
 		}
 		return gz, CompressionGzip, func() { gz.Close() }, nil
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("reading zstd header: %w", err)
 		}

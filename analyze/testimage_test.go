@@ -153,3 +153,5 @@ func visibleFiles(ix *Index) []string {
 	})
 	return files
 }
+
+func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }

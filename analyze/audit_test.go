@@ -1,0 +1,114 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/NAME, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
+	}
+}
+
+func fixtureAudit(t *testing.T) *Audit {
+	s := writeSources(t)
+	im, ix := openIndexed(t, "docker-archive:"+s.dockerArchive, Options{})
+	im.Ref = Reference{Transport: TransportDockerArchive, Value: "app.tar"}
+	return NewAudit(im, ix, AuditOptions{})
+}
+
+func TestAuditGolden(t *testing.T) {
+	a := fixtureAudit(t)
+	var text bytes.Buffer
+	if err := a.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "audit.txt", text.Bytes())
+	js, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "audit.json", append(js, '\n'))
+
+	max := int64(1000)
+	eff := 0.9
+	r := Rules{MaxWasted: &max, MinEfficiency: &eff}
+	a.Rules = r.Evaluate(a)
+	text.Reset()
+	a.WriteText(&text)
+	golden(t, "audit-ci.txt", text.Bytes())
+}
+
+func TestAuditFigures(t *testing.T) {
+	a := fixtureAudit(t)
+	tot := a.Totals
+	if tot.WastedPercent != 100*float64(fixtureWasted)/float64(fixtureContent) {
+		t.Errorf("wasted percent %v", tot.WastedPercent)
+	}
+	// The layers above the base store 130 bytes; 4400 wasted bytes are
+	// 3384.6% of them, as dive would put it.
+	if want := 100 * float64(fixtureWasted) / 130; tot.UserWastedPercent != want {
+		t.Errorf("user wasted percent %v, want %v", tot.UserWastedPercent, want)
+	}
+	want := []WasteGroup{
+		{Path: "/var/cache", Reason: "deleted", StoredIn: 1, By: 2, Files: 1, Bytes: 4000},
+		{Path: "/usr/share/doc", Reason: "opaque", StoredIn: 1, By: 2, Files: 1, Bytes: 300},
+		{Path: "/etc/app.conf", Reason: "overwritten", StoredIn: 1, By: 2, Files: 1, Bytes: 100},
+	}
+	if len(a.Wasted) != len(want) {
+		t.Fatalf("waste groups %+v", a.Wasted)
+	}
+	for i := range want {
+		if a.Wasted[i] != want[i] {
+			t.Errorf("waste group %d = %+v, want %+v", i, a.Wasted[i], want[i])
+		}
+	}
+	if a.TopFiles[0].Path != "/usr/bin/tool" || a.TopFiles[0].Bytes != 5000 || a.TopFiles[0].Layer != 1 {
+		t.Errorf("largest file %+v", a.TopFiles[0])
+	}
+	if a.TopDirs[0].Path != "/usr" || a.TopDirs[0].Bytes != 7010 || a.TopDirs[0].Files != 3 {
+		t.Errorf("largest directory %+v", a.TopDirs[0])
+	}
+}
+
+func TestConfigFindings(t *testing.T) {
+	raw := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},
+	  "config":{"Env":["PATH=/bin","BROKEN"],"Environment":["LANG=C.UTF-8"],"Entrypoint":["/app"],"WorkDir":"/app"},
+	  "Labels":{}}`)
+	var got []string
+	for _, f := range ConfigFindings(raw) {
+		got = append(got, f.Severity+": "+f.Message)
+	}
+	want := []string{
+		`warning: image config: unknown key "Labels" at the top level (it belongs inside "config"); runtimes ignore it`,
+		`warning: image config: unknown key "Environment" in config (did you mean "Env"?); runtimes ignore it`,
+		`warning: image config: unknown key "WorkDir" in config (did you mean "WorkingDir"?); runtimes ignore it`,
+		`warning: image config: Env entry "BROKEN" is not NAME=value`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
