@@ -73,7 +73,7 @@ func TestLoadRules(t *testing.T) {
 		t.Errorf("dive rules read as %+v", r)
 	}
 	for body, want := range map[string]string{
-		"rules:\n  max-sise: 1GB\n":  `line 2: unknown rule "max-sise" (did you mean "max-size"?)`,
+		"rules:\n  max-sise: 1GB\n": `line 2: unknown rule "max-sise" (did you mean "max-size"?)`,
 		"rulez:\n  max-size: 1GB\n": `unknown key "rulez" (did you mean "rules"?)`,
 		"rules:\n  max-size: [1]\n": "line 2: rule max-size needs a single value",
 		"rules: [\n":                "not valid YAML",
