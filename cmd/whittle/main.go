@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -15,12 +17,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCommand().ExecuteContext(ctx)
 	stop()
-	os.Exit(exitCode(err))
+	os.Exit(exitCode(err, os.Stderr))
 }
 
 // exitCode prints err (once, on one line) and maps it to the exit status:
 // 0 success, 2 a failed CI rule, 1 any other error.
-func exitCode(err error) int {
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
@@ -28,7 +30,7 @@ func exitCode(err error) int {
 	if errors.As(err, &ce) {
 		return 2
 	}
-	fmt.Fprintf(os.Stderr, "whittle: %v\n", err)
+	fmt.Fprintf(stderr, "whittle: %v\n", strings.ReplaceAll(err.Error(), "\n", " "))
 	return 1
 }
 

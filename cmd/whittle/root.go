@@ -50,7 +50,7 @@ A bare local path is recognised by its content.`,
 	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
-	root.AddCommand(newAuditCommand(g))
+	root.AddCommand(newAuditCommand(g), newEtcCommand(g))
 	return root
 }
 
@@ -59,8 +59,8 @@ func (g *globalFlags) openOptions() (analyze.Options, error) {
 	opts := analyze.Options{Insecure: g.insecure, Demo: demoImage}
 	if g.platform != "" {
 		p, err := v1.ParsePlatform(g.platform)
-		if err != nil {
-			return opts, fmt.Errorf("--platform %q: %w", g.platform, err)
+		if err != nil || p.OS == "" || p.Architecture == "" {
+			return opts, fmt.Errorf("--platform %q: want os/arch[/variant], like linux/arm64/v8", g.platform)
 		}
 		opts.Platform = p
 	}

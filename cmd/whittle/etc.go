@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/etcgen"
+)
+
+type etcFlags struct {
+	list      string
+	json      bool
+	output    string
+	fromPlan  string
+	printPlan bool
+	choices   etcgen.Flags
+}
+
+func newEtcCommand(g *globalFlags) *cobra.Command {
+	f := &etcFlags{}
+	cmd := &cobra.Command{
+		Use:   "etc [REF]",
+		Short: "Write a minimal /etc chosen from what the image offers",
+		Long: `etc reads the services, protocols, CA certificates, locales, time zones and
+users an image offers (falling back to built-in data where it has none) and
+writes exactly the chosen ones, with nsswitch.conf, hosts and /tmp, into a
+directory (-o DIR, for a Dockerfile COPY or a Nix build) or a reproducible
+layer tarball (-o FILE.tar). It prints the environment the image then needs
+(Dockerfile ENV lines).
+
+  whittle etc debian:12 --list timezones
+  whittle etc debian:12 --services http,https --protocols tcp,udp \
+      --certificates all --locales en_US.UTF-8 --timezones Europe/Riga \
+      --users root,nonroot -o rootfs-etc/
+
+Without -o it shows what the choice would write and what each part costs.
+--from-plan reads the choices from a plan file's etc: section; --print-plan
+prints the choices as that section.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := "demo:"
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return runEtc(cmd, g, f, ref)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.list, "list", "", "list the catalog: services, protocols, certificates, locales, timezones or users")
+	fl.BoolVar(&f.json, "json", false, "print JSON")
+	fl.StringVarP(&f.output, "output", "o", "", "write the files into this directory, or a layer tarball when it ends in .tar")
+	fl.StringVar(&f.fromPlan, "from-plan", "", "read the choices from this plan file's etc: section")
+	fl.BoolVar(&f.printPlan, "print-plan", false, "print the choices as a plan's etc: section")
+	fl.StringVar(&f.choices.Services, "services", "", "services by name or port (http,https,5432), or all")
+	fl.StringVar(&f.choices.Protocols, "protocols", "", "protocols (tcp,udp), or all")
+	fl.StringVar(&f.choices.Certificates, "certificates", "", "CA certificates: all, none, or subjects/fingerprints")
+	fl.StringVar(&f.choices.Locales, "locales", "", "locales (en_US.UTF-8,C.UTF-8)")
+	fl.StringVar(&f.choices.LocaleFormat, "locale-format", "", "archive (one locale-archive) or directories")
+	fl.StringVar(&f.choices.Timezones, "timezones", "", "time zones; the first becomes /etc/localtime and TZ")
+	fl.StringVar(&f.choices.Users, "users", "", "users: root, nobody, nonroot, or NAME[:UID[:GID[:HOME[:SHELL]]]]")
+	fl.StringVar(&f.choices.Basics, "basics", "", "basic files: nsswitch,hosts,os-release,tmp (default: all but os-release unless the image has one)")
+	return cmd
+}
+
+func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
+	var kind etcgen.Kind
+	if f.list != "" {
+		k, err := etcgen.ParseKind(f.list)
+		if err != nil {
+			return fmt.Errorf("--list: %w", err)
+		}
+		kind = k
+	}
+	sel, err := f.selection()
+	if err != nil {
+		return err
+	}
+	if f.printPlan && f.list == "" && f.output == "" {
+		return printEtcPlan(cmd.OutOrStdout(), sel)
+	}
+	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer im.Close()
+	fsys := im.FS(cmd.Context(), ix)
+	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
+		return err
+	}
+	cat, err := etcgen.LoadCatalog(fsys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ref, err)
+	}
+	out := cmd.OutOrStdout()
+	if f.list != "" {
+		rows, err := cat.Rows(kind)
+		if err != nil {
+			return err
+		}
+		return printEtcRows(out, rows, f.json)
+	}
+	plan, err := cat.Plan(sel)
+	if err != nil {
+		return err
+	}
+	if f.output != "" {
+		if strings.HasSuffix(f.output, ".tar") {
+			err = plan.WriteTar(f.output)
+		} else {
+			err = plan.WriteDir(f.output)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if f.printPlan {
+		if err := printEtcPlan(out, sel); err != nil {
+			return err
+		}
+	}
+	return printEtcOutput(out, plan, f)
+}
+
+func (f *etcFlags) selection() (etcgen.Selection, error) {
+	sel, err := f.choices.Selection()
+	if err != nil {
+		return sel, err
+	}
+	if f.fromPlan == "" {
+		return sel, nil
+	}
+	b, err := os.ReadFile(f.fromPlan)
+	if err != nil {
+		return sel, fmt.Errorf("reading plan: %w", err)
+	}
+	var doc struct {
+		Etc *etcgen.Selection `yaml:"etc"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return sel, fmt.Errorf("%s: %w", f.fromPlan, err)
+	}
+	if doc.Etc == nil {
+		return sel, fmt.Errorf("%s: no etc: section", f.fromPlan)
+	}
+	return *doc.Etc, nil
+}
+
+func printEtcPlan(w io.Writer, sel etcgen.Selection) error {
+	b, err := etcgen.MarshalSelection(sel)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("etc:\n")
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		buf.WriteString("  " + line + "\n")
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func printEtcRows(w io.Writer, rows []etcgen.Row, asJSON bool) error {
+	if asJSON {
+		if rows == nil {
+			rows = []etcgen.Row{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSIZE\tDETAIL\tSOURCE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, humanize.Bytes(uint64(r.Bytes)), r.Detail, r.Source)
+	}
+	return tw.Flush()
+}
+
+// etcReport is the JSON form of `whittle etc` without --list.
+type etcReport struct {
+	Output string            `json:"output,omitempty"`
+	Files  int               `json:"files"`
+	Bytes  int64             `json:"bytes"`
+	Env    map[string]string `json:"env"`
+	Costs  []etcgen.Cost     `json:"costs"`
+}
+
+func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
+	if f.json {
+		env := plan.Env
+		if env == nil {
+			env = map[string]string{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(etcReport{Output: f.output, Files: len(plan.Files), Bytes: plan.Size(), Env: env, Costs: plan.Costs})
+	}
+	verb := "would write"
+	if f.output != "" {
+		verb = "wrote"
+	}
+	fmt.Fprintf(w, "# %s %d entries, %s", verb, len(plan.Files), humanize.Bytes(uint64(plan.Size())))
+	if f.output != "" {
+		fmt.Fprintf(w, " to %s", f.output)
+	}
+	fmt.Fprintln(w)
+	// Per kind: its total, and each choice when there are few.
+	byKind := map[etcgen.Kind][]etcgen.Cost{}
+	var kinds []etcgen.Kind
+	for _, c := range plan.Costs {
+		if _, ok := byKind[c.Kind]; !ok {
+			kinds = append(kinds, c.Kind)
+		}
+		byKind[c.Kind] = append(byKind[c.Kind], c)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range kinds {
+		var total int64
+		var names []string
+		for _, c := range byKind[k] {
+			total += c.Bytes
+			if c.Name != etcgen.Overhead {
+				names = append(names, c.Name)
+			}
+		}
+		detail := strings.Join(names, ", ")
+		if len(names) > 6 {
+			detail = fmt.Sprintf("%d chosen", len(names))
+		}
+		fmt.Fprintf(tw, "#  %s\t%s\t%s\n", k, humanize.Bytes(uint64(total)), detail)
+	}
+	tw.Flush()
+	for _, w2 := range plan.Warnings {
+		fmt.Fprintf(w, "# warning: %s\n", w2)
+	}
+	for _, kv := range plan.EnvList() {
+		fmt.Fprintf(w, "ENV %s\n", kv)
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/internal/testfix"
+)
+
+// run executes the CLI in-process and returns stdout, stderr and the exit
+// status main would use.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := newRootCommand()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(append([]string{"--no-cache"}, args...))
+	err := cmd.ExecuteContext(context.Background())
+	code := exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+func randomArchive(t *testing.T) string {
+	t.Helper()
+	img, err := random.Image(4096, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "random.tar")
+	tag, _ := name.NewTag("whittle.test/random:1")
+	if err := tarball.WriteToFile(p, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAuditExitCodes(t *testing.T) {
+	archive := randomArchive(t)
+	if out, errs, code := run(t, "audit", archive); code != 0 || !strings.Contains(out, "3 layers") || errs != "" {
+		t.Errorf("audit: code %d, stderr %q, stdout %q", code, errs, out)
+	}
+	out, _, code := run(t, "audit", "--json", archive)
+	var a analyze.Audit
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Schema != analyze.AuditSchema || a.Totals.Layers != 3 {
+		t.Errorf("audit --json: code %d, output %q", code, out)
+	}
+	if out, _, code := run(t, "audit", "--ci", "--max-size", "1kB", archive); code != 2 || !strings.Contains(out, "FAIL  max-size") || !strings.Contains(out, "Result: FAIL") {
+		t.Errorf("failing rule: code %d, output %q", code, out)
+	}
+	if out, _, code := run(t, "audit", "--ci", "--max-size", "1GB", "--lowestEfficiency", "0.5", archive); code != 0 || !strings.Contains(out, "PASS  min-efficiency") {
+		t.Errorf("passing rules: code %d, output %q", code, out)
+	}
+	_, errs, code := run(t, "audit", "--ci", "--max-size", "huge", archive)
+	if code != 1 || !strings.Contains(errs, `rule max-size: "huge" is not a size`) {
+		t.Errorf("bad rule value: code %d, stderr %q", code, errs)
+	}
+	_, errs, code = run(t, "audit", "docker-archive:/nonexistent/app.tar")
+	if code != 1 || errs != "whittle: docker-archive:/nonexistent/app.tar: no such file or directory\n" {
+		t.Errorf("missing file: code %d, stderr %q", code, errs)
+	}
+	_, errs, code = run(t, "audit", "--platform", "linux", archive)
+	if code != 1 || !strings.Contains(errs, "--platform") {
+		t.Errorf("bad platform: code %d, stderr %q", code, errs)
+	}
+}
+
+// TestAuditRulesFile reads dive's .dive-ci from the current directory.
+func TestAuditRulesFile(t *testing.T) {
+	archive := randomArchive(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile(".dive-ci", []byte("rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 1B\n  highestUserWastedPercent: disabled\n"), 0o644)
+	out, _, code := run(t, "audit", "--ci", archive)
+	if code != 0 || !strings.Contains(out, "PASS  min-efficiency") || !strings.Contains(out, "PASS  max-wasted") || strings.Contains(out, "max-user-wasted") {
+		t.Errorf(".dive-ci: code %d, output %q", code, out)
+	}
+	os.WriteFile(".dive-ci", []byte("rules:\n  lowestEfficency: 0.95\n"), 0o644)
+	_, errs, code := run(t, "audit", "--ci", archive)
+	if code != 1 || !strings.Contains(errs, `.dive-ci: line 2: unknown rule "lowestEfficency" (did you mean "lowestEfficiency"?)`) {
+		t.Errorf("bad .dive-ci: code %d, stderr %q", code, errs)
+	}
+}
+
+// TestAuditOutputFile writes the report atomically, and not at all when
+// the audit fails.
+func TestAuditOutputFile(t *testing.T) {
+	archive := randomArchive(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.json")
+	if _, errs, code := run(t, "audit", "--json", "-o", out, archive); code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !json.Valid(b) {
+		t.Errorf("report file: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if _, _, code := run(t, "audit", "--json", "-o", bad, "docker-archive:"+filepath.Join(dir, "missing.tar")); code != 1 {
+		t.Errorf("code %d", code)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d files after a failed audit, want only report.json", len(entries))
+	}
+}
+
+func TestEtcCommand(t *testing.T) {
+	rootfs := testfix.DebianRootfsTar(t)
+	ref := "rootfs-tar:" + rootfs
+	out, errs, code := run(t, "etc", ref, "--list", "services", "--json")
+	var rows []struct {
+		Name  string
+		Bytes int64
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) < 100 {
+		t.Fatalf("--list services: code %d, %d rows, stderr %q", code, len(rows), errs)
+	}
+	dir := filepath.Join(t.TempDir(), "etc-out")
+	out, errs, code = run(t, "etc", ref, "--services", "http", "--protocols", "tcp", "--timezones", "Europe/Riga", "--locales", "de_DE.UTF-8", "--users", "root,nonroot", "-o", dir)
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	for _, want := range []string{"ENV LANG=de_DE.UTF-8\n", "ENV TZ=Europe/Riga\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	services, err := os.ReadFile(filepath.Join(dir, "etc/services"))
+	if err != nil || !strings.Contains(string(services), "http\t\t80/tcp") && !strings.Contains(string(services), "http ") {
+		t.Errorf("etc/services: %v\n%s", err, services)
+	}
+	if strings.Contains(string(services), "smtp") {
+		t.Errorf("etc/services holds an unchosen service:\n%s", services)
+	}
+	layer := filepath.Join(t.TempDir(), "etc.tar")
+	if _, errs, code := run(t, "etc", ref, "--services", "http", "-o", layer); code != 0 {
+		t.Fatalf("layer: code %d: %s", code, errs)
+	}
+	if _, err := os.Stat(layer); err != nil {
+		t.Error(err)
+	}
+	_, errs, code = run(t, "etc", ref, "--timezones", "Europe/Rga")
+	if code != 1 || !strings.Contains(errs, `unknown time zone "Europe/Rga" (did you mean "Europe/Riga"`) {
+		t.Errorf("unknown zone: code %d, stderr %q", code, errs)
+	}
+	_, errs, code = run(t, "etc", ref, "--list", "zonez")
+	if code != 1 || !strings.Contains(errs, `did you mean "zones"`) && !strings.Contains(errs, "unknown list") {
+		t.Errorf("unknown list: code %d, stderr %q", code, errs)
+	}
+	plan := filepath.Join(t.TempDir(), "plan.yaml")
+	os.WriteFile(plan, []byte("source: x\netc:\n  services: [https]\n  timezones: UTC\n"), 0o644)
+	out, errs, code = run(t, "etc", ref, "--from-plan", plan)
+	if code != 0 || !strings.Contains(out, "ENV TZ=UTC") || !strings.Contains(out, "https") {
+		t.Errorf("--from-plan: code %d, stderr %q, out %q", code, errs, out)
+	}
+	os.WriteFile(plan, []byte("etc:\n  servics: [https]\n"), 0o644)
+	_, errs, code = run(t, "etc", ref, "--from-plan", plan)
+	if code != 1 || !strings.Contains(errs, `did you mean "services"`) {
+		t.Errorf("bad plan key: code %d, stderr %q", code, errs)
+	}
+}
