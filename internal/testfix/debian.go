@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // DebianPackages are the packages of the shared Debian fixture, on top of
@@ -25,7 +24,7 @@ var DebianLocales = []string{
 // DebianPackages, DebianLocales compiled by locale-gen). It is built once per
 // fixture directory and shared by every test in every package; mmdebstrap
 // uses the machine's configured apt sources.
-func DebianRootfsTar(t testing.TB) string {
+func DebianRootfsTar(t T) string {
 	t.Helper()
 	NeedTool(t, "mmdebstrap")
 	key := "debian-bookworm-minbase:" + strings.Join(DebianPackages, ",") + ":" + strings.Join(DebianLocales, ",")
@@ -43,7 +42,7 @@ func DebianRootfsTar(t testing.TB) string {
 // DebianRootfsDir returns the shared Debian fixture extracted to a directory
 // (device nodes left out). Tests must treat it as read-only; copy what they
 // change.
-func DebianRootfsDir(t testing.TB) string {
+func DebianRootfsDir(t T) string {
 	t.Helper()
 	tarPath := DebianRootfsTar(t)
 	dir := Build(t, "extracted:"+tarPath, func(dir string) error {

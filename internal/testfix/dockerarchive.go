@@ -101,7 +101,7 @@ var DebianChangeServices = bytes.Repeat([]byte("http 80/tcp\n"), 100)
 // saves) deletes /usr/share/doc (a whiteout written with a "./" prefix),
 // overwrites /etc/services with DebianChangeServices and adds
 // /app/hello (100 bytes).
-func DebianTwoLayerArchive(t testing.TB) (archive, layer1, layer2 string) {
+func DebianTwoLayerArchive(t T) (archive, layer1, layer2 string) {
 	t.Helper()
 	rootfs := DebianRootfsTar(t)
 	dir := Build(t, "debian-two-layer:"+rootfs, func(dir string) error {

@@ -28,11 +28,19 @@ func Dir() string {
 	return filepath.Join(base, "whittle-test-fixtures")
 }
 
+// T is what fixtures need of a test: testing.TB satisfies it, and so can a
+// benchmark script's main (see bench/).
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+}
+
 // Build returns the directory holding the fixture named by key, calling
 // make(dir) to fill it the first time. Concurrent test processes wait for one
 // another on a lock file, so the fixture is built once; a build that fails
 // leaves nothing behind, and the next caller tries again.
-func Build(t testing.TB, key string, make func(dir string) error) string {
+func Build(t T, key string, make func(dir string) error) string {
 	t.Helper()
 	sum := sha256.Sum256([]byte(key))
 	name := hex.EncodeToString(sum[:8])
@@ -75,11 +83,11 @@ func Build(t testing.TB, key string, make func(dir string) error) string {
 // NeedTool fails the test when a required program is missing; with -short
 // it skips instead. The full suite (make test) installs every tool, so a
 // missing one is an error there, never a silent pass.
-func NeedTool(t testing.TB, names ...string) {
+func NeedTool(t T, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
-			if testing.Short() {
+			if testing.Testing() && testing.Short() {
 				t.Skipf("%s not installed (-short)", n)
 			}
 			t.Fatalf("%s is not installed; run `make test`, which installs the test tools", n)
