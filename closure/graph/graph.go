@@ -1,0 +1,212 @@
+// Package graph is whittle's dependency graph and the questions asked of
+// it, free of I/O: nodes (Nix store paths, packages, files) with their own
+// sizes, typed edges, roots; self, closure and added sizes (as nix-tree
+// defines them, the added size exact from the dominator tree), referrers,
+// why-chains from the roots, and what no root reaches.
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind is what a node stands for.
+type Kind uint8
+
+// Node kinds.
+const (
+	// StorePath is a Nix store path.
+	StorePath Kind = iota + 1
+	// Package is an installed dpkg or apk package.
+	Package
+	// File is a file (or directory or symlink) of the image.
+	File
+)
+
+var kindNames = map[Kind]string{StorePath: "store-path", Package: "package", File: "file"}
+
+// String returns the kind's name: "store-path", "package" or "file".
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// EdgeKind is a set of reasons one node needs another; an edge between two
+// nodes carries every reason found for it.
+type EdgeKind uint16
+
+// Edge kinds.
+const (
+	// NixReference: a store path's contents name another's hash part.
+	NixReference EdgeKind = 1 << iota
+	// ELFNeeded: an ELF object's DT_NEEDED resolves to the library.
+	ELFNeeded
+	// ELFInterpreter: an ELF executable's PT_INTERP.
+	ELFInterpreter
+	// Shebang: a script's #! interpreter (or the command env runs).
+	Shebang
+	// Symlink: a symlink's target.
+	Symlink
+	// PackageDepends: a package's Depends/Pre-Depends (dpkg) or D: (apk).
+	PackageDepends
+	// Owns: a package or store path holds the file.
+	Owns
+)
+
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns"}
+
+// String returns the names of the kinds in the set joined by "|", such as
+// "elf-needed|symlink".
+func (k EdgeKind) String() string {
+	var parts []string
+	for i, name := range edgeKindNames {
+		if k&(1<<i) != 0 {
+			parts = append(parts, name)
+		}
+	}
+	if rest := k &^ (1<<len(edgeKindNames) - 1); rest != 0 {
+		parts = append(parts, fmt.Sprintf("0x%x", uint16(rest)))
+	}
+	return strings.Join(parts, "|")
+}
+
+// Has reports whether k holds every kind of o.
+func (k EdgeKind) Has(o EdgeKind) bool { return k&o == o }
+
+// NodeID identifies a node of one Graph.
+type NodeID int32
+
+// Node is one node.
+type Node struct {
+	Kind Kind
+	// Name is the node's identity within its kind: the store path, the
+	// package's name ("bash", or "libc6:amd64"), the file's path.
+	Name string
+	// Size is the node's self size: the bytes it holds by itself.
+	Size int64
+	// Files are the image paths the node owns (a package's or a store
+	// path's files), when the builder records them.
+	Files []string
+}
+
+// Edge is a directed edge: From needs To, for the reasons in Kinds.
+type Edge struct {
+	From, To NodeID
+	Kinds    EdgeKind
+}
+
+type nodeKey struct {
+	kind Kind
+	name string
+}
+
+// Graph is a dependency graph under construction. It is not safe for
+// concurrent mutation; Analyze takes a snapshot that is.
+type Graph struct {
+	nodes  []Node
+	byKey  map[nodeKey]NodeID
+	edges  []Edge
+	edgeAt map[uint64]int32
+	out    [][]int32 // edge indices by From
+	in     [][]int32 // edge indices by To
+	roots  []NodeID
+	isRoot []bool
+}
+
+// New returns an empty graph.
+func New() *Graph {
+	return &Graph{byKey: map[nodeKey]NodeID{}, edgeAt: map[uint64]int32{}}
+}
+
+// Node returns the node of that kind and name, adding it (with size 0)
+// when it is new.
+func (g *Graph) Node(kind Kind, name string) NodeID {
+	k := nodeKey{kind, name}
+	if id, ok := g.byKey[k]; ok {
+		return id
+	}
+	id := NodeID(len(g.nodes))
+	g.nodes = append(g.nodes, Node{Kind: kind, Name: name})
+	g.out = append(g.out, nil)
+	g.in = append(g.in, nil)
+	g.isRoot = append(g.isRoot, false)
+	g.byKey[k] = id
+	return id
+}
+
+// Lookup returns the node of that kind and name, if there is one.
+func (g *Graph) Lookup(kind Kind, name string) (NodeID, bool) {
+	id, ok := g.byKey[nodeKey{kind, name}]
+	return id, ok
+}
+
+// SetSize sets a node's self size.
+func (g *Graph) SetSize(id NodeID, size int64) { g.nodes[id].Size = size }
+
+// AddFiles records files the node owns.
+func (g *Graph) AddFiles(id NodeID, files ...string) {
+	g.nodes[id].Files = append(g.nodes[id].Files, files...)
+}
+
+// Get returns a node.
+func (g *Graph) Get(id NodeID) Node { return g.nodes[id] }
+
+// Len returns the number of nodes; their IDs are 0 to Len()-1.
+func (g *Graph) Len() int { return len(g.nodes) }
+
+// AddEdge records that from needs to, for the reasons in kind; the kinds of
+// repeated edges between the same two nodes accumulate on one edge.
+func (g *Graph) AddEdge(from, to NodeID, kind EdgeKind) {
+	key := uint64(uint32(from))<<32 | uint64(uint32(to))
+	if i, ok := g.edgeAt[key]; ok {
+		g.edges[i].Kinds |= kind
+		return
+	}
+	i := int32(len(g.edges))
+	g.edges = append(g.edges, Edge{From: from, To: to, Kinds: kind})
+	g.edgeAt[key] = i
+	g.out[from] = append(g.out[from], i)
+	g.in[to] = append(g.in[to], i)
+}
+
+// NumEdges returns the number of distinct (from, to) edges.
+func (g *Graph) NumEdges() int { return len(g.edges) }
+
+// AddRoot marks a node as a root: something the image's user runs or
+// keeps, from which everything needed is reached.
+func (g *Graph) AddRoot(id NodeID) {
+	if !g.isRoot[id] {
+		g.isRoot[id] = true
+		g.roots = append(g.roots, id)
+	}
+}
+
+// Roots returns the roots in the order they were added.
+func (g *Graph) Roots() []NodeID { return append([]NodeID(nil), g.roots...) }
+
+// IsRoot reports whether the node is a root.
+func (g *Graph) IsRoot(id NodeID) bool { return g.isRoot[id] }
+
+// Edges returns the node's outgoing edges (what it needs), in the order
+// they were added.
+func (g *Graph) Edges(id NodeID) []Edge {
+	out := make([]Edge, len(g.out[id]))
+	for i, e := range g.out[id] {
+		out[i] = g.edges[e]
+	}
+	return out
+}
+
+// Referrers returns the node's incoming edges (what needs it), sorted by
+// the referrer's ID.
+func (g *Graph) Referrers(id NodeID) []Edge {
+	out := make([]Edge, len(g.in[id]))
+	for i, e := range g.in[id] {
+		out[i] = g.edges[e]
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].From < out[j].From })
+	return out
+}
