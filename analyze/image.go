@@ -29,6 +29,7 @@ type Image struct {
 	// up once the layer's diff ID is known, for platform.
 	synthetic bool
 	platform  *v1.Platform
+	runtime   v1.Config
 }
 
 // Layer is one layer of an opened image.
@@ -112,12 +113,15 @@ func attachHistory(cfg *v1.ConfigFile, layers []*Layer) {
 
 // syntheticConfig is the config of a source that has none (a root file
 // system): the platform it was asked for (or this machine's) and one layer.
-func syntheticConfig(p *v1.Platform, diffIDs []v1.Hash, createdBy string) []byte {
+func syntheticConfig(p *v1.Platform, runtime v1.Config, diffIDs []v1.Hash, createdBy string) []byte {
 	plat := defaultPlatform(p)
+	if len(runtime.Env) == 0 {
+		runtime.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	}
 	cfg := map[string]any{
 		"architecture": plat.Architecture,
 		"os":           plat.OS,
-		"config":       map[string]any{"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+		"config":       runtime,
 		"rootfs":       map[string]any{"type": "layers", "diff_ids": diffIDs},
 		"history":      []map[string]any{{"created_by": createdBy}},
 	}

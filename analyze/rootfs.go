@@ -32,14 +32,13 @@ func openRootfsTar(ref Reference, p string, plat *v1.Platform) (*Image, error) {
 		key += fmt.Sprintf("\x00%d\x00%d", st.Dev, st.Ino)
 	}
 	sum := sha256.Sum256([]byte(key))
-	l := &Layer{
+	return NewRootfsImage(ref, plat, LayerSource{
 		Size:      fi.Size(),
 		MediaType: types.OCILayer,
 		Command:   "rootfs-tar " + filepath.Base(p),
-		open:      func() (io.ReadCloser, error) { return os.Open(p) },
-		cacheKey:  "rootfs-" + hex.EncodeToString(sum[:]),
-	}
-	return syntheticImage(ref, plat, l), nil
+		Open:      func() (io.ReadCloser, error) { return os.Open(p) },
+		CacheKey:  "rootfs-" + hex.EncodeToString(sum[:]),
+	}, v1.Config{}), nil
 }
 
 // openDir treats a directory as a root file system: one layer, the tar
@@ -54,27 +53,55 @@ func openDir(ref Reference, root string, plat *v1.Platform) (*Image, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("not a directory")
 	}
-	l := &Layer{
+	src := TreeLayer(root, ".")
+	src.Command = "dir " + root
+	return NewRootfsImage(ref, plat, src, v1.Config{}), nil
+}
+
+// LayerSource describes a layer for NewRootfsImage.
+type LayerSource struct {
+	// Open returns the layer's stored stream (a tar, compressed or not).
+	Open func() (io.ReadCloser, error)
+	// Size is the stored size, or -1 when unknown.
+	Size      int64
+	MediaType types.MediaType
+	// Command is what the history says made the layer.
+	Command string
+	// CacheKey names the layer in the index cache; "" means do not cache.
+	CacheKey string
+}
+
+// TreeLayer is a layer holding the given subtrees of the directory root
+// (paths relative to root, "." for all of it), as `tar -C root -c
+// subtrees...` would write them with their parent directories, made on the
+// fly in name order. Symlinks are recorded, never followed; hardlinked
+// files become tar hardlinks; sockets are left out.
+func TreeLayer(root string, subtrees ...string) LayerSource {
+	return LayerSource{
 		Size:      -1,
 		MediaType: types.OCIUncompressedLayer,
-		Command:   "dir " + root,
-		open: func() (io.ReadCloser, error) {
+		Command:   "tar " + root,
+		Open: func() (io.ReadCloser, error) {
 			pr, pw := io.Pipe()
-			go func() { pw.CloseWithError(writeDirTar(pw, root)) }()
+			go func() { pw.CloseWithError(writeTreeTar(pw, root, subtrees)) }()
 			return pr, nil
 		},
 	}
-	return syntheticImage(ref, plat, l), nil
 }
 
-func syntheticImage(ref Reference, plat *v1.Platform, l *Layer) *Image {
-	return &Image{Ref: ref, Layers: []*Layer{l}, synthetic: true, platform: plat}
+// NewRootfsImage returns a one-layer image of a root file system whose
+// config (the platform asked for, or linux on this machine's architecture,
+// and the runtime config given) is written once the layer has been read
+// and its diff ID is known, as for dir: and rootfs-tar:.
+func NewRootfsImage(ref Reference, plat *v1.Platform, src LayerSource, runtime v1.Config) *Image {
+	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, cacheKey: src.CacheKey}
+	return &Image{Ref: ref, Layers: []*Layer{l}, synthetic: true, platform: plat, runtime: runtime}
 }
 
 // finishSynthetic writes the config of a root-file-system image once its
 // layer's diff ID is known.
 func (im *Image) finishSynthetic(diffIDs []v1.Hash) error {
-	raw := syntheticConfig(im.platform, diffIDs, im.Layers[0].Command)
+	raw := syntheticConfig(im.platform, im.runtime, diffIDs, im.Layers[0].Command)
 	cfg, err := v1.ParseConfigFile(bytesReader(raw))
 	if err != nil {
 		return err
@@ -86,12 +113,44 @@ func (im *Image) finishSynthetic(diffIDs []v1.Hash) error {
 	return nil
 }
 
-func writeDirTar(w io.Writer, root string) error {
+func writeTreeTar(w io.Writer, root string, subtrees []string) error {
 	tw := tar.NewWriter(w)
-	type inode struct{ dev, ino uint64 }
 	seen := map[inode]string{}
 	buf := make([]byte, readBufferSize)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	written := map[string]bool{}
+	// Parent directories of the subtrees come first, as tar writes them.
+	for _, sub := range subtrees {
+		rel := filepath.Clean(sub)
+		var parents []string
+		for d := filepath.Dir(rel); d != "." && d != "/" && !written[d]; d = filepath.Dir(d) {
+			parents = append(parents, d)
+		}
+		for i := len(parents) - 1; i >= 0; i-- {
+			fi, err := os.Lstat(filepath.Join(root, parents[i]))
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", parents[i], err)
+			}
+			hdr, err := tar.FileInfoHeader(fi, "")
+			if err != nil {
+				return err
+			}
+			hdr.Name, hdr.Uname, hdr.Gname = filepath.ToSlash(parents[i])+"/", "", ""
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			written[parents[i]] = true
+		}
+		if err := writeSubtree(tw, root, rel, seen, buf); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+type inode struct{ dev, ino uint64 }
+
+func writeSubtree(tw *tar.Writer, root, sub string, seen map[inode]string, buf []byte) error {
+	return filepath.WalkDir(filepath.Join(root, sub), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p, err)
 		}
@@ -152,8 +211,4 @@ func writeDirTar(w io.Writer, root string) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
 }

@@ -128,6 +128,16 @@ type Resolver struct {
 	// flavor key.
 	cacheDirs map[string][]string
 	muslPath  map[string][]string
+	// known supplies files already parsed (see UseParsed).
+	known func(real string) (*Info, bool, error)
+}
+
+// UseParsed makes the resolver ask known for a file's parsed headers
+// before opening it: a caller that has streamed every ELF file of an image
+// once need not have each read again. known answers ok=false for files it
+// has not seen.
+func (r *Resolver) UseParsed(known func(real string) (info *Info, ok bool, err error)) {
+	r.known = known
 }
 
 type probe struct {
@@ -181,6 +191,11 @@ func (r *Resolver) probe(p string) *probe {
 }
 
 func (r *Resolver) parse(real string) (*Info, error) {
+	if r.known != nil {
+		if info, ok, err := r.known(real); ok {
+			return info, err
+		}
+	}
 	f, err := r.fsys.Open(imagefs.Name(real))
 	if err != nil {
 		return nil, err

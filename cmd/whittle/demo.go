@@ -1,8 +1,8 @@
 package main
 
-import "fmt"
+import "github.com/whittle-dev/whittle/analyze/demo"
 
-// demoImage builds the built-in demo image.
+// demoImage builds the built-in demo image (analyze.Options.Demo).
 func demoImage(name string) ([]byte, [][]byte, error) {
-	return nil, nil, fmt.Errorf("the demo image is being written")
+	return demo.Build(name)
 }
