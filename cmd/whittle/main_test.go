@@ -170,3 +170,43 @@ func TestEtcCommand(t *testing.T) {
 		t.Errorf("bad plan key: code %d, stderr %q", code, errs)
 	}
 }
+
+func TestGraphCommand(t *testing.T) {
+	out, errs, code := run(t, "graph", "demo:", "--format", "json")
+	var r struct {
+		Schema string
+		Roots  []struct{ Source string }
+		Nodes  []struct {
+			Kind      string
+			Name      string
+			Reachable bool
+		}
+		Unreachable []int
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Schema != "whittle.graph/v1" || len(r.Roots) != 1 || r.Roots[0].Source != "entrypoint" {
+		t.Fatalf("graph --format json: code %d, stderr %q", code, errs)
+	}
+	if len(r.Unreachable) == 0 {
+		t.Error("the demo has unreachable nodes (gcc's remains, systemd, /etc)")
+	}
+	out, _, code = run(t, "graph", "demo:", "--format", "dot")
+	if code != 0 || !strings.HasPrefix(out, "digraph whittle {") || !strings.Contains(out, "elf-needed") {
+		t.Errorf("dot: code %d, %q", code, out[:min(len(out), 200)])
+	}
+	out, _, code = run(t, "graph", "demo:", "--why", "glibc", "--chains", "1")
+	if code != 0 || !strings.Contains(out, "why glibc-2.39-52 (store-path)") || !strings.Contains(out, "hello-web-1.4.2 -[") {
+		t.Errorf("--why: code %d, %q", code, out)
+	}
+	out, _, code = run(t, "graph", "demo:", "--unreachable", "--depth", "1")
+	if code != 0 || !strings.Contains(out, "unreachable:") || !strings.Contains(out, "systemd-255.6") {
+		t.Errorf("--unreachable: code %d, %q", code, out)
+	}
+	_, errs, code = run(t, "graph", "demo:", "--why", "glibcc")
+	if code != 1 || !strings.Contains(errs, `--why: "glibcc" is neither`) || !strings.Contains(errs, `did you mean "glibc`) {
+		t.Errorf("--why unknown: code %d, stderr %q", code, errs)
+	}
+	_, errs, code = run(t, "graph", "demo:", "--format", "svg")
+	if code != 1 || !strings.Contains(errs, `--format "svg": want tree, json or dot`) {
+		t.Errorf("bad format: code %d, stderr %q", code, errs)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/closure"
 )
 
 // globalFlags are the flags every command shares.
@@ -21,6 +22,8 @@ type globalFlags struct {
 	noCache  bool
 	cacheDir string
 	quiet    bool
+	// lastNix is the nix: image opened last, with what nix said of it.
+	lastNix *closure.NixImage
 }
 
 func newRootCommand() *cobra.Command {
@@ -50,7 +53,7 @@ A bare local path is recognised by its content.`,
 	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
-	root.AddCommand(newAuditCommand(g), newEtcCommand(g))
+	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g))
 	return root
 }
 
@@ -63,6 +66,14 @@ func (g *globalFlags) openOptions() (analyze.Options, error) {
 			return opts, fmt.Errorf("--platform %q: want os/arch[/variant], like linux/arm64/v8", g.platform)
 		}
 		opts.Platform = p
+	}
+	opts.Nix = func(ctx context.Context, p string) (*analyze.Image, error) {
+		ni, err := closure.OpenNix(ctx, p, opts.Platform)
+		if err != nil {
+			return nil, err
+		}
+		g.lastNix = ni
+		return ni.Image, nil
 	}
 	return opts, nil
 }

@@ -1,0 +1,670 @@
+// Package closure computes why every byte is in an image: a dependency
+// graph whose nodes are Nix store paths, distribution packages and loose
+// files, whose edges are Nix references, ELF needs, #! interpreters,
+// symlinks and package dependencies, rooted at what the image runs. The
+// sub-packages hold the pieces (nixref, elfdeps, shebang, pkgdb, graph);
+// Build puts them together over an indexed image.
+package closure
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/closure/elfdeps"
+	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/closure/pkgdb"
+	"github.com/whittle-dev/whittle/closure/shebang"
+)
+
+// NixRootLabel is the image config label naming the store path a nix:
+// image was made for; Build makes it a root.
+const NixRootLabel = "dev.whittle.nix-root"
+
+// Options tune Build.
+type Options struct {
+	// Roots are added to the image's own (its Entrypoint and Cmd): image
+	// paths, package names, store paths or their names, or command names
+	// found through the image's PATH.
+	Roots []string
+	// NoConfigRoots leaves out the roots the image config gives.
+	NoConfigRoots bool
+	// NixInfo is `nix path-info --json -r` of the image's store paths,
+	// when the caller has it (a nix: source with nix installed); the scan
+	// is compared with it and its NAR sizes are reported.
+	NixInfo []nixref.PathInfo
+}
+
+// Closure is an image's dependency graph and what building it found.
+type Closure struct {
+	Graph    *graph.Graph
+	Analysis *graph.Analysis
+	Roots    []Root
+	// Problems are broken links of the graph: missing libraries,
+	// interpreters, packages and link targets, loops, roots not found.
+	Problems []Problem
+	// NarSize holds each store path's NAR size: from NixInfo when given,
+	// else computed from the tree.
+	NarSize map[graph.NodeID]int64
+	// NixMismatches lists where the scan and NixInfo disagree (empty when
+	// they agree or NixInfo was not given).
+	NixMismatches []string
+
+	owner map[string]graph.NodeID
+	loads map[string][]string
+}
+
+// Root is one root of the graph and where it came from.
+type Root struct {
+	// Spec is what named it: the config's argv word or the --roots entry.
+	Spec string
+	// Path is the image path it resolved to ("" for a package or store
+	// path named directly).
+	Path   string
+	Node   graph.NodeID
+	Source string // "entrypoint", "cmd", "argument", "shell", "option", "nix"
+}
+
+// Problem is a broken link found while building the graph.
+type Problem struct {
+	// Kind is "missing-library", "missing-interpreter", "missing-package",
+	// "dangling-symlink", "symlink-loop", "bad-elf", "package-database",
+	// "root" or "nix".
+	Kind    string `json:"kind"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+// maxELFSize bounds the ELF files read whole to parse their headers.
+const maxELFSize = 1 << 30
+
+// storeDir is where Nix keeps store paths in every image whittle reads.
+const storeDir = nixref.DefaultStoreDir
+
+type builder struct {
+	ctx  context.Context
+	im   *analyze.Image
+	ix   *analyze.Index
+	fsys *analyze.ImageFS
+	g    *graph.Graph
+	c    *Closure
+
+	db        *pkgdb.DB
+	sizes     map[graph.NodeID]int64
+	files     map[graph.NodeID][]string
+	stores    map[string]graph.NodeID // full store path → node
+	byHash    map[string]string       // hash part → full store path
+	hashSet   *nixref.Set
+	scanners  map[string]*nixref.Scanner
+	elfInfo   map[*analyze.Entry]*elfdeps.Info
+	elfErr    map[*analyze.Entry]error
+	elfPaths  []string
+	scripts   map[string]*shebang.Script
+	symlinks  []string
+	// sharers are the store paths holding each content (more than one
+	// when the store was optimised into hardlinks).
+	sharers map[*analyze.Entry][]string
+	searchDir []string
+	problems  map[string]bool
+}
+
+// Build computes the dependency graph of an indexed image.
+func Build(ctx context.Context, im *analyze.Image, ix *analyze.Index, opts Options) (*Closure, error) {
+	b := &builder{
+		ctx: ctx, im: im, ix: ix, fsys: im.FS(ctx, ix), g: graph.New(),
+		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
+		sizes:    map[graph.NodeID]int64{},
+		files:    map[graph.NodeID][]string{},
+		stores:   map[string]graph.NodeID{},
+		byHash:   map[string]string{},
+		scanners: map[string]*nixref.Scanner{},
+		elfInfo:  map[*analyze.Entry]*elfdeps.Info{},
+		elfErr:   map[*analyze.Entry]error{},
+		scripts:  map[string]*shebang.Script{},
+		problems: map[string]bool{},
+		sharers:  map[*analyze.Entry][]string{},
+	}
+	b.c.Graph = b.g
+	b.searchDir = shebang.SplitPath(b.configPath())
+	steps := []func() error{
+		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
+		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.symlinkEdges, b.packageEdges,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("%s: %w", im.Ref, err)
+		}
+	}
+	for id, n := range b.sizes {
+		b.g.SetSize(id, n)
+	}
+	for id, fs := range b.files {
+		b.g.AddFiles(id, fs...)
+	}
+	if err := b.addRoots(opts); err != nil {
+		return nil, err
+	}
+	b.c.Analysis = b.g.Analyze()
+	b.narSizes(opts.NixInfo)
+	b.compareNix(opts.NixInfo)
+	sort.SliceStable(b.c.Problems, func(i, j int) bool {
+		if b.c.Problems[i].Kind != b.c.Problems[j].Kind {
+			return b.c.Problems[i].Kind < b.c.Problems[j].Kind
+		}
+		return b.c.Problems[i].Path < b.c.Problems[j].Path
+	})
+	return b.c, nil
+}
+
+func (b *builder) problem(kind, p, msg string) {
+	key := kind + "\x00" + p + "\x00" + msg
+	if b.problems[key] {
+		return
+	}
+	b.problems[key] = true
+	b.c.Problems = append(b.c.Problems, Problem{Kind: kind, Path: p, Message: msg})
+}
+
+// configPath is the image's PATH, or the usual default.
+func (b *builder) configPath() string {
+	if b.im.Config != nil {
+		for _, e := range b.im.Config.Config.Env {
+			if v, ok := strings.CutPrefix(e, "PATH="); ok {
+				return v
+			}
+		}
+	}
+	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+// preloadMetadata reads the small files the graph needs (the package
+// databases, the loader configuration) in one pass over the layers.
+func (b *builder) preloadMetadata() error {
+	return b.fsys.Preload(func(n *analyze.Node) bool {
+		p := n.Path()
+		return strings.HasPrefix(p, "/var/lib/dpkg/") || strings.HasPrefix(p, "/lib/apk/db/") ||
+			strings.HasPrefix(p, "/etc/ld.so.") || strings.HasPrefix(p, "/etc/ld-musl-")
+	})
+}
+
+// findStorePaths makes a node of every entry of /nix/store with a store
+// path's name.
+func (b *builder) findStorePaths() error {
+	res, err := imagefs.Resolve(b.fsys, storeDir)
+	if err != nil {
+		return nil // no Nix store
+	}
+	entries, err := b.fsys.ReadDir(imagefs.Name(res.Path))
+	if err != nil {
+		return nil
+	}
+	var hashes []string
+	for _, e := range entries {
+		sp, err := nixref.ParseBase(e.Name())
+		if err != nil {
+			continue
+		}
+		full := storeDir + "/" + e.Name()
+		if prev, dup := b.byHash[sp.Hash]; dup {
+			b.problem("nix", full, "two store paths share the hash part of "+prev)
+			continue
+		}
+		b.stores[full] = b.g.Node(graph.StorePath, full)
+		b.byHash[sp.Hash] = full
+		hashes = append(hashes, sp.Hash)
+	}
+	if len(hashes) > 0 {
+		if b.hashSet, err = nixref.NewSet(hashes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadPackages reads the dpkg or apk database, if the image has one.
+func (b *builder) loadPackages() error {
+	db, err := pkgdb.Load(b.fsys)
+	switch {
+	case errors.Is(err, pkgdb.ErrNoDatabase):
+		return nil
+	case err != nil:
+		b.problem("package-database", "", err.Error())
+		return nil
+	}
+	b.db = db
+	for _, p := range db.Packages {
+		b.g.Node(graph.Package, p.ID())
+	}
+	return nil
+}
+
+// storeOf returns the store path an image path lies in, or "".
+func storeOf(p string) string {
+	rest, ok := strings.CutPrefix(p, storeDir+"/")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	return storeDir + "/" + rest
+}
+
+// assignOwners gives every non-directory path of the image an owner: its
+// store path, else its package, else a file node of its own; and sums each
+// owner's bytes.
+func (b *builder) assignOwners() error {
+	pkgOwner := map[string]*pkgdb.Package{}
+	dirs := map[string]bool{}
+	if b.db != nil {
+		for _, p := range b.db.Packages {
+			files, listedDirs := packageFiles(p.Files)
+			for _, f := range files {
+				c := b.db.Canonical(f)
+				if _, ok := pkgOwner[c]; !ok {
+					pkgOwner[c] = p
+				}
+			}
+			for _, d := range listedDirs {
+				dirs[b.db.Canonical(d)] = true
+			}
+		}
+	}
+	b.ix.Root.Walk(func(n *analyze.Node) bool {
+		if n.Parent == nil {
+			return true
+		}
+		p := n.Path()
+		if sp := storeOf(p); sp != "" {
+			if id, ok := b.stores[sp]; ok {
+				b.own(id, p, n)
+				return true
+			}
+		}
+		if n.IsDir() {
+			return true
+		}
+		if pkg, ok := pkgOwner[p]; ok {
+			id, _ := b.g.Lookup(graph.Package, pkg.ID())
+			b.own(id, p, n)
+			return true
+		}
+		if b.db != nil && !dirs[b.db.Canonical(p)] {
+			// Diverted files, and paths that are the same file as a
+			// listed one through a directory symlink.
+			if owners := b.db.Owners(p); len(owners) > 0 {
+				id, _ := b.g.Lookup(graph.Package, owners[0].ID())
+				b.own(id, p, n)
+				return true
+			}
+		}
+		b.own(b.g.Node(graph.File, p), p, n)
+		return true
+	})
+	return nil
+}
+
+// packageFiles splits a package's list into files and directories: a listed path with other listed paths below it is a
+// directory the package shares (/usr, /lib), and must not make the package
+// the owner of what the image has there (on a merged-/usr system, /lib is
+// a symlink that dozens of packages list as a directory).
+func packageFiles(listed []string) (files, dirs []string) {
+	sorted := append([]string(nil), listed...)
+	sort.Strings(sorted)
+	for i, f := range sorted {
+		f = strings.TrimSuffix(f, "/")
+		if f == "" || f == "/." {
+			continue
+		}
+		if i+1 < len(sorted) && strings.HasPrefix(sorted[i+1], f+"/") {
+			dirs = append(dirs, f)
+			continue
+		}
+		files = append(files, f)
+	}
+	return files, dirs
+}
+
+func (b *builder) own(id graph.NodeID, p string, n *analyze.Node) {
+	b.c.owner[p] = id
+	if !n.IsDir() {
+		b.sizes[id] += n.Bytes
+		b.files[id] = append(b.files[id], p)
+		if n.Content != nil && storeOf(p) != "" {
+			b.sharers[n.Content] = append(b.sharers[n.Content], storeOf(p))
+		}
+	}
+	if n.Entry.Type == analyze.TypeSymlink {
+		b.symlinks = append(b.symlinks, p)
+		if sp := storeOf(p); sp != "" && b.hashSet != nil {
+			// Nix scans link targets and entry names too.
+			b.scanner(sp).Write([]byte(n.Entry.Link))
+			b.scanner(sp).EndStream()
+		}
+	}
+	if sp := storeOf(p); sp != "" && b.hashSet != nil {
+		b.scanner(sp).Write([]byte(n.Name))
+		b.scanner(sp).EndStream()
+	}
+}
+
+func (b *builder) scanner(sp string) *nixref.Scanner {
+	sc := b.scanners[sp]
+	if sc == nil {
+		sc = b.hashSet.NewScanner()
+		b.scanners[sp] = sc
+	}
+	return sc
+}
+
+// streamContents reads, in one pass over the layers, every file that
+// matters: store path contents (scanned for references) and whatever may
+// be an ELF object or a script (executable, or named like a library).
+func (b *builder) streamContents() error {
+	want := func(n *analyze.Node) bool {
+		p := n.Path()
+		if storeOf(p) != "" && b.hashSet != nil {
+			return true
+		}
+		if n.Entry.Mode&0o111 != 0 {
+			return true
+		}
+		base := path.Base(p)
+		return strings.Contains(base, ".so") || strings.HasPrefix(base, "ld-")
+	}
+	br := bufio.NewReaderSize(nil, 64<<10)
+	return b.im.ReadFiles(b.ctx, b.ix, want, func(n *analyze.Node, r io.Reader) error {
+		p := n.Path()
+		var sink io.Writer = io.Discard
+		if b.hashSet != nil && len(b.sharers[n.Content]) > 0 {
+			var ws []io.Writer
+			seen := map[string]bool{}
+			for _, sp := range b.sharers[n.Content] {
+				if !seen[sp] {
+					seen[sp] = true
+					sc := b.scanner(sp)
+					ws = append(ws, sc)
+					defer sc.EndStream()
+				}
+			}
+			sink = io.MultiWriter(ws...)
+		}
+		br.Reset(r)
+		head, _ := br.Peek(shebang.HeadSize)
+		switch {
+		case bytes.HasPrefix(head, []byte("\x7fELF")):
+			data, err := io.ReadAll(io.LimitReader(br, maxELFSize))
+			if err != nil {
+				return err
+			}
+			sink.Write(data)
+			info, err := elfdeps.Parse(bytes.NewReader(data))
+			if err != nil {
+				b.elfErr[n.Content] = err
+				b.problem("bad-elf", p, err.Error())
+				return nil
+			}
+			b.elfInfo[n.Content] = info
+		case bytes.HasPrefix(head, []byte("#!")):
+			if s, err := shebang.ParseScript(head); err == nil {
+				b.scripts[p] = s
+			}
+		}
+		_, err := io.Copy(sink, br)
+		return err
+	})
+}
+
+// nixEdges turns the hashes found in each store path into references.
+func (b *builder) nixEdges() error {
+	for sp, sc := range b.scanners {
+		from := b.stores[sp]
+		self := path.Base(sp)[:nixref.HashLen]
+		for _, h := range sc.Found() {
+			if h == self {
+				continue
+			}
+			b.g.AddEdge(from, b.stores[b.byHash[h]], graph.NixReference)
+		}
+	}
+	return nil
+}
+
+// nodeOf returns the owner of an image path, or false for a directory
+// outside every store path (or a path not in the image).
+func (b *builder) nodeOf(p string) (graph.NodeID, bool) {
+	if id, ok := b.c.owner[p]; ok {
+		return id, true
+	}
+	if id, ok := b.stores[storeOf(p)]; ok {
+		return id, true
+	}
+	return 0, false
+}
+
+// linkChain adds the edges for from reaching real through links: from
+// needs every symlink it goes through and the file itself. The symlinks
+// get no edges of their own here: a directory symlink such as /lib ->
+// usr/lib serves every library below it, and linking it to each would make
+// one package needing /lib need them all. (A file symlink's own target is
+// linked by symlinkEdges.)
+func (b *builder) linkChain(from graph.NodeID, links []string, real string, kind graph.EdgeKind) {
+	for _, l := range append(append([]string(nil), links...), real) {
+		if to, ok := b.nodeOf(l); ok && to != from {
+			b.g.AddEdge(from, to, kind)
+		}
+	}
+}
+
+// elfEdges resolves the libraries of every ELF object.
+func (b *builder) elfEdges() error {
+	if len(b.elfInfo) == 0 {
+		return nil
+	}
+	conf, err := elfdeps.LoadConfig(b.fsys)
+	if err != nil {
+		b.problem("missing-library", "/etc/ld.so.conf", err.Error())
+	}
+	r := elfdeps.NewResolver(b.fsys, conf)
+	r.UseParsed(func(real string) (*elfdeps.Info, bool, error) {
+		n, err := b.fsys.Node(imagefs.Name(real))
+		if err != nil || n.Content == nil {
+			return nil, false, nil
+		}
+		if info, ok := b.elfInfo[n.Content]; ok {
+			return info, true, nil
+		}
+		if err, ok := b.elfErr[n.Content]; ok {
+			return nil, true, err
+		}
+		return nil, false, nil
+	})
+	var paths []string
+	b.ix.Root.Walk(func(n *analyze.Node) bool {
+		if n.Content != nil && b.elfInfo[n.Content] != nil {
+			paths = append(paths, n.Path())
+		}
+		return true
+	})
+	for _, p := range paths {
+		info := b.elfInfo[mustContent(b.fsys, p)]
+		if !info.Dynamic && info.Interp == "" {
+			continue
+		}
+		res, err := r.Resolve(p)
+		if err != nil {
+			b.problem("bad-elf", p, err.Error())
+			continue
+		}
+		for _, o := range res.Objects[1:] {
+			b.c.loads[p] = append(b.c.loads[p], o.Real)
+		}
+		for _, d := range res.Deps {
+			from := res.Objects[d.From]
+			fromNode, ok := b.nodeOf(from.Real)
+			if !ok {
+				continue
+			}
+			if d.To < 0 {
+				msg := fmt.Sprintf("needs %s: %s", d.Name, d.Reason)
+				kind := "missing-library"
+				if d.Kind == elfdeps.Interpreter {
+					kind, msg = "missing-interpreter", fmt.Sprintf("interpreter %s: %s", d.Name, d.Reason)
+				}
+				b.problem(kind, from.Real, msg)
+				continue
+			}
+			to := res.Objects[d.To]
+			kind := graph.ELFNeeded
+			if d.Kind == elfdeps.Interpreter {
+				kind = graph.ELFInterpreter
+			}
+			b.linkChain(fromNode, to.Links, to.Real, kind)
+		}
+	}
+	return nil
+}
+
+func mustContent(fsys *analyze.ImageFS, p string) *analyze.Entry {
+	n, err := fsys.Node(imagefs.Name(p))
+	if err != nil {
+		return nil
+	}
+	return n.Content
+}
+
+// scriptEdges links every #! script to its interpreter (and env's command).
+func (b *builder) scriptEdges() error {
+	for p, s := range b.scripts {
+		from, ok := b.nodeOf(p)
+		if !ok {
+			continue
+		}
+		res := shebang.Resolve(b.fsys, s, b.searchDir)
+		for _, t := range []*shebang.Target{res.Interpreter, res.Command} {
+			if t != nil {
+				b.linkChain(from, t.Links, t.Real, graph.Shebang)
+			}
+		}
+		for _, m := range res.Missing {
+			b.problem("missing-interpreter", p, m)
+		}
+	}
+	return nil
+}
+
+// symlinkEdges links every symlink to what it points at.
+func (b *builder) symlinkEdges() error {
+	for _, p := range b.symlinks {
+		from := b.c.owner[p]
+		res, err := imagefs.Resolve(b.fsys, p)
+		switch {
+		case errors.Is(err, imagefs.ErrLoop):
+			b.problem("symlink-loop", p, "symlink loop")
+			continue
+		case err != nil:
+			target, _ := b.fsys.ReadLink(imagefs.Name(p))
+			b.problem("dangling-symlink", p, "points to "+target+", which is not in the image")
+			continue
+		}
+		if to, ok := b.nodeOf(res.Path); ok && to != from {
+			b.g.AddEdge(from, to, graph.Symlink)
+		}
+	}
+	return nil
+}
+
+// packageEdges adds each package's dependencies.
+func (b *builder) packageEdges() error {
+	if b.db == nil {
+		return nil
+	}
+	for _, p := range b.db.Packages {
+		from, _ := b.g.Lookup(graph.Package, p.ID())
+		deps, missing := b.db.Depends(p)
+		for _, d := range deps {
+			if to, ok := b.g.Lookup(graph.Package, d.ID()); ok && to != from {
+				b.g.AddEdge(from, to, graph.PackageDepends)
+			}
+		}
+		for _, m := range missing {
+			b.problem("missing-package", p.ID(), "depends on "+m.Dep.String()+", which is not installed")
+		}
+	}
+	return nil
+}
+
+// narSizes records each store path's NAR size: Nix's when given, else
+// computed from the tree.
+func (b *builder) narSizes(info []nixref.PathInfo) {
+	given := map[string]int64{}
+	for _, pi := range info {
+		given[pi.Path] = pi.NarSize
+	}
+	for sp, id := range b.stores {
+		if n, ok := given[sp]; ok {
+			b.c.NarSize[id] = n
+			continue
+		}
+		if n, err := nixref.NarSize(b.fsys, imagefs.Name(sp)); err == nil {
+			b.c.NarSize[id] = n
+		}
+	}
+}
+
+// compareNix checks the scanned references against Nix's own.
+func (b *builder) compareNix(info []nixref.PathInfo) {
+	for _, pi := range info {
+		id, ok := b.stores[pi.Path]
+		if !ok {
+			b.c.NixMismatches = append(b.c.NixMismatches, pi.Path+": in nix's closure but not in the image")
+			continue
+		}
+		want := map[string]bool{}
+		for _, r := range pi.References {
+			if r != pi.Path {
+				want[r] = true
+			}
+		}
+		got := map[string]bool{}
+		for _, e := range b.g.Edges(id) {
+			if e.Kinds.Has(graph.NixReference) {
+				got[b.g.Get(e.To).Name] = true
+			}
+		}
+		for r := range want {
+			if !got[r] {
+				b.c.NixMismatches = append(b.c.NixMismatches, fmt.Sprintf("%s: nix says it references %s; the scan did not find it", pi.Path, r))
+			}
+		}
+		for r := range got {
+			if !want[r] {
+				b.c.NixMismatches = append(b.c.NixMismatches, fmt.Sprintf("%s: the scan finds a reference to %s that nix does not list", pi.Path, r))
+			}
+		}
+	}
+	sort.Strings(b.c.NixMismatches)
+}
+
+// Loads returns the real paths of the objects the loader maps to run the
+// ELF file at p (its interpreter and libraries, in load order), as the
+// graph resolved them; nil for a path that is not a dynamic ELF file.
+func (c *Closure) Loads(p string) []string { return c.loads[path.Clean("/"+p)] }
+
+// Owner returns the node that holds an image path.
+func (c *Closure) Owner(p string) (graph.NodeID, bool) {
+	id, ok := c.owner[path.Clean("/"+p)]
+	return id, ok
+}
+
+var _ fs.FS = (*analyze.ImageFS)(nil)

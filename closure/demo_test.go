@@ -1,0 +1,105 @@
+package closure
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/demo"
+	"github.com/whittle-dev/whittle/closure/graph"
+)
+
+func demoClosure(t testing.TB) *Closure {
+	im, err := analyze.Open(context.Background(), "demo:", analyze.Options{Demo: demo.Build})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := im.Index(context.Background(), analyze.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := Build(context.Background(), im, ix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// TestDemo checks the graph of the demo image against what the demo says
+// it holds: the app's closure, the store paths nothing needs, and every
+// store path's references as written into its bytes.
+func TestDemo(t *testing.T) {
+	want, err := demo.Describe("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := demoClosure(t)
+	g, an := cl.Graph, cl.Analysis
+	var reached, unreached []string
+	for i := 0; i < g.Len(); i++ {
+		n := g.Get(graph.NodeID(i))
+		if n.Kind != graph.StorePath {
+			continue
+		}
+		if an.Reachable(graph.NodeID(i)) {
+			reached = append(reached, n.Name)
+		} else {
+			unreached = append(unreached, n.Name)
+		}
+		var refs []string
+		for _, e := range g.Edges(graph.NodeID(i)) {
+			if e.Kinds.Has(graph.NixReference) {
+				refs = append(refs, g.Get(e.To).Name)
+			}
+		}
+		sort.Strings(refs)
+		var wantRefs []string
+		for _, r := range want.Refs[n.Name] {
+			if r != n.Name {
+				wantRefs = append(wantRefs, r)
+			}
+		}
+		sort.Strings(wantRefs)
+		if !reflect.DeepEqual(refs, wantRefs) {
+			t.Errorf("references of %s:\n got %q\nwant %q", n.Name, refs, wantRefs)
+		}
+	}
+	sort.Strings(reached)
+	sort.Strings(unreached)
+	if !reflect.DeepEqual(reached, want.Closure) {
+		t.Errorf("closure:\n got %q\nwant %q", reached, want.Closure)
+	}
+	if !reflect.DeepEqual(unreached, want.Unreachable) {
+		t.Errorf("unreachable store paths:\n got %q\nwant %q", unreached, want.Unreachable)
+	}
+	if len(cl.Roots) != 1 || cl.Roots[0].Path != want.Entrypoint[0] {
+		t.Errorf("roots %+v, want the entrypoint %s", cl.Roots, want.Entrypoint[0])
+	}
+	// The app alone keeps itself; glibc is needed by everything, so only
+	// the app's going would free it.
+	app, _ := g.Lookup(graph.StorePath, want.App)
+	if an.AddedSize(app) != an.ClosureSize(app) {
+		t.Errorf("the root's added size %d differs from its closure %d", an.AddedSize(app), an.ClosureSize(app))
+	}
+}
+
+// BenchmarkBuildDemo builds the demo image's graph (39 MB, 18 store paths,
+// 112 ELF files) from an index in memory.
+func BenchmarkBuildDemo(b *testing.B) {
+	im, err := analyze.Open(context.Background(), "demo:", analyze.Options{Demo: demo.Build})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, err := im.Index(context.Background(), analyze.IndexOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Build(context.Background(), im, ix, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package closure
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/suggest"
+)
+
+// shells are the programs whose "-c STRING" runs a command line.
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "busybox": true}
+
+// addRoots makes roots of what the image config runs (Entrypoint + Cmd,
+// the first word of a `sh -c` command line, absolute paths among the
+// arguments), the nix: label, and the caller's roots.
+func (b *builder) addRoots(opts Options) error {
+	if !opts.NoConfigRoots && b.im.Config != nil {
+		cfg := b.im.Config.Config
+		argv := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
+		source := "cmd"
+		if len(cfg.Entrypoint) > 0 {
+			source = "entrypoint"
+		}
+		if len(argv) > 0 {
+			b.configRoot(argv[0], source, cfg.WorkingDir)
+			for i, arg := range argv[1:] {
+				if shells[path.Base(argv[0])] && i == 1 && argv[1] == "-c" {
+					if word := firstCommandWord(arg); word != "" {
+						b.configRoot(word, "shell", cfg.WorkingDir)
+					}
+					continue
+				}
+				if strings.HasPrefix(arg, "/") {
+					if _, fi, err := imagefs.Stat(b.fsys, arg); err == nil && !fi.IsDir() {
+						b.configRoot(arg, "argument", cfg.WorkingDir)
+					}
+				}
+			}
+		}
+		if sp := cfg.Labels[NixRootLabel]; sp != "" {
+			if id, ok := b.stores[sp]; ok {
+				b.addRoot(Root{Spec: sp, Path: sp, Node: id, Source: "nix"})
+			} else {
+				b.problem("root", sp, "the image's nix root is not in its store")
+			}
+		}
+	}
+	for _, spec := range opts.Roots {
+		if err := b.optionRoot(spec); err != nil {
+			return err
+		}
+	}
+	if len(b.c.Roots) == 0 {
+		b.problem("root", "", "the image names nothing to run (no Entrypoint or Cmd) and no root was given; everything is unreachable")
+	}
+	return nil
+}
+
+func (b *builder) addRoot(r Root) {
+	b.g.AddRoot(r.Node)
+	b.c.Roots = append(b.c.Roots, r)
+}
+
+// configRoot resolves a program the config runs; what cannot be found is a
+// problem (the image is broken), not an error.
+func (b *builder) configRoot(word, source, workdir string) {
+	p, err := b.findProgram(word, workdir)
+	if err != nil {
+		b.problem("root", word, fmt.Sprintf("%s %q: %v", source, word, err))
+		return
+	}
+	id, ok := b.nodeOf(p)
+	if !ok {
+		b.problem("root", p, fmt.Sprintf("%s %q is a directory", source, word))
+		return
+	}
+	b.addRoot(Root{Spec: word, Path: p, Node: id, Source: source})
+}
+
+// findProgram finds a command as execve and a shell would: a path (made
+// absolute against the working directory), else the first match in PATH.
+// The path returned is the one named, symlinks not followed, so the
+// graph keeps the link.
+func (b *builder) findProgram(word, workdir string) (string, error) {
+	if strings.Contains(word, "/") {
+		p := word
+		if !strings.HasPrefix(p, "/") {
+			if workdir == "" {
+				workdir = "/"
+			}
+			p = path.Join(workdir, p)
+		}
+		if _, fi, err := imagefs.Stat(b.fsys, p); err != nil {
+			return "", describeMissing(err)
+		} else if fi.IsDir() {
+			return "", errors.New("is a directory")
+		}
+		return path.Clean(p), nil
+	}
+	for _, dir := range b.searchDir {
+		if !strings.HasPrefix(dir, "/") {
+			continue
+		}
+		p := path.Join(dir, word)
+		if _, fi, err := imagefs.Stat(b.fsys, p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("not found in PATH %s", strings.Join(b.searchDir, ":"))
+}
+
+func describeMissing(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("not in the image")
+	case errors.Is(err, imagefs.ErrLoop):
+		return errors.New("a symlink loop")
+	}
+	return err
+}
+
+// firstCommandWord returns the program a shell command line starts with,
+// past variable assignments and `exec`.
+func firstCommandWord(line string) string {
+	for _, w := range strings.Fields(line) {
+		w = strings.Trim(w, `"'`)
+		switch {
+		case w == "exec" || w == "env":
+			continue
+		case strings.Contains(w, "=") && !strings.HasPrefix(w, "/"):
+			continue
+		case strings.ContainsAny(w, "$`;&|<>(){}"):
+			return ""
+		}
+		return w
+	}
+	return ""
+}
+
+// optionRoot adds a root the user named: an image path, a package, a store
+// path (full, its base name or its name), or a command in PATH.
+func (b *builder) optionRoot(spec string) error {
+	ids, desc, err := b.c.find(b, spec)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		b.addRoot(Root{Spec: spec, Path: desc, Node: id, Source: "option"})
+	}
+	return nil
+}
+
+// Find returns the nodes a name or path names: an image path (its owner),
+// a package name, a store path (full, base name, or the name after the
+// hash), or a command found through the image's PATH.
+func (c *Closure) Find(spec string) ([]graph.NodeID, error) {
+	ids, _, err := c.find(nil, spec)
+	return ids, err
+}
+
+func (c *Closure) find(b *builder, spec string) ([]graph.NodeID, string, error) {
+	g := c.Graph
+	if strings.HasPrefix(spec, "/") {
+		p := path.Clean(spec)
+		if id, ok := c.owner[p]; ok {
+			return []graph.NodeID{id}, p, nil
+		}
+		if id, ok := g.Lookup(graph.StorePath, p); ok {
+			return []graph.NodeID{id}, p, nil
+		}
+		return nil, "", fmt.Errorf("root %q: no such file in the image", spec)
+	}
+	if id, ok := g.Lookup(graph.Package, spec); ok {
+		return []graph.NodeID{id}, "", nil
+	}
+	var matches []graph.NodeID
+	var names []string
+	for i := 0; i < g.Len(); i++ {
+		n := g.Get(graph.NodeID(i))
+		switch n.Kind {
+		case graph.Package:
+			names = append(names, n.Name)
+			if pkg, _, _ := strings.Cut(n.Name, ":"); pkg == spec {
+				matches = append(matches, graph.NodeID(i))
+			}
+		case graph.StorePath:
+			base := path.Base(n.Name)
+			sp, err := nixref.ParseBase(base)
+			if err != nil {
+				continue
+			}
+			names = append(names, sp.Name, packageName(sp.Name))
+			if base == spec || sp.Name == spec || strings.HasPrefix(sp.Name, spec+"-") && isVersion(sp.Name[len(spec)+1:]) {
+				matches = append(matches, graph.NodeID(i))
+			}
+		}
+	}
+	if len(matches) == 1 {
+		return matches, "", nil
+	}
+	if len(matches) > 1 {
+		var which []string
+		for _, m := range matches {
+			which = append(which, g.Get(m).Name)
+		}
+		sort.Strings(which)
+		return nil, "", fmt.Errorf("%q names %d nodes (%s); be more precise", spec, len(matches), strings.Join(which, ", "))
+	}
+	if b != nil {
+		if p, err := b.findProgram(spec, ""); err == nil {
+			if id, ok := b.nodeOf(p); ok {
+				return []graph.NodeID{id}, p, nil
+			}
+		}
+	}
+	return nil, "", fmt.Errorf("%q is neither a path, a package, a store path nor a command in the image%s", spec, suggest.Hint(spec, names))
+}
+
+// packageName strips the version from a store path's name:
+// "python3-3.12.4" is "python3", "glibc-locales-2.39-52" "glibc-locales".
+func packageName(name string) string {
+	for i := 0; i+1 < len(name); i++ {
+		if name[i] == '-' && isVersion(name[i+1:]) {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+// isVersion reports whether s looks like a version ("3.12.4", "2.39-52").
+func isVersion(s string) bool {
+	return s != "" && s[0] >= '0' && s[0] <= '9'
+}

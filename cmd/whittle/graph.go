@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/closure/graph"
+)
+
+type graphFlags struct {
+	format        string
+	why           []string
+	roots         []string
+	noConfigRoots bool
+	unreachable   bool
+	depth         int
+	chains        int
+	output        string
+}
+
+func newGraphCommand(g *globalFlags) *cobra.Command {
+	f := &graphFlags{}
+	cmd := &cobra.Command{
+		Use:   "graph [REF]",
+		Short: "Show the dependency closure: why every byte is in the image",
+		Long: `graph computes what the image's entry point needs, transitively: Nix store
+paths and their references, dpkg/apk packages and their dependencies, ELF
+libraries (DT_NEEDED resolved as ld.so would), #! interpreters and symlinks.
+The roots are the config's Entrypoint and Cmd (through its PATH; a sh -c
+command line's first word; absolute paths among the arguments), a nix:
+image's store path, and --roots.
+
+Sizes are nix-tree's: self is a node's own files; closure is self plus
+everything it needs; added is what would leave the image if the node went
+away. --why answers "why is this here?" with the shortest chains from a
+root; --unreachable lists what no root needs.
+
+  whittle graph debian:12 --roots /usr/bin/python3
+  whittle graph nix:./result --format dot | dot -Tsvg > closure.svg
+  whittle graph app.tar --why libssl3 --why /usr/share/zoneinfo/UTC`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := "demo:"
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return runGraph(cmd, g, f, ref)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "tree", "tree, json or dot")
+	fl.StringSliceVar(&f.why, "why", nil, "explain why a path, package or store path is in the image (repeatable)")
+	fl.StringSliceVar(&f.roots, "roots", nil, "more roots: paths, packages, store paths or commands")
+	fl.BoolVar(&f.noConfigRoots, "no-config-roots", false, "ignore the config's Entrypoint and Cmd as roots")
+	fl.BoolVar(&f.unreachable, "unreachable", false, "list what no root needs (tree); include it (dot)")
+	fl.IntVar(&f.depth, "depth", 0, "deepest level of the tree (0: all)")
+	fl.IntVar(&f.chains, "chains", 5, "most chains --why shows per target")
+	fl.StringVarP(&f.output, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) error {
+	switch f.format {
+	case "tree", "json", "dot":
+	default:
+		return fmt.Errorf("--format %q: want tree, json or dot", f.format)
+	}
+	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer im.Close()
+	opts := closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots}
+	if g.lastNix != nil && im.Ref.Transport == analyze.TransportNix {
+		opts.NixInfo = g.lastNix.Info
+	}
+	c, err := closure.Build(cmd.Context(), im, ix, opts)
+	if err != nil {
+		return err
+	}
+	var targets []graph.NodeID
+	for _, w := range f.why {
+		ids, err := c.Find(w)
+		if err != nil {
+			return fmt.Errorf("--why: %w", err)
+		}
+		targets = append(targets, ids...)
+	}
+	const maxChainLen = 64
+	var out bytes.Buffer
+	switch {
+	case f.format == "json":
+		var why []graph.NodeID
+		if len(f.why) > 0 {
+			why = targets
+		}
+		enc := json.NewEncoder(&out)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(c.NewReport(im.Ref.String(), why, f.chains, maxChainLen))
+	case f.format == "dot":
+		err = c.WriteDOT(&out, f.unreachable)
+	case len(targets) > 0:
+		err = c.WriteWhy(&out, targets, f.chains, maxChainLen)
+	default:
+		err = c.WriteTree(&out, im.Ref.String(), closure.TreeOptions{Depth: f.depth, Unreachable: f.unreachable})
+	}
+	if err != nil {
+		return err
+	}
+	if f.output != "" {
+		return writeFileAtomic(f.output, out.Bytes())
+	}
+	_, err = cmd.OutOrStdout().Write(out.Bytes())
+	return err
+}
