@@ -99,21 +99,21 @@ type builder struct {
 	g    *graph.Graph
 	c    *Closure
 
-	db        *pkgdb.DB
-	sizes     map[graph.NodeID]int64
-	files     map[graph.NodeID][]string
-	stores    map[string]graph.NodeID // full store path → node
-	byHash    map[string]string       // hash part → full store path
-	hashSet   *nixref.Set
-	scanners  map[string]*nixref.Scanner
-	elfInfo   map[*analyze.Entry]*elfdeps.Info
-	elfErr    map[*analyze.Entry]error
-	elfPaths  []string
-	scripts   map[string]*shebang.Script
-	symlinks  []string
+	db       *pkgdb.DB
+	sizes    map[graph.NodeID]int64
+	files    map[graph.NodeID][]string
+	stores   map[string]graph.NodeID // full store path → node
+	byHash   map[string]string       // hash part → full store path
+	hashSet  *nixref.Set
+	scanners map[string]*nixref.Scanner
+	elfInfo  map[*analyze.Entry]*elfdeps.Info
+	elfErr   map[*analyze.Entry]error
+	elfPaths []string
+	scripts  map[string]*shebang.Script
+	symlinks []string
 	// sharers are the store paths holding each content (more than one
 	// when the store was optimised into hardlinks).
-	sharers map[*analyze.Entry][]string
+	sharers   map[*analyze.Entry][]string
 	searchDir []string
 	problems  map[string]bool
 }
