@@ -1,0 +1,21 @@
+.PHONY: test demo build bench fuzz
+
+# The whole test suite; installs the Debian tools it drives when missing.
+test:
+	./scripts/test.sh
+
+# whittle on the built-in demo image.
+demo:
+	go run ./cmd/whittle audit demo:
+
+build:
+	go build -o whittle ./cmd/whittle
+
+# Go benchmarks, then whittle against dive on a real Debian image.
+bench:
+	go test -run XXX -bench . -benchtime 5x ./analyze/... ./closure/... ./etcgen/...
+	./bench/audit-vs-dive.sh
+
+# A few minutes of each fuzz target; new corpus entries land in testdata.
+fuzz:
+	./bench/fuzz.sh
