@@ -201,50 +201,60 @@ func userWastedPercent(ix *Index) float64 {
 }
 
 func topDirectories(root *Node, depth, n int) []SizedPath {
-	var dirs []SizedPath
+	var dirs []*Node
 	var walk func(node *Node, d int)
 	walk = func(node *Node, d int) {
 		for _, c := range node.Children {
 			if !c.IsDir() {
 				continue
 			}
-			dirs = append(dirs, SizedPath{Path: c.Path(), Bytes: c.Bytes, Files: c.Files})
+			dirs = append(dirs, c)
 			if d+1 < depth {
 				walk(c, d+1)
 			}
 		}
 	}
 	walk(root, 0)
-	sort.SliceStable(dirs, func(i, j int) bool {
-		if dirs[i].Bytes != dirs[j].Bytes {
-			return dirs[i].Bytes > dirs[j].Bytes
-		}
-		return dirs[i].Path < dirs[j].Path
-	})
-	if len(dirs) > n {
-		dirs = dirs[:n]
+	out := make([]SizedPath, 0, n)
+	for _, d := range largest(dirs, n) {
+		out = append(out, SizedPath{Path: d.Path(), Bytes: d.Bytes, Files: d.Files})
 	}
-	return dirs
+	return out
 }
 
 func topFiles(root *Node, n int) []SizedPath {
-	var files []SizedPath
+	var files []*Node
 	root.Walk(func(node *Node) bool {
 		if !node.IsDir() && node.Bytes > 0 {
-			files = append(files, SizedPath{Path: node.Path(), Bytes: node.Bytes, Layer: node.Layer + 1})
+			files = append(files, node)
 		}
 		return true
 	})
-	sort.SliceStable(files, func(i, j int) bool {
-		if files[i].Bytes != files[j].Bytes {
-			return files[i].Bytes > files[j].Bytes
-		}
-		return files[i].Path < files[j].Path
-	})
-	if len(files) > n {
-		files = files[:n]
+	out := make([]SizedPath, 0, n)
+	for _, f := range largest(files, n) {
+		out = append(out, SizedPath{Path: f.Path(), Bytes: f.Bytes, Layer: f.Layer + 1})
 	}
-	return files
+	return out
+}
+
+// largest returns the n nodes with the most bytes, ties in the order
+// given (tree order: parents first, names sorted), without building every
+// node's path.
+func largest(nodes []*Node, n int) []*Node {
+	top := make([]*Node, 0, n+1)
+	for _, x := range nodes {
+		if len(top) == n && x.Bytes <= top[len(top)-1].Bytes {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return top[i].Bytes < x.Bytes })
+		top = append(top, nil)
+		copy(top[i+1:], top[i:])
+		top[i] = x
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	return top
 }
 
 // groupWaste gathers wasted files by the operation that hid them.

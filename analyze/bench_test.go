@@ -115,3 +115,33 @@ func BenchmarkIndexCold(b *testing.B) { benchIndex(b, nil) }
 
 // BenchmarkIndexWarm opens the bench image with every layer in the cache.
 func BenchmarkIndexWarm(b *testing.B) { benchIndex(b, &Cache{Dir: b.TempDir()}) }
+
+// BenchmarkMergeDebian merges the scanned layers of the two-layer Debian
+// image (10,900 entries): the work a warm audit does after reading the
+// cache.
+func BenchmarkMergeDebian(b *testing.B) {
+	archive, _, _ := testfix.DebianTwoLayerArchive(b)
+	im, err := Open(context.Background(), "docker-archive:"+archive, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer im.Close()
+	var scans []*LayerIndex
+	for _, l := range im.Layers {
+		rc, err := l.Open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		li, err := scanLayer(context.Background(), rc, l.DiffID, zeroHash)
+		rc.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		scans = append(scans, li)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Merge(scans)
+	}
+}

@@ -34,7 +34,7 @@ func DefaultCacheDir() (string, error) {
 
 const (
 	cacheMagic   = "WHITTLE-LAYER-INDEX\n"
-	cacheVersion = 1
+	cacheVersion = 2
 )
 
 func (c *Cache) file(key string) string {
@@ -90,8 +90,8 @@ func (c *Cache) Put(key string, li *LayerIndex) error {
 }
 
 // encodeLayerIndex writes the magic, a version, the body and the body's
-// xxHash64. Paths are stored as the length shared with the previous path
-// plus the rest, which shrinks a sorted tar's listing several times.
+// xxHash64. Strings are stored whole, so the decoder can slice them all out
+// of one copy of the file instead of allocating each.
 func encodeLayerIndex(li *LayerIndex) []byte {
 	b := make([]byte, 0, 64+len(li.Entries)*40)
 	b = append(b, cacheMagic...)
@@ -106,13 +106,9 @@ func encodeLayerIndex(li *LayerIndex) []byte {
 		b = appendString(b, p)
 	}
 	b = binary.AppendUvarint(b, uint64(len(li.Entries)))
-	prev := ""
 	for i := range li.Entries {
 		e := &li.Entries[i]
-		shared := commonPrefix(prev, e.Path)
-		b = binary.AppendUvarint(b, uint64(shared))
-		b = appendString(b, e.Path[shared:])
-		prev = e.Path
+		b = appendString(b, e.Path)
 		b = append(b, byte(e.Type))
 		b = binary.AppendUvarint(b, uint64(e.Mode))
 		b = binary.AppendVarint(b, int64(e.UID))
@@ -130,7 +126,8 @@ func decodeLayerIndex(b []byte) (*LayerIndex, error) {
 	if !bytes.HasPrefix(b, []byte(cacheMagic)) || len(b) < len(cacheMagic)+9 {
 		return nil, errCorrupt
 	}
-	d := decoder{b: b[len(cacheMagic) : len(b)-8]}
+	body := b[len(cacheMagic) : len(b)-8]
+	d := decoder{b: body, s: string(body)}
 	if d.uvarint() != cacheVersion {
 		return nil, errCorrupt
 	}
@@ -158,15 +155,9 @@ func decodeLayerIndex(b []byte) (*LayerIndex, error) {
 		return nil, errCorrupt
 	}
 	li.Entries = make([]Entry, n)
-	prev := ""
 	for i := range li.Entries {
 		e := &li.Entries[i]
-		shared := d.uvarint()
-		if shared > uint64(len(prev)) {
-			return nil, errCorrupt
-		}
-		e.Path = prev[:shared] + d.str()
-		prev = e.Path
+		e.Path = d.str()
 		e.Type = Type(d.byte())
 		e.Mode = uint32(d.uvarint())
 		e.UID = int32(d.varint())
@@ -189,19 +180,11 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func commonPrefix(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
-}
-
-// decoder reads the cache encoding; the first error sticks.
+// decoder reads the cache encoding; the first error sticks. s is b as a
+// string, which strings are sliced from.
 type decoder struct {
 	b   []byte
+	s   string
 	off int
 	err error
 }
@@ -256,7 +239,7 @@ func (d *decoder) str() string {
 		d.err = errCorrupt
 		return ""
 	}
-	s := string(d.b[d.off : d.off+int(n)])
+	s := d.s[d.off : d.off+int(n)]
 	d.off += int(n)
 	return s
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/moby/moby/client"
 )
 
 // openDaemon asks a Docker-compatible engine (DOCKER_HOST, DOCKER_TLS_VERIFY
@@ -14,14 +12,13 @@ import (
 // for `docker save` of the image, keeps it in a temporary file removed by
 // Close, and reads that as a docker archive.
 func openDaemon(ctx context.Context, ref Reference) (*Image, error) {
-	cli, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := newEngineClient()
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the engine: %w", err)
+		return nil, err
 	}
-	defer cli.Close()
-	rc, err := cli.ImageSave(ctx, []string{ref.Value})
+	rc, err := cli.save(ctx, ref.Value)
 	if err != nil {
-		return nil, fmt.Errorf("asking the engine (%s) for the image: %w", cli.DaemonHost(), err)
+		return nil, err
 	}
 	defer rc.Close()
 	tmp, err := os.CreateTemp("", "whittle-daemon-*.tar")

@@ -32,7 +32,7 @@ func fuzzSeeds(f *testing.F) {
 func FuzzScanLayer(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		li, err := scanLayer(context.Background(), bytes.NewReader(data), zeroHash)
+		li, err := scanLayer(context.Background(), bytes.NewReader(data), zeroHash, zeroHash)
 		if err != nil {
 			return
 		}
@@ -53,7 +53,7 @@ func FuzzScanLayer(f *testing.F) {
 // FuzzDecodeCache feeds arbitrary bytes to the cache decoder.
 func FuzzDecodeCache(f *testing.F) {
 	for _, l := range fixtureLayers {
-		li, err := scanLayer(context.Background(), bytes.NewReader(tarBytes(f, l...)), zeroHash)
+		li, err := scanLayer(context.Background(), bytes.NewReader(tarBytes(f, l...)), zeroHash, zeroHash)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -1,7 +1,8 @@
 package analyze
 
 import (
-	"path"
+	"cmp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,6 +138,10 @@ type merger struct {
 	linked    map[int32]bool // contents with more than one path
 	layer     int
 	dive      map[string]*diveData
+
+	lastDir     *Node
+	lastDirPath string
+	slab        []Node
 }
 
 type diveData struct {
@@ -165,8 +170,9 @@ func Merge(layers []*LayerIndex) *Index {
 	ix.Root = &Node{Entry: &Entry{Path: "/", Type: TypeDir, Mode: 0o755}, Layer: -1, contentID: -1, kids: map[string]*Node{}}
 	for i, l := range layers {
 		m.layer = i
-		m.applyDeletions(l)
-		m.applyEntries(l)
+		whiteouts := m.applyDeletions(l)
+		nodes := m.applyEntries(l)
+		m.diveLayer(l, whiteouts, nodes)
 	}
 	ix.Root.finalise()
 	m.account()
@@ -175,8 +181,9 @@ func Merge(layers []*LayerIndex) *Index {
 }
 
 // applyDeletions applies a layer's whiteouts and opaque markers, which
-// concern only the layers below it.
-func (m *merger) applyDeletions(l *LayerIndex) {
+// concern only the layers below it. It returns what dive counts for each
+// whiteout.
+func (m *merger) applyDeletions(l *LayerIndex) map[string]int64 {
 	ch := &m.ix.Changes[m.layer]
 	var whiteoutDiveSize map[string]int64
 	for j := range l.Entries {
@@ -214,12 +221,15 @@ func (m *merger) applyDeletions(l *LayerIndex) {
 			}
 		}
 	}
-	m.diveLayer(l, whiteoutDiveSize)
+	return whiteoutDiveSize
 }
 
-// applyEntries adds a layer's files, directories and links in tar order.
-func (m *merger) applyEntries(l *LayerIndex) {
+// applyEntries adds a layer's files, directories and links in tar order,
+// returning the node each entry landed on (nil for whiteouts and the root).
+func (m *merger) applyEntries(l *LayerIndex) []*Node {
 	ch := &m.ix.Changes[m.layer]
+	nodes := make([]*Node, len(l.Entries))
+	mark := int32(m.layer + 1)
 	for j := range l.Entries {
 		e := &l.Entries[j]
 		if e.Type == TypeWhiteout || e.Type == TypeOpaque {
@@ -235,8 +245,10 @@ func (m *merger) applyEntries(l *LayerIndex) {
 			}
 			continue
 		}
-		parent := m.ensureDir(path.Dir(e.Path))
-		name := path.Base(e.Path)
+		// Entry paths are clean ("/a/b"): split at the last slash.
+		cut := strings.LastIndexByte(e.Path, '/')
+		parent := m.ensureDir(e.Path[:cut])
+		name := e.Path[cut+1:]
 		n := parent.kids[name]
 		var size int64
 		if e.Type == TypeRegular {
@@ -244,7 +256,7 @@ func (m *merger) applyEntries(l *LayerIndex) {
 		}
 		switch {
 		case n == nil:
-			n = &Node{Name: name, Parent: parent, contentID: -1}
+			n = m.newNode(name, parent)
 			parent.kids[name] = n
 			ch.Added++
 			ch.AddedBytes += size
@@ -260,6 +272,10 @@ func (m *merger) applyEntries(l *LayerIndex) {
 			n.kids, n.Content, n.contentID = nil, nil, -1
 		}
 		n.Entry, n.Layer = e, m.layer
+		nodes[j] = n
+		for p := n.Parent; p != nil && p.childMark != mark; p = p.Parent {
+			p.childMark = mark
+		}
 		switch e.Type {
 		case TypeDir:
 			if n.kids == nil {
@@ -277,12 +293,52 @@ func (m *merger) applyEntries(l *LayerIndex) {
 			m.linked[t.contentID] = true
 		}
 	}
+	return nodes
 }
 
-// ensureDir returns the directory node at p, creating implied directories
-// and replacing non-directories in the way.
+// ensureDir returns the directory node at p ("/a/b", or "" for the root),
+// creating implied directories and replacing non-directories in the way. Tar entries come grouped by
+// directory, so the last answer is kept and usually reused.
 func (m *merger) ensureDir(p string) *Node {
-	cur := m.ix.Root
+	var d *Node
+	switch {
+	case m.lastDir != nil && m.lastDirPath == p:
+		return m.lastDir
+	case m.lastDir != nil:
+		// Climb from the last directory to the one both paths share,
+		// then walk down: the next entry is usually a sibling's.
+		common := commonDir(m.lastDirPath, p)
+		cur := m.lastDir
+		for _, c := range m.lastDirPath[len(common):] {
+			if c == '/' {
+				cur = cur.Parent
+			}
+		}
+		d = m.walkDir(cur, p[len(common):])
+	default:
+		d = m.walkDir(m.ix.Root, p)
+	}
+	m.lastDir, m.lastDirPath = d, p
+	return d
+}
+
+// commonDir returns the longest directory path a and b both lie in, as a
+// prefix of both; paths are "/a/b", the root is "".
+func commonDir(a, b string) string {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	if (i == len(a) || a[i] == '/') && (i == len(b) || b[i] == '/') {
+		return a[:i]
+	}
+	return a[:strings.LastIndexByte(a[:i], '/')]
+}
+
+// walkDir walks the relative path p down from cur, creating implied
+// directories and replacing non-directories in the way.
+func (m *merger) walkDir(cur *Node, p string) *Node {
 	for p != "/" && p != "" {
 		p = strings.TrimPrefix(p, "/")
 		name, rest, _ := strings.Cut(p, "/")
@@ -294,7 +350,8 @@ func (m *merger) ensureDir(p string) *Node {
 			next = nil
 		}
 		if next == nil {
-			next = &Node{Name: name, Parent: cur, Layer: -1, contentID: -1, kids: map[string]*Node{}}
+			next = m.newNode(name, cur)
+			next.Layer, next.kids = -1, map[string]*Node{}
 			next.Entry = &Entry{Path: next.Path(), Type: TypeDir, Mode: 0o755}
 			cur.kids[name] = next
 			m.ix.Changes[m.layer].Added++
@@ -304,15 +361,29 @@ func (m *merger) ensureDir(p string) *Node {
 	return cur
 }
 
+// newNode allocates a node from a slab: a few large allocations instead of
+// one per path.
+func (m *merger) newNode(name string, parent *Node) *Node {
+	if len(m.slab) == 0 {
+		m.slab = make([]Node, 1024)
+	}
+	n := &m.slab[0]
+	m.slab = m.slab[1:]
+	n.Name, n.Parent, n.contentID = name, parent, -1
+	return n
+}
+
 // displace records that the regular files at and below n stop being visible
 // through these paths because of the current layer.
 func (m *merger) displace(n *Node, reason WasteReason, root string) {
+	m.lastDir = nil // the remembered directory may be what goes away
 	r := &root
 	var walk func(*Node)
 	walk = func(n *Node) {
 		if n.Entry.Type == TypeRegular && n.contentID >= 0 && m.displaced[n.contentID].reason == 0 {
 			m.displaced[n.contentID] = displacement{by: int32(m.layer), reason: reason, root: r}
 		}
+		m.keepDive(n)
 		for _, c := range n.kids {
 			walk(c)
 		}
@@ -339,11 +410,12 @@ func (m *merger) account() {
 	ix := m.ix
 	visible := make([]bool, len(ix.entries))
 	seenLinked := map[int32]bool{}
-	type dupKey struct {
+	type candidate struct {
 		size int64
 		hash uint64
+		node *Node
 	}
-	groups := map[dupKey][]string{}
+	var candidates []candidate // distinct visible contents, for duplicates
 	t := &ix.Totals
 	var sum func(n *Node)
 	sum = func(n *Node) {
@@ -376,8 +448,7 @@ func (m *merger) account() {
 		}
 		n.Bytes, n.Files = n.Content.Size, 1
 		if n.Content.Size > 0 {
-			k := dupKey{n.Content.Size, n.Content.Hash}
-			groups[k] = append(groups[k], n.Path())
+			candidates = append(candidates, candidate{n.Content.Size, n.Content.Hash, n})
 		}
 	}
 	sum(ix.Root)
@@ -407,28 +478,44 @@ func (m *merger) account() {
 			t.WastedBytes += e.Size
 		}
 	}
-	sort.SliceStable(ix.Wasted, func(i, j int) bool {
-		a, b := ix.Wasted[i], ix.Wasted[j]
+	slices.SortFunc(ix.Wasted, func(a, b Waste) int {
 		if a.Bytes != b.Bytes {
-			return a.Bytes > b.Bytes
+			return cmp.Compare(b.Bytes, a.Bytes)
 		}
 		if a.Path != b.Path {
-			return a.Path < b.Path
+			return strings.Compare(a.Path, b.Path)
 		}
-		return a.Layer < b.Layer
+		return cmp.Compare(a.Layer, b.Layer)
 	})
 	t.Efficiency = 1
 	if t.ContentBytes > 0 {
 		t.Efficiency = float64(t.VisibleBytes) / float64(t.ContentBytes)
 	}
-	for k, paths := range groups {
-		if len(paths) < 2 {
-			continue
+	// Identical contents end up next to each other once sorted by size
+	// and hash.
+	slices.SortFunc(candidates, func(a, b candidate) int {
+		if c := cmp.Compare(a.size, b.size); c != 0 {
+			return c
 		}
-		sort.Strings(paths)
-		d := Duplicate{Size: k.size, Hash: k.hash, Paths: paths, Reclaimable: k.size * int64(len(paths)-1)}
-		ix.Duplicates = append(ix.Duplicates, d)
-		t.DuplicateBytes += d.Reclaimable
+		return cmp.Compare(a.hash, b.hash)
+	})
+	for i := 0; i < len(candidates); {
+		j := i + 1
+		for j < len(candidates) && candidates[j].size == candidates[i].size && candidates[j].hash == candidates[i].hash {
+			j++
+		}
+		if j-i >= 2 {
+			paths := make([]string, 0, j-i)
+			for _, c := range candidates[i:j] {
+				paths = append(paths, c.node.Path())
+			}
+			sort.Strings(paths)
+			size := candidates[i].size
+			d := Duplicate{Size: size, Hash: candidates[i].hash, Paths: paths, Reclaimable: size * int64(len(paths)-1)}
+			ix.Duplicates = append(ix.Duplicates, d)
+			t.DuplicateBytes += d.Reclaimable
+		}
+		i = j
 	}
 	sort.Slice(ix.Duplicates, func(i, j int) bool {
 		a, b := ix.Duplicates[i], ix.Duplicates[j]

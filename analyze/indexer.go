@@ -98,20 +98,13 @@ func (im *Image) indexLayer(ctx context.Context, l *Layer, cache *Cache) (*Layer
 		return nil, false, fmt.Errorf("opening: %w", err)
 	}
 	defer rc.Close()
-	stored := rc
-	var check *digestCheck
+	var wantDigest v1.Hash
 	if l.verifyDigest && l.Digest.Algorithm == "sha256" {
-		check = newDigestCheck(rc)
-		stored = check
+		wantDigest = l.Digest
 	}
-	li, err := scanLayer(ctx, stored, l.DiffID)
+	li, err := scanLayer(ctx, rc, l.DiffID, wantDigest)
 	if err != nil {
 		return nil, false, err
-	}
-	if check != nil {
-		if got := check.sum(); got != l.Digest {
-			return nil, false, fmt.Errorf("stored blob does not match its digest %s (read %s)", l.Digest, got)
-		}
 	}
 	if err := cache.Put(l.cacheKey, li); err != nil {
 		// A cache that cannot be written only costs time next run.

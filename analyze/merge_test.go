@@ -64,7 +64,7 @@ func scanAll(t testing.TB, layers ...[]tarEntry) *Index {
 	t.Helper()
 	var lis []*LayerIndex
 	for _, l := range layers {
-		li, err := scanLayer(context.Background(), bytes.NewReader(tarBytes(t, l...)), zeroHash)
+		li, err := scanLayer(context.Background(), bytes.NewReader(tarBytes(t, l...)), zeroHash, zeroHash)
 		if err != nil {
 			t.Fatal(err)
 		}

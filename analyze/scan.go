@@ -4,10 +4,8 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"path"
 	"strings"
@@ -62,6 +60,17 @@ const readBufferSize = 256 << 10
 // uses 128 MiB), so a hostile frame header cannot make us allocate gigabytes.
 const maxZstdWindow = 128 << 20
 
+// compressionOf tells a stream's compression from its first bytes.
+func compressionOf(magic []byte) Compression {
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return CompressionGzip
+	case len(magic) >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		return CompressionZstd
+	}
+	return CompressionNone
+}
+
 // decompress undoes a layer's compression, detected from its first bytes:
 // gzip, zstd, or none.
 func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
@@ -69,14 +78,14 @@ func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, "", nil, fmt.Errorf("reading layer: %w", err)
 	}
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+	switch compressionOf(magic) {
+	case CompressionGzip:
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("reading gzip header: %w", err)
 		}
 		return gz, CompressionGzip, func() { gz.Close() }, nil
-	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+	case CompressionZstd:
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("reading zstd header: %w", err)
@@ -87,20 +96,33 @@ func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
 }
 
 // scanLayer reads one layer's stored stream once: it detects and undoes the
-// compression, parses the tar, hashes every regular file's content and, when
-// want is set, checks the uncompressed stream against the diff ID.
-func scanLayer(ctx context.Context, stored io.Reader, want v1.Hash) (*LayerIndex, error) {
+// compression, parses the tar, hashes every regular file's content and,
+// when the wants are set, checks the uncompressed stream against the diff
+// ID and the stored stream against the digest. Both digests are computed
+// beside the parsing; for an uncompressed layer they are one and the same.
+func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash) (*LayerIndex, error) {
 	counted := &countingReader{r: stored}
 	br := bufio.NewReaderSize(counted, readBufferSize)
-	li := &LayerIndex{}
-	uncompressed, kind, closeDecoder, err := decompress(br)
+	magic, err := br.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("reading layer: %w", err)
+	}
+	var src io.Reader = br
+	var storedHash *asyncHasher
+	if wantDigest.Hex != "" && compressionOf(magic) != CompressionNone {
+		storedHash = newAsyncHasher()
+		defer storedHash.Close()
+		src = io.TeeReader(br, storedHash)
+	}
+	uncompressed, kind, closeDecoder, err := decompress(bufio.NewReaderSize(src, 64<<10))
 	if err != nil {
 		return nil, err
 	}
 	defer closeDecoder()
-	li.Compression = kind
-	digest := sha256.New()
-	tarStream := &countingReader{r: uncompressed, h: digest}
+	li := &LayerIndex{Compression: kind}
+	diffHash := newAsyncHasher()
+	defer diffHash.Close()
+	tarStream := &countingReader{r: uncompressed, w: diffHash}
 	if err := scanTar(ctx, tarStream, li); err != nil {
 		return nil, err
 	}
@@ -108,14 +130,23 @@ func scanLayer(ctx context.Context, stored io.Reader, want v1.Hash) (*LayerIndex
 	if _, err := io.Copy(io.Discard, tarStream); err != nil {
 		return nil, fmt.Errorf("reading layer end: %w", describeReadError(err))
 	}
-	if _, err := io.Copy(io.Discard, br); err != nil {
+	if _, err := io.Copy(io.Discard, src); err != nil {
 		return nil, fmt.Errorf("reading layer end: %w", describeReadError(err))
 	}
 	li.TarBytes = tarStream.n
 	li.StoredBytes = counted.n
-	li.DiffID = v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", digest.Sum(nil))}
-	if want.Hex != "" && want != li.DiffID {
-		return nil, fmt.Errorf("content does not match its diff ID %s (read %s)", want, li.DiffID)
+	li.DiffID = diffHash.Sum()
+	if wantDiffID.Hex != "" && wantDiffID != li.DiffID {
+		return nil, fmt.Errorf("content does not match its diff ID %s (read %s)", wantDiffID, li.DiffID)
+	}
+	if wantDigest.Hex != "" {
+		got := li.DiffID
+		if storedHash != nil {
+			got = storedHash.Sum()
+		}
+		if got != wantDigest {
+			return nil, fmt.Errorf("stored blob does not match its digest %s (read %s)", wantDigest, got)
+		}
 	}
 	return li, nil
 }
@@ -226,36 +257,21 @@ func describeReadError(err error) error {
 	return err
 }
 
-// countingReader counts the bytes read through it and, when h is set,
-// hashes them.
+// countingReader counts the bytes read through it and, when w is set,
+// copies them there.
 type countingReader struct {
 	r io.Reader
-	h hash.Hash
+	w io.Writer
 	n int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
-	if c.h != nil && n > 0 {
-		c.h.Write(p[:n])
+	if c.w != nil && n > 0 {
+		c.w.Write(p[:n])
 	}
 	return n, err
 }
 
 var zeroHash v1.Hash
-
-// digestCheck hashes a stored stream as it is read.
-type digestCheck struct {
-	countingReader
-}
-
-func newDigestCheck(r io.ReadCloser) *digestCheck {
-	return &digestCheck{countingReader{r: r, h: sha256.New()}}
-}
-
-func (d *digestCheck) Close() error { return nil }
-
-func (d *digestCheck) sum() v1.Hash {
-	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", d.h.Sum(nil))}
-}

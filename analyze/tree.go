@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -29,8 +31,15 @@ type Node struct {
 	// the one that counts its content.
 	Files int
 
-	contentID int32 // index into Index.entryRefs of Content; -1 when none
+	contentID int32 // index into Index.entries of Content; -1 when none
 	kids      map[string]*Node
+	// childMark is 1 + the last layer that wrote an entry below this node
+	// (dive's leaves are the entries with nothing below them in their layer).
+	childMark int32
+	// diveMark is 1 + the last layer whose entry for this node dive counted.
+	diveMark int32
+	// dive is dive's tally for this path while the node is in the tree.
+	dive diveData
 }
 
 // Path returns the node's absolute path.
@@ -114,16 +123,50 @@ func (n *Node) Walk(fn func(*Node) bool) {
 }
 
 // finalise turns the build-time child maps into sorted slices, recursively.
+// Children are sorted by a key of their names' first eight bytes, and by
+// the whole names only where keys tie, which keeps the comparisons in
+// registers.
 func (n *Node) finalise() {
-	if n.kids != nil {
-		n.Children = make([]*Node, 0, len(n.kids))
-		for _, c := range n.kids {
-			n.Children = append(n.Children, c)
+	var scratch []keyed
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		if n.kids != nil {
+			scratch = scratch[:0]
+			for _, c := range n.kids {
+				scratch = append(scratch, keyed{nameKey(c.Name), c})
+			}
+			slices.SortFunc(scratch, func(a, b keyed) int {
+				if a.key != b.key {
+					return cmp.Compare(a.key, b.key)
+				}
+				return strings.Compare(a.n.Name, b.n.Name)
+			})
+			n.Children = make([]*Node, len(scratch))
+			for i, k := range scratch {
+				n.Children[i] = k.n
+			}
+			n.kids = nil
 		}
-		sort.Slice(n.Children, func(i, j int) bool { return n.Children[i].Name < n.Children[j].Name })
-		n.kids = nil
+		for _, c := range n.Children {
+			walk(c)
+		}
 	}
-	for _, c := range n.Children {
-		c.finalise()
+	walk(n)
+}
+
+type keyed struct {
+	key uint64
+	n   *Node
+}
+
+// nameKey orders names like strings.Compare does on their first 8 bytes.
+func nameKey(s string) uint64 {
+	var k uint64
+	for i := 0; i < 8; i++ {
+		k <<= 8
+		if i < len(s) {
+			k |= uint64(s[i])
+		}
 	}
+	return k
 }

@@ -1,10 +1,11 @@
 // Command mkdebian prints the path of the two-layer Debian docker archive
-// the tests use (an mmdebstrap root plus a layer that deletes
+// the tests use (-gzip: the same with gzip layers) (an mmdebstrap root plus a layer that deletes
 // /usr/share/doc and overwrites /etc/services), building it first when the
 // fixture directory does not hold it yet.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"log"
 
@@ -18,6 +19,12 @@ func (fatal) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
 func (fatal) Skipf(format string, args ...any)  { log.Fatalf(format, args...) }
 
 func main() {
+	gz := flag.Bool("gzip", false, "both layers gzip-compressed (as registries serve them)")
+	flag.Parse()
+	if *gz {
+		fmt.Println(testfix.DebianTwoLayerArchiveGzip(fatal{}))
+		return
+	}
 	archive, _, _ := testfix.DebianTwoLayerArchive(fatal{})
 	fmt.Println(archive)
 }

@@ -103,8 +103,24 @@ var DebianChangeServices = bytes.Repeat([]byte("http 80/tcp\n"), 100)
 // /app/hello (100 bytes).
 func DebianTwoLayerArchive(t T) (archive, layer1, layer2 string) {
 	t.Helper()
+	return debianTwoLayerArchive(t, false)
+}
+
+// DebianTwoLayerArchiveGzip is DebianTwoLayerArchive with both layers
+// gzip-compressed, as registries serve them and older docker save wrote.
+func DebianTwoLayerArchiveGzip(t T) string {
+	t.Helper()
+	archive, _, _ := debianTwoLayerArchive(t, true)
+	return archive
+}
+
+func debianTwoLayerArchive(t T, gzipAll bool) (archive, layer1, layer2 string) {
 	rootfs := DebianRootfsTar(t)
-	dir := Build(t, "debian-two-layer:"+rootfs, func(dir string) error {
+	key := "debian-two-layer:" + rootfs
+	if gzipAll {
+		key += ":gzip"
+	}
+	dir := Build(t, key, func(dir string) error {
 		l2 := filepath.Join(dir, "layer2.tar")
 		f, err := os.Create(l2)
 		if err != nil {
@@ -135,7 +151,7 @@ func DebianTwoLayerArchive(t T) (archive, layer1, layer2 string) {
 		}
 		f.Close()
 		return WriteDockerArchive(filepath.Join(dir, "debian.tar"), "whittle.test/debian:two-layer", []ArchiveLayer{
-			{Tar: rootfs, CreatedBy: "mmdebstrap --variant=minbase bookworm"},
+			{Tar: rootfs, Gzip: gzipAll, CreatedBy: "mmdebstrap --variant=minbase bookworm"},
 			{Tar: l2, Gzip: true, CreatedBy: "RUN rm -rf /usr/share/doc && write /etc/services /app/hello"},
 		})
 	})

@@ -1,0 +1,118 @@
+package analyze
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// engineClient speaks the one call of the Docker Engine API whittle needs
+// (GET /images/get, `docker save`), to the engine the docker CLI would
+// reach: DOCKER_HOST (unix:// or tcp://; default the local socket), with
+// TLS when DOCKER_TLS_VERIFY is set, using DOCKER_CERT_PATH's ca.pem,
+// cert.pem and key.pem. Podman's Docker-compatible service answers it too.
+// (The engine's own Go client drags in a tracing stack whose start-up
+// cost every whittle run would pay, for this single request.)
+type engineClient struct {
+	base   string // scheme://host, for messages
+	http   *http.Client
+	prefix string // URL prefix of API calls
+}
+
+const engineAPIVersion = "v1.41"
+
+func newEngineClient() (*engineClient, error) {
+	host := os.Getenv("DOCKER_HOST")
+	if host == "" {
+		host = "unix:///var/run/docker.sock"
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return nil, fmt.Errorf("DOCKER_HOST %q: %w", host, err)
+	}
+	c := &engineClient{base: host}
+	tr := &http.Transport{DisableCompression: true}
+	switch u.Scheme {
+	case "unix":
+		sock := u.Path
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}
+		c.prefix = "http://docker/" + engineAPIVersion
+	case "tcp", "http", "https":
+		scheme := "http"
+		if os.Getenv("DOCKER_TLS_VERIFY") != "" || u.Scheme == "https" {
+			cfg, err := engineTLS()
+			if err != nil {
+				return nil, err
+			}
+			tr.TLSClientConfig, scheme = cfg, "https"
+		}
+		c.prefix = scheme + "://" + u.Host + "/" + engineAPIVersion
+	default:
+		return nil, fmt.Errorf("DOCKER_HOST %q: only unix:// and tcp:// engines are supported", host)
+	}
+	c.http = &http.Client{Transport: tr}
+	return c, nil
+}
+
+// engineTLS builds the client TLS configuration the docker CLI uses.
+func engineTLS() (*tls.Config, error) {
+	dir := os.Getenv("DOCKER_CERT_PATH")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".docker")
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		return nil, fmt.Errorf("DOCKER_TLS_VERIFY is set: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("DOCKER_TLS_VERIFY is set: %s holds no certificate", filepath.Join(dir, "ca.pem"))
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")); err == nil {
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// save streams `docker save` of one image.
+func (c *engineClient) save(ctx context.Context, name string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.prefix+"/images/get?names="+url.QueryEscape(name), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) || strings.Contains(err.Error(), "connect") {
+			return nil, fmt.Errorf("cannot reach the engine at %s: %w", c.base, err)
+		}
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var e struct {
+			Message string `json:"message"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, &e) != nil || e.Message == "" {
+			e.Message = strings.TrimSpace(string(b))
+		}
+		return nil, fmt.Errorf("the engine at %s answered %s: %s", c.base, resp.Status, e.Message)
+	}
+	return resp.Body, nil
+}
