@@ -21,7 +21,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/closure/nixref"
 	"github.com/whittle-dev/whittle/closure/pkgdb"
 	"github.com/whittle-dev/whittle/closure/shebang"

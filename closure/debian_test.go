@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 

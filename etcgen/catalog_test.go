@@ -68,9 +68,9 @@ func TestLoadCatalogSynthetic(t *testing.T) {
 		`/etc/ssl/certs/ca-certificates.crt PEM block 3: parsing certificate: x509: malformed certificate`,
 		`/etc/ssl/certs/ca-certificates.crt PEM block 4: type "PRIVATE KEY" is not CERTIFICATE`,
 		`/usr/lib/locale/incomplete : LC_CTYPE data of 5 bytes is too short`,
-		`/usr/share/zoneinfo/Broken : lstat usr/share/zoneinfo/Nowhere: file does not exist`,
-		`/usr/share/zoneinfo/Europe/Loop : resolve /usr/share/zoneinfo/Europe/Loop: too many levels of symbolic links`,
-		`/usr/share/zoneinfo/Europe/Loop2 : resolve /usr/share/zoneinfo/Europe/Loop2: too many levels of symbolic links`,
+		`/usr/share/zoneinfo/Broken : resolving /usr/share/zoneinfo/Broken: lstat usr/share/zoneinfo/Nowhere: file does not exist`,
+		`/usr/share/zoneinfo/Europe/Loop : resolving /usr/share/zoneinfo/Europe/Loop: too many levels of symbolic links`,
+		`/usr/share/zoneinfo/Europe/Loop2 : resolving /usr/share/zoneinfo/Europe/Loop2: too many levels of symbolic links`,
 		`/etc/passwd line 6: 1 fields, want 7`,
 	})
 }

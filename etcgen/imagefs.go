@@ -1,51 +1,29 @@
 package etcgen
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"path"
 	"strings"
-	"sync"
+
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
-// maxLinkHops bounds symlink resolution, as the kernel's MAXSYMLINKS does.
-const maxLinkHops = 40
-
-// errLinkLoop reports a symlink chain longer than maxLinkHops (a loop).
-var errLinkLoop = errors.New("too many levels of symbolic links")
+// errLinkLoop reports a symlink chain longer than the kernel follows.
+var errLinkLoop = imagefs.ErrLoop
 
 // imageFS reads an image root through an fs.FS without ever letting the
-// fs.FS follow a symlink: every path is resolved component by component
-// with fs.ReadLinkFS, absolute targets are taken relative to the image
-// root, and ".." never climbs above it. A fs.FS without ReadLinkFS is used
-// as it comes.
+// fs.FS follow a symlink: every path is resolved with internal/imagefs
+// (absolute targets start at the image root, ".." never climbs above it,
+// loops end). Names are fs.FS names: "etc/x", "." for the root.
 type imageFS struct {
 	fsys  fs.FS
 	links fs.ReadLinkFS // nil when fsys cannot read links
-	// cache maps a resolved directory prefix to its real path, so that
-	// resolving the 600 files of a zoneinfo tree does not lstat the same
-	// parents 600 times.
-	mu    sync.Mutex // guards cache: a Catalog may plan from several goroutines
-	cache map[string]string
-}
-
-func (im *imageFS) cached(p string) (string, bool) {
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	real, ok := im.cache[p]
-	return real, ok
-}
-
-func (im *imageFS) remember(p, real string) {
-	im.mu.Lock()
-	im.cache[p] = real
-	im.mu.Unlock()
 }
 
 func newImageFS(fsys fs.FS) *imageFS {
-	im := &imageFS{fsys: fsys, cache: map[string]string{}}
+	im := &imageFS{fsys: fsys}
 	if l, ok := fsys.(fs.ReadLinkFS); ok {
 		im.links = l
 	}
@@ -54,91 +32,19 @@ func newImageFS(fsys fs.FS) *imageFS {
 
 // clean turns an image path ("/etc/x", "etc/x", "./etc/x") into an fs.FS
 // name ("etc/x", or "." for the root).
-func clean(p string) string {
-	p = path.Clean("/" + p)
-	if p == "/" {
-		return "."
-	}
-	return p[1:]
-}
+func clean(p string) string { return imagefs.Name(p) }
 
 // resolve returns the real name of p inside the image, with every symlink
 // (in the parents and the final component) replaced by its target.
 func (im *imageFS) resolve(p string) (string, error) {
-	hops := 0
-	return im.walk(clean(p), &hops)
-}
-
-// walk resolves name one component at a time. hops counts every symlink
-// followed for the whole lookup, so loops and link bombs both stop at
-// maxLinkHops.
-func (im *imageFS) walk(name string, hops *int) (string, error) {
-	if im.links == nil || name == "." {
-		return name, nil
+	if im.links == nil {
+		return clean(p), nil
 	}
-	parts := strings.Split(name, "/")
-	cur := "." // resolved so far, free of symlinks
-	for i, part := range parts {
-		if part == "." || part == "" {
-			continue
-		}
-		if part == ".." {
-			if cur != "." {
-				cur = path.Dir(cur)
-			}
-			continue
-		}
-		next := joinName(cur, part)
-		last := i == len(parts)-1
-		if real, ok := im.cached(next); ok {
-			cur = real
-			continue
-		}
-		fi, err := im.links.Lstat(next)
-		if err != nil {
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			if !last && fi.IsDir() {
-				im.remember(next, next)
-			}
-			cur = next
-			continue
-		}
-		*hops++
-		if *hops > maxLinkHops {
-			return "", &fs.PathError{Op: "resolve", Path: "/" + name, Err: errLinkLoop}
-		}
-		target, err := im.links.ReadLink(next)
-		if err != nil {
-			return "", err
-		}
-		// An absolute target starts at the image root; a relative one at
-		// the link's directory. Cleaning under "/" keeps ".." inside.
-		var joined string
-		if strings.HasPrefix(target, "/") {
-			joined = clean(target)
-		} else {
-			joined = clean(path.Join(cur, target))
-		}
-		resolved, err := im.walk(joined, hops)
-		if err != nil {
-			return "", err
-		}
-		if last {
-			return resolved, nil
-		}
-		im.remember(next, resolved)
-		cur = resolved
+	res, err := imagefs.Resolve(im.fsys, "/"+clean(p))
+	if err != nil {
+		return "", err
 	}
-	return cur, nil
-}
-
-func joinName(dir, rest string) string {
-	if dir == "." {
-		return rest
-	}
-	return dir + "/" + rest
+	return imagefs.Name(res.Path), nil
 }
 
 // stat stats p after resolving every symlink; it returns the real name too.

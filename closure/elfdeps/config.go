@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // Config is the loader configuration an image carries.

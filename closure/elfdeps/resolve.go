@@ -8,7 +8,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // Via says how the loader found an object.

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // PathInfo is what is known of one store path: its NAR size and the store

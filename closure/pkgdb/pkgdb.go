@@ -15,7 +15,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // Format is a package database format.

@@ -11,7 +11,7 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/whittle-dev/whittle/closure/imagefs"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // HeadSize is how much of a file the kernel reads to find the "#!" line
