@@ -21,10 +21,10 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/closure/nixref"
 	"github.com/whittle-dev/whittle/closure/pkgdb"
 	"github.com/whittle-dev/whittle/closure/shebang"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // NixRootLabel is the image config label naming the store path a nix:
