@@ -11,7 +11,7 @@ import (
 	"github.com/whittle-dev/whittle/closure/graph"
 )
 
-func demoClosure(t testing.TB) *Closure {
+func demoClosure(t testing.TB) (*Closure, *analyze.Index) {
 	im, err := analyze.Open(context.Background(), "demo:", analyze.Options{Demo: demo.Build})
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +24,7 @@ func demoClosure(t testing.TB) *Closure {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cl
+	return cl, ix
 }
 
 // TestDemo checks the graph of the demo image against what the demo says
@@ -35,8 +35,16 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := demoClosure(t)
+	cl, ix := demoClosure(t)
 	g, an := cl.Graph, cl.Analysis
+	// Every visible byte belongs to exactly one node.
+	if got := an.TotalSize() + an.UnreachableSize(); got != ix.Totals.VisibleBytes {
+		t.Errorf("graph holds %d bytes, the image shows %d", got, ix.Totals.VisibleBytes)
+	}
+	r := cl.NewReport("demo:", nil, 0, 0)
+	if r.Totals.Bytes != ix.Totals.VisibleBytes || r.Totals.ReachableBytes+r.Totals.UnreachableBytes != r.Totals.Bytes {
+		t.Errorf("report totals %+v", r.Totals)
+	}
 	var reached, unreached []string
 	for i := 0; i < g.Len(); i++ {
 		n := g.Get(graph.NodeID(i))

@@ -99,8 +99,10 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 	if r.NixMismatches == nil {
 		r.NixMismatches = []string{}
 	}
-	r.Totals = ReportTotals{Nodes: g.Len(), Edges: g.NumEdges(), Bytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize()}
-	r.Totals.ReachableBytes = r.Totals.Bytes - r.Totals.UnreachableBytes
+	r.Totals = ReportTotals{
+		Nodes: g.Len(), Edges: g.NumEdges(), Bytes: a.TotalSize() + a.UnreachableSize(),
+		ReachableBytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize(),
+	}
 	for _, root := range c.Roots {
 		r.Roots = append(r.Roots, ReportRoot{Node: int(root.Node), Spec: root.Spec, Path: root.Path, Source: root.Source})
 	}
@@ -190,8 +192,8 @@ type TreeOptions struct {
 func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 	g, a := c.Graph, c.Analysis
 	p := &errWriter{w: w}
-	p.printf("# %s: %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
-		ref, g.Len(), g.NumEdges(), size(a.TotalSize()), size(a.TotalSize()-a.UnreachableSize()), size(a.UnreachableSize()))
+	p.printf("# %s — %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
+		ref, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
 	p.printf("# %s\n", Definitions)
 	shown := map[graph.NodeID]bool{}
 	var walk func(id graph.NodeID, prefix string, last bool, depth int, kinds graph.EdgeKind, top bool)
@@ -216,7 +218,7 @@ func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 		p.printf("%-80s closure %8s  added %8s  self %8s\n", line, size(a.ClosureSize(id)), size(a.AddedSize(id)), size(a.SelfSize(id)))
 		if opts.Depth > 0 && depth >= opts.Depth {
 			if len(g.Edges(id)) > 0 {
-				p.printf("%s%s… %d more needs (--depth)\n", prefix+next, "", len(g.Edges(id)))
+				p.printf("%s… needs %d more (--depth)\n", prefix+next, len(g.Edges(id)))
 			}
 			return
 		}
