@@ -13,6 +13,9 @@ import (
 type Index struct {
 	Layers  []*LayerIndex
 	Changes []LayerChanges
+	// EntryChanges says, for each entry of each layer (aligned with
+	// Layers[i].Entries), what it did to the layers below.
+	EntryChanges [][]Change
 	Root    *Node
 	Totals  Totals
 	// Wasted lists every stored file that is not visible in the final
@@ -44,6 +47,28 @@ type LayerChanges struct {
 	// visible in the final file system.
 	WastedBytes int64
 }
+
+// Change is what one layer entry did to the file system below it.
+type Change uint8
+
+// Entry changes.
+const (
+	// ChangeNone: an entry that did nothing visible (a whiteout of a path
+	// absent below, the root directory's metadata).
+	ChangeNone Change = iota
+	// ChangeAdded: the path was absent below.
+	ChangeAdded
+	// ChangeModified: the path existed below and this entry replaced it
+	// (for a directory: its metadata).
+	ChangeModified
+	// ChangeRemoved: a whiteout or opaque marker that deleted paths below.
+	ChangeRemoved
+)
+
+var changeNames = [...]string{"none", "added", "modified", "removed"}
+
+// String names the change.
+func (c Change) String() string { return changeNames[c] }
 
 // Totals sums up an image.
 type Totals struct {
@@ -153,7 +178,10 @@ type diveData struct {
 // directories applied, each layer's changes and the final tree computed,
 // and every byte accounted for.
 func Merge(layers []*LayerIndex) *Index {
-	ix := &Index{Layers: layers, Changes: make([]LayerChanges, len(layers))}
+	ix := &Index{Layers: layers, Changes: make([]LayerChanges, len(layers)), EntryChanges: make([][]Change, len(layers))}
+	for i, l := range layers {
+		ix.EntryChanges[i] = make([]Change, len(l.Entries))
+	}
 	m := &merger{ix: ix, linked: map[int32]bool{}, dive: map[string]*diveData{}}
 	var total int32
 	for _, l := range layers {
@@ -206,12 +234,16 @@ func (m *merger) applyDeletions(l *LayerIndex) map[string]int64 {
 			}
 			ch.Removed++
 			ch.RemovedBytes += bytes
+			m.ix.EntryChanges[m.layer][j] = ChangeRemoved
 			m.displace(n, ReasonDeleted, e.Path)
 			delete(n.Parent.kids, n.Name)
 		case TypeOpaque:
 			n := m.ix.Root.Lookup(e.Path)
 			if n == nil || n.Entry.Type != TypeDir {
 				continue
+			}
+			if len(n.kids) > 0 {
+				m.ix.EntryChanges[m.layer][j] = ChangeRemoved
 			}
 			for name, c := range n.kids {
 				ch.Removed++
@@ -260,10 +292,19 @@ func (m *merger) applyEntries(l *LayerIndex) []*Node {
 			parent.kids[name] = n
 			ch.Added++
 			ch.AddedBytes += size
+			m.ix.EntryChanges[m.layer][j] = ChangeAdded
 		default:
 			if n.Layer != m.layer {
 				ch.Modified++
 				ch.ModifiedBytes += size
+				m.ix.EntryChanges[m.layer][j] = ChangeModified
+			} else {
+				// A second entry for a path this layer wrote: the same
+				// change as the first.
+				m.ix.EntryChanges[m.layer][j] = ChangeAdded
+				if int(n.created) < m.layer {
+					m.ix.EntryChanges[m.layer][j] = ChangeModified
+				}
 			}
 			if n.Entry.Type == TypeDir && e.Type == TypeDir {
 				break // a directory's metadata changes; its contents stay
@@ -369,7 +410,7 @@ func (m *merger) newNode(name string, parent *Node) *Node {
 	}
 	n := &m.slab[0]
 	m.slab = m.slab[1:]
-	n.Name, n.Parent, n.contentID = name, parent, -1
+	n.Name, n.Parent, n.contentID, n.created = name, parent, -1, int32(m.layer)
 	return n
 }
 

@@ -236,6 +236,25 @@ func TestMerge(t *testing.T) {
 			if !reflect.DeepEqual(wasted, tc.wasted) {
 				t.Errorf("wasted = %+v\nwant %+v", wasted, tc.wasted)
 			}
+			for i, l := range ix.Layers {
+				var added, modified, removed int
+				for _, c := range ix.EntryChanges[i] {
+					switch c {
+					case ChangeAdded:
+						added++
+					case ChangeModified:
+						modified++
+					case ChangeRemoved:
+						removed++
+					}
+				}
+				// Implied directories are counted in Changes but have no
+				// entry; whiteouts remove one path each, opaque markers
+				// all the children they hide.
+				if modified != ix.Changes[i].Modified || removed > ix.Changes[i].Removed || len(ix.EntryChanges[i]) != len(l.Entries) {
+					t.Errorf("layer %d entry changes: %d added, %d modified, %d removed; layer changes %+v", i, added, modified, removed, ix.Changes[i])
+				}
+			}
 			if !reflect.DeepEqual(ix.Changes, tc.changes) {
 				t.Errorf("changes = %+v\nwant %+v", ix.Changes, tc.changes)
 			}
@@ -278,4 +297,20 @@ func TestMergeDirectorySizes(t *testing.T) {
 		t.Errorf("counts files/dirs/symlinks = %d/%d/%d, want 4/4/1", tot.Files, tot.Dirs, tot.Symlinks)
 	}
 	_ = sort.Strings
+}
+
+func TestEntryChanges(t *testing.T) {
+	ix := scanAll(t,
+		[]tarEntry{dir("d/"), file("d/a", 1, 'a'), file("d/b", 1, 'b')},
+		[]tarEntry{whiteout("d", "a"), whiteout("d", "nothing"), file("d/b", 2, 'B'), file("d/c", 1, 'c'), file("d/c", 1, 'C'), dir("d/")},
+		[]tarEntry{opaque("d"), file("d/e", 1, 'e')},
+	)
+	want := [][]Change{
+		{ChangeAdded, ChangeAdded, ChangeAdded},
+		{ChangeRemoved, ChangeNone, ChangeModified, ChangeAdded, ChangeAdded, ChangeModified},
+		{ChangeRemoved, ChangeAdded},
+	}
+	if !reflect.DeepEqual(ix.EntryChanges, want) {
+		t.Errorf("entry changes %v, want %v", ix.EntryChanges, want)
+	}
 }

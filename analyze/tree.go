@@ -38,6 +38,8 @@ type Node struct {
 	childMark int32
 	// diveMark is 1 + the last layer whose entry for this node dive counted.
 	diveMark int32
+	// created is the layer that made the node.
+	created int32
 	// dive is dive's tally for this path while the node is in the tree.
 	dive diveData
 }
