@@ -16,8 +16,8 @@ type Index struct {
 	// EntryChanges says, for each entry of each layer (aligned with
 	// Layers[i].Entries), what it did to the layers below.
 	EntryChanges [][]Change
-	Root    *Node
-	Totals  Totals
+	Root         *Node
+	Totals       Totals
 	// Wasted lists every stored file that is not visible in the final
 	// file system, largest first.
 	Wasted []Waste
