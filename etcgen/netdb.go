@@ -47,12 +47,12 @@ func splitComment(line string) (fields []string, comment string) {
 // hold one huge line).
 const maxNetdbLine = 4096
 
-// ParseServices parses the text of an /etc/services file as glibc's
-// nss_files does: "name port/proto [alias...] [# comment]". Blank and
-// comment-only lines are dropped; malformed lines are returned as skipped
-// entries with the reason, attributed to file.
-func ParseServices(file string, data []byte) ([]Service, []Skipped) {
-	var out []Service
+// netdbLines calls parse for each entry line of a netdb file (services,
+// protocols): fields with the comment split off, the line itself (without
+// CR), and its number. Blank, comment-only and over-long lines never reach
+// parse; what parse rejects (a non-empty reason) and over-long lines become
+// skipped entries attributed to file.
+func netdbLines(file string, data []byte, parse func(fields []string, comment, line string) (reason string)) []Skipped {
 	var skipped []Skipped
 	for n, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimRight(line, "\r")
@@ -60,39 +60,52 @@ func ParseServices(file string, data []byte) ([]Service, []Skipped) {
 		if len(fields) == 0 {
 			continue
 		}
-		bad := func(reason string) {
+		reason := "line too long"
+		if len(line) <= maxNetdbLine {
+			reason = parse(fields, comment, line)
+		}
+		if reason != "" {
 			skipped = append(skipped, Skipped{Path: file, Entry: fmt.Sprintf("line %d", n+1), Reason: reason})
 		}
-		if len(line) > maxNetdbLine {
-			bad("line too long")
-			continue
+	}
+	return skipped
+}
+
+// aliases returns the valid names among fields.
+func aliases(fields []string) []string {
+	var out []string
+	for _, a := range fields {
+		if validName(a) {
+			out = append(out, a)
 		}
+	}
+	return out
+}
+
+// ParseServices parses the text of an /etc/services file as glibc's
+// nss_files does: "name port/proto [alias...] [# comment]". Blank and
+// comment-only lines are dropped; malformed lines are returned as skipped
+// entries with the reason, attributed to file.
+func ParseServices(file string, data []byte) ([]Service, []Skipped) {
+	var out []Service
+	skipped := netdbLines(file, data, func(fields []string, comment, line string) string {
 		if len(fields) < 2 {
-			bad(fmt.Sprintf("%q has no port/protocol", fields[0]))
-			continue
+			return fmt.Sprintf("%q has no port/protocol", fields[0])
 		}
 		portS, proto, ok := strings.Cut(fields[1], "/")
 		if !ok || proto == "" || !validName(proto) {
-			bad(fmt.Sprintf("%q: want port/protocol, got %q", fields[0], fields[1]))
-			continue
+			return fmt.Sprintf("%q: want port/protocol, got %q", fields[0], fields[1])
 		}
 		port, err := strconv.Atoi(portS)
 		if err != nil || port < 0 || port > 65535 || portS[0] == '+' || portS[0] == '-' {
-			bad(fmt.Sprintf("%q: bad port %q", fields[0], portS))
-			continue
+			return fmt.Sprintf("%q: bad port %q", fields[0], portS)
 		}
 		if !validName(fields[0]) {
-			bad(fmt.Sprintf("bad service name %q", fields[0]))
-			continue
+			return fmt.Sprintf("bad service name %q", fields[0])
 		}
-		s := Service{Name: fields[0], Port: port, Proto: proto, Comment: comment, Line: line}
-		for _, a := range fields[2:] {
-			if validName(a) {
-				s.Aliases = append(s.Aliases, a)
-			}
-		}
-		out = append(out, s)
-	}
+		out = append(out, Service{Name: fields[0], Port: port, Proto: proto, Aliases: aliases(fields[2:]), Comment: comment, Line: line})
+		return ""
+	})
 	return out, skipped
 }
 
@@ -100,41 +113,20 @@ func ParseServices(file string, data []byte) ([]Service, []Skipped) {
 // [alias...] [# comment]".
 func ParseProtocols(file string, data []byte) ([]Protocol, []Skipped) {
 	var out []Protocol
-	var skipped []Skipped
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimRight(line, "\r")
-		fields, comment := splitComment(line)
-		if len(fields) == 0 {
-			continue
-		}
-		bad := func(reason string) {
-			skipped = append(skipped, Skipped{Path: file, Entry: fmt.Sprintf("line %d", n+1), Reason: reason})
-		}
-		if len(line) > maxNetdbLine {
-			bad("line too long")
-			continue
-		}
+	skipped := netdbLines(file, data, func(fields []string, comment, line string) string {
 		if len(fields) < 2 {
-			bad(fmt.Sprintf("%q has no protocol number", fields[0]))
-			continue
+			return fmt.Sprintf("%q has no protocol number", fields[0])
 		}
 		num, err := strconv.Atoi(fields[1])
 		if err != nil || num < 0 || num > 65535 || fields[1][0] == '+' || fields[1][0] == '-' {
-			bad(fmt.Sprintf("%q: bad protocol number %q", fields[0], fields[1]))
-			continue
+			return fmt.Sprintf("%q: bad protocol number %q", fields[0], fields[1])
 		}
 		if !validName(fields[0]) {
-			bad(fmt.Sprintf("bad protocol name %q", fields[0]))
-			continue
+			return fmt.Sprintf("bad protocol name %q", fields[0])
 		}
-		p := Protocol{Name: fields[0], Number: num, Comment: comment, Line: line}
-		for _, a := range fields[2:] {
-			if validName(a) {
-				p.Aliases = append(p.Aliases, a)
-			}
-		}
-		out = append(out, p)
-	}
+		out = append(out, Protocol{Name: fields[0], Number: num, Aliases: aliases(fields[2:]), Comment: comment, Line: line})
+		return ""
+	})
 	return out, skipped
 }
 
