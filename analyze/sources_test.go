@@ -95,38 +95,17 @@ func TestSources(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	layered := func(ref string) struct {
+	type sourceCase struct {
 		ref                      string
 		content, visible, wasted int64
 		layers                   int
-		transport                string
-	} {
-		return struct {
-			ref                      string
-			content, visible, wasted int64
-			layers                   int
-			transport                string
-		}{ref, fixtureContent, fixtureVisible, fixtureWasted, 2, ""}
 	}
-	flat := func(ref string) struct {
-		ref                      string
-		content, visible, wasted int64
-		layers                   int
-		transport                string
-	} {
-		return struct {
-			ref                      string
-			content, visible, wasted int64
-			layers                   int
-			transport                string
-		}{ref, fixtureVisible, fixtureVisible, 0, 1, ""}
+	// The image as built, or flattened into a root file system.
+	layered := func(ref string) sourceCase {
+		return sourceCase{ref, fixtureContent, fixtureVisible, fixtureWasted, 2}
 	}
-	cases := []struct {
-		ref                      string
-		content, visible, wasted int64
-		layers                   int
-		transport                string
-	}{
+	flat := func(ref string) sourceCase { return sourceCase{ref, fixtureVisible, fixtureVisible, 0, 1} }
+	cases := []sourceCase{
 		layered("docker-archive:" + s.dockerArchive),
 		layered("docker-archive:" + s.dockerArchiveGz),
 		layered("docker-archive:" + s.multiArchive + ":whittle.test/app:1"),
