@@ -43,9 +43,18 @@ Image references use skopeo's words:
   dir:PATH                 a root file system directory
   rootfs-tar:PATH          a root file system tarball (gzip, zstd or plain)
   demo:                    the built-in demo image (the default)
-A bare local path is recognised by its content.`,
+A bare local path is recognised by its content.
+
+Run with no command on a terminal, whittle browses the demo image (see tui).`,
+		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, ok := terminalOut(cmd); ok {
+				return runTUI(cmd, g, "demo:")
+			}
+			return cmd.Help()
+		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.platform, "platform", "", "platform to pick from a multi-platform image (os/arch[/variant]; default linux on this machine's architecture)")
@@ -53,7 +62,7 @@ A bare local path is recognised by its content.`,
 	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
-	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g))
+	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g))
 	return root
 }
 

@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// keyMsg is the key message bubbletea sends for a key name ("down",
+// "enter") or a typed character.
+func keyMsg(name string) tea.KeyMsg {
+	types := map[string]tea.KeyType{
+		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
+		"tab": tea.KeyTab, "enter": tea.KeyEnter, "esc": tea.KeyEsc, "space": tea.KeySpace,
+		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd,
+		"backspace": tea.KeyBackspace, "ctrl+c": tea.KeyCtrlC,
+	}
+	if t, ok := types[name]; ok {
+		return tea.KeyMsg{Type: t}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
+}
+
+// press sends keys to a model in turn.
+func press(m Model, names ...string) Model {
+	for _, n := range names {
+		next, _ := m.Update(keyMsg(n))
+		m = next.(Model)
+	}
+	return m
+}
+
+// resize sends a window size.
+func resize(m Model, w, h int) Model {
+	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return next.(Model)
+}
+
+// checkGolden compares got with testdata/name.golden, or rewrites the file
+// with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got == string(want) {
+		return
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	var diff strings.Builder
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			fmt.Fprintf(&diff, "line %d:\n  got  %q\n  want %q\n", i+1, gl, wl)
+		}
+	}
+	t.Errorf("%s differs from %s (go test -update rewrites it):\n%s", name, path, diff.String())
+}
+
+// checkScreen verifies that a view fills the screen exactly.
+func checkScreen(t *testing.T, name, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("%s: %d lines, want %d", name, len(lines), h)
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Errorf("%s: line %d is %d cells wide, more than %d: %q", name, i+1, n, w, l)
+		}
+	}
+}
+
+// TestGolden drives a model over the synthetic image through a scripted
+// session at two screen sizes and compares each screen, colours stripped,
+// with a golden file.
+func TestGolden(t *testing.T) {
+	im, ix := testImage(t)
+	steps := []struct {
+		name string
+		keys []string
+	}{
+		{"1-initial", nil},
+		{"2-layer-2", []string{"down"}},
+		{"3-layer-view", []string{"m"}},
+		{"4-expand", []string{"tab", "enter"}},
+		{"5-filter", []string{"/", "p", "y", "t", "h", "o", "n", "enter"}},
+		{"6-wasted", []string{"w"}},
+		{"7-full-help", []string{"w", "?"}},
+		{"8-layer-3-deleted", []string{"?", "esc", "tab", "down", "tab", "end", "enter"}},
+		{"9-by-name", []string{"s", "home", "down", "down", "right", "down", "down"}},
+	}
+	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+		m := resize(NewLoaded(im, ix), size.w, size.h)
+		for _, step := range steps {
+			m = press(m, step.keys...)
+			name := fmt.Sprintf("%dx%d-%s", size.w, size.h, step.name)
+			view := ansi.Strip(m.View())
+			checkScreen(t, name, view, size.w, size.h)
+			checkGolden(t, name, view)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package tui
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whittle-dev/whittle/internal/testfix"
+)
+
+// buildWhittle builds the whittle command into a temporary directory.
+func buildWhittle(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build whittle: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "whittle")
+	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/whittle-dev/whittle/cmd/whittle").CombinedOutput(); err != nil {
+		t.Fatalf("building whittle: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// tmuxServer is a tmux server of the test's own, on a private socket, with
+// one session running a command.
+type tmuxServer struct {
+	t      *testing.T
+	socket string
+}
+
+func newTmux(t *testing.T) *tmuxServer {
+	s := &tmuxServer{t: t, socket: fmt.Sprintf("whittle-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() {
+		s.run("kill-server")
+		// tmux -L keeps its sockets in $TMUX_TMPDIR/tmux-UID.
+		dir := os.Getenv("TMUX_TMPDIR")
+		if dir == "" {
+			dir = "/tmp"
+		}
+		os.Remove(filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()), s.socket))
+	})
+	return s
+}
+
+func (s *tmuxServer) run(args ...string) (string, error) {
+	cmd := exec.Command("tmux", append([]string{"-L", s.socket, "-f", "/dev/null"}, args...)...)
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("tmux %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// start runs command in a w×h session. The shell then prints the exit
+// status and waits, keeping the terminal open until tmux has shown all
+// the output (a pane whose terminal closes can lose its last output).
+func (s *tmuxServer) start(w, h int, command string) {
+	s.t.Helper()
+	if _, err := s.run("new-session", "-d", "-s", "w", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
+		command+`; echo "exited with $?"; exec sleep 600`); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// keys sends keys one at a time, as a person types them.
+func (s *tmuxServer) keys(names ...string) {
+	s.t.Helper()
+	for _, k := range names {
+		if _, err := s.run("send-keys", "-t", "w", k); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// screen returns the pane's lines.
+func (s *tmuxServer) screen() []string {
+	s.t.Helper()
+	out, err := s.run("capture-pane", "-p", "-t", "w")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+}
+
+// waitFor polls the screen until every expected line is there: line
+// number (from 0) → the exact text of the cells from column from on, to
+// width cells.
+func (s *tmuxServer) waitFor(what string, want []cells) []string {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		screen := s.screen()
+		var diffs []string
+		for _, c := range want {
+			got := ""
+			if c.line < len(screen) {
+				got = c.of(screen[c.line])
+			}
+			if got != c.text {
+				diffs = append(diffs, fmt.Sprintf("line %d from column %d:\n  got  %q\n  want %q", c.line, c.from, got, c.text))
+			}
+		}
+		if len(diffs) == 0 {
+			return screen
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waiting for %s:\n%s\nscreen:\n%s", what, strings.Join(diffs, "\n"), strings.Join(screen, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitExit waits for the command to end and returns its exit status, as
+// the shell that started it prints it (see start).
+func (s *tmuxServer) waitExit() string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		screen := s.screen()
+		for _, l := range screen {
+			if status, ok := strings.CutPrefix(l, "exited with "); ok {
+				return status
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the program is still running:\n%s", strings.Join(screen, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// cells is an expected piece of a screen line: width cells from column
+// from.
+type cells struct {
+	line, from, width int
+	text              string
+}
+
+func (c cells) of(line string) string {
+	r := []rune(line)
+	return string(r[min(c.from, len(r)):min(c.from+c.width, len(r))])
+}
+
+// Where the panes of a 120-column screen are: the left pane 48 cells wide.
+func leftPane(line int, text string) cells  { return cells{line, 0, 48, text} }
+func rightPane(line int, text string) cells { return cells{line, 48, 72, text} }
+
+// TestTmux runs the whittle binary in a real terminal, tmux, on the demo
+// image: it loads, Down selects layer 2, Tab moves to the files, Enter
+// opens /nix (and /nix/store, its only directory), q ends the program.
+func TestTmux(t *testing.T) {
+	testfix.NeedTool(t, "tmux")
+	bin := buildWhittle(t)
+
+	t.Run("tui", func(t *testing.T) {
+		s := newTmux(t)
+		s.start(120, 40, "'"+bin+"' --no-cache tui demo:")
+		s.waitFor("the loaded image", []cells{
+			leftPane(0, "╭─ demo: · linux/amd64 ────────────────────────╮"),
+			leftPane(4, "│Efficiency 82.5% (dive 99.9%)                 │"),
+			leftPane(7, "│ #     SIZE  COMMAND                          │"),
+			leftPane(8, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(9, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
+			rightPane(0, "╭─ Image files ────────────────────────────────────────────────────────╮"),
+			rightPane(2, "│›    31 MB  4  ▸ nix/                                                 │"),
+			rightPane(3, "│    5.7 kB  2  ▸ etc/                                                 │"),
+		})
+		s.keys("Down")
+		s.waitFor("layer 2 selected", []cells{
+			leftPane(8, "│ 1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(9, "│›2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
+			leftPane(13, "│+880 ~2 -0 · wasted 0 B                       │"),
+			leftPane(15, "│COPY nixos-system/ / # buildkit               │"),
+		})
+		s.keys("Tab", "Enter")
+		s.waitFor("/nix opened", []cells{
+			rightPane(0, "╭─ Image files ────────────────────────────────────────────────────────╮"),
+			rightPane(2, "│›    31 MB  4  ▾ nix/                                                 │"),
+			rightPane(3, "│     31 MB  4    ▾ store/                                             │"),
+			rightPane(4, "│    8.1 MB  4      ▸ bypryc62wgrb6y1z5qm5242rb82q6h1q-python3-3.12.4/ │"),
+			rightPane(37, "│/nix                                                              1/22│"),
+		})
+		s.keys("q")
+		if status := s.waitExit(); status != "0" {
+			t.Errorf("exit status %s after q", status)
+		}
+	})
+
+	t.Run("no command", func(t *testing.T) {
+		s := newTmux(t)
+		s.start(120, 40, "'"+bin+"' --no-cache")
+		s.waitFor("the demo image", []cells{
+			leftPane(0, "╭─ demo: · linux/amd64 ────────────────────────╮"),
+			leftPane(8, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
+		})
+		s.keys("q")
+		if status := s.waitExit(); status != "0" {
+			t.Errorf("exit status %s after q", status)
+		}
+	})
+
+	t.Run("not a terminal", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(bin)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || !strings.HasPrefix(stdout.String(), "whittle inspects container images") ||
+			!strings.Contains(stdout.String(), "\nUsage:\n  whittle [flags]\n  whittle [command]\n") {
+			t.Errorf("whittle with no terminal: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+		}
+		stdout.Reset()
+		cmd = exec.Command(bin, "tui", "demo:")
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || stdout.Len() != 0 ||
+			stderr.String() != "whittle: tui: standard output is not a terminal (whittle audit prints a report)\n" {
+			t.Errorf("whittle tui with no terminal: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+		}
+	})
+}
