@@ -54,11 +54,7 @@ current directory is read when present; with no rule at all, dive's defaults
 apply (min-efficiency 0.9, max-user-wasted-percent 10).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := "demo:"
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			return runAudit(cmd, g, f, ref)
+			return runAudit(cmd, g, f, imageRef(args))
 		},
 	}
 	fl := cmd.Flags()

@@ -48,11 +48,7 @@ Without -o it shows what the choice would write and what each part costs.
 prints the choices as that section.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := "demo:"
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			return runEtc(cmd, g, f, ref)
+			return runEtc(cmd, g, f, imageRef(args))
 		},
 	}
 	fl := cmd.Flags()

@@ -45,11 +45,7 @@ root; --unreachable lists what no root needs.
   whittle graph app.tar --why libssl3 --why /usr/share/zoneinfo/UTC`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := "demo:"
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			return runGraph(cmd, g, f, ref)
+			return runGraph(cmd, g, f, imageRef(args))
 		},
 	}
 	fl := cmd.Flags()

@@ -66,6 +66,15 @@ Run with no command on a terminal, whittle browses the demo image (see tui).`,
 	return root
 }
 
+// imageRef is the image a command's optional REF argument names: the
+// demo image when there is none.
+func imageRef(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "demo:"
+}
+
 // openOptions turns the global flags into analyze.Options.
 func (g *globalFlags) openOptions() (analyze.Options, error) {
 	opts := analyze.Options{Insecure: g.insecure, Demo: demoImage}

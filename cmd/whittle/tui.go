@@ -29,11 +29,7 @@ whittle with no command runs it on the demo image when its output is a
 terminal.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := "demo:"
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			return runTUI(cmd, g, ref)
+			return runTUI(cmd, g, imageRef(args))
 		},
 	}
 }
