@@ -14,31 +14,16 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/whittle-dev/whittle/internal/testfix"
+
 	"github.com/whittle-dev/whittle/etcgen/localearchive"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// golden compares got with testdata/NAME.golden (rewriting it with -update).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, p, got, want)
-	}
+	testfix.Golden(t, filepath.Join("testdata", name+".golden"), got, *update)
 }
 
 // category builds a compiled locale category file: {magic, nstrings,

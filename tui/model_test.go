@@ -3,16 +3,22 @@ package tui
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/whittle-dev/whittle/internal/testfix"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	testfix.Golden(t, filepath.Join("testdata", name+".golden"), []byte(got), *update)
+}
 
 // keyMsg is the key message bubbletea sends for a key name ("down",
 // "enter") or a typed character.
@@ -42,41 +48,6 @@ func press(m Model, names ...string) Model {
 func resize(m Model, w, h int) Model {
 	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return next.(Model)
-}
-
-// checkGolden compares got with testdata/name.golden, or rewrites the file
-// with -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got == string(want) {
-		return
-	}
-	g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	var diff strings.Builder
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			fmt.Fprintf(&diff, "line %d:\n  got  %q\n  want %q\n", i+1, gl, wl)
-		}
-	}
-	t.Errorf("%s differs from %s (go test -update rewrites it):\n%s", name, path, diff.String())
 }
 
 // checkScreen verifies that a view fills the screen exactly.
