@@ -106,9 +106,7 @@ func (im *Image) indexLayer(ctx context.Context, l *Layer, cache *Cache) (*Layer
 	if err != nil {
 		return nil, false, err
 	}
-	if err := cache.Put(l.cacheKey, li); err != nil {
-		// A cache that cannot be written only costs time next run.
-		_ = err
-	}
+	// A cache that cannot be written only costs time next run.
+	_ = cache.Put(l.cacheKey, li)
 	return li, false, nil
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -497,7 +496,7 @@ func (b *builder) elfEdges() error {
 		return true
 	})
 	for _, p := range paths {
-		info := b.elfInfo[mustContent(b.fsys, p)]
+		info := b.elfInfo[contentOf(b.fsys, p)]
 		if !info.Dynamic && info.Interp == "" {
 			continue
 		}
@@ -535,7 +534,7 @@ func (b *builder) elfEdges() error {
 	return nil
 }
 
-func mustContent(fsys *analyze.ImageFS, p string) *analyze.Entry {
+func contentOf(fsys *analyze.ImageFS, p string) *analyze.Entry {
 	n, err := fsys.Node(imagefs.Name(p))
 	if err != nil {
 		return nil
@@ -666,5 +665,3 @@ func (c *Closure) Owner(p string) (graph.NodeID, bool) {
 	id, ok := c.owner[path.Clean("/"+p)]
 	return id, ok
 }
-
-var _ fs.FS = (*analyze.ImageFS)(nil)
