@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
@@ -86,12 +87,12 @@ func benchImage(b *testing.B) string {
 func benchIndex(b *testing.B, cache *Cache) {
 	ref := "docker-archive:" + benchImage(b)
 	run := func() *Index {
-		im, err := Open(context.Background(), ref, Options{})
+		im, err := source.Open(context.Background(), ref, source.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer im.Close()
-		ix, err := im.Index(context.Background(), IndexOptions{Cache: cache})
+		ix, err := IndexImage(context.Background(), im, IndexOptions{Cache: cache})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func BenchmarkIndexWarm(b *testing.B) { benchIndex(b, &Cache{Dir: b.TempDir()}) 
 // cache.
 func BenchmarkMergeDebian(b *testing.B) {
 	archive, _, _ := testfix.DebianTwoLayerArchive(b)
-	im, err := Open(context.Background(), "docker-archive:"+archive, Options{})
+	im, err := source.Open(context.Background(), "docker-archive:"+archive, source.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

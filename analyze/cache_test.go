@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 func TestCacheRoundTrip(t *testing.T) {
@@ -72,14 +74,14 @@ func TestCacheWarmIndex(t *testing.T) {
 	c := &Cache{Dir: filepath.Join(t.TempDir(), "cache")}
 	ref := "docker-archive:" + s.dockerArchive
 	index := func() (*Index, int) {
-		im, err := Open(context.Background(), ref, Options{})
+		im, err := source.Open(context.Background(), ref, source.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer im.Close()
 		var mu sync.Mutex
 		cached := 0
-		ix, err := im.Index(context.Background(), IndexOptions{Cache: c, Progress: func(p LayerProgress) {
+		ix, err := IndexImage(context.Background(), im, IndexOptions{Cache: c, Progress: func(p LayerProgress) {
 			mu.Lock()
 			defer mu.Unlock()
 			if p.Done && p.Cached {
@@ -112,12 +114,12 @@ func TestCacheWarmIndex(t *testing.T) {
 	// The rootfs-tar source caches by the file's identity.
 	rc := "rootfs-tar:" + s.rootTarGz
 	for i := 0; i < 2; i++ {
-		im, err := Open(context.Background(), rc, Options{})
+		im, err := source.Open(context.Background(), rc, source.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cachedNow := false
-		ix, err := im.Index(context.Background(), IndexOptions{Cache: c, Progress: func(p LayerProgress) { cachedNow = cachedNow || p.Cached }})
+		ix, err := IndexImage(context.Background(), im, IndexOptions{Cache: c, Progress: func(p LayerProgress) { cachedNow = cachedNow || p.Cached }})
 		im.Close()
 		if err != nil || ix.Totals.VisibleBytes != fixtureVisible || cachedNow != (i == 1) {
 			t.Errorf("rootfs-tar run %d: err %v, visible %d, cached %v", i, err, ix.Totals.VisibleBytes, cachedNow)

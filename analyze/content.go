@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"archive/tar"
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"sort"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/compress"
 )
 
 // ReadFiles streams the content of the visible regular files for which
@@ -19,7 +20,7 @@ import (
 // it (equal Node.Content). fn must not keep r after returning. The content
 // is checked against the index's hash, so a layer that changed since it
 // was indexed is an error, not a wrong answer.
-func (im *Image) ReadFiles(ctx context.Context, ix *Index, want func(*Node) bool, fn func(n *Node, r io.Reader) error) error {
+func ReadFiles(ctx context.Context, im *source.Image, ix *Index, want func(*Node) bool, fn func(n *Node, r io.Reader) error) error {
 	type target struct {
 		pos  int
 		node *Node
@@ -46,8 +47,8 @@ func (im *Image) ReadFiles(ctx context.Context, ix *Index, want func(*Node) bool
 		for _, t := range ts {
 			byPos[t.pos] = t.node
 		}
-		if err := im.readLayerFiles(ctx, l, byPos, ts[len(ts)-1].pos, fn); err != nil {
-			return fmt.Errorf("%s: %w", im.Ref, im.describeLayer(im.Layers[l], err))
+		if err := readLayerFiles(ctx, im, l, byPos, ts[len(ts)-1].pos, fn); err != nil {
+			return fmt.Errorf("%s: %w", im.Ref, describeLayer(im.Layers[l], err))
 		}
 	}
 	return nil
@@ -55,17 +56,17 @@ func (im *Image) ReadFiles(ctx context.Context, ix *Index, want func(*Node) bool
 
 // readLayerFiles reads layer l's tar up to entry position last, handing the
 // entries at the positions in want to fn.
-func (im *Image) readLayerFiles(ctx context.Context, l int, want map[int]*Node, last int, fn func(*Node, io.Reader) error) error {
-	rc, err := im.Layers[l].open()
+func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*Node, last int, fn func(*Node, io.Reader) error) error {
+	rc, err := im.Layers[l].Open()
 	if err != nil {
 		return fmt.Errorf("opening: %w", err)
 	}
 	defer rc.Close()
-	u, _, closeDecoder, err := decompress(bufio.NewReaderSize(rc, readBufferSize))
+	u, err := compress.NewReader(rc)
 	if err != nil {
 		return err
 	}
-	defer closeDecoder()
+	defer u.Close()
 	tr := tar.NewReader(u)
 	h := xxhash.New()
 	for pos := 0; pos <= last; {
@@ -77,7 +78,7 @@ func (im *Image) readLayerFiles(ctx context.Context, l int, want map[int]*Node, 
 			return fmt.Errorf("the layer ended before entry %d: it changed since it was indexed", last+1)
 		}
 		if err != nil {
-			return fmt.Errorf("reading tar: %w", describeReadError(err))
+			return fmt.Errorf("reading tar: %w", compress.DescribeReadError(err))
 		}
 		if _, ok, _ := entryFromHeader(hdr); !ok {
 			continue
@@ -88,7 +89,7 @@ func (im *Image) readLayerFiles(ctx context.Context, l int, want map[int]*Node, 
 				return err
 			}
 			if _, err := io.Copy(h, tr); err != nil {
-				return fmt.Errorf("reading %s: %w", n.Content.Path, describeReadError(err))
+				return fmt.Errorf("reading %s: %w", n.Content.Path, compress.DescribeReadError(err))
 			}
 			if h.Sum64() != n.Content.Hash {
 				return fmt.Errorf("%s changed since the layer was indexed", n.Content.Path)

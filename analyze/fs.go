@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 // ImageFS is an indexed image's final file system as an io/fs file
@@ -20,7 +22,7 @@ import (
 // target starts at the image root, ".." stops there, and loops end with an
 // error. Names are unrooted, as io/fs wants ("etc/passwd").
 type ImageFS struct {
-	im  *Image
+	im  *source.Image
 	ix  *Index
 	ctx context.Context
 
@@ -35,7 +37,7 @@ var (
 )
 
 // FS returns the file system of an indexed image. Content reads use ctx.
-func (im *Image) FS(ctx context.Context, ix *Index) *ImageFS {
+func NewFS(ctx context.Context, im *source.Image, ix *Index) *ImageFS {
 	return &ImageFS{im: im, ix: ix, ctx: ctx, data: map[*Entry][]byte{}}
 }
 
@@ -45,7 +47,7 @@ func (f *ImageFS) Index() *Index { return f.ix }
 // Preload reads the content of every visible regular file for which want
 // returns true, in one pass over the layers that hold them.
 func (f *ImageFS) Preload(want func(*Node) bool) error {
-	return f.im.ReadFiles(f.ctx, f.ix, func(n *Node) bool {
+	return ReadFiles(f.ctx, f.im, f.ix, func(n *Node) bool {
 		if !want(n) {
 			return false
 		}

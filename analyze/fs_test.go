@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"testing"
 	"testing/fstest"
+
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 func TestImageFS(t *testing.T) {
 	s := writeSources(t)
-	im, ix := openIndexed(t, "docker-archive:"+s.dockerArchive, Options{})
-	fsys := im.FS(context.Background(), ix)
+	im, ix := openIndexed(t, "docker-archive:"+s.dockerArchive, source.Options{})
+	fsys := NewFS(context.Background(), im, ix)
 	if err := fstest.TestFS(fsys, "etc/app.conf", "usr/bin/tool", "usr/lib/libx.so", "usr/lib/libx.so.1", "usr/share/doc/NEW"); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestImageFSLinks(t *testing.T) {
 		symlink("loop/a", "b"), symlink("loop/b", "a"),
 		symlink("escape", "/../../etc/localtime"),
 	})
-	fsys := (&Image{}).FS(context.Background(), ix)
+	fsys := NewFS(context.Background(), &source.Image{}, ix)
 	for _, tc := range []struct {
 		name string
 		want string // path of the node reached, or an error text
@@ -75,9 +77,9 @@ func TestImageFSLinks(t *testing.T) {
 
 func TestReadFiles(t *testing.T) {
 	s := writeSources(t)
-	im, ix := openIndexed(t, "docker-archive:"+s.dockerArchive, Options{})
+	im, ix := openIndexed(t, "docker-archive:"+s.dockerArchive, source.Options{})
 	got := map[string]int{}
-	err := im.ReadFiles(context.Background(), ix, func(n *Node) bool { return n.Path() != "/usr/bin/tool" }, func(n *Node, r io.Reader) error {
+	err := ReadFiles(context.Background(), im, ix, func(n *Node) bool { return n.Path() != "/usr/bin/tool" }, func(n *Node, r io.Reader) error {
 		b, err := io.ReadAll(r)
 		got[n.Path()] = len(b)
 		return err

@@ -6,6 +6,8 @@ import (
 	"context"
 	"reflect"
 	"testing"
+
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 func fuzzSeeds(f *testing.F) {
@@ -64,7 +66,7 @@ func FuzzDecodeCache(f *testing.F) {
 	})
 }
 
-// FuzzDetectPath feeds arbitrary files to content detection and Open.
+// FuzzDetectPath feeds arbitrary files to content detection and source.Open.
 func FuzzOpenArchive(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -72,8 +74,8 @@ func FuzzOpenArchive(f *testing.F) {
 		if err := writeFile(p, data); err != nil {
 			t.Fatal(err)
 		}
-		if im, err := Open(context.Background(), p, Options{}); err == nil {
-			if _, err := im.Index(context.Background(), IndexOptions{}); err == nil {
+		if im, err := source.Open(context.Background(), p, source.Options{}); err == nil {
+			if _, err := IndexImage(context.Background(), im, IndexOptions{}); err == nil {
 				_ = err
 			}
 			im.Close()

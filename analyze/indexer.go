@@ -7,10 +7,11 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"golang.org/x/sync/errgroup"
 )
 
-// IndexOptions tune Image.Index.
+// IndexOptions tune IndexImage.
 type IndexOptions struct {
 	// Cache keeps layer indexes between runs; nil reads every layer.
 	Cache *Cache
@@ -29,9 +30,9 @@ type LayerProgress struct {
 	Err           error
 }
 
-// Index reads every layer once (in parallel, from the cache when it holds
+// IndexImage reads every layer of im once (in parallel, from the cache when it holds
 // the layer) and merges them. Nothing is extracted to disk.
-func (im *Image) Index(ctx context.Context, opts IndexOptions) (*Index, error) {
+func IndexImage(ctx context.Context, im *source.Image, opts IndexOptions) (*Index, error) {
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
@@ -51,10 +52,10 @@ func (im *Image) Index(ctx context.Context, opts IndexOptions) (*Index, error) {
 	for i, l := range im.Layers {
 		g.Go(func() error {
 			report(LayerProgress{Layer: i})
-			li, cached, err := im.indexLayer(gctx, l, opts.Cache)
+			li, cached, err := indexLayer(gctx, l, opts.Cache)
 			report(LayerProgress{Layer: i, Done: true, Cached: cached, Err: err})
 			if err != nil {
-				return fmt.Errorf("%s: %w", im.Ref, im.describeLayer(l, err))
+				return fmt.Errorf("%s: %w", im.Ref, describeLayer(l, err))
 			}
 			scans[i] = li
 			return nil
@@ -63,19 +64,19 @@ func (im *Image) Index(ctx context.Context, opts IndexOptions) (*Index, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if im.synthetic {
+	if im.Synthetic() {
 		ids := make([]v1.Hash, len(scans))
 		for i, s := range scans {
 			ids[i] = s.DiffID
 		}
-		if err := im.finishSynthetic(ids); err != nil {
-			return nil, fmt.Errorf("%s: %w", im.Ref, err)
+		if err := im.FinishSynthetic(ids); err != nil {
+			return nil, err
 		}
 	}
 	return Merge(scans), nil
 }
 
-func (im *Image) describeLayer(l *Layer, err error) error {
+func describeLayer(l *source.Layer, err error) error {
 	if l.DiffID.Hex != "" {
 		return fmt.Errorf("layer %d (%s): %w", l.Index+1, short(l.DiffID), err)
 	}
@@ -89,17 +90,17 @@ func short(h v1.Hash) string {
 	return h.String()
 }
 
-func (im *Image) indexLayer(ctx context.Context, l *Layer, cache *Cache) (*LayerIndex, bool, error) {
-	if li, ok := cache.Get(l.cacheKey); ok && (l.DiffID.Hex == "" || li.DiffID == l.DiffID) {
+func indexLayer(ctx context.Context, l *source.Layer, cache *Cache) (*LayerIndex, bool, error) {
+	if li, ok := cache.Get(l.CacheKey); ok && (l.DiffID.Hex == "" || li.DiffID == l.DiffID) {
 		return li, true, nil
 	}
-	rc, err := l.open()
+	rc, err := l.Open()
 	if err != nil {
 		return nil, false, fmt.Errorf("opening: %w", err)
 	}
 	defer rc.Close()
 	var wantDigest v1.Hash
-	if l.verifyDigest && l.Digest.Algorithm == "sha256" {
+	if l.VerifyDigest && l.Digest.Algorithm == "sha256" {
 		wantDigest = l.Digest
 	}
 	li, err := scanLayer(ctx, rc, l.DiffID, wantDigest)
@@ -107,6 +108,6 @@ func (im *Image) indexLayer(ctx context.Context, l *Layer, cache *Cache) (*Layer
 		return nil, false, err
 	}
 	// A cache that cannot be written only costs time next run.
-	_ = cache.Put(l.cacheKey, li)
+	_ = cache.Put(l.CacheKey, li)
 	return li, false, nil
 }

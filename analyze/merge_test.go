@@ -1,64 +1,30 @@
 package analyze
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"math"
 	"reflect"
 	"sort"
-	"strings"
 	"testing"
+
+	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
 // tarEntry describes one raw tar entry for synthetic layers: a name exactly
 // as written in the tar (so "./a", "a" and "/a" can be tested), and for
-// links a target.
-type tarEntry struct {
-	name string
-	typ  byte
-	size int
-	fill byte // content byte; files with the same fill and size are duplicates
-	link string
-	mode int64
-}
+// The synthetic layer helpers of testfix, under short names.
+type tarEntry = testfix.TarEntry
 
-func file(name string, size int, fill byte) tarEntry {
-	return tarEntry{name: name, typ: tar.TypeReg, size: size, fill: fill}
-}
-func dir(name string) tarEntry          { return tarEntry{name: name, typ: tar.TypeDir} }
-func symlink(name, to string) tarEntry  { return tarEntry{name: name, typ: tar.TypeSymlink, link: to} }
-func hardlink(name, to string) tarEntry { return tarEntry{name: name, typ: tar.TypeLink, link: to} }
-func whiteout(dir, name string) tarEntry {
-	return file(strings.TrimSuffix(dir, "/")+"/.wh."+name, 0, 0)
-}
-func opaque(dir string) tarEntry { return file(strings.TrimSuffix(dir, "/")+"/.wh..wh..opq", 0, 0) }
-
-func tarBytes(t testing.TB, entries ...tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		mode := e.mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Size: int64(e.size), Linkname: e.link, Mode: mode}
-		if e.typ != tar.TypeReg {
-			hdr.Size = 0
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if e.typ == tar.TypeReg {
-			tw.Write(bytes.Repeat([]byte{e.fill}, e.size))
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+var (
+	file     = testfix.FileEntry
+	dir      = testfix.DirEntry
+	symlink  = testfix.SymlinkEntry
+	hardlink = testfix.HardlinkEntry
+	whiteout = testfix.Whiteout
+	opaque   = testfix.Opaque
+	tarBytes = testfix.TarBytes
+)
 
 func scanAll(t testing.TB, layers ...[]tarEntry) *Index {
 	t.Helper()

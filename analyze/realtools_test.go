@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
@@ -25,7 +26,7 @@ func TestRealRegistry(t *testing.T) {
 	if err := remote.Write(r, img); err != nil {
 		t.Fatal(err)
 	}
-	im, ix := openIndexed(t, "docker://"+ref, Options{})
+	im, ix := openIndexed(t, "docker://"+ref, source.Options{})
 	if tot := ix.Totals; tot.ContentBytes != fixtureContent || tot.VisibleBytes != fixtureVisible || tot.WastedBytes != fixtureWasted {
 		t.Errorf("content/visible/wasted = %d/%d/%d", tot.ContentBytes, tot.VisibleBytes, tot.WastedBytes)
 	}
@@ -74,7 +75,7 @@ func TestDockerDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("DOCKER_HOST", testfix.StartPodman(t, archive))
-	im, ix := openIndexed(t, "docker-daemon:whittle.test/daemon:1", Options{})
+	im, ix := openIndexed(t, "docker-daemon:whittle.test/daemon:1", source.Options{})
 	if tot := ix.Totals; tot.ContentBytes != fixtureContent || tot.VisibleBytes != fixtureVisible || tot.WastedBytes != fixtureWasted {
 		t.Errorf("content/visible/wasted = %d/%d/%d", tot.ContentBytes, tot.VisibleBytes, tot.WastedBytes)
 	}
@@ -84,7 +85,7 @@ func TestDockerDaemon(t *testing.T) {
 	if im.Layers[1].Command != "RUN cleanup" {
 		t.Errorf("history lost: layer 2 command %q", im.Layers[1].Command)
 	}
-	if _, err := Open(t.Context(), "docker-daemon:whittle.test/absent:1", Options{}); err == nil {
+	if _, err := source.Open(t.Context(), "docker-daemon:whittle.test/absent:1", source.Options{}); err == nil {
 		t.Error("opening an image the engine does not have succeeded")
 	}
 }

@@ -12,19 +12,12 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+
+	"github.com/whittle-dev/whittle/internal/compress"
 )
 
-// Compression names how a layer is stored.
-type Compression string
-
-// Layer compressions.
-const (
-	CompressionNone Compression = "none"
-	CompressionGzip Compression = "gzip"
-	CompressionZstd Compression = "zstd"
-)
+// Compression names how a layer is stored (compress.None, Gzip, Zstd).
+type Compression = compress.Kind
 
 // LayerIndex is what one streaming read of a layer's tar yields. It is what
 // the cache stores, keyed by diff ID.
@@ -54,47 +47,6 @@ func (li *LayerIndex) ContentBytes() int64 {
 	return n
 }
 
-const readBufferSize = 256 << 10
-
-// maxZstdWindow bounds the window a zstd layer may ask for (zstd --long=27
-// uses 128 MiB), so a hostile frame header cannot make us allocate gigabytes.
-const maxZstdWindow = 128 << 20
-
-// compressionOf tells a stream's compression from its first bytes.
-func compressionOf(magic []byte) Compression {
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		return CompressionGzip
-	case len(magic) >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		return CompressionZstd
-	}
-	return CompressionNone
-}
-
-// decompress undoes a layer's compression, detected from its first bytes:
-// gzip, zstd, or none.
-func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
-	magic, err := br.Peek(4)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, "", nil, fmt.Errorf("reading layer: %w", err)
-	}
-	switch compressionOf(magic) {
-	case CompressionGzip:
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("reading gzip header: %w", err)
-		}
-		return gz, CompressionGzip, func() { gz.Close() }, nil
-	case CompressionZstd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("reading zstd header: %w", err)
-		}
-		return zr, CompressionZstd, zr.Close, nil
-	}
-	return br, CompressionNone, func() {}, nil
-}
-
 // scanLayer reads one layer's stored stream once: it detects and undoes the
 // compression, parses the tar, hashes every regular file's content and,
 // when the wants are set, checks the uncompressed stream against the diff
@@ -102,24 +54,24 @@ func decompress(br *bufio.Reader) (io.Reader, Compression, func(), error) {
 // beside the parsing; for an uncompressed layer they are one and the same.
 func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash) (*LayerIndex, error) {
 	counted := &countingReader{r: stored}
-	br := bufio.NewReaderSize(counted, readBufferSize)
+	br := bufio.NewReaderSize(counted, compress.BufferSize)
 	magic, err := br.Peek(4)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("reading layer: %w", err)
 	}
 	var src io.Reader = br
 	var storedHash *asyncHasher
-	if wantDigest.Hex != "" && compressionOf(magic) != CompressionNone {
+	if wantDigest.Hex != "" && compress.Sniff(magic) != compress.None {
 		storedHash = newAsyncHasher()
 		defer storedHash.Close()
 		src = io.TeeReader(br, storedHash)
 	}
-	uncompressed, kind, closeDecoder, err := decompress(bufio.NewReaderSize(src, 64<<10))
+	uncompressed, err := compress.Open(bufio.NewReaderSize(src, 64<<10))
 	if err != nil {
 		return nil, err
 	}
-	defer closeDecoder()
-	li := &LayerIndex{Compression: kind}
+	defer uncompressed.Close()
+	li := &LayerIndex{Compression: uncompressed.Kind}
 	diffHash := newAsyncHasher()
 	defer diffHash.Close()
 	tarStream := &countingReader{r: uncompressed, w: diffHash}
@@ -128,10 +80,10 @@ func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.
 	}
 	// The tar's end-of-archive blocks and any padding belong to the diff ID.
 	if _, err := io.Copy(io.Discard, tarStream); err != nil {
-		return nil, fmt.Errorf("reading layer end: %w", describeReadError(err))
+		return nil, fmt.Errorf("reading layer end: %w", compress.DescribeReadError(err))
 	}
 	if _, err := io.Copy(io.Discard, src); err != nil {
-		return nil, fmt.Errorf("reading layer end: %w", describeReadError(err))
+		return nil, fmt.Errorf("reading layer end: %w", compress.DescribeReadError(err))
 	}
 	li.TarBytes = tarStream.n
 	li.StoredBytes = counted.n
@@ -153,7 +105,7 @@ func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.
 
 func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 	tr := tar.NewReader(r)
-	buf := make([]byte, readBufferSize)
+	buf := make([]byte, compress.BufferSize)
 	h := xxhash.New()
 	for n := 0; ; n++ {
 		if n%1024 == 0 {
@@ -166,7 +118,7 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 			return nil // an empty stream is an empty layer
 		}
 		if err != nil {
-			return fmt.Errorf("reading tar entry %d: %w", n+1, describeReadError(err))
+			return fmt.Errorf("reading tar entry %d: %w", n+1, compress.DescribeReadError(err))
 		}
 		e, ok, problem := entryFromHeader(hdr)
 		if problem != "" {
@@ -179,7 +131,7 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 			h.Reset()
 			got, err := io.CopyBuffer(h, tr, buf)
 			if err != nil {
-				return fmt.Errorf("reading %s: %w", e.Path, describeReadError(err))
+				return fmt.Errorf("reading %s: %w", e.Path, compress.DescribeReadError(err))
 			}
 			if got != hdr.Size {
 				return fmt.Errorf("reading %s: %d of %d bytes: layer is truncated", e.Path, got, hdr.Size)
@@ -242,19 +194,6 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem string) {
 		return e, false, fmt.Sprintf("entry %s has unsupported tar type %q; skipped", clean, hdr.Typeflag)
 	}
 	return e, true, problem
-}
-
-// describeReadError turns the decoders' terse errors into ones a user can act on.
-func describeReadError(err error) error {
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("layer is truncated (%w)", err)
-	case errors.Is(err, tar.ErrHeader):
-		return fmt.Errorf("not a valid tar stream (%w)", err)
-	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
-		return fmt.Errorf("corrupt gzip data (%w)", err)
-	}
-	return err
 }
 
 // countingReader counts the bytes read through it and, when w is set,

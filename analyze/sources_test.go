@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 // sourceFixtures writes the fixture image in every local form once per
@@ -58,10 +59,10 @@ func writeSources(t *testing.T) sourceFixtures {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{refNameAnnotation: "1"})); err != nil {
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "1"})); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.AppendImage(other, layout.WithAnnotations(map[string]string{refNameAnnotation: "other"})); err != nil {
+	if err := p.AppendImage(other, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "other"})); err != nil {
 		t.Fatal(err)
 	}
 	s.ociSingle = filepath.Join(dir, "oci-single")
@@ -124,7 +125,7 @@ func TestSources(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.ref, func(t *testing.T) {
-			im, ix := openIndexed(t, tc.ref, Options{})
+			im, ix := openIndexed(t, tc.ref, source.Options{})
 			tot := ix.Totals
 			if tot.ContentBytes != tc.content || tot.VisibleBytes != tc.visible || tot.WastedBytes != tc.wasted || tot.Layers != tc.layers {
 				t.Errorf("content/visible/wasted/layers = %d/%d/%d/%d, want %d/%d/%d/%d",
@@ -163,7 +164,7 @@ func TestMultiImageArchiveNeedsATag(t *testing.T) {
 		"oci:" + s.ociDir + ":missing":                               `no image named "missing" in the layout (it has 1, other)`,
 		"docker-archive:" + s.multiArchive + ":whittle.test/other:2": "",
 	} {
-		im, err := Open(context.Background(), ref, Options{})
+		im, err := source.Open(context.Background(), ref, source.Options{})
 		if want == "" {
 			if err != nil {
 				t.Errorf("%s: %v", ref, err)
@@ -193,7 +194,7 @@ func TestPlatforms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{refNameAnnotation: "multi"})); err != nil {
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "multi"})); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
@@ -209,13 +210,13 @@ func TestPlatforms(t *testing.T) {
 			size     int64
 		}{{"linux/amd64", 5}, {"linux/arm64", 5}, {"linux/arm64/v8", 5}} {
 			plat, _ := v1.ParsePlatform(tc.platform)
-			im, ix := openIndexed(t, ref, Options{Platform: plat})
+			im, ix := openIndexed(t, ref, source.Options{Platform: plat})
 			arch := ix.Root.Lookup("/arch")
 			if arch == nil || arch.Content.Size != tc.size || im.Config.Architecture != plat.Architecture {
 				t.Errorf("%s --platform %s: /arch %v, config architecture %q", ref, tc.platform, arch, im.Config.Architecture)
 			}
 		}
-		_, err := Open(context.Background(), ref, Options{Platform: &v1.Platform{OS: "linux", Architecture: "s390x"}})
+		_, err := source.Open(context.Background(), ref, source.Options{Platform: &v1.Platform{OS: "linux", Architecture: "s390x"}})
 		if err == nil || !strings.Contains(err.Error(), "s390x") {
 			t.Errorf("%s --platform linux/s390x: error %v, want one naming the platform", ref, err)
 		}
@@ -289,21 +290,21 @@ func TestBadInput(t *testing.T) {
 		{"docker://not a ref", "not a valid image reference"},
 		{"docker-daemon:", "needs an image name"},
 	} {
-		_, err := Open(context.Background(), tc.ref, Options{})
+		_, err := source.Open(context.Background(), tc.ref, source.Options{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("Open(%q): error %v, want one line containing %q", tc.ref, err, tc.want)
+			t.Errorf("source.Open(%q): error %v, want one line containing %q", tc.ref, err, tc.want)
 		}
 	}
 	for _, tc := range []struct{ ref, want string }{
 		{"docker-archive:" + truncated, "layer 1 (sha256:"},
 		{"oci:" + tampered + ":1", "layer 2 (sha256:"},
 	} {
-		im, err := Open(context.Background(), tc.ref, Options{})
+		im, err := source.Open(context.Background(), tc.ref, source.Options{})
 		if err != nil {
-			t.Errorf("Open(%q): %v", tc.ref, err)
+			t.Errorf("source.Open(%q): %v", tc.ref, err)
 			continue
 		}
-		_, err = im.Index(context.Background(), IndexOptions{})
+		_, err = IndexImage(context.Background(), im, IndexOptions{})
 		im.Close()
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), tc.ref+": ") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Index(%q): error %v, want one line starting with the reference and containing %q", tc.ref, err, tc.want)

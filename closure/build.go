@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/closure/nixref"
@@ -92,7 +93,7 @@ const storeDir = nixref.DefaultStoreDir
 
 type builder struct {
 	ctx  context.Context
-	im   *analyze.Image
+	im   *source.Image
 	ix   *analyze.Index
 	fsys *analyze.ImageFS
 	g    *graph.Graph
@@ -118,9 +119,9 @@ type builder struct {
 }
 
 // Build computes the dependency graph of an indexed image.
-func Build(ctx context.Context, im *analyze.Image, ix *analyze.Index, opts Options) (*Closure, error) {
+func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	b := &builder{
-		ctx: ctx, im: im, ix: ix, fsys: im.FS(ctx, ix), g: graph.New(),
+		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix), g: graph.New(),
 		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
 		sizes:    map[graph.NodeID]int64{},
 		files:    map[graph.NodeID][]string{},
@@ -382,7 +383,7 @@ func (b *builder) streamContents() error {
 		return strings.Contains(base, ".so") || strings.HasPrefix(base, "ld-")
 	}
 	br := bufio.NewReaderSize(nil, 64<<10)
-	return b.im.ReadFiles(b.ctx, b.ix, want, func(n *analyze.Node, r io.Reader) error {
+	return analyze.ReadFiles(b.ctx, b.im, b.ix, want, func(n *analyze.Node, r io.Reader) error {
 		p := n.Path()
 		var sink io.Writer = io.Discard
 		if b.hashSet != nil && len(b.sharers[n.Content]) > 0 {

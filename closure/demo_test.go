@@ -7,16 +7,17 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/analyze/demo"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/demo"
 )
 
 func demoClosure(t testing.TB) (*Closure, *analyze.Index) {
-	im, err := analyze.Open(context.Background(), "demo:", analyze.Options{Demo: demo.Build})
+	im, err := source.Open(context.Background(), "demo:", source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := im.Index(context.Background(), analyze.IndexOptions{})
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +97,11 @@ func TestDemo(t *testing.T) {
 // BenchmarkBuildDemo builds the demo image's graph (39 MB, 18 store paths,
 // 112 ELF files) from an index in memory.
 func BenchmarkBuildDemo(b *testing.B) {
-	im, err := analyze.Open(context.Background(), "demo:", analyze.Options{Demo: demo.Build})
+	im, err := source.Open(context.Background(), "demo:", source.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ix, err := im.Index(context.Background(), analyze.IndexOptions{})
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
@@ -77,26 +78,17 @@ func checkAgainstNix(t *testing.T, cl *Closure, root string) {
 
 func graphOf(t *testing.T, ref string, opts Options) *Closure {
 	t.Helper()
-	var ni *NixImage
-	aopts := analyze.Options{Nix: func(ctx context.Context, p string) (*analyze.Image, error) {
-		var err error
-		ni, err = OpenNix(ctx, p, nil)
-		if err != nil {
-			return nil, err
-		}
-		return ni.Image, nil
-	}}
-	im, err := analyze.Open(context.Background(), ref, aopts)
+	im, err := source.Open(context.Background(), ref, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { im.Close() })
-	ix, err := im.Index(context.Background(), analyze.IndexOptions{})
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ni != nil && opts.NixInfo == nil {
-		opts.NixInfo = ni.Info
+	if im.Nix != nil && opts.NixInfo == nil {
+		opts.NixInfo = im.Nix.Info
 	}
 	cl, err := Build(context.Background(), im, ix, opts)
 	if err != nil {

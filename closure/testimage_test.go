@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/builder/reprotar"
 )
 
 // memImage opens an in-memory image of one layer holding files, with the
 // given runtime config, through analyze's demo hook.
-func memImage(t *testing.T, runtime map[string]any, files ...reprotar.File) (*analyze.Image, *analyze.Index) {
+func memImage(t *testing.T, runtime map[string]any, files ...reprotar.File) (*source.Image, *analyze.Index) {
 	t.Helper()
 	tarball, err := reprotar.Bytes(files)
 	if err != nil {
@@ -24,12 +25,11 @@ func memImage(t *testing.T, runtime map[string]any, files ...reprotar.File) (*an
 		"architecture": "amd64", "os": "linux", "config": runtime,
 		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{"sha256:" + hex.EncodeToString(sum[:])}},
 	})
-	opts := analyze.Options{Demo: func(string) ([]byte, [][]byte, error) { return raw, [][]byte{tarball}, nil }}
-	im, err := analyze.Open(context.Background(), "demo:", opts)
+	im, err := source.Memory("demo:", raw, [][]byte{tarball})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := im.Index(context.Background(), analyze.IndexOptions{})
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/audit"
 )
 
 // layersPane is the left pane: the image's totals, its layers with one
@@ -239,7 +240,7 @@ func (p *layersPane) findingsShown(s Styles) []string {
 
 // findingLines renders a finding wrapped to w cells: a severity mark, then
 // the message with its continuation lines indented.
-func findingLines(f analyze.Finding, s Styles, w int) []string {
+func findingLines(f audit.Finding, s Styles, w int) []string {
 	mark, style := "·", s.Dim
 	switch f.Severity {
 	case "error":

@@ -7,21 +7,23 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/audit"
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 // imageData is a loaded image and what the panes derive from it once.
 type imageData struct {
 	ix     *analyze.Index
-	audit  *analyze.Audit
+	audit  *audit.Audit
 	merged *fnode
 	waste  []wasteGroup
 }
 
 // newImageData derives the panes' data from an opened and indexed image.
-func newImageData(im *analyze.Image, ix *analyze.Index) *imageData {
+func newImageData(im *source.Image, ix *analyze.Index) *imageData {
 	return &imageData{
 		ix:     ix,
-		audit:  analyze.NewAudit(im, ix, analyze.AuditOptions{}),
+		audit:  audit.New(im, ix, audit.Options{}),
 		merged: mergedTree(ix.Root),
 		waste:  groupWaste(ix.Wasted),
 	}
@@ -88,13 +90,19 @@ func load(ctx context.Context, id int, opts Options, ch chan<- tea.Msg) {
 		}
 	}
 	send(loadProgressMsg{id, "opening"})
-	im, err := analyze.Open(ctx, opts.Ref, opts.Open)
+	var im *source.Image
+	var err error
+	if opts.Opener != nil {
+		im, err = opts.Opener(ctx)
+	} else {
+		im, err = source.Open(ctx, opts.Ref, opts.Open)
+	}
 	if err != nil {
 		send(loadFailedMsg{id, err})
 		return
 	}
 	done := 0
-	ix, err := im.Index(ctx, analyze.IndexOptions{Cache: opts.Cache, Progress: func(p analyze.LayerProgress) {
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache, Progress: func(p analyze.LayerProgress) {
 		if p.Done {
 			done++
 		}

@@ -13,7 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/builder/reprotar"
 )
 
@@ -86,7 +86,7 @@ func lastLine(m Model) string {
 // through the channel, in order, and the loaded screen is the one a model
 // built from the index shows.
 func TestLoad(t *testing.T) {
-	m := resize(New(context.Background(), Options{Ref: "demo:synthetic", Open: analyze.Options{Demo: testDemo()}}), 80, 24)
+	m := resize(New(context.Background(), Options{Ref: "demo:synthetic", Opener: memoryOpener(testDemo())}), 80, 24)
 	if got, want := firstLine(m), "⠋ demo:synthetic: opening…"; got != want {
 		t.Errorf("before loading: %q, want %q", got, want)
 	}
@@ -146,7 +146,7 @@ func TestProgressView(t *testing.T) {
 // TestStaleMessagesDrop reloads a loaded image: what the first load still
 // sends changes nothing, and the second load finishes.
 func TestStaleMessagesDrop(t *testing.T) {
-	m := resize(New(context.Background(), Options{Ref: "demo:synthetic", Open: analyze.Options{Demo: testDemo()}}), 80, 24)
+	m := resize(New(context.Background(), Options{Ref: "demo:synthetic", Opener: memoryOpener(testDemo())}), 80, 24)
 	r := newRunner(t, m)
 	r.exec(m.Init())
 	r.until(isDone)
@@ -206,12 +206,12 @@ func TestLoadError(t *testing.T) {
 // context is cancelled and its goroutine ends.
 func TestQuitCancelsLoad(t *testing.T) {
 	started := make(chan struct{})
-	opts := analyze.Options{Nix: func(ctx context.Context, _ string) (*analyze.Image, error) {
+	opener := func(ctx context.Context) (*source.Image, error) {
 		close(started)
 		<-ctx.Done()
 		return nil, ctx.Err()
-	}}
-	m := New(context.Background(), Options{Ref: "nix:/nix/store/x", Open: opts})
+	}
+	m := New(context.Background(), Options{Ref: "nix:/nix/store/x", Opener: opener})
 	r := newRunner(t, m)
 	r.exec(m.Init())
 	var ch <-chan tea.Msg
@@ -283,5 +283,16 @@ func TestHostileNames(t *testing.T) {
 		if !strings.Contains(ansi.Strip(view), want) {
 			t.Errorf("view lacks %q:\n%s", want, ansi.Strip(view))
 		}
+	}
+}
+
+// memoryOpener opens the image gen makes, as Options.Opener.
+func memoryOpener(gen func(string) ([]byte, [][]byte, error)) func(context.Context) (*source.Image, error) {
+	return func(context.Context) (*source.Image, error) {
+		raw, tars, err := gen("synthetic")
+		if err != nil {
+			return nil, err
+		}
+		return source.Memory("demo:synthetic", raw, tars)
 	}
 }

@@ -23,14 +23,18 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 // Options say which image the browser opens and how.
 type Options struct {
-	// Ref is the image reference, in analyze.Open's syntax.
+	// Ref is the image reference, in source.Open's syntax.
 	Ref string
-	// Open is passed to analyze.Open.
-	Open analyze.Options
+	// Open is passed to source.Open.
+	Open source.Options
+	// Opener, when set, opens the image instead of source.Open (an image
+	// made in memory); Ref then only names it.
+	Opener func(context.Context) (*source.Image, error)
 	// Cache keeps layer indexes between runs; nil reads every layer.
 	Cache *analyze.Cache
 }
@@ -99,7 +103,7 @@ func New(ctx context.Context, opts Options) Model {
 
 // NewLoaded returns a browser over an image that is already opened and
 // indexed (the image may be closed).
-func NewLoaded(im *analyze.Image, ix *analyze.Index) Model {
+func NewLoaded(im *source.Image, ix *analyze.Index) Model {
 	m := newModel()
 	m.ctx = context.Background()
 	m.opts.Ref = im.Ref.String()

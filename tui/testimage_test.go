@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/builder/reprotar"
 )
 
@@ -78,7 +79,7 @@ func file(p string, size int, fill byte, mode int64) reprotar.File {
 	return reprotar.File{Path: p, Kind: reprotar.Regular, Mode: mode, Data: bytes.Repeat([]byte{fill}, size)}
 }
 
-// testDemo is an analyze.Options.Demo that builds the synthetic image,
+// testDemo is an source.Options.Demo that builds the synthetic image,
 // plus extra files in a fourth layer when given.
 func testDemo(extra ...reprotar.File) func(string) ([]byte, [][]byte, error) {
 	return func(string) ([]byte, [][]byte, error) {
@@ -122,15 +123,19 @@ func testDemo(extra ...reprotar.File) func(string) ([]byte, [][]byte, error) {
 }
 
 // testImage opens and indexes the synthetic image.
-func testImage(t testing.TB, extra ...reprotar.File) (*analyze.Image, *analyze.Index) {
+func testImage(t testing.TB, extra ...reprotar.File) (*source.Image, *analyze.Index) {
 	t.Helper()
 	ctx := context.Background()
-	im, err := analyze.Open(ctx, "demo:synthetic", analyze.Options{Demo: testDemo(extra...)})
+	raw, tars, err := testDemo(extra...)("synthetic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := source.Memory("demo:synthetic", raw, tars)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { im.Close() })
-	ix, err := im.Index(ctx, analyze.IndexOptions{})
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/audit"
 )
 
 type auditFlags struct {
@@ -26,14 +25,14 @@ type auditFlags struct {
 // ruleFlags are the rule flags: whittle's names and dive's, as dive's
 // --ci flags spell them.
 var ruleFlags = []struct{ name, help string }{
-	{analyze.RuleMaxSize, "fail when the uncompressed image is larger (500MB, 2GiB)"},
-	{analyze.RuleMinEfficiency, "fail when efficiency (visible / stored file bytes) is lower (0.9 or 90%)"},
-	{analyze.RuleMaxWasted, "fail when more bytes are wasted (20MB)"},
-	{analyze.RuleMaxWastedPercent, "fail when wasted bytes exceed this percentage of stored file bytes (10)"},
-	{analyze.RuleMaxUserWastedPercent, "fail when wasted bytes exceed this percentage of the bytes above the base layer (10)"},
-	{analyze.DiveLowestEfficiency, "dive's name for --min-efficiency (a ratio)"},
-	{analyze.DiveHighestWastedBytes, "dive's name for --max-wasted"},
-	{analyze.DiveHighestUserWasted, "dive's name for --max-user-wasted-percent (a ratio)"},
+	{audit.RuleMaxSize, "fail when the uncompressed image is larger (500MB, 2GiB)"},
+	{audit.RuleMinEfficiency, "fail when efficiency (visible / stored file bytes) is lower (0.9 or 90%)"},
+	{audit.RuleMaxWasted, "fail when more bytes are wasted (20MB)"},
+	{audit.RuleMaxWastedPercent, "fail when wasted bytes exceed this percentage of stored file bytes (10)"},
+	{audit.RuleMaxUserWastedPercent, "fail when wasted bytes exceed this percentage of the bytes above the base layer (10)"},
+	{audit.DiveLowestEfficiency, "dive's name for --min-efficiency (a ratio)"},
+	{audit.DiveHighestWastedBytes, "dive's name for --max-wasted"},
+	{audit.DiveHighestUserWasted, "dive's name for --max-user-wasted-percent (a ratio)"},
 }
 
 func newAuditCommand(g *globalFlags) *cobra.Command {
@@ -58,7 +57,7 @@ apply (min-efficiency 0.9, max-user-wasted-percent 10).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&f.json, "json", false, "print the report as JSON (schema "+analyze.AuditSchema+", see docs/audit-json.md)")
+	fl.BoolVar(&f.json, "json", false, "print the report as JSON (schema "+audit.Schema+", see docs/audit-json.md)")
 	fl.BoolVar(&f.ci, "ci", false, "check CI rules; exit 2 when one fails")
 	fl.StringVar(&f.rulesFile, "rules", "", "rules file (YAML with a rules: map; dive's .dive-ci works)")
 	fl.StringVar(&f.rulesFile, "ci-config", "", "dive's name for --rules")
@@ -68,14 +67,14 @@ apply (min-efficiency 0.9, max-user-wasted-percent 10).`,
 	for _, r := range ruleFlags {
 		f.rules[r.name] = fl.String(r.name, "", r.help)
 	}
-	for _, hidden := range []string{"ci-config", analyze.DiveLowestEfficiency, analyze.DiveHighestWastedBytes, analyze.DiveHighestUserWasted} {
+	for _, hidden := range []string{"ci-config", audit.DiveLowestEfficiency, audit.DiveHighestWastedBytes, audit.DiveHighestUserWasted} {
 		fl.MarkHidden(hidden)
 	}
 	return cmd
 }
 
 func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) error {
-	var rules analyze.Rules
+	var rules audit.Rules
 	if f.ci {
 		if err := f.loadRules(cmd, &rules); err != nil {
 			return err
@@ -86,7 +85,7 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 		return err
 	}
 	defer im.Close()
-	a := analyze.NewAudit(im, ix, analyze.AuditOptions{Top: f.top, Depth: f.depth})
+	a := audit.New(im, ix, audit.Options{Top: f.top, Depth: f.depth})
 	if f.ci {
 		a.Rules = rules.Evaluate(a)
 	}
@@ -116,7 +115,7 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 // loadRules gathers the rules: the rules file (given, or found in the
 // current directory), then flags over it, then dive's defaults when nothing
 // set any rule.
-func (f *auditFlags) loadRules(cmd *cobra.Command, rules *analyze.Rules) error {
+func (f *auditFlags) loadRules(cmd *cobra.Command, rules *audit.Rules) error {
 	file := f.rulesFile
 	if file == "" {
 		for _, candidate := range []string{".whittle-ci.yaml", ".dive-ci"} {
@@ -129,7 +128,7 @@ func (f *auditFlags) loadRules(cmd *cobra.Command, rules *analyze.Rules) error {
 		}
 	}
 	if file != "" {
-		if err := analyze.LoadRules(file, rules); err != nil {
+		if err := audit.LoadRules(file, rules); err != nil {
 			return err
 		}
 	}
@@ -143,7 +142,7 @@ func (f *auditFlags) loadRules(cmd *cobra.Command, rules *analyze.Rules) error {
 		}
 	}
 	if file == "" && !anyFlag {
-		*rules = analyze.DefaultRules()
+		*rules = audit.DefaultRules()
 	}
 	return nil
 }

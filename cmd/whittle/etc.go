@@ -89,7 +89,7 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 		return err
 	}
 	defer im.Close()
-	fsys := im.FS(cmd.Context(), ix)
+	fsys := analyze.NewFS(cmd.Context(), im, ix)
 	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
 )
@@ -72,8 +71,8 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 	}
 	defer im.Close()
 	opts := closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots}
-	if g.lastNix != nil && im.Ref.Transport == analyze.TransportNix {
-		opts.NixInfo = g.lastNix.Info
+	if im.Nix != nil {
+		opts.NixInfo = im.Nix.Info
 	}
 	c, err := closure.Build(cmd.Context(), im, ix, opts)
 	if err != nil {

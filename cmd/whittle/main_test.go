@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/audit"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
@@ -51,8 +51,8 @@ func TestAuditExitCodes(t *testing.T) {
 		t.Errorf("audit: code %d, stderr %q, stdout %q", code, errs, out)
 	}
 	out, _, code := run(t, "audit", "--json", archive)
-	var a analyze.Audit
-	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Schema != analyze.AuditSchema || a.Totals.Layers != 3 {
+	var a audit.Audit
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Schema != audit.Schema || a.Totals.Layers != 3 {
 		t.Errorf("audit --json: code %d, output %q", code, out)
 	}
 	if out, _, code := run(t, "audit", "--ci", "--max-size", "1kB", archive); code != 2 || !strings.Contains(out, "FAIL  max-size") || !strings.Contains(out, "Result: FAIL") {

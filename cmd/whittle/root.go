@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
 // globalFlags are the flags every command shares.
@@ -22,8 +22,6 @@ type globalFlags struct {
 	noCache  bool
 	cacheDir string
 	quiet    bool
-	// lastNix is the nix: image opened last, with what nix said of it.
-	lastNix *closure.NixImage
 }
 
 func newRootCommand() *cobra.Command {
@@ -75,23 +73,15 @@ func imageRef(args []string) string {
 	return "demo:"
 }
 
-// openOptions turns the global flags into analyze.Options.
-func (g *globalFlags) openOptions() (analyze.Options, error) {
-	opts := analyze.Options{Insecure: g.insecure, Demo: demoImage}
+// openOptions turns the global flags into source.Options.
+func (g *globalFlags) openOptions() (source.Options, error) {
+	opts := source.Options{Insecure: g.insecure}
 	if g.platform != "" {
 		p, err := v1.ParsePlatform(g.platform)
 		if err != nil || p.OS == "" || p.Architecture == "" {
 			return opts, fmt.Errorf("--platform %q: want os/arch[/variant], like linux/arm64/v8", g.platform)
 		}
 		opts.Platform = p
-	}
-	opts.Nix = func(ctx context.Context, p string) (*analyze.Image, error) {
-		ni, err := closure.OpenNix(ctx, p, opts.Platform)
-		if err != nil {
-			return nil, err
-		}
-		g.lastNix = ni
-		return ni.Image, nil
 	}
 	return opts, nil
 }
@@ -114,7 +104,7 @@ func (g *globalFlags) cache() (*analyze.Cache, error) {
 
 // openAndIndex opens a reference and indexes it, showing progress on a
 // terminal's stderr. The caller closes the image.
-func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer) (*analyze.Image, *analyze.Index, error) {
+func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer) (*source.Image, *analyze.Index, error) {
 	opts, err := g.openOptions()
 	if err != nil {
 		return nil, nil, err
@@ -125,13 +115,13 @@ func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Wr
 	}
 	progress := g.progress(stderr, ref)
 	progress("opening")
-	im, err := analyze.Open(ctx, ref, opts)
+	im, err := source.Open(ctx, ref, opts)
 	if err != nil {
 		progress("")
 		return nil, nil, err
 	}
 	done := 0
-	ix, err := im.Index(ctx, analyze.IndexOptions{Cache: cache, Progress: func(p analyze.LayerProgress) {
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: cache, Progress: func(p analyze.LayerProgress) {
 		if p.Done {
 			done++
 		}

@@ -1,4 +1,4 @@
-package analyze
+package audit
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/dustin/go-humanize"
+	"github.com/whittle-dev/whittle/internal/compress"
 )
 
 // WriteText renders the audit for a person: sizes humanized, one section
@@ -35,7 +36,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 	fmt.Fprintln(tw, "  #\tSIZE\tSTORED\tFILES\tADDED\tMODIFIED\tREMOVED\tWASTED\tCOMMAND")
 	for _, l := range a.Layers {
 		storedCol := humanize.Bytes(uint64(l.StoredBytes))
-		if l.Compression == string(CompressionNone) {
+		if l.Compression == string(compress.None) {
 			storedCol += " (raw)"
 		}
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Index,

@@ -1,8 +1,7 @@
-package analyze
+package source
 
 import (
 	"archive/tar"
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+	"github.com/whittle-dev/whittle/internal/compress"
 )
 
 // imageArchiveDir matches the directories an image archive nests its
@@ -51,28 +49,18 @@ func DetectPath(p string) (string, error) {
 		return "", describeOpenError(err)
 	}
 	defer f.Close()
-	kind, err := sniffCompression(f)
+	kind, err := sniffFile(f)
 	if err != nil {
 		return "", err
 	}
-	var r io.Reader = bufio.NewReaderSize(f, readBufferSize)
-	switch kind {
-	case CompressionGzip:
-		gz, err := gzip.NewReader(r)
+	var r io.Reader = f // tar skips file data by seeking
+	if kind != compress.None {
+		u, err := compress.NewReader(f)
 		if err != nil {
-			return "", fmt.Errorf("not an image: corrupt gzip data (%w)", err)
+			return "", fmt.Errorf("not an image: corrupt %s data (%w)", kind, err)
 		}
-		defer gz.Close()
-		r = gz
-	case CompressionZstd:
-		zr, err := zstd.NewReader(r)
-		if err != nil {
-			return "", fmt.Errorf("not an image: corrupt zstd data (%w)", err)
-		}
-		defer zr.Close()
-		r = zr
-	default:
-		r = f // tar skips file data by seeking
+		defer u.Close()
+		r = u
 	}
 	tr := tar.NewReader(r)
 	var hasManifest, hasLayout bool
@@ -88,7 +76,7 @@ func DetectPath(p string) (string, error) {
 			if n == 0 {
 				return "", fmt.Errorf("not an image: neither a directory nor a tar archive")
 			}
-			return "", fmt.Errorf("reading tar archive: %w", describeReadError(err))
+			return "", fmt.Errorf("reading tar archive: %w", compress.DescribeReadError(err))
 		}
 		name := archiveName(hdr.Name)
 		if name == "" || name == "." {

@@ -1,4 +1,4 @@
-package analyze
+package source
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
+
+func init() { register(TransportRegistry, SourceFunc(openRegistry)) }
 
 // openRegistry opens an image in a registry. Credentials come from the
 // docker config keychain; plain HTTP is used only for loopback hosts

@@ -1,13 +1,18 @@
-package analyze
+package audit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
@@ -18,11 +23,42 @@ func golden(t *testing.T, name string, got []byte) {
 	testfix.Golden(t, filepath.Join("testdata", name), got, *update)
 }
 
+// openIndexed opens and indexes a reference with no cache.
+func openIndexed(t testing.TB, ref string) (*source.Image, *analyze.Index) {
+	t.Helper()
+	im, err := source.Open(context.Background(), ref, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im, ix
+}
+
+// fixtureAudit audits testfix's fixture image, saved as a docker archive.
 func fixtureAudit(t *testing.T) *Audit {
-	s := writeSources(t)
-	im, ix := openIndexed(t, "docker-archive:"+s.dockerArchive, Options{})
-	im.Ref = Reference{Transport: TransportDockerArchive, Value: "app.tar"}
-	return NewAudit(im, ix, AuditOptions{})
+	archive := filepath.Join(t.TempDir(), "app.tar")
+	tag, _ := name.NewTag("whittle.test/app:1")
+	if err := tarball.WriteToFile(archive, tag, testfix.FixtureImage(t, "")); err != nil {
+		t.Fatal(err)
+	}
+	im, ix := openIndexed(t, "docker-archive:"+archive)
+	im.Ref = source.Reference{Transport: source.TransportDockerArchive, Value: "app.tar"}
+	return New(im, ix, Options{})
+}
+
+// TestDebianWasteGroups audits a real Debian root with a second layer
+// that deletes /usr/share/doc: the largest waste group says so.
+func TestDebianWasteGroups(t *testing.T) {
+	archive, _, _ := testfix.DebianTwoLayerArchive(t)
+	im, ix := openIndexed(t, "docker-archive:"+archive)
+	a := New(im, ix, Options{})
+	if len(a.Wasted) == 0 || a.Wasted[0].Path != "/usr/share/doc" || a.Wasted[0].Reason != "deleted" || a.Wasted[0].By != 2 {
+		t.Errorf("largest waste group %+v, want /usr/share/doc deleted by layer 2", a.Wasted)
+	}
 }
 
 func TestAuditGolden(t *testing.T) {
@@ -50,12 +86,12 @@ func TestAuditGolden(t *testing.T) {
 func TestAuditFigures(t *testing.T) {
 	a := fixtureAudit(t)
 	tot := a.Totals
-	if tot.WastedPercent != 100*float64(fixtureWasted)/float64(fixtureContent) {
+	if tot.WastedPercent != 100*float64(testfix.FixtureWasted)/float64(testfix.FixtureContent) {
 		t.Errorf("wasted percent %v", tot.WastedPercent)
 	}
 	// The layers above the base store 130 bytes; 4400 wasted bytes are
 	// 3384.6% of them, as dive would put it.
-	if want := 100 * float64(fixtureWasted) / 130; tot.UserWastedPercent != want {
+	if want := 100 * float64(testfix.FixtureWasted) / 130; tot.UserWastedPercent != want {
 		t.Errorf("user wasted percent %v, want %v", tot.UserWastedPercent, want)
 	}
 	want := []WasteGroup{

@@ -1,13 +1,16 @@
-package analyze
+package audit
 
 import (
 	"sort"
 	"strings"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 )
 
-// AuditSchema names the JSON schema of Audit; it changes only with a
+// Schema names the JSON schema of Audit; it changes only with a
 // new version suffix. docs/audit-json.md documents it.
-const AuditSchema = "whittle.audit/v1"
+const Schema = "whittle.audit/v1"
 
 // Audit is the size report of one image: what `whittle audit` prints,
 // and its --json form. Byte counts are raw bytes.
@@ -32,7 +35,7 @@ type AuditImage struct {
 	Created        string `json:"created,omitempty"`
 }
 
-// AuditTotals sums up the image (see Totals for each figure's meaning).
+// AuditTotals sums up the image (see analyze.Totals for each figure's meaning).
 type AuditTotals struct {
 	Layers                int     `json:"layers"`
 	UncompressedBytes     int64   `json:"uncompressed_bytes"`
@@ -100,14 +103,14 @@ type DuplicateGroup struct {
 	Paths       []string `json:"paths"`
 }
 
-// AuditOptions bound the lists of an Audit.
-type AuditOptions struct {
+// Options bound the lists of an Audit.
+type Options struct {
 	Top   int // entries in each list; 0 means 10
 	Depth int // deepest directories listed; 0 means 3
 }
 
-// NewAudit builds the report of an opened and indexed image.
-func NewAudit(im *Image, ix *Index, opts AuditOptions) *Audit {
+// New builds the report of an opened and indexed image.
+func New(im *source.Image, ix *analyze.Index, opts Options) *Audit {
 	if opts.Top <= 0 {
 		opts.Top = 10
 	}
@@ -116,7 +119,7 @@ func NewAudit(im *Image, ix *Index, opts AuditOptions) *Audit {
 	}
 	t := ix.Totals
 	a := &Audit{
-		Schema:     AuditSchema,
+		Schema:     Schema,
 		Reference:  im.Ref.String(),
 		Layers:     []AuditLayer{},
 		TopDirs:    []SizedPath{},
@@ -189,7 +192,7 @@ func NewAudit(im *Image, ix *Index, opts AuditOptions) *Audit {
 // userWastedPercent is the wasted bytes as a share of the bytes the layers
 // above the first (the base image) store: dive's "user wasted percent",
 // with whittle's wasted bytes.
-func userWastedPercent(ix *Index) float64 {
+func userWastedPercent(ix *analyze.Index) float64 {
 	var user int64
 	for _, l := range ix.Layers[min(1, len(ix.Layers)):] {
 		user += l.ContentBytes()
@@ -200,10 +203,10 @@ func userWastedPercent(ix *Index) float64 {
 	return 100 * float64(ix.Totals.WastedBytes) / float64(user)
 }
 
-func topDirectories(root *Node, depth, n int) []SizedPath {
-	var dirs []*Node
-	var walk func(node *Node, d int)
-	walk = func(node *Node, d int) {
+func topDirectories(root *analyze.Node, depth, n int) []SizedPath {
+	var dirs []*analyze.Node
+	var walk func(node *analyze.Node, d int)
+	walk = func(node *analyze.Node, d int) {
 		for _, c := range node.Children {
 			if !c.IsDir() {
 				continue
@@ -222,9 +225,9 @@ func topDirectories(root *Node, depth, n int) []SizedPath {
 	return out
 }
 
-func topFiles(root *Node, n int) []SizedPath {
-	var files []*Node
-	root.Walk(func(node *Node) bool {
+func topFiles(root *analyze.Node, n int) []SizedPath {
+	var files []*analyze.Node
+	root.Walk(func(node *analyze.Node) bool {
 		if !node.IsDir() && node.Bytes > 0 {
 			files = append(files, node)
 		}
@@ -240,8 +243,8 @@ func topFiles(root *Node, n int) []SizedPath {
 // largest returns the n nodes with the most bytes, ties in the order
 // given (tree order: parents first, names sorted), without building every
 // node's path.
-func largest(nodes []*Node, n int) []*Node {
-	top := make([]*Node, 0, n+1)
+func largest(nodes []*analyze.Node, n int) []*analyze.Node {
+	top := make([]*analyze.Node, 0, n+1)
 	for _, x := range nodes {
 		if len(top) == n && x.Bytes <= top[len(top)-1].Bytes {
 			continue
@@ -258,10 +261,10 @@ func largest(nodes []*Node, n int) []*Node {
 }
 
 // groupWaste gathers wasted files by the operation that hid them.
-func groupWaste(ws []Waste, n int) []WasteGroup {
+func groupWaste(ws []analyze.Waste, n int) []WasteGroup {
 	type key struct {
 		root       string
-		reason     WasteReason
+		reason     analyze.WasteReason
 		stored, by int
 	}
 	groups := map[key]*WasteGroup{}

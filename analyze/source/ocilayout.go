@@ -1,7 +1,8 @@
-package analyze
+package source
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,10 +10,37 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
+
+func init() {
+	register(TransportOCI, SourceFunc(func(ctx context.Context, r Reference, opts Options) (*Image, error) {
+		fi, err := os.Stat(r.Value)
+		if err != nil {
+			return nil, describeOpenError(err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("not a directory; an archived layout is oci-archive:%s", r.Value)
+		}
+		return openOCILayout(r, os.DirFS(r.Value), opts.Platform)
+	}))
+	register(TransportOCIArchive, SourceFunc(func(ctx context.Context, r Reference, opts Options) (*Image, error) {
+		a, err := openTarArchive(r.Value)
+		if err != nil {
+			return nil, describeOpenError(err)
+		}
+		im, err := openOCILayout(r, a.FS(), opts.Platform)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		im.AddCloser(a.Close)
+		return im, nil
+	}))
+}
 
 const refNameAnnotation = "org.opencontainers.image.ref.name"
 
@@ -79,7 +107,7 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 			return nil, fmt.Errorf("layer %s is missing from the layout", ld.Digest)
 		}
 		layers = append(layers, &Layer{
-			Digest: ld.Digest, Size: ld.Size, MediaType: ld.MediaType, verifyDigest: true,
+			Digest: ld.Digest, Size: ld.Size, MediaType: ld.MediaType, VerifyDigest: true,
 			open: func() (io.ReadCloser, error) { return fsys.Open(p) },
 		})
 	}

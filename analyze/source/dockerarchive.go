@@ -1,6 +1,7 @@
-package analyze
+package source
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,22 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
+
+func init() {
+	register(TransportDockerArchive, SourceFunc(func(ctx context.Context, r Reference, opts Options) (*Image, error) {
+		a, err := openTarArchive(r.Value)
+		if err != nil {
+			return nil, describeOpenError(err)
+		}
+		im, err := openDockerArchive(r, a)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		im.AddCloser(a.Close)
+		return im, nil
+	}))
+}
 
 // metadataLimit bounds the manifests and configs read into memory: real
 // ones are kilobytes; a hostile archive must not make us allocate gigabytes.
@@ -70,7 +87,7 @@ func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
 		}
 		if h := blobHex(p); h != "" {
 			l.Digest = v1.Hash{Algorithm: "sha256", Hex: h}
-			l.verifyDigest = true
+			l.VerifyDigest = true
 		}
 		layers = append(layers, l)
 	}

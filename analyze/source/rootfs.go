@@ -1,7 +1,9 @@
-package analyze
+package source
 
 import (
 	"archive/tar"
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,7 +15,19 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/whittle-dev/whittle/internal/compress"
 )
+
+func init() {
+	register(TransportRootfsTar, SourceFunc(func(_ context.Context, r Reference, opts Options) (*Image, error) {
+		im, err := openRootfsTar(r, r.Value, opts.Platform)
+		return im, describeOpenError(err)
+	}))
+	register(TransportDir, SourceFunc(func(_ context.Context, r Reference, opts Options) (*Image, error) {
+		im, err := openDir(r, r.Value, opts.Platform)
+		return im, describeOpenError(err)
+	}))
+}
 
 // openRootfsTar treats a plain root file system tarball (gzip, zstd or
 // none, as mmdebstrap writes) as a one-layer image. The layer is cached by
@@ -94,15 +108,22 @@ func TreeLayer(root string, subtrees ...string) LayerSource {
 // and the runtime config given) is written once the layer has been read
 // and its diff ID is known, as for dir: and rootfs-tar:.
 func NewRootfsImage(ref Reference, plat *v1.Platform, src LayerSource, runtime v1.Config) *Image {
-	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, cacheKey: src.CacheKey}
+	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, CacheKey: src.CacheKey}
 	return &Image{Ref: ref, Layers: []*Layer{l}, synthetic: true, platform: plat, runtime: runtime}
 }
 
-// finishSynthetic writes the config of a root-file-system image once its
-// layer's diff ID is known.
-func (im *Image) finishSynthetic(diffIDs []v1.Hash) error {
+// FinishSynthetic writes the config of a root-file-system image once its
+// layers' diff IDs are known (the indexer calls it); it is an error on an
+// image that is not Synthetic.
+func (im *Image) FinishSynthetic(diffIDs []v1.Hash) error {
+	if !im.synthetic {
+		return fmt.Errorf("%s: the image has a config of its own", im.Ref)
+	}
+	if len(diffIDs) != len(im.Layers) {
+		return fmt.Errorf("%s: %d diff IDs for %d layers", im.Ref, len(diffIDs), len(im.Layers))
+	}
 	raw := syntheticConfig(im.platform, im.runtime, diffIDs, im.Layers[0].Command)
-	cfg, err := v1.ParseConfigFile(bytesReader(raw))
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
 	if err != nil {
 		return err
 	}
@@ -116,7 +137,7 @@ func (im *Image) finishSynthetic(diffIDs []v1.Hash) error {
 func writeTreeTar(w io.Writer, root string, subtrees []string) error {
 	tw := tar.NewWriter(w)
 	seen := map[inode]string{}
-	buf := make([]byte, readBufferSize)
+	buf := make([]byte, compress.BufferSize)
 	written := map[string]bool{}
 	// Parent directories of the subtrees come first, as tar writes them.
 	for _, sub := range subtrees {

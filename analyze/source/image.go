@@ -1,4 +1,4 @@
-package analyze
+package source
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ type Image struct {
 	// ManifestDigest is the image manifest's digest when the source has a
 	// manifest (registry, OCI layout); zero otherwise.
 	ManifestDigest v1.Hash
+	// Nix is what Nix said of a nix: image's closure; nil for other sources.
+	Nix *NixFacts
 
 	closers []func() error
 	// synthetic is set for root file system sources, whose config is made
@@ -48,16 +50,26 @@ type Layer struct {
 	// Command is the history entry (Dockerfile instruction) that made it.
 	Command string
 
-	open func() (io.ReadCloser, error)
-	// verifyDigest asks the scan to check the stored bytes against Digest
+	// VerifyDigest asks the reader to check the stored bytes against Digest
 	// (sources that do not verify blobs themselves).
-	verifyDigest bool
-	// cacheKey names the layer in the index cache; "" means do not cache.
-	cacheKey string
+	VerifyDigest bool
+	// CacheKey names the layer in the index cache; "" means do not cache.
+	CacheKey string
+
+	open func() (io.ReadCloser, error)
 }
 
 // Open returns the stored (possibly compressed) byte stream of the layer.
 func (l *Layer) Open() (io.ReadCloser, error) { return l.open() }
+
+// Synthetic reports whether the image's config is made up once its layers
+// have been read (root file system sources: dir:, rootfs-tar:, nix:); until
+// FinishSynthetic, RawConfig and Config are nil and DiffIDs are zero.
+func (im *Image) Synthetic() bool { return im.synthetic }
+
+// AddCloser registers a function Close calls (in reverse order of
+// registration), for resources tied to the image's life.
+func (im *Image) AddCloser(fn func() error) { im.closers = append(im.closers, fn) }
 
 // Close releases the source's resources. It is safe to call twice.
 func (im *Image) Close() error {
@@ -83,8 +95,8 @@ func newImage(ref Reference, rawConfig []byte, layers []*Layer) (*Image, error) 
 	for i, l := range layers {
 		l.Index = i
 		l.DiffID = cfg.RootFS.DiffIDs[i]
-		if l.cacheKey == "" {
-			l.cacheKey = l.DiffID.String()
+		if l.CacheKey == "" {
+			l.CacheKey = l.DiffID.String()
 		}
 	}
 	attachHistory(cfg, layers)

@@ -1,8 +1,7 @@
-package analyze
+package source
 
 import (
 	"archive/tar"
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+	"github.com/whittle-dev/whittle/internal/compress"
 )
 
 // tarArchive gives random access to the members of an uncompressed tar
@@ -43,13 +41,13 @@ func openTarArchive(p string) (*tarArchive, error) {
 		return nil, err
 	}
 	a := &tarArchive{name: p, f: f}
-	kind, err := sniffCompression(f)
+	kind, err := sniffFile(f)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	if kind != CompressionNone {
-		if err := a.decompressToTemp(kind); err != nil {
+	if kind != compress.None {
+		if err := a.decompressToTemp(); err != nil {
 			a.Close()
 			return nil, err
 		}
@@ -61,39 +59,22 @@ func openTarArchive(p string) (*tarArchive, error) {
 	return a, nil
 }
 
-func sniffCompression(f *os.File) (Compression, error) {
+// sniffFile tells a file's compression from its first bytes.
+func sniffFile(f *os.File) (compress.Kind, error) {
 	var magic [4]byte
 	n, err := f.ReadAt(magic[:], 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
-	switch {
-	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		return CompressionGzip, nil
-	case n == 4 && magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
-		return CompressionZstd, nil
-	}
-	return CompressionNone, nil
+	return compress.Sniff(magic[:n]), nil
 }
 
-func (a *tarArchive) decompressToTemp(kind Compression) error {
-	var r io.Reader
-	switch kind {
-	case CompressionGzip:
-		gz, err := gzip.NewReader(bufio.NewReaderSize(a.f, readBufferSize))
-		if err != nil {
-			return fmt.Errorf("reading gzip header: %w", err)
-		}
-		defer gz.Close()
-		r = gz
-	case CompressionZstd:
-		zr, err := zstd.NewReader(bufio.NewReaderSize(a.f, readBufferSize))
-		if err != nil {
-			return fmt.Errorf("reading zstd header: %w", err)
-		}
-		defer zr.Close()
-		r = zr
+func (a *tarArchive) decompressToTemp() error {
+	r, err := compress.NewReader(a.f)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	tmp, err := os.CreateTemp("", "whittle-archive-*.tar")
 	if err != nil {
 		return fmt.Errorf("decompressing: %w", err)
@@ -101,7 +82,7 @@ func (a *tarArchive) decompressToTemp(kind Compression) error {
 	a.temp = tmp.Name()
 	if _, err := io.Copy(tmp, r); err != nil {
 		tmp.Close()
-		return fmt.Errorf("decompressing: %w", describeReadError(err))
+		return fmt.Errorf("decompressing: %w", compress.DescribeReadError(err))
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		tmp.Close()
@@ -124,7 +105,7 @@ func (a *tarArchive) index() error {
 			if len(a.members) == 0 {
 				return fmt.Errorf("not a tar archive (%w)", err)
 			}
-			return fmt.Errorf("reading archive: %w", describeReadError(err))
+			return fmt.Errorf("reading archive: %w", compress.DescribeReadError(err))
 		}
 		off, err := a.f.Seek(0, io.SeekCurrent)
 		if err != nil {
@@ -193,7 +174,7 @@ func (a *tarArchive) ReadFile(name string, limit int64) ([]byte, error) {
 	}
 	b := make([]byte, m.size)
 	if _, err := a.f.ReadAt(b, m.offset); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, describeReadError(err))
+		return nil, fmt.Errorf("reading %s: %w", name, compress.DescribeReadError(err))
 	}
 	return b, nil
 }

@@ -1,4 +1,4 @@
-package analyze
+package source
 
 import (
 	"context"
@@ -6,6 +6,12 @@ import (
 	"io"
 	"os"
 )
+
+func init() {
+	register(TransportDaemon, SourceFunc(func(ctx context.Context, r Reference, _ Options) (*Image, error) {
+		return openDaemon(ctx, r)
+	}))
+}
 
 // openDaemon asks a Docker-compatible engine (DOCKER_HOST, DOCKER_TLS_VERIFY
 // and DOCKER_CERT_PATH as the docker CLI reads them; a podman socket works)
