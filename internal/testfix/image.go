@@ -36,10 +36,14 @@ func FileEntry(name string, size int, fill byte) TarEntry {
 func DirEntry(name string) TarEntry { return TarEntry{Name: name, Typ: tar.TypeDir} }
 
 // SymlinkEntry is a symbolic link to to.
-func SymlinkEntry(name, to string) TarEntry { return TarEntry{Name: name, Typ: tar.TypeSymlink, Link: to} }
+func SymlinkEntry(name, to string) TarEntry {
+	return TarEntry{Name: name, Typ: tar.TypeSymlink, Link: to}
+}
 
 // HardlinkEntry is a tar hardlink to the entry named to.
-func HardlinkEntry(name, to string) TarEntry { return TarEntry{Name: name, Typ: tar.TypeLink, Link: to} }
+func HardlinkEntry(name, to string) TarEntry {
+	return TarEntry{Name: name, Typ: tar.TypeLink, Link: to}
+}
 
 // Whiteout deletes dir/name from the layers below (an OCI whiteout file).
 func Whiteout(dir, name string) TarEntry {
@@ -47,7 +51,9 @@ func Whiteout(dir, name string) TarEntry {
 }
 
 // Opaque hides everything the layers below hold under dir.
-func Opaque(dir string) TarEntry { return FileEntry(strings.TrimSuffix(dir, "/")+"/.wh..wh..opq", 0, 0) }
+func Opaque(dir string) TarEntry {
+	return FileEntry(strings.TrimSuffix(dir, "/")+"/.wh..wh..opq", 0, 0)
+}
 
 // TarBytes writes entries as an uncompressed tar, in order.
 func TarBytes(t testing.TB, entries ...TarEntry) []byte {
