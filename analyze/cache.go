@@ -13,6 +13,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/whittle-dev/whittle/finding"
 )
 
 // Cache keeps parsed layer indexes on disk, keyed by diff ID, so that
@@ -34,7 +35,7 @@ func DefaultCacheDir() (string, error) {
 
 const (
 	cacheMagic   = "WHITTLE-LAYER-INDEX\n"
-	cacheVersion = 2
+	cacheVersion = 3
 )
 
 func (c *Cache) file(key string) string {
@@ -101,9 +102,16 @@ func encodeLayerIndex(li *LayerIndex) []byte {
 	b = appendString(b, string(li.Compression))
 	b = binary.AppendVarint(b, li.StoredBytes)
 	b = binary.AppendVarint(b, li.TarBytes)
-	b = binary.AppendUvarint(b, uint64(len(li.Problems)))
-	for _, p := range li.Problems {
-		b = appendString(b, p)
+	b = binary.AppendUvarint(b, uint64(len(li.Findings)))
+	for _, f := range li.Findings {
+		b = appendString(b, f.Kind)
+		b = appendString(b, string(f.Severity))
+		b = appendString(b, f.Message)
+		b = appendString(b, f.Fix)
+		b = binary.AppendUvarint(b, uint64(len(f.Paths)))
+		for _, p := range f.Paths {
+			b = appendString(b, p)
+		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(li.Entries)))
 	for i := range li.Entries {
@@ -146,9 +154,14 @@ func decodeLayerIndex(b []byte) (*LayerIndex, error) {
 	li.Compression = Compression(d.str())
 	li.StoredBytes = d.varint()
 	li.TarBytes = d.varint()
-	np := d.uvarint()
-	for i := uint64(0); i < np && d.err == nil; i++ {
-		li.Problems = append(li.Problems, d.str())
+	nf := d.uvarint()
+	for i := uint64(0); i < nf && d.err == nil; i++ {
+		f := finding.Finding{Kind: d.str(), Severity: finding.Severity(d.str()), Message: d.str(), Fix: d.str()}
+		np := d.uvarint()
+		for j := uint64(0); j < np && d.err == nil; j++ {
+			f.Paths = append(f.Paths, d.str())
+		}
+		li.Findings = append(li.Findings, f)
 	}
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(d.b)) {

@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/finding"
 )
 
 func TestCacheRoundTrip(t *testing.T) {
 	ix := scanAll(t, fixtureLayers...)
 	c := &Cache{Dir: t.TempDir()}
 	for i, li := range ix.Layers {
-		li.Problems = []string{"problem " + string(rune('a'+i))}
+		li.Findings = []finding.Finding{{Kind: KindClimbsOut, Severity: finding.Warning, Paths: []string{"/a", "/b" + string(rune('a'+i))}, Message: "problem " + string(rune('a'+i)), Fix: "fix it"}}
 		if err := c.Put(li.DiffID.String(), li); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/whittle-dev/whittle/finding"
 )
 
 // Index is the merged view of an image's layers: each layer's entries and
@@ -24,9 +26,9 @@ type Index struct {
 	// Duplicates lists groups of distinct visible files with identical
 	// content, largest reclaimable first.
 	Duplicates []Duplicate
-	// Problems are suspicious entries and links found while merging, each
-	// a sentence.
-	Problems []string
+	// Findings are suspicious entries and links found while reading and
+	// merging the layers (kinds Kind*), in layer order.
+	Findings []finding.Finding
 
 	entries []*Entry // every entry of every layer, by global id
 	base    []int32  // global id of each layer's first entry
@@ -273,7 +275,10 @@ func (m *merger) applyEntries(l *LayerIndex) []*Node {
 				m.ix.Root.Entry, m.ix.Root.Layer = e, m.layer
 			} else {
 				m.displaced[id] = displacement{by: int32(m.layer), reason: ReasonUnreachable, root: &e.Path}
-				m.ix.Problems = append(m.ix.Problems, "a "+e.Type.String()+" entry names the root directory; ignored")
+				m.ix.Findings = append(m.ix.Findings, finding.Finding{
+					Kind: KindRootEntry, Severity: finding.Warning, Paths: []string{"/"}, Layer: m.layer + 1,
+					Message: "layer " + strconv.Itoa(m.layer+1) + ": a " + e.Type.String() + " entry names the root directory; ignored",
+				})
 			}
 			continue
 		}
@@ -327,7 +332,10 @@ func (m *merger) applyEntries(l *LayerIndex) []*Node {
 		case TypeHardlink:
 			t := m.ix.Root.Lookup(e.Link)
 			if t == nil || t.Content == nil {
-				m.ix.Problems = append(m.ix.Problems, "hardlink "+e.Path+" points to "+e.Link+", which is not a file in the image")
+				m.ix.Findings = append(m.ix.Findings, finding.Finding{
+					Kind: KindLinkMissing, Severity: finding.Warning, Paths: []string{e.Path, e.Link}, Layer: m.layer + 1,
+					Message: "hardlink " + e.Path + " points to " + e.Link + ", which is not a file in the image",
+				})
 				break
 			}
 			n.Content, n.contentID = t.Content, t.contentID
@@ -385,7 +393,10 @@ func (m *merger) walkDir(cur *Node, p string) *Node {
 		name, rest, _ := strings.Cut(p, "/")
 		next := cur.kids[name]
 		if next != nil && next.Entry.Type != TypeDir {
-			m.ix.Problems = append(m.ix.Problems, "layer "+strconv.Itoa(m.layer)+" writes below "+next.Path()+", a "+next.Entry.Type.String()+"; it becomes a directory")
+			m.ix.Findings = append(m.ix.Findings, finding.Finding{
+				Kind: KindReplacedByDir, Severity: finding.Warning, Paths: []string{next.Path()}, Layer: m.layer + 1,
+				Message: "layer " + strconv.Itoa(m.layer+1) + " writes below " + next.Path() + ", a " + next.Entry.Type.String() + " of layer " + strconv.Itoa(next.Layer+1) + "; it becomes a directory",
+			})
 			m.displace(next, ReasonReplaced, next.Path())
 			delete(cur.kids, name)
 			next = nil
@@ -566,7 +577,29 @@ func (m *merger) account() {
 		return a.Paths[0] < b.Paths[0]
 	})
 	m.diveTotals()
-	for _, l := range ix.Layers {
-		ix.Problems = append(ix.Problems, l.Problems...)
+	var fromScan []finding.Finding
+	for i, l := range ix.Layers {
+		for _, f := range l.Findings {
+			f.Layer = i + 1
+			fromScan = append(fromScan, f)
+		}
 	}
+	ix.Findings = append(fromScan, ix.Findings...)
 }
+
+// The kinds of the findings the index reports.
+const (
+	// KindClimbsOut: a tar entry's name climbs out of the root with "..".
+	KindClimbsOut = "tar/climbs-out"
+	// KindUnsupportedEntry: a tar entry of a type a layer cannot hold.
+	KindUnsupportedEntry = "tar/unsupported-entry"
+	// KindRootEntry: an entry that is not a directory names "/".
+	KindRootEntry = "tar/root-entry"
+	// KindLinkOutside: a hardlink whose target climbs out of the root.
+	KindLinkOutside = "link/outside-root"
+	// KindLinkMissing: a hardlink to a path that is not a file.
+	KindLinkMissing = "link/missing-target"
+	// KindReplacedByDir: a layer writes below a lower layer's
+	// non-directory, which becomes a directory.
+	KindReplacedByDir = "layer/replaced-by-directory"
+)

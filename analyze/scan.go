@@ -13,6 +13,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/compress"
 )
 
@@ -30,9 +31,9 @@ type LayerIndex struct {
 	TarBytes    int64
 	// Entries in tar order.
 	Entries []Entry
-	// Problems are suspicious entries (climbing out of the root, unknown
-	// types), each a sentence naming the entry.
-	Problems []string
+	// Findings are suspicious entries (climbing out of the root, unknown
+	// types); their Layer is zero until the index sets it.
+	Findings []finding.Finding
 }
 
 // ContentBytes is the sum of the sizes of the layer's regular files: the
@@ -121,8 +122,8 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 			return fmt.Errorf("reading tar entry %d: %w", n+1, compress.DescribeReadError(err))
 		}
 		e, ok, problem := entryFromHeader(hdr)
-		if problem != "" {
-			li.Problems = append(li.Problems, problem)
+		if problem != nil {
+			li.Findings = append(li.Findings, *problem)
 		}
 		if !ok {
 			continue
@@ -145,10 +146,14 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 // entryFromHeader turns a tar header into an Entry. ok is false for entries
 // that carry no file (PAX global headers, AUFS metadata); problem is set for
 // suspicious ones.
-func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem string) {
+func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Finding) {
 	clean, escapes := CleanPath(hdr.Name)
 	if escapes {
-		problem = fmt.Sprintf("entry %q climbs out of the root with ..; read as %s", hdr.Name, clean)
+		problem = &finding.Finding{
+			Kind: KindClimbsOut, Severity: finding.Warning, Paths: []string{clean},
+			Message: fmt.Sprintf("tar entry %q climbs out of the root with ..; read as %s", hdr.Name, clean),
+			Fix:     "rebuild the layer with paths relative to its root",
+		}
 	}
 	e = Entry{
 		Path: clean,
@@ -179,7 +184,10 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem string) {
 	case tar.TypeLink:
 		target, esc := CleanPath(hdr.Linkname)
 		if esc {
-			problem = fmt.Sprintf("hardlink %s points out of the root (%q)", clean, hdr.Linkname)
+			problem = &finding.Finding{
+				Kind: KindLinkOutside, Severity: finding.Warning, Paths: []string{clean},
+				Message: fmt.Sprintf("hardlink %s points out of the root (%q); read as %s", clean, hdr.Linkname, target),
+			}
 		}
 		e.Type, e.Link = TypeHardlink, target
 	case tar.TypeChar:
@@ -191,7 +199,10 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem string) {
 	case tar.TypeXGlobalHeader:
 		return e, false, problem
 	default:
-		return e, false, fmt.Sprintf("entry %s has unsupported tar type %q; skipped", clean, hdr.Typeflag)
+		return e, false, &finding.Finding{
+			Kind: KindUnsupportedEntry, Severity: finding.Warning, Paths: []string{clean},
+			Message: fmt.Sprintf("tar entry %s has unsupported type %q; skipped", clean, hdr.Typeflag),
+		}
 	}
 	return e, true, problem
 }

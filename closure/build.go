@@ -24,6 +24,7 @@ import (
 	"github.com/whittle-dev/whittle/closure/nixref"
 	"github.com/whittle-dev/whittle/closure/pkgdb"
 	"github.com/whittle-dev/whittle/closure/shebang"
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
@@ -75,14 +76,24 @@ type Root struct {
 	Source string // "entrypoint", "cmd", "argument", "shell", "option", "nix"
 }
 
-// Problem is a broken link found while building the graph.
-type Problem struct {
-	// Kind is "missing-library", "missing-interpreter", "missing-package",
-	// "dangling-symlink", "symlink-loop", "bad-elf", "package-database",
-	// "root" or "nix".
-	Kind    string `json:"kind"`
-	Path    string `json:"path,omitempty"`
-	Message string `json:"message"`
+// Problem is a broken link found while building the graph: a finding
+// whose Kind is "closure/" followed by one of "missing-library",
+// "missing-interpreter", "missing-package", "dangling-symlink",
+// "symlink-loop", "bad-elf", "package-database", "root" or "nix".
+type Problem = finding.Finding
+
+// problemSeverity is how much each kind of problem matters: what makes a
+// root fail to start is an error.
+var problemSeverity = map[string]finding.Severity{
+	"missing-library":     finding.Error,
+	"missing-interpreter": finding.Error,
+	"symlink-loop":        finding.Error,
+	"root":                finding.Error,
+	"missing-package":     finding.Warning,
+	"dangling-symlink":    finding.Warning,
+	"bad-elf":             finding.Warning,
+	"package-database":    finding.Warning,
+	"nix":                 finding.Warning,
 }
 
 // maxELFSize bounds the ELF files read whole to parse their headers.
@@ -115,7 +126,7 @@ type builder struct {
 	// when the store was optimised into hardlinks).
 	sharers   map[*analyze.Entry][]string
 	searchDir []string
-	problems  map[string]bool
+	problems  finding.Set
 }
 
 // Build computes the dependency graph of an indexed image.
@@ -131,7 +142,6 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		elfInfo:  map[*analyze.Entry]*elfdeps.Info{},
 		elfErr:   map[*analyze.Entry]error{},
 		scripts:  map[string]*shebang.Script{},
-		problems: map[string]bool{},
 		sharers:  map[*analyze.Entry][]string{},
 	}
 	b.c.Graph = b.g
@@ -157,22 +167,20 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.c.Analysis = b.g.Analyze()
 	b.narSizes(opts.NixInfo)
 	b.compareNix(opts.NixInfo)
-	sort.SliceStable(b.c.Problems, func(i, j int) bool {
-		if b.c.Problems[i].Kind != b.c.Problems[j].Kind {
-			return b.c.Problems[i].Kind < b.c.Problems[j].Kind
-		}
-		return b.c.Problems[i].Path < b.c.Problems[j].Path
-	})
+	b.c.Problems = b.problems.List()
+	finding.Sort(b.c.Problems)
 	return b.c, nil
 }
 
 func (b *builder) problem(kind, p, msg string) {
-	key := kind + "\x00" + p + "\x00" + msg
-	if b.problems[key] {
-		return
+	f := Problem{Kind: "closure/" + kind, Severity: problemSeverity[kind], Message: msg}
+	if f.Severity == "" {
+		f.Severity = finding.Warning
 	}
-	b.problems[key] = true
-	b.c.Problems = append(b.c.Problems, Problem{Kind: kind, Path: p, Message: msg})
+	if p != "" {
+		f.Paths = []string{p}
+	}
+	b.problems.Add(f)
 }
 
 // configPath is the image's PATH, or the usual default.

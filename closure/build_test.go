@@ -76,7 +76,7 @@ func TestBuildBrokenInput(t *testing.T) {
 	}
 	var kinds []string
 	for _, p := range cl.Problems {
-		kinds = append(kinds, p.Kind+" "+p.Path)
+		kinds = append(kinds, p.Name()+" "+p.Path())
 	}
 	sort.Strings(kinds)
 	wantKinds := []string{
@@ -137,7 +137,7 @@ func TestRootsFromConfig(t *testing.T) {
 	}
 	var rootProblems []string
 	for _, p := range cl.Problems {
-		if p.Kind == "root" {
+		if p.Kind == "closure/root" {
 			rootProblems = append(rootProblems, p.Message)
 		}
 	}

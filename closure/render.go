@@ -260,10 +260,10 @@ func (c *Closure) writeProblems(p *errWriter) {
 	p.printf("\nproblems: %d\n", len(c.Problems)+len(c.NixMismatches))
 	for _, pr := range c.Problems {
 		where := ""
-		if pr.Path != "" {
-			where = pr.Path + ": "
+		if pr.Path() != "" {
+			where = pr.Path() + ": "
 		}
-		p.printf("  %-20s %s%s\n", pr.Kind, where, pr.Message)
+		p.printf("  %-8s %-20s %s%s\n", pr.Severity, pr.Name(), where, pr.Message)
 	}
 	for _, m := range c.NixMismatches {
 		p.printf("  %-20s %s\n", "nix", m)

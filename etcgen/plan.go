@@ -10,6 +10,7 @@ import (
 
 	"github.com/whittle-dev/whittle/builder/reprotar"
 	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/suggest"
 )
 
@@ -54,8 +55,9 @@ type Output struct {
 	// Costs are the bytes each choice adds, in selection order.
 	Costs []Cost
 	// Warnings are things the output cannot do that the user should know
-	// (a charset without a gconv module, a constrained root).
-	Warnings []string
+	// (a charset without a gconv module, a constrained root), kinds
+	// KindWarn*.
+	Warnings []finding.Finding
 }
 
 // Size is the total bytes of file content in the output.
@@ -305,7 +307,7 @@ func (p *planner) certificates(ch Choice) {
 		data = append(data, ct.PEM...)
 		p.cost(KindCertificates, owner[i], int64(len(ct.PEM)))
 		if ct.Constrained {
-			p.out.Warnings = append(p.out.Warnings, fmt.Sprintf("certificate %q is trusted by Go only with a distrust-after date, which a PEM bundle cannot carry", ct.Name))
+			p.warn(KindWarnConstrainedCert, CertBundlePath, fmt.Sprintf("certificate %q is trusted by Go only with a distrust-after date, which a PEM bundle cannot carry", ct.Name))
 		}
 	}
 	p.file(regular(CertBundlePath, data))
@@ -546,7 +548,7 @@ func (p *planner) gconvFor(idx []int, chosenName func(int) string) error {
 		doneCharset[l.Codeset] = true
 		if p.c.gconv == nil {
 			if !builtinCharsets[charsetKey(l.Codeset)] {
-				p.out.Warnings = append(p.out.Warnings, fmt.Sprintf("locale %s uses charset %s, but the image has no gconv modules: conversions from and to it will fail", l.Name, l.Codeset))
+				p.warn(KindWarnNoGconv, "", fmt.Sprintf("locale %s uses charset %s, but the image has no gconv modules: conversions from and to it will fail", l.Name, l.Codeset))
 			}
 			continue
 		}
@@ -555,7 +557,7 @@ func (p *planner) gconvFor(idx []int, chosenName func(int) string) error {
 			continue
 		}
 		if err != nil {
-			p.out.Warnings = append(p.out.Warnings, fmt.Sprintf("locale %s: %v", l.Name, err))
+			p.warn(KindWarnNoGconv, "", fmt.Sprintf("locale %s: %v", l.Name, err))
 			continue
 		}
 		files, err := p.c.gconv.moduleFiles(p.c.im, mods)
@@ -835,4 +837,22 @@ func (p *planner) basics(b Basics) error {
 		p.cost(KindBasics, "tmp", 0)
 	}
 	return nil
+}
+
+// The kinds of the warnings a plan's output carries.
+const (
+	// KindWarnConstrainedCert: a certificate Go trusts only with a
+	// distrust-after date, which a PEM bundle cannot carry.
+	KindWarnConstrainedCert = "etc/constrained-certificate"
+	// KindWarnNoGconv: a chosen locale's charset has no gconv module.
+	KindWarnNoGconv = "etc/missing-gconv"
+)
+
+// warn adds a warning finding about path ("" for none).
+func (p *planner) warn(kind, path, msg string) {
+	f := finding.Finding{Kind: kind, Severity: finding.Warning, Message: msg}
+	if path != "" {
+		f.Paths = []string{path}
+	}
+	p.out.Warnings = append(p.out.Warnings, f)
 }

@@ -108,7 +108,7 @@ func TestPlanGolden(t *testing.T) {
 	}
 	golden(t, "plan/layer-digest", []byte("digest "+d.String()+"\ndiffid "+diff.String()+"\n"))
 	if len(out.Warnings) != 0 {
-		t.Errorf("warnings: %q", out.Warnings)
+		t.Errorf("warnings: %+v", out.Warnings)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
+	"github.com/whittle-dev/whittle/finding"
 )
 
 // layersPane is the left pane: the image's totals, its layers with one
@@ -243,9 +244,9 @@ func (p *layersPane) findingsShown(s Styles) []string {
 func findingLines(f audit.Finding, s Styles, w int) []string {
 	mark, style := "·", s.Dim
 	switch f.Severity {
-	case "error":
+	case finding.Error:
 		mark, style = "!", s.Error
-	case "warning":
+	case finding.Warning:
 		mark, style = "!", s.Warning
 	}
 	var out []string

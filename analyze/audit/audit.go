@@ -2,10 +2,10 @@ package audit
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/finding"
 )
 
 // Schema names the JSON schema of Audit; it changes only with a
@@ -179,13 +179,8 @@ func New(im *source.Image, ix *analyze.Index, opts Options) *Audit {
 	if im.RawConfig != nil {
 		a.Findings = append(a.Findings, ConfigFindings(im.RawConfig)...)
 	}
-	for _, p := range ix.Problems {
-		kind := "tar-entry"
-		if strings.HasPrefix(p, "hardlink") {
-			kind = "link"
-		}
-		a.Findings = append(a.Findings, Finding{Severity: "warning", Kind: kind, Message: p})
-	}
+	a.Findings = append(a.Findings, ix.Findings...)
+	finding.Sort(a.Findings)
 	return a
 }
 

@@ -117,17 +117,18 @@ func TestAuditFigures(t *testing.T) {
 
 func TestConfigFindings(t *testing.T) {
 	raw := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},
-	  "config":{"Env":["PATH=/bin","BROKEN"],"Environment":["LANG=C.UTF-8"],"Entrypoint":["/app"],"WorkDir":"/app"},
+	  "config":{"Env":["PATH=/bin","BROKEN","PATH=/usr/bin"],"Environment":["LANG=C.UTF-8"],"Entrypoint":["/app"],"WorkDir":"/app"},
 	  "Labels":{}}`)
 	var got []string
 	for _, f := range ConfigFindings(raw) {
-		got = append(got, f.Severity+": "+f.Message)
+		got = append(got, string(f.Severity)+": "+f.Kind+": "+f.Message+" | fix: "+f.Fix)
 	}
 	want := []string{
-		`warning: image config: unknown key "Labels" at the top level (it belongs inside "config"); runtimes ignore it`,
-		`warning: image config: unknown key "Environment" in config (did you mean "Env"?); runtimes ignore it`,
-		`warning: image config: unknown key "WorkDir" in config (did you mean "WorkingDir"?); runtimes ignore it`,
-		`warning: image config: Env entry "BROKEN" is not NAME=value`,
+		`warning: config/unknown-key: image config: unknown key "Labels" at the top level (it belongs inside "config"); runtimes ignore it | fix: move "Labels" inside "config"`,
+		`warning: config/unknown-key: image config: unknown key "Environment" in config (did you mean "Env"?); runtimes ignore it | fix: rename "Environment" to "Env"`,
+		`warning: config/unknown-key: image config: unknown key "WorkDir" in config (did you mean "WorkingDir"?); runtimes ignore it | fix: rename "WorkDir" to "WorkingDir"`,
+		`warning: config/bad-env: image config: Env entry "BROKEN" is not NAME=value | fix: `,
+		`warning: config/duplicate-env: image config: Env sets PATH more than once; the last value wins | fix: keep one PATH= entry`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

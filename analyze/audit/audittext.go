@@ -89,7 +89,10 @@ func (a *Audit) WriteText(w io.Writer) error {
 	if len(a.Findings) > 0 {
 		p.section("Findings")
 		for _, f := range a.Findings {
-			p.printf("  %-8s %s\n", f.Severity, f.Message)
+			p.printf("  %-8s %s  [%s]\n", f.Severity, f.Message, f.Kind)
+			if f.Fix != "" {
+				p.printf("  %-8s fix: %s\n", "", f.Fix)
+			}
 		}
 	}
 	if a.Rules != nil {

@@ -6,16 +6,26 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/suggest"
 )
 
-// Finding is something wrong or suspicious in an image.
-type Finding struct {
-	Severity string `json:"severity"` // "error", "warning" or "info"
-	Kind     string `json:"kind"`     // "config-key", "config-env", "tar-entry", "link"
-	Path     string `json:"path,omitempty"`
-	Message  string `json:"message"`
-}
+// Finding is the one finding type (package finding).
+type Finding = finding.Finding
+
+// The kinds of the config checks' findings.
+const (
+	// KindConfigUnknownKey: a key the image specs do not define (a
+	// misspelling runtimes silently ignore).
+	KindConfigUnknownKey = "config/unknown-key"
+	// KindConfigMalformed: the config or one of its sections is not an
+	// object, or Env is not a list of strings.
+	KindConfigMalformed = "config/malformed"
+	// KindConfigBadEnv: an Env entry that is not NAME=value.
+	KindConfigBadEnv = "config/bad-env"
+	// KindConfigDuplicateEnv: a name set twice in Env (the last wins).
+	KindConfigDuplicateEnv = "config/duplicate-env"
+)
 
 // The keys the OCI image spec and Docker's image spec define: the top
 // level of an image config and its "config" object.
@@ -39,7 +49,7 @@ var (
 func ConfigFindings(raw []byte) []Finding {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
-		return []Finding{{Severity: "error", Kind: "config-key", Message: "image config is not a JSON object: " + err.Error()}}
+		return []Finding{{Severity: finding.Error, Kind: KindConfigMalformed, Message: "image config is not a JSON object: " + err.Error()}}
 	}
 	var out []Finding
 	out = append(out, unknownKeys(top, configTopKeys, "")...)
@@ -50,7 +60,7 @@ func ConfigFindings(raw []byte) []Finding {
 		}
 		var inner map[string]json.RawMessage
 		if err := json.Unmarshal(b, &inner); err != nil {
-			out = append(out, Finding{Severity: "error", Kind: "config-key", Message: fmt.Sprintf("image config: %q is not an object", section)})
+			out = append(out, Finding{Severity: finding.Error, Kind: KindConfigMalformed, Message: fmt.Sprintf("image config: %q is not an object", section)})
 			continue
 		}
 		out = append(out, unknownKeys(inner, configKeys, section)...)
@@ -81,7 +91,13 @@ func unknownKeys(m map[string]json.RawMessage, known []string, section string) [
 			hint = ` (it belongs inside "config")`
 		}
 		msg := fmt.Sprintf("image config: unknown key %q %s%s; runtimes ignore it", k, where, hint)
-		out = append(out, Finding{Severity: "warning", Kind: "config-key", Message: msg})
+		f := Finding{Severity: finding.Warning, Kind: KindConfigUnknownKey, Paths: []string{k}, Message: msg}
+		if c := suggest.Closest(k, known, 1); len(c) == 1 {
+			f.Fix = fmt.Sprintf("rename %q to %q", k, c[0])
+		} else if section == "" && contains(configKeys, k) {
+			f.Fix = fmt.Sprintf("move %q inside \"config\"", k)
+		}
+		out = append(out, f)
 	}
 	return out
 }
@@ -92,12 +108,19 @@ func envFindings(b json.RawMessage) []Finding {
 	}
 	var env []string
 	if err := json.Unmarshal(b, &env); err != nil {
-		return []Finding{{Severity: "error", Kind: "config-env", Message: "image config: Env is not a list of strings"}}
+		return []Finding{{Severity: finding.Error, Kind: KindConfigMalformed, Message: "image config: Env is not a list of strings"}}
 	}
 	var out []Finding
+	seen := map[string]int{}
 	for _, e := range env {
-		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-			out = append(out, Finding{Severity: "warning", Kind: "config-env", Message: fmt.Sprintf("image config: Env entry %q is not NAME=value", e)})
+		k, _, ok := strings.Cut(e, "=")
+		if !ok || k == "" {
+			out = append(out, Finding{Severity: finding.Warning, Kind: KindConfigBadEnv, Paths: []string{e}, Message: fmt.Sprintf("image config: Env entry %q is not NAME=value", e)})
+			continue
+		}
+		seen[k]++
+		if seen[k] == 2 {
+			out = append(out, Finding{Severity: finding.Warning, Kind: KindConfigDuplicateEnv, Paths: []string{k}, Message: fmt.Sprintf("image config: Env sets %s more than once; the last value wins", k), Fix: "keep one " + k + "= entry"})
 		}
 	}
 	return out

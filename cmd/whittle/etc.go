@@ -237,7 +237,7 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 	}
 	tw.Flush()
 	for _, w2 := range plan.Warnings {
-		fmt.Fprintf(w, "# warning: %s\n", w2)
+		fmt.Fprintf(w, "# warning: %s\n", w2.Message)
 	}
 	for _, kv := range plan.EnvList() {
 		fmt.Fprintf(w, "ENV %s\n", kv)
