@@ -22,11 +22,16 @@ const (
 	TypeFIFO
 	TypeWhiteout
 	TypeOpaque
+	// TypeLinkSource is a regular file stored under AUFS's .wh..wh.plnk
+	// directory: layer metadata that is no path of the image, only the
+	// content its hardlinks share.
+	TypeLinkSource
 )
 
 var typeNames = map[Type]string{
 	TypeRegular: "file", TypeDir: "dir", TypeSymlink: "symlink", TypeHardlink: "hardlink",
 	TypeChar: "char", TypeBlock: "block", TypeFIFO: "fifo", TypeWhiteout: "whiteout", TypeOpaque: "opaque",
+	TypeLinkSource: "link-source",
 }
 
 // String names the type as the JSON output does.
@@ -35,6 +40,39 @@ func (t Type) String() string {
 		return s
 	}
 	return "unknown"
+}
+
+// HasContent reports whether the entry stores file content: a regular
+// file or an AUFS hardlink source.
+func (t Type) HasContent() bool { return t == TypeRegular || t == TypeLinkSource }
+
+// aufsPrefix starts every name AUFS keeps for its own bookkeeping
+// (.wh..wh.aufs, .wh..wh.orph/, .wh..wh.plnk/).
+const aufsPrefix = ".wh..wh."
+
+// aufsMeta returns the index of the first path component of the clean path
+// p that is AUFS bookkeeping (starts with ".wh..wh." and is not the opaque
+// marker), or -1. The component is p[i:] up to the next slash.
+func aufsMeta(p string) int {
+	for i := 0; i < len(p); {
+		j := strings.IndexByte(p[i:], '/')
+		if j < 0 {
+			j = len(p) - i
+		}
+		c := p[i : i+j]
+		if strings.HasPrefix(c, aufsPrefix) && c != ".wh..wh..opq" {
+			return i
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+// isLinkSourcePath reports whether p lies under an AUFS .wh..wh.plnk
+// directory, where Docker's AUFS layers keep the sources of hardlinks.
+func isLinkSourcePath(p string) bool {
+	i := aufsMeta(p)
+	return i >= 0 && strings.HasPrefix(p[i:], aufsPrefix+"plnk/")
 }
 
 // Entry is one tar entry of a layer. Path is normalised ("/a/b"); for a

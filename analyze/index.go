@@ -152,6 +152,12 @@ func (ix *Index) locate(id int32) (layer, pos int) {
 	return layer, int(id - ix.base[layer])
 }
 
+// linkSource is an AUFS hardlink source: its entry and global id.
+type linkSource struct {
+	entry *Entry
+	id    int32
+}
+
 type displacement struct {
 	by     int32
 	reason WasteReason
@@ -163,8 +169,10 @@ type merger struct {
 	base      []int32 // global id of each layer's first entry
 	displaced []displacement
 	linked    map[int32]bool // contents with more than one path
-	layer     int
-	dive      map[string]*diveData
+	// linkSources are the AUFS hardlink sources (.wh..wh.plnk) by path.
+	linkSources map[string]linkSource
+	layer       int
+	dive        map[string]*diveData
 
 	lastDir     *Node
 	lastDirPath string
@@ -184,7 +192,7 @@ func Merge(layers []*LayerIndex) *Index {
 	for i, l := range layers {
 		ix.EntryChanges[i] = make([]Change, len(l.Entries))
 	}
-	m := &merger{ix: ix, linked: map[int32]bool{}, dive: map[string]*diveData{}}
+	m := &merger{ix: ix, linked: map[int32]bool{}, linkSources: map[string]linkSource{}, dive: map[string]*diveData{}}
 	var total int32
 	for _, l := range layers {
 		m.base = append(m.base, total)
@@ -270,6 +278,12 @@ func (m *merger) applyEntries(l *LayerIndex) []*Node {
 			continue
 		}
 		id := m.base[m.layer] + int32(j)
+		if e.Type == TypeLinkSource {
+			// Content for hardlinks only; wasted unless one points here.
+			m.linkSources[e.Path] = linkSource{e, id}
+			m.displaced[id] = displacement{by: int32(m.layer), reason: ReasonUnreachable, root: &e.Path}
+			continue
+		}
 		if e.Path == "/" {
 			if e.Type == TypeDir {
 				m.ix.Root.Entry, m.ix.Root.Layer = e, m.layer
@@ -330,19 +344,48 @@ func (m *merger) applyEntries(l *LayerIndex) []*Node {
 		case TypeRegular:
 			n.Content, n.contentID = e, id
 		case TypeHardlink:
-			t := m.ix.Root.Lookup(e.Link)
-			if t == nil || t.Content == nil {
-				m.ix.Findings = append(m.ix.Findings, finding.Finding{
-					Kind: KindLinkMissing, Severity: finding.Warning, Paths: []string{e.Path, e.Link}, Layer: m.layer + 1,
-					Message: "hardlink " + e.Path + " points to " + e.Link + ", which is not a file in the image",
-				})
-				break
-			}
-			n.Content, n.contentID = t.Content, t.contentID
-			m.linked[t.contentID] = true
+			m.link(n, e)
 		}
 	}
 	return nodes
+}
+
+// link makes the hardlink entry e at node n share its target's inode. A
+// tar hardlink means "the same inode", which need not be a regular file:
+// a hardlink to a symlink is a symlink with the same target (cp -al, ln of
+// a symlink), one to a FIFO or device is one too. Targets under AUFS's
+// .wh..wh.plnk are the layer's link sources. A hardlink to a directory or
+// to nothing is reported, and the node keeps no content.
+func (m *merger) link(n *Node, e *Entry) {
+	if isLinkSourcePath(e.Link) {
+		if src, ok := m.linkSources[e.Link]; ok {
+			n.Content, n.contentID = src.entry, src.id
+			m.linked[src.id] = true
+			m.displaced[src.id] = displacement{}
+			return
+		}
+	}
+	t := m.ix.Root.Lookup(e.Link)
+	switch {
+	case t != nil && t.Content != nil:
+		n.Content, n.contentID = t.Content, t.contentID
+		m.linked[t.contentID] = true
+		return
+	case t != nil && t.Entry.Type != TypeDir && t.Entry.Type != TypeHardlink && t != n:
+		// Same inode as a symlink, FIFO or device: the entry is one too.
+		same := *e
+		same.Type, same.Link = t.Entry.Type, t.Entry.Link
+		n.Entry = &same
+		return
+	}
+	what := "which is not a file in the image"
+	if t != nil && t.Entry.Type == TypeDir {
+		what = "a directory (directories cannot be hardlinked)"
+	}
+	m.ix.Findings = append(m.ix.Findings, finding.Finding{
+		Kind: KindLinkMissing, Severity: finding.Warning, Paths: []string{e.Path, e.Link}, Layer: m.layer + 1,
+		Message: "hardlink " + e.Path + " points to " + e.Link + ", " + what,
+	})
 }
 
 // ensureDir returns the directory node at p ("/a/b", or "" for the root),
@@ -399,7 +442,11 @@ func (m *merger) walkDir(cur *Node, p string) *Node {
 			})
 			m.displace(next, ReasonReplaced, next.Path())
 			delete(cur.kids, name)
-			next = nil
+			next = m.newNode(name, cur)
+			next.Layer, next.kids = -1, map[string]*Node{}
+			next.Entry = &Entry{Path: next.Path(), Type: TypeDir, Mode: 0o755}
+			cur.kids[name] = next
+			m.ix.Changes[m.layer].Modified++ // the path was there; it changes type
 		}
 		if next == nil {
 			next = m.newNode(name, cur)
@@ -512,7 +559,7 @@ func (m *merger) account() {
 		t.TarBytes += l.TarBytes
 		for j := range l.Entries {
 			e := &l.Entries[j]
-			if e.Type != TypeRegular {
+			if !e.Type.HasContent() {
 				continue
 			}
 			t.ContentBytes += e.Size

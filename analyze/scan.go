@@ -41,7 +41,7 @@ type LayerIndex struct {
 func (li *LayerIndex) ContentBytes() int64 {
 	var n int64
 	for i := range li.Entries {
-		if li.Entries[i].Type == TypeRegular {
+		if li.Entries[i].Type.HasContent() {
 			n += li.Entries[i].Size
 		}
 	}
@@ -128,7 +128,7 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 		if !ok {
 			continue
 		}
-		if e.Type == TypeRegular {
+		if e.Type.HasContent() {
 			h.Reset()
 			got, err := io.CopyBuffer(h, tr, buf)
 			if err != nil {
@@ -162,13 +162,21 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 		UID:  int32(hdr.Uid),
 		GID:  int32(hdr.Gid),
 	}
+	if aufsMeta(clean) >= 0 {
+		// AUFS bookkeeping (.wh..wh.aufs, .wh..wh.orph/, .wh..wh.plnk/):
+		// no path of the image, but a plnk file is content that hardlinks
+		// elsewhere share.
+		if isLinkSourcePath(clean) && (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) {
+			e.Type, e.Size = TypeLinkSource, hdr.Size
+			return e, true, problem
+		}
+		return e, false, problem
+	}
 	base := path.Base(clean)
 	if strings.HasPrefix(base, ".wh.") {
 		switch {
 		case base == ".wh..wh..opq":
 			e.Path, e.Type = path.Dir(clean), TypeOpaque
-		case strings.HasPrefix(base, ".wh..wh."):
-			return e, false, problem // AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs)
 		default:
 			e.Path, e.Type = path.Join(path.Dir(clean), base[len(".wh."):]), TypeWhiteout
 		}

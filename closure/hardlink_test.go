@@ -1,0 +1,42 @@
+package closure
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/closure/graph"
+)
+
+// TestEntrypointHardlinkToSymlink: /opt/b is a tar hardlink to the
+// symlink /opt/a -> real, so running /opt/b runs /opt/real, a script whose
+// interpreter is /opt/interp. All four are in the closure.
+func TestEntrypointHardlinkToSymlink(t *testing.T) {
+	im, ix := memImage(t, map[string]any{"Entrypoint": []string{"/opt/b"}},
+		reg("/opt/real", "#!/opt/interp\n", 0o755), reg("/opt/interp", "\x7fELF", 0o755),
+		link("/opt/a", "real"),
+		reprotar.File{Path: "/opt/b", Kind: reprotar.Hardlink, Link: "/opt/a"},
+		reg("/opt/unused", "x", 0o644),
+	)
+	cl, err := Build(context.Background(), im, ix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reach []string
+	for i := 0; i < cl.Graph.Len(); i++ {
+		if id := graph.NodeID(i); cl.Analysis.Reachable(id) {
+			reach = append(reach, cl.DisplayName(id))
+		}
+	}
+	sort.Strings(reach)
+	if want := []string{"/opt/b", "/opt/interp", "/opt/real"}; !reflect.DeepEqual(reach, want) {
+		t.Errorf("reachable %q, want %q", reach, want)
+	}
+	for _, p := range cl.Problems {
+		if p.Kind == "closure/root" || p.Kind == "closure/missing-interpreter" {
+			t.Errorf("problem %+v", p)
+		}
+	}
+}
