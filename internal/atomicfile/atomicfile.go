@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/whittle-dev/whittle/internal/hosterr"
 )
 
 // Mode is the permission a written file gets before the umask.
@@ -32,7 +34,9 @@ func Write(path string, fill func(w io.Writer) error) error {
 func WriteMode(path string, mode os.FileMode, fill func(w io.Writer) error) (err error) {
 	tmp, err := createTemp(path, mode)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		// The temporary file's name means nothing to the user: say only
+		// why (errors.Is still finds fs.ErrNotExist and the like).
+		return fmt.Errorf("writing %s: %w", path, hosterr.Describe(err))
 	}
 	defer func() {
 		if err != nil {

@@ -160,6 +160,9 @@ func TestMissingDirectory(t *testing.T) {
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v, want fs.ErrNotExist", err)
 	}
+	if want := "writing " + path + ": no such file or directory"; err.Error() != want {
+		t.Errorf("err = %q, want %q (no temporary file name)", err, want)
+	}
 }
 
 // assertOnly checks that dir holds the target "out*" file (if want) and
