@@ -385,7 +385,7 @@ func (m *merger) walkDir(cur *Node, p string) *Node {
 		name, rest, _ := strings.Cut(p, "/")
 		next := cur.kids[name]
 		if next != nil && next.Entry.Type != TypeDir {
-			m.ix.Problems = append(m.ix.Problems, "layer "+strconv.Itoa(m.layer)+" writes below "+next.Path()+", a "+next.Entry.Type.String()+"; it becomes a directory")
+			m.ix.Problems = append(m.ix.Problems, "layer "+strconv.Itoa(m.layer+1)+" writes below "+next.Path()+", a "+next.Entry.Type.String()+"; it becomes a directory")
 			m.displace(next, ReasonReplaced, next.Path())
 			delete(cur.kids, name)
 			next = nil
