@@ -310,7 +310,7 @@ func (m *Model) syncKeys() {
 		for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End, &k.Wasted, &k.Back} {
 			b.SetEnabled(true)
 		}
-		k.Wasted.SetHelp("w", "files")
+		relabel(&k.Wasted, "files")
 	default:
 		for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End,
 			&k.Toggle, &k.Focus, &k.Mode, &k.Sort, &k.Filter, &k.Wasted} {
@@ -319,26 +319,44 @@ func (m *Model) syncKeys() {
 		k.Clear.SetEnabled(m.tree.filter != "")
 		k.Expand.SetEnabled(m.focus == focusTree)
 		k.Collapse.SetEnabled(m.focus == focusTree)
-		k.Wasted.SetHelp("w", "wasted")
+		relabel(&k.Wasted, "wasted")
 		if m.tree.layerMode {
-			k.Mode.SetHelp("m", "image view")
+			relabel(&k.Mode, "image view")
 		} else {
-			k.Mode.SetHelp("m", "layer view")
+			relabel(&k.Mode, "layer view")
 		}
 		if m.tree.bySize {
-			k.Sort.SetHelp("s", "sort by name")
+			relabel(&k.Sort, "sort by name")
 		} else {
-			k.Sort.SetHelp("s", "sort by size")
+			relabel(&k.Sort, "sort by size")
 		}
 	}
 	k.Quit.SetEnabled(true)
 	k.Help.SetEnabled(true)
 	k.Reload.SetEnabled(m.canLoad && !m.loading())
 	if m.help.ShowAll {
-		k.Help.SetHelp("?", "less")
+		relabel(&k.Help, "less")
 	} else {
-		k.Help.SetHelp("?", "help")
+		relabel(&k.Help, "help")
 	}
+}
+
+// relabel words b's help anew, keeping the key it shows: the one the
+// KeyMap gave it, so a rebound key shows its real key.
+func relabel(b *key.Binding, desc string) {
+	b.SetHelp(helpKey(*b), desc)
+}
+
+// helpKey is the key a binding's help shows: its own help key, or its
+// first key when it was bound without one.
+func helpKey(b key.Binding) string {
+	if k := b.Help().Key; k != "" {
+		return k
+	}
+	if keys := b.Keys(); len(keys) > 0 {
+		return keys[0]
+	}
+	return ""
 }
 
 // layout sizes the panes for the window and the help's height.

@@ -141,7 +141,7 @@ func (a *tarArchive) member(name string) (*tarMember, error) {
 			return nil, fmt.Errorf("%s is not in the archive: %w", name, fs.ErrNotExist)
 		}
 		switch m.typ {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // the tar reader turns the old TypeRegA into TypeReg
 			return m, nil
 		case tar.TypeSymlink:
 			name = archiveName(path.Join(path.Dir(name), m.link))

@@ -25,7 +25,7 @@ func looksLikeArchiveMember(name string, typ byte) bool {
 	if imageArchiveDir.MatchString(name) {
 		return true
 	}
-	return !strings.Contains(name, "/") && (typ == tar.TypeReg || typ == tar.TypeRegA || typ == tar.TypeSymlink && strings.HasSuffix(name, ".json"))
+	return !strings.Contains(name, "/") && (typ == tar.TypeReg || typ == tar.TypeSymlink && strings.HasSuffix(name, ".json"))
 }
 
 // DetectPath finds the transport for a local path from its content: a

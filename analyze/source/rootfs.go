@@ -33,7 +33,14 @@ func init() {
 // none, as mmdebstrap writes) as a one-layer image. The layer is cached by
 // the file's identity (path, size, modification time, inode).
 func openRootfsTar(ref Reference, p string, plat *v1.Platform) (*Image, error) {
-	fi, err := os.Stat(p)
+	// Open, not just stat, so that an unreadable file fails here, named by
+	// the reference, rather than when the layer is first read.
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	f.Close()
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/whittle-dev/whittle/analyze/audit"
+	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 
 type auditFlags struct {
@@ -100,7 +101,7 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 		return err
 	}
 	if f.output != "" {
-		if err := writeFileAtomic(f.output, out.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(f.output, out.Bytes()); err != nil {
 			return err
 		}
 	} else if _, err := cmd.OutOrStdout().Write(out.Bytes()); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 
 type graphFlags struct {
@@ -108,7 +109,7 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		return err
 	}
 	if f.output != "" {
-		return writeFileAtomic(f.output, out.Bytes())
+		return atomicfile.WriteFile(f.output, out.Bytes())
 	}
 	_, err = cmd.OutOrStdout().Write(out.Bytes())
 	return err
