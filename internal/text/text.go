@@ -79,6 +79,19 @@ func Escape(s string) string {
 	return b.String()
 }
 
+// Safe reports whether s holds nothing a terminal would act on and
+// nothing Escape would change other than backslashes: no control
+// character, no invalid UTF-8, no unprintable rune. Text in a syntax of
+// its own (YAML) that is Safe can be printed as it is.
+func Safe(s string) bool {
+	for i := firstUnsafe(s); i < len(s); i = i + 1 + firstUnsafe(s[i+1:]) {
+		if s[i] != '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // firstUnsafe returns the index of the first byte of s that Escape would
 // change, or len(s).
 func firstUnsafe(s string) int {

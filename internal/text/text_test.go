@@ -128,3 +128,26 @@ func TestEscapeNoAlloc(t *testing.T) {
 		t.Errorf("Escape of a clean name allocates %v times", n)
 	}
 }
+
+func TestSafe(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"", true},
+		{"services: [http, https]", true},
+		{`- "a\e"`, true}, // YAML's own escape: backslashes alone are safe
+		{"ünï 日本", true},
+		{"a\x1bb", false},
+		{"a\tb", false},
+		{"nel\u0085", false},
+		{"\u202e", false},
+		{"caf\xe9", false},
+		{`\`, true},
+		{`\` + "\x7f", false},
+	} {
+		if got := Safe(c.in); got != c.want {
+			t.Errorf("Safe(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
