@@ -13,6 +13,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // globalFlags are the flags every command shares.
@@ -147,7 +148,7 @@ func (g *globalFlags) progress(stderr io.Writer, ref string) func(string) {
 			fmt.Fprint(f, "\r\033[K")
 			return
 		}
-		fmt.Fprintf(f, "\r\033[K%s: %s…", ref, s)
+		fmt.Fprintf(f, "\r\033[K%s: %s…", text.Escape(ref), text.Escape(s))
 	}
 }
 
