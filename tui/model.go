@@ -395,7 +395,7 @@ func (m Model) View() string {
 		body = strings.Join(wrap("Error: "+text.Escape(oneLine(m.err.Error())), m.width), "\n")
 		body = m.Styles.Error.Render(body)
 	case m.data == nil:
-		body = m.Styles.Spinner.Render(m.spinner.View()) + " " + clip(text.Escape(m.opts.Ref)+": "+m.status+"…", m.width-2)
+		body = m.Styles.Spinner.Render(m.spinner.View()) + " " + clip(text.Escape(m.opts.Ref+": "+m.status)+"…", m.width-2)
 	case m.width < MinWidth || m.height < MinHeight:
 		body = strings.Join(wrap("whittle needs a terminal of at least "+strconv.Itoa(MinWidth)+"×"+strconv.Itoa(MinHeight)+
 			" characters; this one is "+strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+".", m.width), "\n")
