@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
@@ -198,5 +200,35 @@ func TestHostileNamesJSON(t *testing.T) {
 		string(a.Duplicates[0].PathsBytes[0]) != cafE8 || string(a.Duplicates[0].PathsBytes[1]) != cafE9 ||
 		a.Duplicates[0].Paths[0] != `/opt/caf\xe8` || a.Duplicates[0].Paths[1] != `/opt/caf\xe9` {
 		t.Errorf("duplicates: %+v", a.Duplicates)
+	}
+}
+
+// TestHostileEtcListings prints etc's listings of hostile catalog entries
+// (a time zone or certificate subject from the image can be named anything).
+func TestHostileEtcListings(t *testing.T) {
+	var out bytes.Buffer
+	rows := []etcgen.Row{{Kind: etcgen.KindTimeZones, Name: reverse, Detail: fakePass, Bytes: 10, Source: cafE9}}
+	if err := printEtcRows(&out, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	plan := &etcgen.Output{
+		Env:      map[string]string{"TZ": retitle},
+		Costs:    []etcgen.Cost{{Kind: etcgen.KindTimeZones, Name: fakePass, Bytes: 10}},
+		Warnings: []string{"zone " + cafE8 + " has no data"},
+	}
+	if err := printEtcOutput(&out, plan, &etcFlags{output: "/tmp/out\x1b[7m"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := printEtcPlan(&out, etcgen.Selection{Timezones: etcgen.Choice{Names: []string{reverse, "nel\u0085", "rtl\u202e", "ok"}}}); err != nil {
+		t.Fatal(err)
+	}
+	checkTerminalSafe(t, "etc", out.String())
+	if strings.Contains(out.String(), "\u202e") {
+		t.Errorf("etc output holds a raw bidirectional override:\n%s", out.String())
+	}
+	for _, w := range []string{`/opt/\x1b[7mreverse  10 B  /opt/x\nPASS  /opt/caf\xe9`, `ENV TZ=/opt/\x1b]0;title\a`, `/opt/caf\xe8`, `/tmp/out\x1b[7m`, `rtl\u202e`} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("etc output lacks %q:\n%s", w, out.String())
+		}
 	}
 }
