@@ -24,6 +24,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // Options say which image the browser opens and how.
@@ -409,10 +410,10 @@ func (m Model) View() string {
 	var body string
 	switch {
 	case m.err != nil:
-		body = strings.Join(wrap("Error: "+printable(oneLine(m.err.Error())), m.width), "\n")
+		body = strings.Join(wrap("Error: "+text.Escape(oneLine(m.err.Error())), m.width), "\n")
 		body = m.Styles.Error.Render(body)
 	case m.data == nil:
-		body = m.Styles.Spinner.Render(m.spinner.View()) + " " + clip(printable(m.opts.Ref)+": "+m.status+"…", m.width-2)
+		body = m.Styles.Spinner.Render(m.spinner.View()) + " " + clip(text.Escape(m.opts.Ref+": "+m.status)+"…", m.width-2)
 	case m.width < MinWidth || m.height < MinHeight:
 		body = strings.Join(wrap("whittle needs a terminal of at least "+strconv.Itoa(MinWidth)+"×"+strconv.Itoa(MinHeight)+
 			" characters; this one is "+strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+".", m.width), "\n")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 type etcFlags struct {
@@ -159,6 +160,12 @@ func printEtcPlan(w io.Writer, sel etcgen.Selection) error {
 	var buf bytes.Buffer
 	buf.WriteString("etc:\n")
 	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		// The YAML encoder quotes control characters but lets some
+		// through (NEL, the bidirectional overrides): a line holding one
+		// is escaped, which keeps the terminal safe over the YAML exact.
+		if !text.Safe(line) {
+			line = text.Escape(line)
+		}
 		buf.WriteString("  " + line + "\n")
 	}
 	_, err = w.Write(buf.Bytes())
@@ -177,7 +184,7 @@ func printEtcRows(w io.Writer, rows []etcgen.Row, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSIZE\tDETAIL\tSOURCE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, humanize.Bytes(uint64(r.Bytes)), r.Detail, r.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", text.Escape(r.Name), humanize.Bytes(uint64(r.Bytes)), text.Escape(r.Detail), text.Escape(r.Source))
 	}
 	return tw.Flush()
 }
@@ -207,7 +214,7 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 	}
 	fmt.Fprintf(w, "# %s %d entries, %s", verb, len(plan.Files), humanize.Bytes(uint64(plan.Size())))
 	if f.output != "" {
-		fmt.Fprintf(w, " to %s", f.output)
+		fmt.Fprintf(w, " to %s", text.Escape(f.output))
 	}
 	fmt.Fprintln(w)
 	// Per kind: its total, and each choice when there are few.
@@ -226,7 +233,7 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 		for _, c := range byKind[k] {
 			total += c.Bytes
 			if c.Name != etcgen.Overhead {
-				names = append(names, c.Name)
+				names = append(names, text.Escape(c.Name))
 			}
 		}
 		detail := strings.Join(names, ", ")
@@ -237,10 +244,10 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 	}
 	tw.Flush()
 	for _, w2 := range plan.Warnings {
-		fmt.Fprintf(w, "# warning: %s\n", w2.Message)
+		fmt.Fprintf(w, "# warning: %s\n", text.Escape(w2.Message))
 	}
 	for _, kv := range plan.EnvList() {
-		fmt.Fprintf(w, "ENV %s\n", kv)
+		fmt.Fprintf(w, "ENV %s\n", text.Escape(kv))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // globalFlags are the flags every command shares.
@@ -146,6 +147,6 @@ func (g *globalFlags) progress(stderr io.Writer, ref string) func(string) {
 			fmt.Fprint(f, "\r\033[K")
 			return
 		}
-		fmt.Fprintf(f, "\r\033[K%s: %s…", ref, s)
+		fmt.Fprintf(f, "\r\033[K%s: %s…", text.Escape(ref), text.Escape(s))
 	}
 }
