@@ -164,26 +164,22 @@ func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 		c.TimeZonesSource = SourceFallback
 	}
 
-	// Users: distroless's three, then the image's others.
+	// Users: root, nobody and nonroot (the image's own, else distroless's),
+	// then the image's others.
 	hasSh := false
 	if _, fi, err := im.stat("bin/sh"); err == nil && !fi.IsDir() {
 		hasSh = true
 	}
-	c.Users = builtinAccounts(hasSh)
+	var imageAccts []Account
 	c.UsersSource = builtinUser
 	if passwd, _, err := im.readFile("etc/passwd", maxSmallFile); err == nil {
 		groupData, _, _ := im.readFile("etc/group", maxSmallFile)
-		accts, psk := parsePasswd("/etc/passwd", passwd, parseGroup(groupData))
+		var psk []Skipped
+		imageAccts, psk = parsePasswd("/etc/passwd", passwd, parseGroup(groupData))
 		c.Skipped = append(c.Skipped, psk...)
 		c.UsersSource = "/etc/passwd"
-		for _, a := range accts {
-			if a.Name == "root" || a.Name == "nobody" || a.Name == "nonroot" {
-				continue
-			}
-			c.Users = append(c.Users, a)
-		}
 	}
-
+	c.Users = mergeAccounts(builtinAccounts(hasSh), imageAccts)
 	// os-release.
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
 		if _, fi, err := im.stat(p); err == nil && fi.Mode().IsRegular() {

@@ -56,6 +56,38 @@ type Output struct {
 	// Warnings are things the output cannot do that the user should know
 	// (a charset without a gconv module, a constrained root).
 	Warnings []string
+	// Users are the accounts written to /etc/passwd, in selection order;
+	// nil when the output writes no /etc/passwd.
+	Users []Account
+}
+
+// CheckUser returns an error naming user (an image config's User: "name",
+// "uid", "name:group" or "uid:gid") when the output writes /etc/passwd
+// without an account for it, so that the container would not start as
+// that user. A number is matched by uid, a name by name. An empty User, or
+// an output that writes no /etc/passwd, passes.
+func (o *Output) CheckUser(user string) error {
+	name, _, _ := strings.Cut(user, ":")
+	if name == "" || o.Users == nil {
+		return nil
+	}
+	uid, err := strconv.Atoi(name)
+	byUID := err == nil && uid >= 0
+	names := make([]string, len(o.Users))
+	for i, a := range o.Users {
+		if byUID && a.UID == uid || !byUID && a.Name == name {
+			return nil
+		}
+		names[i] = a.Name
+		if byUID {
+			names[i] = fmt.Sprintf("%s (uid %d)", a.Name, a.UID)
+		}
+	}
+	what := "user"
+	if byUID {
+		what = "uid"
+	}
+	return fmt.Errorf("the image config's User %q names a %s that is not among the chosen users (%s)", user, what, strings.Join(names, ", "))
 }
 
 // Size is the total bytes of file content in the output.
@@ -761,6 +793,7 @@ func (p *planner) users(us []User) {
 		if !ok {
 			continue
 		}
+		p.out.Users = append(p.out.Users, a)
 		line := passwdLine(a)
 		passwd.WriteString(line)
 		n := int64(len(line))
