@@ -140,8 +140,27 @@ func regular(p string, data []byte) reprotar.File {
 // Plan resolves sel against the catalog. Names that do not exist are
 // errors listing the closest ones; all such errors are reported together,
 // on one line.
+//
+// Choosing from a section with a broken source (Catalog.Broken) is an
+// error naming the file and the reason, before anything else is planned.
 func (c *Catalog) Plan(sel Selection) (*Output, error) {
 	p := &planner{c: c, out: &Output{Env: map[string]string{}}}
+	for k, chosen := range map[Kind]bool{
+		KindServices: !sel.Services.IsZero(), KindProtocols: !sel.Protocols.IsZero(),
+		KindCertificates: !sel.Certificates.IsZero(), KindLocales: !sel.Locales.IsZero(),
+		KindTimeZones: !sel.Timezones.IsZero(), KindUsers: len(sel.Users) > 0,
+	} {
+		if !chosen {
+			continue
+		}
+		for _, b := range c.brokenIn(k) {
+			p.fail("cannot choose %s: %s could not be read: %s", k, b.Path, b.Reason)
+		}
+	}
+	if len(p.errs) > 0 {
+		sort.Strings(p.errs)
+		return nil, fmt.Errorf("%s", strings.Join(p.errs, "; "))
+	}
 	p.services(sel.Services)
 	p.protocols(sel.Protocols)
 	p.certificates(sel.Certificates)

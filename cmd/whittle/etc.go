@@ -100,6 +100,9 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
+	for _, b := range cat.Broken {
+		fmt.Fprintf(cmd.ErrOrStderr(), "whittle: warning: %s: %s\n", ref, b)
+	}
 	out := cmd.OutOrStdout()
 	if f.list != "" {
 		rows, err := cat.Rows(kind)
