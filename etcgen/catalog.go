@@ -247,14 +247,15 @@ func readFirst(im *imageFS, paths []string, storeSub, hint string, limit int64) 
 			return data, "/" + p, nil
 		}
 	}
-	for _, p := range im.findInStore(storeSub, hint, false) {
-		data, _, err := im.readFile(p, limit)
-		if err != nil {
-			return nil, "/" + p, err
-		}
-		return data, "/" + p, nil
+	found := im.findInStore(storeSub, hint, false)
+	if len(found) == 0 {
+		return nil, "", nil
 	}
-	return nil, "", nil
+	data, _, err := im.readFile(found[0], limit)
+	if err != nil {
+		return nil, "/" + found[0], err
+	}
+	return data, "/" + found[0], nil
 }
 
 // sourceError is a source of the image that cannot be read.

@@ -135,9 +135,7 @@ func loadLocales(im *imageFS, g *gconvConfig) (locs []Locale, archive string, so
 		}
 	}
 	if len(dirs) == 0 {
-		for _, d := range im.findInStore("lib/locale", "glibc", true) {
-			dirs = append(dirs, d)
-		}
+		dirs = append(dirs, im.findInStore("lib/locale", "glibc", true)...)
 	}
 	for _, d := range dirs {
 		ents, real, err := im.readDir(d)
