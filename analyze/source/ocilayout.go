@@ -109,6 +109,13 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 		layers = append(layers, &Layer{
 			Digest: ld.Digest, Size: ld.Size, MediaType: ld.MediaType, VerifyDigest: true,
 			open: func() (io.ReadCloser, error) { return fsys.Open(p) },
+			stat: func() (int64, error) {
+				fi, err := fs.Stat(fsys, p)
+				if err != nil {
+					return -1, fmt.Errorf("layer %s is missing from the layout", ld.Digest)
+				}
+				return fi.Size(), nil
+			},
 		})
 	}
 	im, err := newImage(ref, raw, layers)

@@ -58,7 +58,14 @@ func openRootfsTar(ref Reference, p string, plat *v1.Platform) (*Image, error) {
 		MediaType: types.OCILayer,
 		Command:   "rootfs-tar " + filepath.Base(p),
 		Open:      func() (io.ReadCloser, error) { return os.Open(p) },
-		CacheKey:  "rootfs-" + hex.EncodeToString(sum[:]),
+		Stat: func() (int64, error) {
+			fi, err := os.Stat(p)
+			if err != nil {
+				return -1, err
+			}
+			return fi.Size(), nil
+		},
+		CacheKey: "rootfs-" + hex.EncodeToString(sum[:]),
 	}, v1.Config{}), nil
 }
 
@@ -83,6 +90,9 @@ func openDir(ref Reference, root string, plat *v1.Platform) (*Image, error) {
 type LayerSource struct {
 	// Open returns the layer's stored stream (a tar, compressed or not).
 	Open func() (io.ReadCloser, error)
+	// Stat, when set, tells the stored stream's current size without
+	// reading it (see Layer.StatBlob).
+	Stat func() (int64, error)
 	// Size is the stored size, or -1 when unknown.
 	Size      int64
 	MediaType types.MediaType
@@ -115,7 +125,7 @@ func TreeLayer(root string, subtrees ...string) LayerSource {
 // and the runtime config given) is written once the layer has been read
 // and its diff ID is known, as for dir: and rootfs-tar:.
 func NewRootfsImage(ref Reference, plat *v1.Platform, src LayerSource, runtime v1.Config) *Image {
-	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, CacheKey: src.CacheKey}
+	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, stat: src.Stat, CacheKey: src.CacheKey}
 	return &Image{Ref: ref, Layers: []*Layer{l}, synthetic: true, platform: plat, runtime: runtime}
 }
 

@@ -24,7 +24,9 @@ type etcFlags struct {
 	output    string
 	fromPlan  string
 	printPlan bool
-	choices   etcgen.Flags
+	// allowMissingUser accepts users that leave out the config's User.
+	allowMissingUser bool
+	choices          etcgen.Flags
 }
 
 func newEtcCommand(g *globalFlags) *cobra.Command {
@@ -64,7 +66,8 @@ prints the choices as that section.`,
 	fl.StringVar(&f.choices.Locales, "locales", "", "locales (en_US.UTF-8,C.UTF-8)")
 	fl.StringVar(&f.choices.LocaleFormat, "locale-format", "", "archive (one locale-archive) or directories")
 	fl.StringVar(&f.choices.Timezones, "timezones", "", "time zones; the first becomes /etc/localtime and TZ")
-	fl.StringVar(&f.choices.Users, "users", "", "users: root, nobody, nonroot, or NAME[:UID[:GID[:HOME[:SHELL]]]]")
+	fl.StringVar(&f.choices.Users, "users", "", "users: root, nobody, nonroot (the image's own, else distroless's), or NAME[:UID[:GID[:HOME[:SHELL]]]]")
+	fl.BoolVar(&f.allowMissingUser, "allow-missing-user", false, "accept --users that leave out the image config's User")
 	fl.StringVar(&f.choices.Basics, "basics", "", "basic files: nsswitch,hosts,os-release,tmp (default: all but os-release unless the image has one)")
 	return cmd
 }
@@ -98,6 +101,9 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
+	for _, b := range cat.Broken {
+		fmt.Fprintf(cmd.ErrOrStderr(), "whittle: warning: %s: %s\n", ref, b)
+	}
 	out := cmd.OutOrStdout()
 	if f.list != "" {
 		rows, err := cat.Rows(kind)
@@ -109,6 +115,11 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	plan, err := cat.Plan(sel)
 	if err != nil {
 		return err
+	}
+	if !f.allowMissingUser && im.Config != nil {
+		if err := plan.CheckUser(im.Config.Config.User); err != nil {
+			return fmt.Errorf("%w; choose it with --users, or pass --allow-missing-user", err)
+		}
 	}
 	if f.output != "" {
 		if strings.HasSuffix(f.output, ".tar") {

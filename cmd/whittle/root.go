@@ -21,6 +21,7 @@ type globalFlags struct {
 	insecure bool
 	noCache  bool
 	cacheDir string
+	verify   bool
 	quiet    bool
 }
 
@@ -59,6 +60,7 @@ Run with no command on a terminal, whittle browses the demo image (see tui).`,
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP to registries that are not on loopback")
 	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
+	pf.BoolVar(&g.verify, "verify", false, "read and hash every layer blob even when the cache holds its index (a warm run only checks each blob is there with its size)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
 	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g))
 	return root
@@ -121,7 +123,7 @@ func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Wr
 		return nil, nil, err
 	}
 	done := 0
-	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: cache, Progress: func(p analyze.LayerProgress) {
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: cache, Verify: g.verify, Progress: func(p analyze.LayerProgress) {
 		if p.Done {
 			done++
 		}
