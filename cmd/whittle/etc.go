@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/etcgen"
 )
 
@@ -95,7 +96,7 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	}
 	cat, err := etcgen.LoadCatalog(fsys)
 	if err != nil {
-		return fmt.Errorf("%s: %w", ref, err)
+		return source.PrefixRef(im.Ref, err)
 	}
 	out := cmd.OutOrStdout()
 	if f.list != "" {
