@@ -152,7 +152,7 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, fmt.Errorf("%s: %w", im.Ref, err)
+			return nil, source.PrefixRef(im.Ref, err)
 		}
 	}
 	for id, n := range b.sizes {

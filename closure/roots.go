@@ -149,7 +149,7 @@ func firstCommandWord(line string) string {
 func (b *builder) optionRoot(spec string) error {
 	ids, desc, err := b.c.find(b, spec)
 	if err != nil {
-		return err
+		return &RootError{Spec: spec, Err: err}
 	}
 	for _, id := range ids {
 		b.addRoot(Root{Spec: spec, Path: desc, Node: id, Source: "option"})
@@ -238,3 +238,13 @@ func packageName(name string) string {
 func isVersion(s string) bool {
 	return s != "" && s[0] >= '0' && s[0] <= '9'
 }
+
+// RootError is a root of Options.Roots that names nothing in the image; a
+// front end says which flag or field gave it.
+type RootError struct {
+	Spec string
+	Err  error
+}
+
+func (e *RootError) Error() string { return e.Err.Error() }
+func (e *RootError) Unwrap() error { return e.Err }

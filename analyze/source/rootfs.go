@@ -47,6 +47,9 @@ func openRootfsTar(ref Reference, p string, plat *v1.Platform) (*Image, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("is a directory; use dir:%s", p)
 	}
+	if err := checkTarFile(p); err != nil {
+		return nil, err
+	}
 	abs, _ := filepath.Abs(p)
 	key := fmt.Sprintf("rootfs-tar\x00%s\x00%d\x00%d", abs, fi.Size(), fi.ModTime().UnixNano())
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -80,6 +83,9 @@ func openDir(ref Reference, root string, plat *v1.Platform) (*Image, error) {
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("not a directory")
+	}
+	if err := checkNotEmptyDir(root); err != nil {
+		return nil, err
 	}
 	src := TreeLayer(root, ".")
 	src.Command = "dir " + root

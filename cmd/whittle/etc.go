@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/text"
 )
@@ -99,7 +100,7 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	}
 	cat, err := etcgen.LoadCatalog(fsys)
 	if err != nil {
-		return fmt.Errorf("%s: %w", ref, err)
+		return source.PrefixRef(im.Ref, err)
 	}
 	for _, b := range cat.Broken {
 		fmt.Fprintf(cmd.ErrOrStderr(), "whittle: warning: %s: %s\n", ref, b)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -76,6 +77,10 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		opts.NixInfo = im.Nix.Info
 	}
 	c, err := closure.Build(cmd.Context(), im, ix, opts)
+	var rootErr *closure.RootError
+	if errors.As(err, &rootErr) {
+		return fmt.Errorf("--roots (image %s): %w", im.Ref, rootErr.Err)
+	}
 	if err != nil {
 		return err
 	}
