@@ -117,7 +117,7 @@ func Walk[E any](t Tree[E], p string, mode Mode) (E, Resolved, error) {
 		return b.String()
 	}
 	fail := func(err error) (E, Resolved, error) {
-		return zero, res, &fs.PathError{Op: "resolve", Path: res.Named, Err: err}
+		return zero, res, &fs.PathError{Op: "resolving", Path: res.Named, Err: err}
 	}
 	// pending holds the components still to walk, the next one last.
 	pending := pushPath(nil, p)
