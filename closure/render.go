@@ -235,7 +235,7 @@ func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 		}
 	}
 	for _, r := range c.Roots {
-		p.printf("\nroot %s (%s %q)\n", r.Spec, r.Source, r.Path)
+		p.printf("\nroot %s (%s %q)\n", r.Spec, r.Source, r.Resolution())
 		walk(r.Node, "", true, 0, 0, true)
 	}
 	if opts.Unreachable {
