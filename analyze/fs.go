@@ -113,10 +113,10 @@ func (f *ImageFS) ResolvePath(p string, mode imagefs.Mode) (imagefs.Resolved, er
 	return res, err
 }
 
-// Lookup returns the node an image path names, resolved as the kernel
+// Resolve returns the node an image path names, resolved as the kernel
 // would inside the image, and how it resolved. It is how a path from the
 // user or the image config is found.
-func (f *ImageFS) Lookup(p string, mode imagefs.Mode) (*Node, imagefs.Resolved, error) {
+func (f *ImageFS) Resolve(p string, mode imagefs.Mode) (*Node, imagefs.Resolved, error) {
 	return f.ix.Root.Resolve(p, mode)
 }
 

@@ -78,7 +78,7 @@ func TestImageFSLinks(t *testing.T) {
 }
 
 // TestImageFSMergedUsr resolves paths through a merged-/usr root (/bin ->
-// usr/bin) with the index's own nodes: Lookup and imagefs.Resolve (through
+// usr/bin) with the index's own nodes: Resolve and imagefs.Resolve (through
 // ResolvePath) agree, and the links followed are kept.
 func TestImageFSMergedUsr(t *testing.T) {
 	ix := scanAll(t, []tarEntry{
@@ -98,17 +98,17 @@ func TestImageFSMergedUsr(t *testing.T) {
 		{"/lib/x", imagefs.Follow, "/usr/lib/y", []string{"/lib", "/usr/lib/x", "/lib"}},
 		{"/bin", imagefs.NoFollow, "/bin", nil},
 	} {
-		n, res, err := fsys.Lookup(tc.p, tc.mode)
+		n, res, err := fsys.Resolve(tc.p, tc.mode)
 		if err != nil || n.Path() != tc.want || res.Path != tc.want || !slices.Equal(res.Links, tc.links) {
-			t.Errorf("Lookup(%s, %d) = %v %+v %v, want %s %q", tc.p, tc.mode, n, res, err, tc.want, tc.links)
+			t.Errorf("Resolve(%s, %d) = %v %+v %v, want %s %q", tc.p, tc.mode, n, res, err, tc.want, tc.links)
 		}
 		via, err := imagefs.ResolveMode(fsys, tc.p, tc.mode)
 		if err != nil || via.Path != res.Path || !slices.Equal(via.Links, res.Links) {
 			t.Errorf("imagefs.ResolveMode(%s) = %+v %v, want %+v", tc.p, via, err, res)
 		}
 	}
-	if _, _, err := fsys.Lookup("/bin/nope", imagefs.Follow); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Lookup(/bin/nope): %v", err)
+	if _, _, err := fsys.Resolve("/bin/nope", imagefs.Follow); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Resolve(/bin/nope): %v", err)
 	}
 	if _, err := fsys.Stat("bin/sh/x"); !errors.Is(err, imagefs.ErrNotDir) {
 		t.Errorf("Stat(bin/sh/x): %v", err)

@@ -49,6 +49,10 @@ type ReportRoot struct {
 	Spec   string `json:"spec"`
 	Path   string `json:"path,omitempty"`
 	Source string `json:"source"`
+
+	// Named and Links say how Path was found when symlinks lay on the way.
+	Named string   `json:"named,omitempty"`
+	Links []string `json:"links,omitempty"`
 }
 
 // ReportNode is one node with its sizes and outgoing edges.
@@ -104,7 +108,11 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 		ReachableBytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize(),
 	}
 	for _, root := range c.Roots {
-		r.Roots = append(r.Roots, ReportRoot{Node: int(root.Node), Spec: root.Spec, Path: root.Path, Source: root.Source})
+		rr := ReportRoot{Node: int(root.Node), Spec: root.Spec, Path: root.Path, Source: root.Source}
+		if root.Named != root.Path {
+			rr.Named, rr.Links = root.Named, root.Links
+		}
+		r.Roots = append(r.Roots, rr)
 	}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)

@@ -36,6 +36,16 @@ func TestGraphMergedUsr(t *testing.T) {
 	if code1 != 0 || code2 != 0 || viaBin != viaUsr || !strings.Contains(viaBin, "/usr/bin/tool -[shebang]-> /usr/bin/helper") {
 		t.Errorf("--why /bin/helper (code %d):\n%s\n--why /usr/bin/helper (code %d):\n%s", code1, viaBin, code2, viaUsr)
 	}
+	out, _, code = run(t, "graph", ref, "--roots", "/bin/tool", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"path": "/usr/bin/tool",
+      "source": "option",
+      "named": "/bin/tool",
+      "links": [
+        "/bin"
+      ]`) || !strings.Contains(out, `"path": "/bin",
+      "source": "link"`) {
+		t.Errorf("--format json: code %d, roots in:\n%s", code, out[:min(len(out), 600)])
+	}
 	_, errs, code = run(t, "graph", ref, "--why", "/bin/nothing")
 	if code != 1 || !strings.Contains(errs, `"/bin/nothing": no such file in the image`) {
 		t.Errorf("--why /bin/nothing: code %d, stderr %q", code, errs)
