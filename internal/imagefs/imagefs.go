@@ -91,8 +91,9 @@ func (r Resolved) String() string {
 // Walk resolves p (absolute, or relative to the root) in t and returns
 // the entry it names. Errors are *fs.PathError values whose Err matches
 // fs.ErrNotExist, ErrNotDir, ErrLoop, or an error of the tree. On an
-// error the Resolved holds the links followed so far, and when only the
-// final entry is missing, the Path it would have.
+// error the Resolved holds the links followed so far, and its Path is
+// where the final entry would be when only that is missing, the entry
+// that is not a directory for ErrNotDir, else "".
 func Walk[E any](t Tree[E], p string, mode Mode) (E, Resolved, error) {
 	type step struct {
 		e    E
