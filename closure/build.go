@@ -459,20 +459,11 @@ func (b *builder) nixEdges() error {
 	return nil
 }
 
+func (b *builder) nodeOf(p string) (graph.NodeID, bool) { return b.c.nodeOf(p) }
+
 // nodeOf returns the owner of a real image path (one Node.Path gives),
 // or false for a directory outside every store path (or a path not in the
 // image).
-func (b *builder) nodeOf(p string) (graph.NodeID, bool) {
-	if id, ok := b.c.owner[p]; ok {
-		return id, true
-	}
-	if id, ok := b.stores[storeOf(p)]; ok {
-		return id, true
-	}
-	return 0, false
-}
-
-// nodeOf is builder.nodeOf once the graph is built.
 func (c *Closure) nodeOf(p string) (graph.NodeID, bool) {
 	if id, ok := c.owner[p]; ok {
 		return id, true
