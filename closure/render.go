@@ -55,6 +55,10 @@ type ReportRoot struct {
 	Path      string `json:"path,omitempty"`
 	PathBytes []byte `json:"path_bytes,omitempty"`
 	Source    string `json:"source"`
+
+	// Named and Links say how Path was found when symlinks lay on the way.
+	Named string   `json:"named,omitempty"`
+	Links []string `json:"links,omitempty"`
 }
 
 // ReportNode is one node with its sizes and outgoing edges.
@@ -111,9 +115,13 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 		ReachableBytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize(),
 	}
 	for _, root := range c.Roots {
-		r.Roots = append(r.Roots, ReportRoot{Node: int(root.Node),
+		rr := ReportRoot{Node: int(root.Node),
 			Spec: text.JSONString(root.Spec), SpecBytes: text.NonUTF8(root.Spec),
-			Path: text.JSONString(root.Path), PathBytes: text.NonUTF8(root.Path), Source: root.Source})
+			Path: text.JSONString(root.Path), PathBytes: text.NonUTF8(root.Path), Source: root.Source}
+		if root.Named != root.Path {
+			rr.Named, rr.Links = text.JSONString(root.Named), text.JSONStrings(root.Links)
+		}
+		r.Roots = append(r.Roots, rr)
 	}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
@@ -248,7 +256,7 @@ func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 		}
 	}
 	for _, r := range c.Roots {
-		p.printf("\nroot %s (%s \"%s\")\n", text.Escape(r.Spec), r.Source, text.Escape(r.Path))
+		p.printf("\nroot %s (%s \"%s\")\n", text.Escape(r.Spec), r.Source, text.Escape(r.Resolution()))
 		walk(r.Node, "", true, 0, 0, true)
 	}
 	if opts.Unreachable {

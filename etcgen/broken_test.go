@@ -40,7 +40,7 @@ func TestBrokenSources(t *testing.T) {
 				got = append(got, b.String())
 			}
 			want := []string{
-				"services: skipped /etc/services: /etc/services is 8388609 bytes, more than the 8388608 expected",
+				"services: skipped /etc/services: reading /etc/services: 8388609 bytes, more than the 8388608 expected",
 				"locales: skipped /usr/lib/locale/locale-archive: " + tc.reason,
 				"users: skipped /etc/passwd: loop",
 			}
@@ -60,7 +60,7 @@ func TestBrokenSources(t *testing.T) {
 			}
 			_, err = c.Plan(Selection{Timezones: Names("UTC"), Locales: Names("C.UTF-8"), Services: Names("http")})
 			wantErr := "cannot choose locales: /usr/lib/locale/locale-archive could not be read: " + tc.reason +
-				"; cannot choose services: /etc/services could not be read: /etc/services is 8388609 bytes, more than the 8388608 expected"
+				"; cannot choose services: /etc/services could not be read: reading /etc/services: 8388609 bytes, more than the 8388608 expected"
 			if err == nil || err.Error() != wantErr {
 				t.Errorf("choosing from broken sections: %v\nwant %s", err, wantErr)
 			}

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
@@ -283,8 +284,8 @@ func TestResolve(t *testing.T) {
 			t.Errorf("resolve(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
-	if _, err := im.resolve("loop/a"); !errors.Is(err, errLinkLoop) {
-		t.Errorf("loop error %v is not errLinkLoop", err)
+	if _, err := im.resolve("loop/a"); !errors.Is(err, imagefs.ErrLoop) {
+		t.Errorf("loop error %v is not imagefs.ErrLoop", err)
 	}
 }
 
