@@ -18,6 +18,7 @@ import (
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/internal/testopen"
 )
 
 // dpkgClosure computes, from dpkg-query's own output on the root, the
@@ -205,10 +206,7 @@ func TestDebianMergedUsrEntrypoint(t *testing.T) {
 		Size: fi.Size(), MediaType: types.OCILayer, Command: "rootfs-tar",
 		Open: func() (io.ReadCloser, error) { return os.Open(tarPath) },
 	}, v1.Config{Entrypoint: []string{"/bin/sh", "-c", "exec ls -l /etc"}, Env: []string{"PATH=/bin"}})
-	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := testopen.Index(t, im)
 	cl, err := Build(context.Background(), im, ix, Options{})
 	if err != nil {
 		t.Fatal(err)

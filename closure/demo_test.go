@@ -10,17 +10,11 @@ import (
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/demo"
+	"github.com/whittle-dev/whittle/internal/testopen"
 )
 
 func demoClosure(t testing.TB) (*Closure, *analyze.Index) {
-	im, err := source.Open(context.Background(), "demo:", source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	im, ix := testopen.Indexed(t, "demo:")
 	cl, err := Build(context.Background(), im, ix, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -10,10 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/internal/testopen"
 )
 
 // nixStore is nix-store's absolute path, found once, so tests that hide
@@ -78,15 +77,7 @@ func checkAgainstNix(t *testing.T, cl *Closure, root string) {
 
 func graphOf(t *testing.T, ref string, opts Options) *Closure {
 	t.Helper()
-	im, err := source.Open(context.Background(), ref, source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { im.Close() })
-	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	im, ix := testopen.Indexed(t, ref)
 	if im.Nix != nil && opts.NixInfo == nil {
 		opts.NixInfo = im.Nix.Info
 	}

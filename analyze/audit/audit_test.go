@@ -2,7 +2,6 @@ package audit
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"path/filepath"
@@ -11,9 +10,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/internal/testopen"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -23,21 +22,6 @@ func golden(t *testing.T, name string, got []byte) {
 	testfix.Golden(t, filepath.Join("testdata", name), got, *update)
 }
 
-// openIndexed opens and indexes a reference with no cache.
-func openIndexed(t testing.TB, ref string) (*source.Image, *analyze.Index) {
-	t.Helper()
-	im, err := source.Open(context.Background(), ref, source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { im.Close() })
-	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return im, ix
-}
-
 // fixtureAudit audits testfix's fixture image, saved as a docker archive.
 func fixtureAudit(t *testing.T) *Audit {
 	archive := filepath.Join(t.TempDir(), "app.tar")
@@ -45,7 +29,7 @@ func fixtureAudit(t *testing.T) *Audit {
 	if err := tarball.WriteToFile(archive, tag, testfix.FixtureImage(t, "")); err != nil {
 		t.Fatal(err)
 	}
-	im, ix := openIndexed(t, "docker-archive:"+archive)
+	im, ix := testopen.Indexed(t, "docker-archive:"+archive)
 	im.Ref = source.Reference{Transport: source.TransportDockerArchive, Value: "app.tar"}
 	return New(im, ix, Options{})
 }
@@ -54,7 +38,7 @@ func fixtureAudit(t *testing.T) *Audit {
 // that deletes /usr/share/doc: the largest waste group says so.
 func TestDebianWasteGroups(t *testing.T) {
 	archive, _, _ := testfix.DebianTwoLayerArchive(t)
-	im, ix := openIndexed(t, "docker-archive:"+archive)
+	im, ix := testopen.Indexed(t, "docker-archive:"+archive)
 	a := New(im, ix, Options{})
 	if len(a.Wasted) == 0 || a.Wasted[0].Path != "/usr/share/doc" || a.Wasted[0].Reason != "deleted" || a.Wasted[0].By != 2 {
 		t.Errorf("largest waste group %+v, want /usr/share/doc deleted by layer 2", a.Wasted)

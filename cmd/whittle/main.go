@@ -1,5 +1,9 @@
 // Command whittle inspects container images, shows why every byte is in
-// them, and rebuilds smaller ones that still work.
+// them, and rebuilds smaller ones that still work. It is the CLI front end
+// (cobra, one file per command): it parses flags, wires the library
+// packages (source opens, analyze indexes, audit judges, closure computes
+// closures, etcgen writes /etc, builder builds, tui browses) and owns
+// stdout, stderr and the exit code; no logic of its own lives here.
 package main
 
 import (
