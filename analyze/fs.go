@@ -92,7 +92,7 @@ func (f *ImageFS) PreloadPrefix(dirs ...string) error {
 // following symlinks in every component but the last, and in the last too
 // when mode is imagefs.Follow.
 func (f *ImageFS) resolve(op, name string, mode imagefs.Mode) (*Node, error) {
-	if !fs.ValidPath(name) {
+	if !validPath(name) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	n, _, err := f.ix.Root.Resolve(name, mode)
@@ -293,4 +293,28 @@ func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
 	}
 	d.off += n
 	return rest[:n], nil
+}
+
+// validPath is fs.ValidPath without its demand for UTF-8: names in images
+// are bytes (Latin-1 names are common in old tarballs), and the file
+// system must open every name the image holds. The name is "." or
+// unrooted, slash-separated elements none of which is empty, "." or "..".
+func validPath(name string) bool {
+	if name == "." {
+		return true
+	}
+	for {
+		i := 0
+		for i < len(name) && name[i] != '/' {
+			i++
+		}
+		elem := name[:i]
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+		if i == len(name) {
+			return true
+		}
+		name = name[i+1:]
+	}
 }
