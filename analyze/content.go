@@ -21,6 +21,13 @@ import (
 // is checked against the index's hash, so a layer that changed since it
 // was indexed is an error, not a wrong answer.
 func ReadFiles(ctx context.Context, im *source.Image, ix *Index, want func(*Node) bool, fn func(n *Node, r io.Reader) error) error {
+	return ReadContents(ctx, im, ix, want, func(n *Node, _ *tar.Header, r io.Reader) error { return fn(n, r) })
+}
+
+// ReadContents is ReadFiles that also hands over each content's tar
+// header, for what the index does not keep (extended attributes in
+// hdr.PAXRecords, modification times). fn must not keep hdr or r.
+func ReadContents(ctx context.Context, im *source.Image, ix *Index, want func(*Node) bool, fn func(n *Node, hdr *tar.Header, r io.Reader) error) error {
 	type target struct {
 		pos  int
 		node *Node
@@ -56,7 +63,7 @@ func ReadFiles(ctx context.Context, im *source.Image, ix *Index, want func(*Node
 
 // readLayerFiles reads layer l's tar up to entry position last, handing the
 // entries at the positions in want to fn.
-func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*Node, last int, fn func(*Node, io.Reader) error) error {
+func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*Node, last int, fn func(*Node, *tar.Header, io.Reader) error) error {
 	rc, err := im.Layers[l].Open()
 	if err != nil {
 		return fmt.Errorf("opening: %w", err)
@@ -85,7 +92,7 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 		}
 		if n := want[pos]; n != nil {
 			h.Reset()
-			if err := fn(n, io.TeeReader(tr, h)); err != nil {
+			if err := fn(n, hdr, io.TeeReader(tr, h)); err != nil {
 				return err
 			}
 			if _, err := io.Copy(h, tr); err != nil {

@@ -152,6 +152,18 @@ func (ix *Index) locate(id int32) (layer, pos int) {
 	return layer, int(id - ix.base[layer])
 }
 
+// ContentSource returns where the bytes a node shows are stored: the
+// (zero-based) layer and the position of the entry in that layer's tar.
+// ok is false for a node without content. The pair names the content
+// exactly: the layer's diff ID fixes its bytes.
+func (ix *Index) ContentSource(n *Node) (layer, pos int, ok bool) {
+	if n == nil || n.Content == nil || n.contentID < 0 {
+		return 0, 0, false
+	}
+	layer, pos = ix.locate(n.contentID)
+	return layer, pos, true
+}
+
 // linkSource is an AUFS hardlink source: its entry and global id.
 type linkSource struct {
 	entry *Entry

@@ -32,6 +32,9 @@ const (
 	Dir      Kind = tar.TypeDir
 	Symlink  Kind = tar.TypeSymlink
 	Hardlink Kind = tar.TypeLink
+	Char     Kind = tar.TypeChar
+	Block    Kind = tar.TypeBlock
+	FIFO     Kind = tar.TypeFifo
 )
 
 // File is one entry to write. Path is absolute ("/etc/passwd"); Mode holds
@@ -45,12 +48,22 @@ type File struct {
 	GID  int
 	Link string
 	Data []byte
+	// Xattrs are extended attributes (security.capability, user.*),
+	// written as PAX SCHILY.xattr records.
+	Xattrs map[string]string
+	// Devmajor and Devminor number a device node (Char, Block).
+	Devmajor, Devminor int64
 }
 
 // Write writes files as a tar stream to w. Missing parent directories are
 // added (mode 0755, root-owned); entries are sorted by path so that a
 // directory precedes its contents; two entries for one path are an error.
-func Write(w io.Writer, files []File) error {
+func Write(w io.Writer, files []File) error { return WriteAt(w, files, Epoch) }
+
+// WriteAt is Write with every entry's modification time set to mtime (a
+// SOURCE_DATE_EPOCH), UTC and truncated to the second.
+func WriteAt(w io.Writer, files []File, mtime time.Time) error {
+	mtime = mtime.UTC().Truncate(time.Second)
 	all, err := normalise(files)
 	if err != nil {
 		return err
@@ -63,8 +76,14 @@ func Write(w io.Writer, files []File) error {
 			Mode:     f.Mode,
 			Uid:      f.UID,
 			Gid:      f.GID,
-			ModTime:  Epoch,
+			ModTime:  mtime,
 			Format:   tar.FormatPAX,
+		}
+		for k, v := range f.Xattrs {
+			if hdr.PAXRecords == nil {
+				hdr.PAXRecords = map[string]string{}
+			}
+			hdr.PAXRecords["SCHILY.xattr."+k] = v
 		}
 		switch f.Kind {
 		case Dir:
@@ -75,6 +94,9 @@ func Write(w io.Writer, files []File) error {
 			hdr.Linkname = f.Link
 		case Hardlink:
 			hdr.Linkname = strings.TrimPrefix(f.Link, "/")
+		case Char, Block:
+			hdr.Devmajor, hdr.Devminor = f.Devmajor, f.Devminor
+		case FIFO:
 		default:
 			return fmt.Errorf("writing %s: unsupported entry kind %q", f.Path, f.Kind)
 		}

@@ -55,7 +55,7 @@ func TestWriteRejects(t *testing.T) {
 	for name, files := range map[string][]File{
 		"two entries":      {{Path: "/a", Kind: Regular}, {Path: "a", Kind: Regular}},
 		"file as a parent": {{Path: "/a", Kind: Regular}, {Path: "/a/b", Kind: Regular}},
-		"unknown kind":     {{Path: "/dev/null", Kind: Kind('3')}},
+		"unknown kind":     {{Path: "/dev/null", Kind: Kind('X')}},
 	} {
 		if _, err := Bytes(files); err == nil {
 			t.Errorf("%s: no error", name)

@@ -1,0 +1,432 @@
+package builder
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/imagefs"
+)
+
+// Spec is one build: which files of an indexed source image to keep, in
+// which groups, what to add, and the image config of the result.
+type Spec struct {
+	Source *source.Image
+	Index  *analyze.Index
+	// Keep says which visible paths of the source to keep. Directories
+	// holding a kept path are kept with their own metadata; a kept
+	// symlink whose target is not kept is reported (KindDanglingLink).
+	Keep func(n *analyze.Node) bool
+	// Group names the layer group of a kept path ("" for the group of
+	// loose files, "files"); Groups says what each group needs, for the
+	// popularity order.
+	Group  func(p string) string
+	Groups map[string][]string
+	// Extra are generated files (the /etc etcgen writes, easy-access
+	// symlinks); they replace a source path of the same name and form a
+	// group of their own, "generated".
+	Extra []reprotar.File
+	// Config is the runtime config of the result (the caller merges the
+	// source's with the plan's changes).
+	Config v1.Config
+	// Strategy and MaxLayers choose the layering (Single, Popularity).
+	Strategy  string
+	MaxLayers int
+	// Compression is "gzip" (default) or "zstd".
+	Compression string
+	// Created is every entry's modification time and the image's creation
+	// time; the zero value means the Unix epoch (SOURCE_DATE_EPOCH=0).
+	Created time.Time
+	// Cache is where written layers are kept by content ("" for none).
+	Cache string
+	// Progress, when set, hears each stage (from several goroutines, one
+	// call at a time).
+	Progress func(Event)
+}
+
+// Event is a progress report: a stage, a layer (one-based, 0 when none)
+// with its groups, and bytes done of a total.
+type Event struct {
+	Stage  string // "reading", "layer", "done"
+	Layer  int
+	Layers int
+	Groups []string
+	Bytes  int64
+	Total  int64
+	Cached bool
+}
+
+// LayerInfo describes one written layer.
+type LayerInfo struct {
+	Groups      []string `json:"groups"`
+	Files       int      `json:"files"`
+	TarBytes    int64    `json:"tar_bytes"`
+	StoredBytes int64    `json:"stored_bytes"`
+	Digest      string   `json:"digest"`
+	DiffID      string   `json:"diff_id"`
+	Cached      bool     `json:"cached"`
+}
+
+// Result is what a build made: the image, its layers and what was left
+// out.
+type Result struct {
+	Image  v1.Image
+	Layers []LayerInfo
+	// Kept and Removed are the visible source paths kept and left out
+	// (directories included), sorted; RemovedBytes the bytes of the
+	// regular files left out.
+	Kept, Removed []string
+	RemovedBytes  int64
+	// Findings are links the trim broke and paths it could not write.
+	Findings []finding.Finding
+}
+
+// The kinds of the builder's findings.
+const (
+	// KindDanglingLink: a kept symlink whose target was left out.
+	KindDanglingLink = "build/dangling-link"
+	// KindSkippedEntry: an entry a layer cannot carry was left out.
+	KindSkippedEntry = "build/skipped-entry"
+)
+
+// GeneratedGroup is the group of Spec.Extra; FilesGroup that of loose
+// files.
+const (
+	GeneratedGroup = "generated"
+	FilesGroup     = "files"
+)
+
+// Build makes the image the spec describes. Errors name what was being
+// done; a failed build returns no image.
+func Build(ctx context.Context, spec Spec) (*Result, error) {
+	if spec.Index == nil || spec.Source == nil {
+		return nil, errors.New("building: no source image")
+	}
+	created := spec.Created
+	if created.IsZero() {
+		created = reprotar.Epoch
+	}
+	res := &Result{}
+	sel := selectFiles(spec, res)
+	groups := groupFiles(spec, sel)
+	var glist []Group
+	for name, g := range groups {
+		glist = append(glist, Group{Name: name, Needs: spec.Groups[name], Bytes: g.bytes})
+	}
+	plan, err := Plan(spec.Strategy, spec.MaxLayers, glist)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	report := func(e Event) {
+		if spec.Progress != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			e.Layers = len(plan)
+			spec.Progress(e)
+		}
+	}
+	layers := make([]*layerBuild, len(plan))
+	for i, names := range plan {
+		lb := &layerBuild{index: i + 1, groups: names, mtime: created, compression: spec.Compression}
+		for _, n := range names {
+			lb.entries = append(lb.entries, groups[n].entries...)
+		}
+		lb.addParents(spec.Index)
+		lb.key = lb.cacheKey(spec.Source, spec.Index)
+		layers[i] = lb
+	}
+	cache := layerCache{dir: spec.Cache}
+	var need []*layerBuild
+	for _, lb := range layers {
+		if l, info, ok := cache.get(lb.key); ok {
+			lb.layer, lb.info, lb.info.Cached = l, info, true
+			report(Event{Stage: "layer", Layer: lb.index, Groups: lb.groups, Bytes: info.StoredBytes, Total: info.StoredBytes, Cached: true})
+			continue
+		}
+		need = append(need, lb)
+	}
+	if len(need) > 0 {
+		contents, err := readContents(ctx, spec, need, report)
+		if err != nil {
+			return nil, err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(2)
+		for _, lb := range need {
+			g.Go(func() error {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := lb.write(contents, &cache, report); err != nil {
+					return fmt.Errorf("writing layer %d (%s): %w", lb.index, strings.Join(lb.groups, ", "), err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	img, err := compose(spec, created, layers)
+	if err != nil {
+		return nil, err
+	}
+	res.Image = img
+	for _, lb := range layers {
+		res.Layers = append(res.Layers, lb.info)
+	}
+	report(Event{Stage: "done"})
+	return res, nil
+}
+
+// compose stacks the layers on an empty image and sets the config.
+func compose(spec Spec, created time.Time, layers []*layerBuild) (v1.Image, error) {
+	var adds []mutate.Addendum
+	for _, lb := range layers {
+		adds = append(adds, mutate.Addendum{Layer: lb.layer, History: v1.History{
+			Created:   v1.Time{Time: created},
+			CreatedBy: "whittle build: " + strings.Join(lb.groups, " "),
+		}})
+	}
+	img, err := mutate.Append(empty.Image, adds...)
+	if err != nil {
+		return nil, fmt.Errorf("stacking layers: %w", err)
+	}
+	img = mutate.MediaType(img, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("getting config: %w", err)
+	}
+	cf = cf.DeepCopy()
+	if src := spec.Source.Config; src != nil {
+		cf.OS, cf.Architecture, cf.Variant, cf.OSVersion = src.OS, src.Architecture, src.Variant, src.OSVersion
+	}
+	if cf.OS == "" {
+		cf.OS, cf.Architecture = "linux", "amd64"
+	}
+	cf.Config = spec.Config
+	cf.Created = v1.Time{Time: created}
+	cf.Author, cf.Container, cf.DockerVersion = "", "", ""
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		return nil, fmt.Errorf("setting config: %w", err)
+	}
+	return img, nil
+}
+
+// selected is one path the build writes: a source node or a generated file.
+type selected struct {
+	path  string
+	node  *analyze.Node  // nil for generated files
+	extra *reprotar.File // set for generated files
+}
+
+// selectFiles lists the source paths to keep and the generated files,
+// records what is left out, and reports kept symlinks whose targets go.
+func selectFiles(spec Spec, res *Result) []selected {
+	extra := map[string]*reprotar.File{}
+	for i := range spec.Extra {
+		f := &spec.Extra[i]
+		extra[path.Clean("/"+f.Path)] = f
+	}
+	kept := map[string]bool{}
+	var out []selected
+	spec.Index.Root.Walk(func(n *analyze.Node) bool {
+		p := n.Path()
+		if p == "/" {
+			return true
+		}
+		if _, ok := extra[p]; ok {
+			return true // replaced (a generated directory's contents stay)
+		}
+		if !n.IsDir() {
+			if spec.Keep != nil && spec.Keep(n) {
+				kept[p] = true
+				out = append(out, selected{path: p, node: n})
+			} else {
+				res.Removed = append(res.Removed, p)
+				if n.Content != nil {
+					res.RemovedBytes += n.Content.Size
+				}
+			}
+		}
+		return true
+	})
+	// Directories: kept when they hold something kept or are kept themselves.
+	spec.Index.Root.Walk(func(n *analyze.Node) bool {
+		p := n.Path()
+		if p == "/" || !n.IsDir() {
+			return true
+		}
+		if _, ok := extra[p]; ok {
+			return true
+		}
+		if spec.Keep != nil && spec.Keep(n) && !kept[p] {
+			kept[p] = true
+			out = append(out, selected{path: p, node: n})
+		}
+		return true
+	})
+	for p, f := range extra {
+		out = append(out, selected{path: p, extra: f})
+		kept[p] = true
+	}
+	for _, s := range out {
+		for d := path.Dir(s.path); d != "/"; d = path.Dir(d) {
+			kept[d] = true
+		}
+	}
+	// Dangling links: a kept symlink must still lead somewhere kept.
+	for _, s := range out {
+		if s.node == nil || s.node.Entry.Type != analyze.TypeSymlink {
+			continue
+		}
+		res.Findings = append(res.Findings, danglingIfGone(spec, s.path, kept)...)
+	}
+	res.Kept = res.Kept[:0]
+	for p := range kept {
+		res.Kept = append(res.Kept, p)
+	}
+	sort.Strings(res.Kept)
+	// Removed directories: those not kept.
+	spec.Index.Root.Walk(func(n *analyze.Node) bool {
+		if p := n.Path(); p != "/" && n.IsDir() && !kept[p] {
+			res.Removed = append(res.Removed, p)
+		}
+		return true
+	})
+	sort.Strings(res.Removed)
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+// danglingIfGone reports the symlink at p when the path it resolves to in
+// the source is not kept (a link dangling in the source already is not
+// the trim's doing).
+func danglingIfGone(spec Spec, p string, kept map[string]bool) []finding.Finding {
+	n, r, err := spec.Index.Root.Resolve(p, imagefs.Follow)
+	if err != nil || n == nil {
+		return nil
+	}
+	real := n.Path()
+	if kept[real] || real == "/" {
+		return nil
+	}
+	return []finding.Finding{{
+		Kind: KindDanglingLink, Severity: finding.Warning, Paths: []string{p, real},
+		Message: fmt.Sprintf("kept symlink %s leads to %s, which the trim leaves out", r.String(), real),
+		Fix:     "keep " + real + " (plan keep:) or drop " + p,
+	}}
+}
+
+// fileGroup is the kept paths of one group.
+type fileGroup struct {
+	entries []selected
+	bytes   int64
+}
+
+// groupFiles sorts the selection into groups.
+func groupFiles(spec Spec, sel []selected) map[string]*fileGroup {
+	groups := map[string]*fileGroup{}
+	for _, s := range sel {
+		name := GeneratedGroup
+		if s.node != nil {
+			name = ""
+			if spec.Group != nil {
+				name = spec.Group(s.path)
+			}
+			if name == "" {
+				name = FilesGroup
+			}
+		}
+		g := groups[name]
+		if g == nil {
+			g = &fileGroup{}
+			groups[name] = g
+		}
+		g.entries = append(g.entries, s)
+		switch {
+		case s.node != nil && s.node.Content != nil:
+			g.bytes += s.node.Content.Size
+		case s.extra != nil:
+			g.bytes += int64(len(s.extra.Data))
+		}
+	}
+	return groups
+}
+
+// contentStore holds the bytes and tar headers of the source contents the
+// layers need, by content entry.
+type contentStore struct {
+	data map[*analyze.Entry][]byte
+	hdr  map[*analyze.Entry]map[string]string // PAX records (xattrs)
+}
+
+// readContents reads, in one pass per source layer, every content the
+// layers to write hold.
+func readContents(ctx context.Context, spec Spec, layers []*layerBuild, report func(Event)) (*contentStore, error) {
+	want := map[*analyze.Entry]bool{}
+	var total int64
+	for _, lb := range layers {
+		for _, s := range lb.entries {
+			if s.node != nil && s.node.Content != nil && !want[s.node.Content] {
+				want[s.node.Content] = true
+				total += s.node.Content.Size
+			}
+		}
+	}
+	cs := &contentStore{data: map[*analyze.Entry][]byte{}, hdr: map[*analyze.Entry]map[string]string{}}
+	var done int64
+	err := analyze.ReadContents(ctx, spec.Source, spec.Index, func(n *analyze.Node) bool { return want[n.Content] },
+		func(n *analyze.Node, hdr *tar.Header, r io.Reader) error {
+			b := make([]byte, n.Content.Size)
+			if _, err := io.ReadFull(r, b); err != nil {
+				return fmt.Errorf("reading %s: %w", n.Path(), err)
+			}
+			cs.data[n.Content] = b
+			if x := xattrs(hdr.PAXRecords); x != nil {
+				cs.hdr[n.Content] = x
+			}
+			done += int64(len(b))
+			report(Event{Stage: "reading", Bytes: done, Total: total})
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// xattrs picks the extended attributes out of PAX records (SCHILY.xattr.
+// and LIBARCHIVE.xattr. are how tar writers carry them).
+func xattrs(pax map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range pax {
+		if name, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
