@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -40,6 +42,9 @@ func bwrapArgs(sp spec, statusFD int) []string {
 		"--die-with-parent", "--new-session",
 		"--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
 		"--hostname", hostname,
+		// bwrap runs as the image's user when that is not root: the
+		// directory's path must be reachable by it (Unpack's temporary
+		// directories are).
 		"--bind", sp.Root, "/",
 		"--proc", "/proc",
 		"--dev", "/dev",
@@ -69,9 +74,21 @@ func bwrapArgs(sp spec, statusFD int) []string {
 		}
 		args = append(args, "--setenv", k, v)
 	}
-	args = append(args, "--json-status-fd", strconv.Itoa(statusFD), "--argv0", sp.Argv[0], "--", sp.Exe)
+	args = append(args, "--json-status-fd", strconv.Itoa(statusFD))
+	if bwrapHasArgv0() {
+		args = append(args, "--argv0", sp.Argv[0])
+	}
+	args = append(args, "--", sp.Exe)
 	return append(args, sp.Argv[1:]...)
 }
+
+// bwrapHasArgv0 reports whether the installed bwrap can set the
+// command's argv[0] (0.9 and later); older ones give it the path found in
+// PATH, whose last component is the name asked for.
+var bwrapHasArgv0 = sync.OnceValue(func() bool {
+	out, _ := exec.Command("bwrap", "--help").CombinedOutput()
+	return bytes.Contains(out, []byte("--argv0"))
+})
 
 // runBwrap runs sp under bubblewrap, its output into out, and returns the
 // command's exit status (-1 for a signal). bwrap reports the status on a
