@@ -111,7 +111,7 @@ func TestUnpackHostile(t *testing.T) {
 	l2 := layerBytes(t,
 		file("etc2/x", "through the symlink"),
 		file("abs/y", "replaces the symlink"),
-		hardlink("shadow", "/etc/shadow"),           // the host's: not in the image
+		hardlink("shadow", "/etc/shadow"),            // the host's: not in the image
 		hardlink("chainlink", "chain1/../../secret"), // cleaned to /secret: missing
 		hardlink("passwd2", "etc/passwd"),
 		file("up/z", "below a symlink to ../../.."),
