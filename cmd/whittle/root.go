@@ -60,7 +60,7 @@ Run with no command on a terminal, whittle browses the demo image (see tui).`,
 	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
-	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g))
+	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g), newVerifyCommand(g))
 	return root
 }
 
