@@ -235,9 +235,10 @@ func (t *Tree) unpack(ctx context.Context, im *source.Image, ix *analyze.Index) 
 			} else {
 				err = root.Chown(rel(p), int(e.UID), int(e.GID))
 			}
-			if errors.Is(err, fs.ErrPermission) {
+			if errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EINVAL) {
+				// EINVAL: an id this user namespace does not map.
 				chownOK = false
-				t.skip("/", "owners: chown is not permitted (not root); every file belongs to the caller")
+				t.skip("/", "owners: chown is not permitted here; files keep the caller's owner")
 			} else if err != nil {
 				return err
 			}
