@@ -54,6 +54,7 @@ func debianImage(t *testing.T) (*source.Image, *analyze.Index) {
 var (
 	debianOnce sync.Once
 	debianRoot string
+	debianIx   *analyze.Index
 	debianErr  error
 )
 
@@ -64,6 +65,7 @@ func unpackedDebian(t *testing.T) string {
 	testfix.NeedTool(t, "bwrap")
 	debianOnce.Do(func() {
 		im, ix := debianImage(t)
+		debianIx = ix
 		tree, err := Unpack(context.Background(), im, ix, "")
 		if err != nil {
 			debianErr = err
@@ -75,6 +77,14 @@ func unpackedDebian(t *testing.T) string {
 		t.Fatal(debianErr)
 	}
 	return debianRoot
+}
+
+// TestUnpackDebian checks the unpacked Debian root against its index:
+// every path with its type, mode, owner, link target, size and hardlinks,
+// the device nodes of /dev included.
+func TestUnpackDebian(t *testing.T) {
+	root := unpackedDebian(t)
+	checkTree(t, debianIx, root)
 }
 
 func TestMain(m *testing.M) {
