@@ -1,0 +1,325 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/whittle-dev/whittle/internal/imagefs"
+)
+
+// Sandbox chooses how commands are isolated.
+type Sandbox int
+
+const (
+	// SandboxAuto uses bubblewrap when it is installed, else namespaces.
+	SandboxAuto Sandbox = iota
+	// SandboxBwrap uses bubblewrap (bwrap on PATH); an error without it.
+	SandboxBwrap
+	// SandboxNamespaces uses Linux namespaces and pivot_root set up by
+	// this package (it needs root, and Init at the start of main).
+	SandboxNamespaces
+)
+
+// String names the sandbox.
+func (s Sandbox) String() string {
+	switch s {
+	case SandboxBwrap:
+		return "bwrap"
+	case SandboxNamespaces:
+		return "namespaces"
+	}
+	return "auto"
+}
+
+// Defaults of Options.
+const (
+	DefaultTimeout     = 5 * time.Minute
+	DefaultOutputLimit = 64 << 10
+	// DefaultPath is the PATH a config without one runs with, as Docker's.
+	DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+)
+
+// Options tune Run and Verify.
+type Options struct {
+	Sandbox Sandbox
+	// Timeout bounds each command (DefaultTimeout when 0).
+	Timeout time.Duration
+	// OutputLimit is how many bytes of a command's output are kept, the
+	// last ones (DefaultOutputLimit when 0).
+	OutputLimit int
+	// Dir is where Verify unpacks the image: an existing empty directory,
+	// or "" for a temporary one. Verify empties it afterwards.
+	Dir string
+	// Started, when set, is called as each command starts.
+	Started func(argv []string)
+}
+
+// Result is what one command did.
+type Result struct {
+	Argv []string
+	// ExitCode is the command's exit status; -1 when it did not exit by
+	// itself (not found, timed out, killed by a signal).
+	ExitCode int
+	// Output is the end of what the command wrote to stdout and stderr,
+	// interleaved as written; Truncated says when earlier output was cut.
+	Output    []byte
+	Truncated bool
+	// Passed is true when the command exited with status 0.
+	Passed   bool
+	Duration time.Duration
+	// Err says why a command failed without an exit status of its own
+	// (not found in the image, timed out, killed by a signal); nil otherwise.
+	Err error
+	// Sandbox is the sandbox the command ran in.
+	Sandbox Sandbox
+}
+
+// ErrNotFound is in a Result's Err when the command is not in the image.
+var ErrNotFound = errors.New("not found in the image")
+
+// spec is a command ready to run in a sandbox: everything resolved.
+type spec struct {
+	Root    string   // the unpacked root on the host
+	Exe     string   // the program's path inside the root
+	Argv    []string // argv, argv[0] as given
+	Env     []string
+	Dir     string // working directory inside the root
+	UID     int
+	GID     int
+	Groups  []int
+	HostTmp bool // the image has no /tmp: give it a tmpfs
+}
+
+// Run runs argv inside the root file system at root (as Unpack wrote it)
+// as the image config cfg says: its Env (PATH finds the program, in the
+// image), WorkingDir (created when missing, as Docker does) and User
+// (resolved through the image's /etc/passwd and /etc/group), with no
+// network, in the sandbox opts chooses. The error is for what stops any
+// command from running (an unknown user, no usable sandbox); what the
+// command itself did, including not being found, is in the Result.
+func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Options) (Result, error) {
+	res := Result{Argv: argv, ExitCode: -1}
+	if len(argv) == 0 {
+		return res, errors.New("no command to run")
+	}
+	sb, err := chooseSandbox(opts.Sandbox)
+	if err != nil {
+		return res, err
+	}
+	res.Sandbox = sb
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return res, err
+	}
+	defer r.Close()
+	fsys := r.FS()
+	u, err := ResolveUser(fsys, cfg.User)
+	if err != nil {
+		return res, err
+	}
+	sp := spec{Root: root, Argv: argv, UID: u.UID, GID: u.GID, Groups: u.Groups}
+	sp.Env = environment(cfg.Env, u.Home)
+	sp.Dir = path.Clean("/" + cfg.WorkingDir)
+	if err := ensureDir(r, fsys, sp.Dir); err != nil {
+		res.Err = err
+		return res, nil
+	}
+	exe, err := lookPath(fsys, argv[0], getenv(sp.Env, "PATH"), sp.Dir)
+	if err != nil {
+		res.ExitCode, res.Err = 127, err
+		res.Output = []byte(fmt.Sprintf("%s: %v\n", argv[0], err))
+		return res, nil
+	}
+	sp.Exe = exe
+	if _, err := r.Lstat("tmp"); err != nil {
+		sp.HostTmp = true
+	}
+
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	limit := opts.OutputLimit
+	if limit <= 0 {
+		limit = DefaultOutputLimit
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out := &tail{limit: limit}
+	if opts.Started != nil {
+		opts.Started(argv)
+	}
+	start := time.Now()
+	var code int
+	switch sb {
+	case SandboxBwrap:
+		code, err = runBwrap(ctx, sp, out)
+	default:
+		code, err = runNamespaces(ctx, sp, out)
+	}
+	res.Duration = time.Since(start)
+	res.Output, res.Truncated = out.bytes()
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		res.Err = fmt.Errorf("timed out after %v", timeout)
+		return res, nil
+	case ctx.Err() != nil:
+		return res, ctx.Err()
+	case err != nil:
+		return res, err
+	}
+	res.ExitCode = code
+	if code < 0 {
+		res.Err = errors.New("killed by a signal")
+	}
+	res.Passed = code == 0
+	return res, nil
+}
+
+// chooseSandbox resolves SandboxAuto and checks that the choice can run.
+func chooseSandbox(s Sandbox) (Sandbox, error) {
+	_, lookErr := exec.LookPath("bwrap")
+	switch s {
+	case SandboxAuto:
+		if lookErr == nil {
+			return SandboxBwrap, nil
+		}
+		if os.Geteuid() != 0 {
+			return s, errors.New("running commands in a sandbox needs bubblewrap (bwrap) or root")
+		}
+		return SandboxNamespaces, nil
+	case SandboxBwrap:
+		if lookErr != nil {
+			return s, errors.New("bubblewrap (bwrap) is not installed")
+		}
+	case SandboxNamespaces:
+		if os.Geteuid() != 0 {
+			return s, errors.New("the namespace sandbox needs root; install bubblewrap (bwrap)")
+		}
+	default:
+		return s, fmt.Errorf("unknown sandbox %d", s)
+	}
+	return s, nil
+}
+
+// environment is the command's environment: the config's Env, with PATH
+// and HOME added when it lacks them, as Docker adds them.
+func environment(env []string, home string) []string {
+	out := append([]string(nil), env...)
+	if getenv(out, "PATH") == "" && !hasKey(out, "PATH") {
+		out = append(out, "PATH="+DefaultPath)
+	}
+	if !hasKey(out, "HOME") {
+		out = append(out, "HOME="+home)
+	}
+	return out
+}
+
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// getenv returns the last value of key in env.
+func getenv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, _ := strings.Cut(kv, "="); k == key {
+			v = val
+		}
+	}
+	return v
+}
+
+// ensureDir makes sure the working directory exists in the root, creating
+// it (confined to the root) when missing, as Docker does.
+func ensureDir(r *os.Root, fsys fs.FS, dir string) error {
+	_, info, err := imagefs.Stat(fsys, dir)
+	switch {
+	case err == nil && info.IsDir():
+		return nil
+	case err == nil:
+		return fmt.Errorf("working directory %s: not a directory", dir)
+	case errors.Is(err, fs.ErrNotExist):
+		if err := r.MkdirAll(rel(dir), 0o755); err != nil {
+			return fmt.Errorf("working directory %s: %w", dir, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("working directory %s: %w", dir, err)
+}
+
+// lookPath finds a program in the image as execvp would: a name with a
+// slash as it is (relative to dir), else the first executable regular
+// file in PATH's directories. It returns the path to execute inside the
+// root, symlinks left for the kernel to follow there.
+func lookPath(fsys fs.FS, name, pathEnv, dir string) (string, error) {
+	var candidates []string
+	if strings.Contains(name, "/") {
+		candidates = []string{path.Join(dir, name)}
+	} else {
+		for _, d := range strings.Split(pathEnv, ":") {
+			if d == "" {
+				d = "."
+			}
+			if !path.IsAbs(d) {
+				d = path.Join(dir, d)
+			}
+			candidates = append(candidates, path.Join(d, name))
+		}
+	}
+	for _, c := range candidates {
+		if _, info, err := imagefs.Stat(fsys, c); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
+			return c, nil
+		}
+	}
+	if strings.Contains(name, "/") {
+		return "", fmt.Errorf("%w (no executable file at %s)", ErrNotFound, candidates[0])
+	}
+	return "", fmt.Errorf("%w (not in PATH=%s)", ErrNotFound, pathEnv)
+}
+
+// tail keeps the last limit bytes written to it.
+type tail struct {
+	mu        sync.Mutex
+	limit     int
+	buf       []byte
+	truncated bool
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := len(p)
+	if len(p) >= t.limit {
+		t.truncated = t.truncated || len(p) > t.limit || len(t.buf) > 0
+		t.buf = append(t.buf[:0], p[len(p)-t.limit:]...)
+		return n, nil
+	}
+	if over := len(t.buf) + len(p) - t.limit; over > 0 {
+		t.truncated = true
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	t.buf = append(t.buf, p...)
+	return n, nil
+}
+
+func (t *tail) bytes() ([]byte, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]byte(nil), t.buf...), t.truncated
+}

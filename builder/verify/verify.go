@@ -1,0 +1,59 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
+)
+
+// Verify unpacks an indexed image once (into opts.Dir, or a temporary
+// directory) and runs each command inside it with Run, as the image's
+// config says; the unpacked tree is removed afterwards. Commands share the
+// tree, so what one writes the next sees. The error is for what stops the
+// verification (the image cannot be unpacked, its user is unknown, no
+// sandbox can run); failed commands are Results with Passed false.
+func Verify(ctx context.Context, im *source.Image, ix *analyze.Index, commands [][]string, opts Options) (results []Result, err error) {
+	if len(commands) == 0 {
+		return nil, errors.New("no commands to verify")
+	}
+	var cfg v1.Config
+	if im.Config != nil {
+		cfg = im.Config.Config
+	}
+	tree, err := Unpack(ctx, im, ix, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if rerr := tree.Remove(); rerr != nil && err == nil {
+			err = fmt.Errorf("removing the unpacked image at %s: %w", tree.Dir, rerr)
+		}
+	}()
+	for _, argv := range commands {
+		res, err := Run(ctx, tree.Dir, cfg, argv, opts)
+		if err != nil {
+			return results, fmt.Errorf("running %q in %s: %w", argv, im.Ref, withOutput(err, res.Output))
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// withOutput adds the last line of a sandbox's output to its error: that
+// is where bwrap says what went wrong.
+func withOutput(err error, out []byte) error {
+	out = bytes.TrimSpace(out)
+	if len(out) == 0 {
+		return err
+	}
+	if i := bytes.LastIndexByte(out, '\n'); i >= 0 {
+		out = out[i+1:]
+	}
+	return fmt.Errorf("%w: %s", err, out)
+}

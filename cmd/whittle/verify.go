@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whittle-dev/whittle/builder/verify"
+)
+
+type verifyFlags struct {
+	sandbox string
+	timeout time.Duration
+	dir     string
+}
+
+func newVerifyCommand(g *globalFlags) *cobra.Command {
+	f := &verifyFlags{}
+	cmd := &cobra.Command{
+		Use:   "verify REF -- CMD [ARGS...]",
+		Short: "Run a command inside an image's root file system, sandboxed, to prove it works",
+		Long: `verify unpacks the image's final root file system into a temporary directory
+(nothing is ever written outside it, whatever the image's names and links
+say) and runs the command after -- inside it as the image would run it: the
+config's Env (its PATH finds the command in the image), WorkingDir and
+User (resolved through the image's /etc/passwd and /etc/group), with no
+network, in a sandbox: bubblewrap when installed, else Linux namespaces
+(needs root). It prints PASS or FAIL with the command's output and exits 1
+when the command fails.
+
+  whittle verify oci:min -- python3 -c 'import ssl, json'
+  whittle verify min.tar --timeout 30s -- /app/bin/server --self-test`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dash := cmd.ArgsLenAtDash()
+			if dash < 0 || dash >= len(args) {
+				return errors.New("verify: give the command to run after --, as in: whittle verify REF -- sh -c 'exit 0'")
+			}
+			if dash != 1 {
+				return fmt.Errorf("verify: want one image reference before --, got %d", dash)
+			}
+			return runVerify(cmd, g, f, args[0], args[dash:])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.sandbox, "sandbox", "auto", "auto (bwrap when installed), bwrap or namespaces")
+	fl.DurationVar(&f.timeout, "timeout", verify.DefaultTimeout, "longest a command may run")
+	fl.StringVar(&f.dir, "dir", "", "unpack into this empty directory instead of a temporary one (emptied afterwards)")
+	return cmd
+}
+
+func runVerify(cmd *cobra.Command, g *globalFlags, f *verifyFlags, ref string, argv []string) error {
+	opts := verify.Options{Timeout: f.timeout, Dir: f.dir}
+	switch f.sandbox {
+	case "auto":
+	case "bwrap":
+		opts.Sandbox = verify.SandboxBwrap
+	case "namespaces":
+		opts.Sandbox = verify.SandboxNamespaces
+	default:
+		return fmt.Errorf("--sandbox %q: want auto, bwrap or namespaces", f.sandbox)
+	}
+	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer im.Close()
+	progress := g.progress(cmd.ErrOrStderr(), ref)
+	progress("unpacking")
+	opts.Started = func([]string) { progress("") }
+	results, err := verify.Verify(cmd.Context(), im, ix, [][]string{argv}, opts)
+	progress("")
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	var failed []verify.Result
+	for _, r := range results {
+		writeResult(out, r)
+		if !r.Passed {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("verify: %s failed in %s: %s", quoteArgv(failed[0].Argv), ref, failure(failed[0]))
+	}
+	return nil
+}
+
+// failure says in a few words why a command failed.
+func failure(r verify.Result) string {
+	if r.Err != nil {
+		return r.Err.Error()
+	}
+	return "exit status " + strconv.Itoa(r.ExitCode)
+}
+
+// writeResult prints PASS or FAIL, the command and its output, indented
+// and with control characters escaped.
+func writeResult(w io.Writer, r verify.Result) {
+	status := "PASS"
+	detail := ""
+	if !r.Passed {
+		status, detail = "FAIL", " "+failure(r)
+	}
+	fmt.Fprintf(w, "%s  %s  (%s%s)\n", status, quoteArgv(r.Argv), r.Duration.Round(time.Millisecond), detail)
+	text := strings.TrimRight(escapeControls(string(r.Output)), "\n")
+	if r.Truncated {
+		text = "[… earlier output cut]\n" + text
+	}
+	if text == "" {
+		return
+	}
+	for _, line := range strings.Split(text, "\n") {
+		fmt.Fprintf(w, "    %s\n", line)
+	}
+}
+
+// escapeControls makes text from an image safe for a terminal: control
+// characters other than newline and tab, and invalid UTF-8, are written as
+// escapes (\x1b, \u009b).
+func escapeControls(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// quoteArgv renders a command as a shell would read it back, with control
+// characters escaped.
+func quoteArgv(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		switch {
+		case a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "":
+			words[i] = a
+		case escapeControls(a) != a || strings.ContainsAny(a, "\n\t"):
+			words[i] = "$'" + strings.ReplaceAll(strings.ReplaceAll(escapeControls(strings.ReplaceAll(a, `\`, `\\`)), "\n", `\n`), "'", `\'`) + "'"
+			words[i] = strings.ReplaceAll(words[i], "\t", `\t`)
+		default:
+			words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(words, " ")
+}
