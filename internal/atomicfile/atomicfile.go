@@ -7,12 +7,15 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Mode is the permission a written file gets before the umask.
@@ -78,4 +81,43 @@ func WriteFile(path string, b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// ReplaceDir creates or replaces the directory path with what fill puts in
+// a temporary directory beside it (mode 0755 less the umask): once fill
+// succeeds, the temporary directory is exchanged with path in one atomic
+// rename (renameat2 RENAME_EXCHANGE; where the file system lacks it, the
+// old tree is moved aside first) and the old tree removed. On any error the
+// temporary directory is removed and path is left as it was.
+func ReplaceDir(path string, fill func(tmpDir string) error) (err error) {
+	path = filepath.Clean(path)
+	tmp, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.RemoveAll(tmp) // after the exchange, the old tree
+	if err := os.Chmod(tmp, 0o755&^currentUmask()); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := fill(tmp); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_EXCHANGE)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("replacing %s: %w", path, err)
+		}
+		old := tmp + ".old"
+		if err := os.Rename(path, old); err != nil {
+			return fmt.Errorf("replacing %s: %w", path, err)
+		}
+		defer os.RemoveAll(old)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
