@@ -14,12 +14,15 @@ import (
 	"github.com/cespare/xxhash/v2"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 
 // Cache keeps parsed layer indexes on disk, keyed by diff ID, so that
-// opening an image again skips the layers already read. Writes go to a
-// temporary file renamed into place, so concurrent runs never see half a
-// file; a file that fails its checksum is treated as absent.
+// opening an image again skips the layers already read; and, apart, the
+// facts of each stored blob (compression, stored size), keyed by the
+// blob's own digest. Writes go through atomicfile, so concurrent runs
+// never see half a file; a file that fails its checksum is treated as
+// absent.
 type Cache struct {
 	Dir string
 }
@@ -66,28 +69,82 @@ func (c *Cache) Get(key string) (*LayerIndex, bool) {
 
 // Put stores li under key atomically.
 func (c *Cache) Put(key string, li *LayerIndex) error {
+	return c.write(key, encodeLayerIndex(li))
+}
+
+func (c *Cache) write(key string, b []byte) error {
 	if c == nil || key == "" {
 		return nil
 	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return fmt.Errorf("creating cache directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(encodeLayerIndex(li)); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), c.file(key)); err != nil {
+	if err := atomicfile.WriteFile(c.file(key), b); err != nil {
 		return fmt.Errorf("writing cache: %w", err)
 	}
 	return nil
+}
+
+// BlobFacts are the facts of one stored copy of a layer: how it is
+// compressed and how many bytes it takes. They belong to the blob, not to
+// the diff ID the layer index is keyed by, and are cached apart.
+type BlobFacts struct {
+	DiffID      v1.Hash
+	Compression Compression
+	StoredBytes int64
+}
+
+const blobMagic = "WHITTLE-BLOB-FACTS\n"
+
+// GetBlob returns the facts cached under a blob key, or false.
+func (c *Cache) GetBlob(key string) (BlobFacts, bool) {
+	if c == nil || key == "" {
+		return BlobFacts{}, false
+	}
+	b, err := os.ReadFile(c.file(key))
+	if err != nil {
+		return BlobFacts{}, false
+	}
+	f, err := decodeBlobFacts(b)
+	return f, err == nil
+}
+
+// PutBlob stores a blob's facts under key atomically.
+func (c *Cache) PutBlob(key string, f BlobFacts) error {
+	return c.write(key, encodeBlobFacts(f))
+}
+
+func encodeBlobFacts(f BlobFacts) []byte {
+	b := append([]byte(blobMagic), 1)
+	start := len(b)
+	b = appendString(b, f.DiffID.String())
+	b = appendString(b, string(f.Compression))
+	b = binary.AppendVarint(b, f.StoredBytes)
+	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b[start:]))
+}
+
+func decodeBlobFacts(b []byte) (BlobFacts, error) {
+	var f BlobFacts
+	if !bytes.HasPrefix(b, []byte(blobMagic)) || len(b) < len(blobMagic)+9 || b[len(blobMagic)] != 1 {
+		return f, errCorrupt
+	}
+	body := b[len(blobMagic)+1 : len(b)-8]
+	if xxhash.Sum64(body) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
+		return f, errCorrupt
+	}
+	d := decoder{b: body, s: string(body)}
+	diffID := d.str()
+	f.Compression = Compression(d.str())
+	f.StoredBytes = d.varint()
+	if d.err != nil || d.off != len(d.b) {
+		return f, errCorrupt
+	}
+	h, err := v1.NewHash(diffID)
+	if err != nil {
+		return f, errCorrupt
+	}
+	f.DiffID = h
+	return f, nil
 }
 
 // encodeLayerIndex writes the magic, a version, the body and the body's

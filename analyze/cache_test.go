@@ -109,8 +109,8 @@ func TestCacheWarmIndex(t *testing.T) {
 		t.Errorf("warm totals %+v differ from cold %+v", warm.Totals, cold.Totals)
 	}
 	files, _ := os.ReadDir(c.Dir)
-	if len(files) != 2 {
-		t.Errorf("cache holds %d files, want 2 (one per layer, no temporary leftovers)", len(files))
+	if len(files) != 4 {
+		t.Errorf("cache holds %d files, want 4 (per layer an index and its blob's facts, no temporary leftovers)", len(files))
 	}
 	// The rootfs-tar source caches by the file's identity.
 	rc := "rootfs-tar:" + s.rootTarGz

@@ -12,15 +12,17 @@ import (
 	"time"
 
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // ImageFS is an indexed image's final file system as an io/fs file
 // system. Metadata (Stat, Lstat, ReadLink, ReadDir) comes from the index;
 // a file's content is read from its layer on first Open and kept. Preload
 // reads many files in one pass over the layers, which is much faster than
-// opening them one by one. Symlinks resolve inside the image: an absolute
-// target starts at the image root, ".." stops there, and loops end with an
-// error. Names are unrooted, as io/fs wants ("etc/passwd").
+// opening them one by one. Symlinks resolve inside the image with
+// internal/imagefs: an absolute target starts at the image root, ".."
+// stops there, and loops end with an error. Names are unrooted, as io/fs
+// wants ("etc/passwd").
 type ImageFS struct {
 	im  *source.Image
 	ix  *Index
@@ -34,6 +36,8 @@ var (
 	_ fs.ReadLinkFS = (*ImageFS)(nil)
 	_ fs.ReadDirFS  = (*ImageFS)(nil)
 	_ fs.StatFS     = (*ImageFS)(nil)
+
+	_ imagefs.ResolverFS = (*ImageFS)(nil)
 )
 
 // FS returns the file system of an indexed image. Content reads use ctx.
@@ -84,67 +88,41 @@ func (f *ImageFS) PreloadPrefix(dirs ...string) error {
 	})
 }
 
-const maxLinkHops = 40
-
-var errLoop = errors.New("too many levels of symbolic links")
-
-// resolve finds the node a name names, following symlinks in every
-// component but the last, and in the last too when follow is set.
-func (f *ImageFS) resolve(op, name string, follow bool) (*Node, error) {
+// resolve finds the node a name names with the one image path resolver,
+// following symlinks in every component but the last, and in the last too
+// when mode is imagefs.Follow.
+func (f *ImageFS) resolve(op, name string, mode imagefs.Mode) (*Node, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
-	n, err := resolveNode(f.ix.Root, name, follow)
+	n, _, err := f.ix.Root.Resolve(name, mode)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	return n, nil
 }
 
-// resolveNode walks p from root following symlinks inside the tree.
-func resolveNode(root *Node, p string, follow bool) (*Node, error) {
-	cur := root
-	rest := strings.Split(strings.Trim(p, "/"), "/")
-	hops := 0
-	for len(rest) > 0 {
-		name := rest[0]
-		rest = rest[1:]
-		switch name {
-		case "", ".":
-			continue
-		case "..":
-			if cur.Parent != nil {
-				cur = cur.Parent
-			}
-			continue
-		}
-		if !cur.IsDir() {
-			return nil, errors.New("not a directory")
-		}
-		next := cur.Child(name)
-		if next == nil {
-			return nil, fs.ErrNotExist
-		}
-		if next.Entry.Type == TypeSymlink && (len(rest) > 0 || follow) {
-			hops++
-			if hops > maxLinkHops {
-				return nil, errLoop
-			}
-			target := next.Entry.Link
-			if strings.HasPrefix(target, "/") {
-				cur = root
-			}
-			rest = append(strings.Split(target, "/"), rest...)
-			continue
-		}
-		cur = next
-	}
-	return cur, nil
+// ResolvePath resolves an image path ("/a/b", or unrooted) with the nodes
+// of the index, for imagefs.Resolve and the functions built on it.
+func (f *ImageFS) ResolvePath(p string, mode imagefs.Mode) (imagefs.Resolved, error) {
+	_, res, err := f.ix.Root.Resolve(p, mode)
+	return res, err
+}
+
+// Resolve returns the node an image path names, resolved as the kernel
+// would inside the image, and how it resolved. It is how a path from the
+// user or the image config is found.
+func (f *ImageFS) Resolve(p string, mode imagefs.Mode) (*Node, imagefs.Resolved, error) {
+	return f.ix.Root.Resolve(p, mode)
 }
 
 // Open opens a file or directory, following symlinks.
 func (f *ImageFS) Open(name string) (fs.File, error) {
-	n, err := f.resolve("open", name, true)
+	n, err := f.resolve("open", name, imagefs.Follow)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +160,7 @@ func (f *ImageFS) content(n *Node) ([]byte, error) {
 
 // ReadFile returns a file's content.
 func (f *ImageFS) ReadFile(name string) ([]byte, error) {
-	n, err := f.resolve("readfile", name, true)
+	n, err := f.resolve("readfile", name, imagefs.Follow)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +176,7 @@ func (f *ImageFS) ReadFile(name string) ([]byte, error) {
 
 // Stat describes a file, following symlinks.
 func (f *ImageFS) Stat(name string) (fs.FileInfo, error) {
-	n, err := f.resolve("stat", name, true)
+	n, err := f.resolve("stat", name, imagefs.Follow)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +185,7 @@ func (f *ImageFS) Stat(name string) (fs.FileInfo, error) {
 
 // Lstat describes a file without following a final symlink.
 func (f *ImageFS) Lstat(name string) (fs.FileInfo, error) {
-	n, err := f.resolve("lstat", name, false)
+	n, err := f.resolve("lstat", name, imagefs.NoFollow)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +194,7 @@ func (f *ImageFS) Lstat(name string) (fs.FileInfo, error) {
 
 // ReadLink returns a symlink's target as written.
 func (f *ImageFS) ReadLink(name string) (string, error) {
-	n, err := f.resolve("readlink", name, false)
+	n, err := f.resolve("readlink", name, imagefs.NoFollow)
 	if err != nil {
 		return "", err
 	}
@@ -228,7 +206,7 @@ func (f *ImageFS) ReadLink(name string) (string, error) {
 
 // ReadDir lists a directory, following symlinks to it, sorted by name.
 func (f *ImageFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	n, err := f.resolve("readdir", name, true)
+	n, err := f.resolve("readdir", name, imagefs.Follow)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +218,7 @@ func (f *ImageFS) ReadDir(name string) ([]fs.DirEntry, error) {
 
 // Node returns the index node a name names, without following a final
 // symlink.
-func (f *ImageFS) Node(name string) (*Node, error) { return f.resolve("lstat", name, false) }
+func (f *ImageFS) Node(name string) (*Node, error) { return f.resolve("lstat", name, imagefs.NoFollow) }
 
 func dirEntries(n *Node) []fs.DirEntry {
 	out := make([]fs.DirEntry, len(n.Children))

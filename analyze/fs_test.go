@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"slices"
 	"testing"
 	"testing/fstest"
 
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 func TestImageFS(t *testing.T) {
@@ -72,6 +74,44 @@ func TestImageFSLinks(t *testing.T) {
 		if got = fi.Sys().(*Node).Path(); got != tc.want {
 			t.Errorf("Stat(%s) reached %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestImageFSMergedUsr resolves paths through a merged-/usr root (/bin ->
+// usr/bin) with the index's own nodes: Resolve and imagefs.Resolve (through
+// ResolvePath) agree, and the links followed are kept.
+func TestImageFSMergedUsr(t *testing.T) {
+	ix := scanAll(t, []tarEntry{
+		symlink("bin", "usr/bin"), file("usr/bin/dash", 100, 'd'), symlink("usr/bin/sh", "dash"),
+		symlink("lib", "/usr/lib"), symlink("usr/lib/x", "../../lib/y"), file("usr/lib/y", 1, 'y'),
+	})
+	fsys := NewFS(context.Background(), &source.Image{}, ix)
+	for _, tc := range []struct {
+		p     string
+		mode  imagefs.Mode
+		want  string
+		links []string
+	}{
+		{"/bin/sh", imagefs.Follow, "/usr/bin/dash", []string{"/bin", "/usr/bin/sh"}},
+		{"/bin/sh", imagefs.NoFollow, "/usr/bin/sh", []string{"/bin"}},
+		{"bin/dash", imagefs.NoFollow, "/usr/bin/dash", []string{"/bin"}},
+		{"/lib/x", imagefs.Follow, "/usr/lib/y", []string{"/lib", "/usr/lib/x", "/lib"}},
+		{"/bin", imagefs.NoFollow, "/bin", nil},
+	} {
+		n, res, err := fsys.Resolve(tc.p, tc.mode)
+		if err != nil || n.Path() != tc.want || res.Path != tc.want || !slices.Equal(res.Links, tc.links) {
+			t.Errorf("Resolve(%s, %d) = %v %+v %v, want %s %q", tc.p, tc.mode, n, res, err, tc.want, tc.links)
+		}
+		via, err := imagefs.ResolveMode(fsys, tc.p, tc.mode)
+		if err != nil || via.Path != res.Path || !slices.Equal(via.Links, res.Links) {
+			t.Errorf("imagefs.ResolveMode(%s) = %+v %v, want %+v", tc.p, via, err, res)
+		}
+	}
+	if _, _, err := fsys.Resolve("/bin/nope", imagefs.Follow); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Resolve(/bin/nope): %v", err)
+	}
+	if _, err := fsys.Stat("bin/sh/x"); !errors.Is(err, imagefs.ErrNotDir) {
+		t.Errorf("Stat(bin/sh/x): %v", err)
 	}
 }
 

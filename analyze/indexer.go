@@ -15,6 +15,9 @@ import (
 type IndexOptions struct {
 	// Cache keeps layer indexes between runs; nil reads every layer.
 	Cache *Cache
+	// Verify reads and hashes every blob even when the cache holds its
+	// layer (the cache is still refreshed).
+	Verify bool
 	// Jobs is how many layers are read at once; 0 means one per CPU.
 	Jobs int
 	// Progress, when set, is told as each layer starts and ends (from
@@ -52,7 +55,7 @@ func IndexImage(ctx context.Context, im *source.Image, opts IndexOptions) (*Inde
 	for i, l := range im.Layers {
 		g.Go(func() error {
 			report(LayerProgress{Layer: i})
-			li, cached, err := indexLayer(gctx, l, opts.Cache)
+			li, cached, err := indexLayer(gctx, l, opts.Cache, opts.Verify)
 			report(LayerProgress{Layer: i, Done: true, Cached: cached, Err: err})
 			if err != nil {
 				return fmt.Errorf("%s: %w", im.Ref, describeLayer(l, err))
@@ -90,9 +93,11 @@ func short(h v1.Hash) string {
 	return h.String()
 }
 
-func indexLayer(ctx context.Context, l *source.Layer, cache *Cache) (*LayerIndex, bool, error) {
-	if li, ok := cache.Get(l.CacheKey); ok && (l.DiffID.Hex == "" || li.DiffID == l.DiffID) {
-		return li, true, nil
+func indexLayer(ctx context.Context, l *source.Layer, cache *Cache, verify bool) (*LayerIndex, bool, error) {
+	if !verify {
+		if li, ok := cachedLayer(l, cache); ok {
+			return li, true, nil
+		}
 	}
 	rc, err := l.Open()
 	if err != nil {
@@ -108,6 +113,51 @@ func indexLayer(ctx context.Context, l *source.Layer, cache *Cache) (*LayerIndex
 		return nil, false, err
 	}
 	// A cache that cannot be written only costs time next run.
-	_ = cache.Put(l.CacheKey, li)
+	if cache != nil && l.CacheKey != "" {
+		_ = cache.Put(l.CacheKey, li)
+		_ = cache.PutBlob(blobKey(l, li.DiffID), BlobFacts{DiffID: li.DiffID, Compression: li.Compression, StoredBytes: li.StoredBytes})
+	}
 	return li, false, nil
+}
+
+// cachedLayer returns the cached index of l with the stored-form facts of
+// the blob l names, or false when the cache cannot vouch for both. It
+// never reads the blob: it checks, by a stat or the descriptor, that the
+// blob is there with the size it had when it was read, so that a warm run
+// refuses a missing or cut-short blob as a cold one does. (A blob changed
+// in place to the same size is not noticed; --verify reads every blob.)
+func cachedLayer(l *source.Layer, cache *Cache) (*LayerIndex, bool) {
+	li, ok := cache.Get(l.CacheKey)
+	if !ok || (l.DiffID.Hex != "" && li.DiffID != l.DiffID) {
+		return nil, false
+	}
+	facts, ok := cache.GetBlob(blobKey(l, li.DiffID))
+	if !ok || facts.DiffID != li.DiffID {
+		return nil, false
+	}
+	if l.Size >= 0 && l.Size != facts.StoredBytes {
+		return nil, false
+	}
+	size, err := l.StatBlob()
+	if err != nil || (size >= 0 && size != facts.StoredBytes) {
+		return nil, false // reading it gives the error a cold run gives
+	}
+	li.Compression, li.StoredBytes = facts.Compression, facts.StoredBytes
+	return li, true
+}
+
+// blobKey names the stored blob of l in the cache: by its digest when the
+// source knows it; else by the diff ID and the media type (the stored form
+// the source saw, whose size is then checked); else by the layer's cache
+// key, which for sources without a digest (rootfs-tar:) names the stored
+// file itself.
+func blobKey(l *source.Layer, diffID v1.Hash) string {
+	switch {
+	case l.Digest.Hex != "":
+		return "blob-" + l.Digest.String()
+	case diffID.Hex != "" && l.DiffID.Hex != "":
+		return "blob-" + diffID.String() + "-" + string(l.MediaType)
+	default:
+		return "blob-" + l.CacheKey
+	}
 }

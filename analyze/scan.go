@@ -183,7 +183,7 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 		return e, true, problem
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont:
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont: // the tar reader turns TypeRegA into TypeReg
 		e.Type, e.Size = TypeRegular, hdr.Size
 	case tar.TypeDir:
 		e.Type = TypeDir

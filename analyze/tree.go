@@ -80,8 +80,10 @@ func (n *Node) Child(name string) *Node {
 	return nil
 }
 
-// Lookup returns the node at an absolute path without following symlinks,
-// or nil.
+// Lookup returns the node at an absolute path taken literally, without
+// following symlinks, or nil. It is for the tree's own paths (tar entry
+// names, Node.Path results); a path from the user or the image config may
+// go through a symlinked directory and is found with Resolve.
 func (n *Node) Lookup(p string) *Node {
 	cur := n
 	for p != "" {

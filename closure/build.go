@@ -63,17 +63,35 @@ type Closure struct {
 
 	owner map[string]graph.NodeID
 	loads map[string][]string
+	// fsys resolves the image paths Find, Owner and Loads are given;
+	// searchDir is the image's PATH.
+	fsys      *analyze.ImageFS
+	searchDir []string
 }
 
 // Root is one root of the graph and where it came from.
 type Root struct {
 	// Spec is what named it: the config's argv word or the --roots entry.
 	Spec string
-	// Path is the image path it resolved to ("" for a package or store
-	// path named directly).
-	Path   string
-	Node   graph.NodeID
-	Source string // "entrypoint", "cmd", "argument", "shell", "option", "nix"
+	// Path is the real image path it resolved to, parent directories
+	// resolved and a final symlink kept ("" for a package or store path
+	// named directly).
+	Path string
+	// Named is the image path before resolution (Spec made absolute, or
+	// found in PATH); Links are the symlinks followed from Named to Path.
+	Named string
+	Links []string
+	Node  graph.NodeID
+	// Source is "entrypoint", "cmd", "argument", "shell", "option", "nix",
+	// or "link": a directory symlink the path of the root named Spec goes
+	// through (/bin for /bin/sh on a merged-/usr image), needed with it.
+	Source string
+}
+
+// Resolution says how the root's path was found: "/bin/tool →
+// /usr/bin/tool" when symlinked directories lay on the way, else the path.
+func (r Root) Resolution() string {
+	return imagefs.Resolved{Named: r.Named, Path: r.Path}.String()
 }
 
 // Problem is a broken link found while building the graph: a finding
@@ -146,13 +164,14 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	}
 	b.c.Graph = b.g
 	b.searchDir = shebang.SplitPath(b.configPath())
+	b.c.fsys, b.c.searchDir = b.fsys, b.searchDir
 	steps := []func() error{
 		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
 		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.symlinkEdges, b.packageEdges,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, fmt.Errorf("%s: %w", im.Ref, err)
+			return nil, source.PrefixRef(im.Ref, err)
 		}
 	}
 	for id, n := range b.sizes {
@@ -448,14 +467,17 @@ func (b *builder) nixEdges() error {
 	return nil
 }
 
-// nodeOf returns the owner of an image path, or false for a directory
-// outside every store path (or a path not in the image).
-func (b *builder) nodeOf(p string) (graph.NodeID, bool) {
-	if id, ok := b.c.owner[p]; ok {
+func (b *builder) nodeOf(p string) (graph.NodeID, bool) { return b.c.nodeOf(p) }
+
+// nodeOf returns the owner of a real image path (one Node.Path gives),
+// or false for a directory outside every store path (or a path not in the
+// image).
+func (c *Closure) nodeOf(p string) (graph.NodeID, bool) {
+	if id, ok := c.owner[p]; ok {
 		return id, true
 	}
-	if id, ok := b.stores[storeOf(p)]; ok {
-		return id, true
+	if sp := storeOf(p); sp != "" {
+		return c.Graph.Lookup(graph.StorePath, sp)
 	}
 	return 0, false
 }
@@ -665,12 +687,24 @@ func (b *builder) compareNix(info []nixref.PathInfo) {
 }
 
 // Loads returns the real paths of the objects the loader maps to run the
-// ELF file at p (its interpreter and libraries, in load order), as the
-// graph resolved them; nil for a path that is not a dynamic ELF file.
-func (c *Closure) Loads(p string) []string { return c.loads[path.Clean("/"+p)] }
+// ELF file at p, every symlink followed (its interpreter and libraries, in
+// load order), as the graph resolved them; nil for a path that is not a
+// dynamic ELF file.
+func (c *Closure) Loads(p string) []string {
+	res, err := imagefs.Resolve(c.fsys, p)
+	if err != nil {
+		return nil
+	}
+	return c.loads[res.Path]
+}
 
-// Owner returns the node that holds an image path.
+// Owner returns the node that holds an image path, its parent
+// directories resolved (a final symlink is owned in its own right).
 func (c *Closure) Owner(p string) (graph.NodeID, bool) {
-	id, ok := c.owner[path.Clean("/"+p)]
+	res, err := imagefs.ResolveParent(c.fsys, p)
+	if err != nil {
+		return 0, false
+	}
+	id, ok := c.owner[res.Path]
 	return id, ok
 }

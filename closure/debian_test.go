@@ -1,6 +1,8 @@
 package closure
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/internal/testfix"
@@ -177,5 +183,69 @@ func TestDebianPython(t *testing.T) {
 	sort.Strings(lddFiles)
 	if len(lddFiles) < 4 || !reflect.DeepEqual(loads, lddFiles) {
 		t.Errorf("libraries of %s:\n got %q\nwant %q (ldd)", real.Path, loads, lddFiles)
+	}
+}
+
+// TestDebianMergedUsrEntrypoint runs the graph of a real Debian root
+// (bookworm is merged-/usr: /bin -> usr/bin) whose entry point is
+// `/bin/sh -c "exec ls -l /etc"` with PATH=/bin: /bin/sh resolves to
+// /usr/bin/sh (which is a link to dash), dash is reachable, and so is ls,
+// found through the symlinked /bin.
+func TestDebianMergedUsrEntrypoint(t *testing.T) {
+	tarPath := testfix.DebianRootfsTar(t)
+	ref, err := source.ParseReference("rootfs-tar:" + tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := source.NewRootfsImage(ref, nil, source.LayerSource{
+		Size: fi.Size(), MediaType: types.OCILayer, Command: "rootfs-tar",
+		Open: func() (io.ReadCloser, error) { return os.Open(tarPath) },
+	}, v1.Config{Entrypoint: []string{"/bin/sh", "-c", "exec ls -l /etc"}, Env: []string{"PATH=/bin"}})
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := Build(context.Background(), im, ix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := analyze.NewFS(context.Background(), im, ix)
+	if target, err := fsys.ReadLink("bin"); err != nil || target != "usr/bin" {
+		t.Fatalf("the Debian fixture is not merged-/usr: /bin -> %q, %v", target, err)
+	}
+	sh, err := imagefs.Resolve(fsys, "/bin/sh")
+	if err != nil || sh.Path != "/usr/bin/dash" || !reflect.DeepEqual(sh.Links, []string{"/bin", "/usr/bin/sh"}) {
+		t.Fatalf("/bin/sh resolves to %+v, %v; want /usr/bin/dash through /bin and /usr/bin/sh", sh, err)
+	}
+	var roots []string
+	for _, r := range cl.Roots {
+		roots = append(roots, r.Spec+" "+r.Source+" "+r.Resolution())
+	}
+	want := []string{"/bin/sh entrypoint /bin/sh → /usr/bin/sh", "/bin/sh link /bin", "ls shell /bin/ls → /usr/bin/ls"}
+	if !reflect.DeepEqual(roots, want) {
+		t.Errorf("roots\n %q\nwant\n %q", roots, want)
+	}
+	for _, p := range cl.Problems {
+		if p.Kind == "closure/root" {
+			t.Errorf("root problem: %s: %s", p.Path(), p.Message)
+		}
+	}
+	for _, p := range []string{"/usr/bin/dash", "/bin/sh", "/usr/bin/ls", "/bin/ls"} {
+		id, ok := cl.Owner(p)
+		if !ok || !cl.Analysis.Reachable(id) {
+			t.Errorf("%s (owner %v, found %v) is not reachable", p, id, ok)
+		}
+	}
+	dash, _ := cl.Owner("/usr/bin/dash")
+	if g := cl.Graph.Get(dash); g.Kind != graph.Package || !strings.HasPrefix(g.Name, "dash") {
+		t.Errorf("/usr/bin/dash is owned by %s %s, want the dash package", g.Kind, g.Name)
+	}
+	// --why /bin/dash finds the same node as /usr/bin/dash.
+	if ids, err := cl.Find("/bin/dash"); err != nil || len(ids) != 1 || ids[0] != dash {
+		t.Errorf("Find(/bin/dash) = %v, %v; want %v", ids, err, dash)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // GraphSchema names the JSON schema of Report (docs/graph-json.md).
@@ -43,12 +44,21 @@ type ReportTotals struct {
 	UnreachableBytes int64 `json:"unreachable_bytes"`
 }
 
-// ReportRoot is one root.
+// ReportRoot is one root. Like every name in the report, Spec and Path
+// are text.JSONString's form: the name itself when it is valid UTF-8,
+// escaped otherwise, with the raw bytes in the _bytes sibling
+// (docs/graph-json.md).
 type ReportRoot struct {
-	Node   int    `json:"node"`
-	Spec   string `json:"spec"`
-	Path   string `json:"path,omitempty"`
-	Source string `json:"source"`
+	Node      int    `json:"node"`
+	Spec      string `json:"spec"`
+	SpecBytes []byte `json:"spec_bytes,omitempty"`
+	Path      string `json:"path,omitempty"`
+	PathBytes []byte `json:"path_bytes,omitempty"`
+	Source    string `json:"source"`
+
+	// Named and Links say how Path was found when symlinks lay on the way.
+	Named string   `json:"named,omitempty"`
+	Links []string `json:"links,omitempty"`
 }
 
 // ReportNode is one node with its sizes and outgoing edges.
@@ -56,6 +66,7 @@ type ReportNode struct {
 	ID        int          `json:"id"`
 	Kind      string       `json:"kind"`
 	Name      string       `json:"name"`
+	NameBytes []byte       `json:"name_bytes,omitempty"` // Name's raw bytes when not valid UTF-8
 	Self      int64        `json:"self_bytes"`
 	Closure   int64        `json:"closure_bytes"`
 	Added     int64        `json:"added_bytes"`
@@ -91,7 +102,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 	r := &Report{
 		Schema: GraphSchema, Reference: ref, Definitions: Definitions,
 		Roots: []ReportRoot{}, Nodes: []ReportNode{}, Unreachable: []int{},
-		Problems: c.Problems, NixMismatches: c.NixMismatches,
+		Problems: c.Problems, NixMismatches: text.JSONStrings(c.NixMismatches),
 	}
 	if r.Problems == nil {
 		r.Problems = []Problem{}
@@ -104,13 +115,19 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 		ReachableBytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize(),
 	}
 	for _, root := range c.Roots {
-		r.Roots = append(r.Roots, ReportRoot{Node: int(root.Node), Spec: root.Spec, Path: root.Path, Source: root.Source})
+		rr := ReportRoot{Node: int(root.Node),
+			Spec: text.JSONString(root.Spec), SpecBytes: text.NonUTF8(root.Spec),
+			Path: text.JSONString(root.Path), PathBytes: text.NonUTF8(root.Path), Source: root.Source}
+		if root.Named != root.Path {
+			rr.Named, rr.Links = text.JSONString(root.Named), text.JSONStrings(root.Links)
+		}
+		r.Roots = append(r.Roots, rr)
 	}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
 		n := g.Get(id)
 		rn := ReportNode{
-			ID: i, Kind: n.Kind.String(), Name: n.Name, Self: a.SelfSize(id), Closure: a.ClosureSize(id),
+			ID: i, Kind: n.Kind.String(), Name: text.JSONString(n.Name), NameBytes: text.NonUTF8(n.Name), Self: a.SelfSize(id), Closure: a.ClosureSize(id),
 			Added: a.AddedSize(id), NarSize: c.NarSize[id], Reachable: a.Reachable(id), Files: len(n.Files), Edges: []ReportEdge{},
 		}
 		for _, e := range g.Edges(id) {
@@ -186,6 +203,10 @@ type TreeOptions struct {
 	Unreachable bool
 }
 
+// Every text form below (tree, why, unreachable, problems, DOT) escapes
+// the names and messages that came from the image with text.Escape, so
+// none can hold a control byte or break a line.
+
 // WriteTree prints the closure as an indented tree from each root,
 // children sorted by closure size; a node already printed is shown again
 // as a one-line reference.
@@ -193,7 +214,7 @@ func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 	g, a := c.Graph, c.Analysis
 	p := &errWriter{w: w}
 	p.printf("# %s — %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
-		ref, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
+		text.Escape(ref), g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
 	p.printf("# %s\n", Definitions)
 	shown := map[graph.NodeID]bool{}
 	var walk func(id graph.NodeID, prefix string, last bool, depth int, kinds graph.EdgeKind, top bool)
@@ -209,7 +230,7 @@ func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 		if kinds != 0 {
 			via = " [" + strings.Join(kindNames(kinds), ",") + "]"
 		}
-		line := fmt.Sprintf("%s%s%s (%s)%s", prefix, branch, c.DisplayName(id), g.Get(id).Kind, via)
+		line := fmt.Sprintf("%s%s%s (%s)%s", prefix, branch, text.Escape(c.DisplayName(id)), g.Get(id).Kind, via)
 		if shown[id] {
 			p.printf("%s  … shown above\n", line)
 			return
@@ -235,7 +256,7 @@ func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 		}
 	}
 	for _, r := range c.Roots {
-		p.printf("\nroot %s (%s %q)\n", r.Spec, r.Source, r.Path)
+		p.printf("\nroot %s (%s \"%s\")\n", text.Escape(r.Spec), r.Source, text.Escape(r.Resolution()))
 		walk(r.Node, "", true, 0, 0, true)
 	}
 	if opts.Unreachable {
@@ -249,7 +270,7 @@ func (c *Closure) writeUnreachable(p *errWriter) {
 	ids := c.unreachableBySize()
 	p.printf("\nunreachable: %d nodes, %s that no root needs\n", len(ids), size(c.Analysis.UnreachableSize()))
 	for _, id := range ids {
-		p.printf("  %8s  %s (%s)\n", size(c.Analysis.SelfSize(id)), c.DisplayName(id), c.Graph.Get(id).Kind)
+		p.printf("  %8s  %s (%s)\n", size(c.Analysis.SelfSize(id)), text.Escape(c.DisplayName(id)), c.Graph.Get(id).Kind)
 	}
 }
 
@@ -261,12 +282,12 @@ func (c *Closure) writeProblems(p *errWriter) {
 	for _, pr := range c.Problems {
 		where := ""
 		if pr.Path() != "" {
-			where = pr.Path() + ": "
+			where = text.Escape(pr.Path()) + ": "
 		}
-		p.printf("  %-8s %-20s %s%s\n", pr.Severity, pr.Name(), where, pr.Message)
+		p.printf("  %-8s %-20s %s%s\n", pr.Severity, text.Escape(pr.Name()), where, text.Escape(pr.Message))
 	}
 	for _, m := range c.NixMismatches {
-		p.printf("  %-20s %s\n", "nix", m)
+		p.printf("  %-20s %s\n", "nix", text.Escape(m))
 	}
 }
 
@@ -282,7 +303,7 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 	p := &errWriter{w: w}
 	for _, t := range targets {
 		chains := c.Analysis.Why(t, maxChains, maxLen)
-		p.printf("why %s (%s): closure %s, added %s\n", c.DisplayName(t), c.Graph.Get(t).Kind, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)))
+		p.printf("why %s (%s): closure %s, added %s\n", text.Escape(c.DisplayName(t)), c.Graph.Get(t).Kind, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)))
 		if len(chains) == 0 {
 			p.printf("  no root needs it: it is unreachable (%s)\n", size(c.Analysis.SelfSize(t)))
 			continue
@@ -290,7 +311,7 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 		for _, ch := range chains {
 			var parts []string
 			for i, n := range ch.Nodes {
-				s := c.DisplayName(n)
+				s := text.Escape(c.DisplayName(n))
 				if i < len(ch.Kinds) {
 					s += " -[" + strings.Join(kindNames(ch.Kinds[i]), ",") + "]->"
 				}
@@ -319,7 +340,7 @@ func (c *Closure) WriteDOT(w io.Writer, all bool) error {
 		if g.IsRoot(id) {
 			attrs = ", style=bold"
 		}
-		p.printf("  n%d [label=%q%s];\n", i, fmt.Sprintf("%s\nself %s, added %s", c.DisplayName(id), size(a.SelfSize(id)), size(a.AddedSize(id))), attrs)
+		p.printf("  n%d [label=%s%s];\n", i, text.DOT(c.DisplayName(id), fmt.Sprintf("self %s, added %s", size(a.SelfSize(id)), size(a.AddedSize(id)))), attrs)
 	}
 	for i := 0; i < g.Len(); i++ {
 		id := graph.NodeID(i)
@@ -328,7 +349,7 @@ func (c *Closure) WriteDOT(w io.Writer, all bool) error {
 		}
 		for _, e := range g.Edges(id) {
 			if include(e.To) {
-				p.printf("  n%d -> n%d [label=%q];\n", i, e.To, strings.Join(kindNames(e.Kinds), ","))
+				p.printf("  n%d -> n%d [label=%s];\n", i, e.To, text.DOT(strings.Join(kindNames(e.Kinds), ",")))
 			}
 		}
 	}

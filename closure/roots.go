@@ -68,27 +68,52 @@ func (b *builder) addRoot(r Root) {
 	b.c.Roots = append(b.c.Roots, r)
 }
 
+// addResolvedRoot adds a root found at an image path, and a "link" root
+// for each directory symlink the path went through (/bin on a merged-/usr
+// image): the program is not found without them.
+func (b *builder) addResolvedRoot(r Root) {
+	b.addRoot(r)
+	for _, l := range r.Links {
+		id, ok := b.c.nodeOf(l)
+		if !ok || id == r.Node || b.hasLinkRoot(l) {
+			continue
+		}
+		b.addRoot(Root{Spec: r.Spec, Path: l, Node: id, Source: "link"})
+	}
+}
+
+func (b *builder) hasLinkRoot(p string) bool {
+	for _, r := range b.c.Roots {
+		if r.Source == "link" && r.Path == p {
+			return true
+		}
+	}
+	return false
+}
+
 // configRoot resolves a program the config runs; what cannot be found is a
 // problem (the image is broken), not an error.
 func (b *builder) configRoot(word, source, workdir string) {
-	p, err := b.findProgram(word, workdir)
+	res, err := b.c.findProgram(word, workdir)
 	if err != nil {
 		b.problem("root", word, fmt.Sprintf("%s %q: %v", source, word, err))
 		return
 	}
-	id, ok := b.nodeOf(p)
+	id, ok := b.c.nodeOf(res.Path)
 	if !ok {
-		b.problem("root", p, fmt.Sprintf("%s %q is a directory", source, word))
+		b.problem("root", res.Path, fmt.Sprintf("%s %q is a directory", source, word))
 		return
 	}
-	b.addRoot(Root{Spec: word, Path: p, Node: id, Source: source})
+	b.addResolvedRoot(Root{Spec: word, Path: res.Path, Named: res.Named, Links: res.Links, Node: id, Source: source})
 }
 
 // findProgram finds a command as execve and a shell would: a path (made
-// absolute against the working directory), else the first match in PATH.
-// The path returned is the one named, symlinks not followed, so the
-// graph keeps the link.
-func (b *builder) findProgram(word, workdir string) (string, error) {
+// absolute against the working directory), else the first executable
+// match in PATH. The path returned has its parent directories resolved
+// (/bin/sh is /usr/bin/sh on a merged-/usr image) but not a final
+// symlink, so the graph keeps the link; Links are the directory links
+// followed.
+func (c *Closure) findProgram(word, workdir string) (imagefs.Resolved, error) {
 	if strings.Contains(word, "/") {
 		p := word
 		if !strings.HasPrefix(p, "/") {
@@ -97,23 +122,36 @@ func (b *builder) findProgram(word, workdir string) (string, error) {
 			}
 			p = path.Join(workdir, p)
 		}
-		if _, fi, err := imagefs.Stat(b.fsys, p); err != nil {
-			return "", describeMissing(err)
-		} else if fi.IsDir() {
-			return "", errors.New("is a directory")
-		}
-		return path.Clean(p), nil
+		res, _, err := c.program(p)
+		return res, err
 	}
-	for _, dir := range b.searchDir {
+	for _, dir := range c.searchDir {
 		if !strings.HasPrefix(dir, "/") {
 			continue
 		}
-		p := path.Join(dir, word)
-		if _, fi, err := imagefs.Stat(b.fsys, p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
+		if res, fi, err := c.program(path.Join(dir, word)); err == nil && fi.Mode()&0o111 != 0 {
+			return res, nil
 		}
 	}
-	return "", fmt.Errorf("not found in PATH %s", strings.Join(b.searchDir, ":"))
+	return imagefs.Resolved{}, fmt.Errorf("not found in PATH %s", strings.Join(c.searchDir, ":"))
+}
+
+// program resolves the image path of a program: every link followed, it
+// must name something that is not a directory. It returns the path with
+// its parents resolved and what it finally names.
+func (c *Closure) program(p string) (imagefs.Resolved, fs.FileInfo, error) {
+	_, fi, err := imagefs.Stat(c.fsys, p)
+	if err != nil {
+		return imagefs.Resolved{}, nil, describeMissing(err)
+	}
+	if fi.IsDir() {
+		return imagefs.Resolved{}, nil, errors.New("is a directory")
+	}
+	res, err := imagefs.ResolveMode(c.fsys, p, imagefs.NoFollow)
+	if err != nil {
+		return imagefs.Resolved{}, nil, describeMissing(err)
+	}
+	return res, fi, nil
 }
 
 func describeMissing(err error) error {
@@ -147,38 +185,45 @@ func firstCommandWord(line string) string {
 // optionRoot adds a root the user named: an image path, a package, a store
 // path (full, its base name or its name), or a command in PATH.
 func (b *builder) optionRoot(spec string) error {
-	ids, desc, err := b.c.find(b, spec)
+	ids, res, err := b.c.find(spec)
 	if err != nil {
-		return err
+		return &RootError{Spec: spec, Err: err}
 	}
 	for _, id := range ids {
-		b.addRoot(Root{Spec: spec, Path: desc, Node: id, Source: "option"})
+		b.addResolvedRoot(Root{Spec: spec, Path: res.Path, Named: res.Named, Links: res.Links, Node: id, Source: "option"})
 	}
 	return nil
 }
 
-// Find returns the nodes a name or path names: an image path (its owner),
-// a package name, a store path (full, base name, or the name after the
-// hash), or a command found through the image's PATH.
+// Find returns the nodes a name or path names: an image path (its owner;
+// symlinked parent directories are resolved, so /bin/sh finds what
+// /usr/bin/sh does on a merged-/usr image), a package name, a store path
+// (full, base name, or the name after the hash), or a command found
+// through the image's PATH.
 func (c *Closure) Find(spec string) ([]graph.NodeID, error) {
-	ids, _, err := c.find(nil, spec)
+	ids, _, err := c.find(spec)
 	return ids, err
 }
 
-func (c *Closure) find(b *builder, spec string) ([]graph.NodeID, string, error) {
+// find is Find, also saying how an image path resolved (a zero Resolved
+// for a package or a store path named by name).
+func (c *Closure) find(spec string) ([]graph.NodeID, imagefs.Resolved, error) {
 	g := c.Graph
 	if strings.HasPrefix(spec, "/") {
-		p := path.Clean(spec)
-		if id, ok := c.owner[p]; ok {
-			return []graph.NodeID{id}, p, nil
+		res, err := imagefs.ResolveParent(c.fsys, spec)
+		if err != nil {
+			return nil, res, fmt.Errorf("root %q: %v", spec, describeMissing(err))
 		}
-		if id, ok := g.Lookup(graph.StorePath, p); ok {
-			return []graph.NodeID{id}, p, nil
+		if id, ok := c.owner[res.Path]; ok {
+			return []graph.NodeID{id}, res, nil
 		}
-		return nil, "", fmt.Errorf("root %q: no such file in the image", spec)
+		if id, ok := g.Lookup(graph.StorePath, res.Path); ok {
+			return []graph.NodeID{id}, res, nil
+		}
+		return nil, res, fmt.Errorf("root %q: no such file in the image", spec)
 	}
 	if id, ok := g.Lookup(graph.Package, spec); ok {
-		return []graph.NodeID{id}, "", nil
+		return []graph.NodeID{id}, imagefs.Resolved{}, nil
 	}
 	var matches []graph.NodeID
 	var names []string
@@ -203,7 +248,7 @@ func (c *Closure) find(b *builder, spec string) ([]graph.NodeID, string, error) 
 		}
 	}
 	if len(matches) == 1 {
-		return matches, "", nil
+		return matches, imagefs.Resolved{}, nil
 	}
 	if len(matches) > 1 {
 		var which []string
@@ -211,16 +256,14 @@ func (c *Closure) find(b *builder, spec string) ([]graph.NodeID, string, error) 
 			which = append(which, g.Get(m).Name)
 		}
 		sort.Strings(which)
-		return nil, "", fmt.Errorf("%q names %d nodes (%s); be more precise", spec, len(matches), strings.Join(which, ", "))
+		return nil, imagefs.Resolved{}, fmt.Errorf("%q names %d nodes (%s); be more precise", spec, len(matches), strings.Join(which, ", "))
 	}
-	if b != nil {
-		if p, err := b.findProgram(spec, ""); err == nil {
-			if id, ok := b.nodeOf(p); ok {
-				return []graph.NodeID{id}, p, nil
-			}
+	if res, err := c.findProgram(spec, ""); err == nil {
+		if id, ok := c.nodeOf(res.Path); ok {
+			return []graph.NodeID{id}, res, nil
 		}
 	}
-	return nil, "", fmt.Errorf("%q is neither a path, a package, a store path nor a command in the image%s", spec, suggest.Hint(spec, names))
+	return nil, imagefs.Resolved{}, fmt.Errorf("%q is neither a path, a package, a store path nor a command in the image%s", spec, suggest.Hint(spec, names))
 }
 
 // packageName strips the version from a store path's name:
@@ -238,3 +281,13 @@ func packageName(name string) string {
 func isVersion(s string) bool {
 	return s != "" && s[0] >= '0' && s[0] <= '9'
 }
+
+// RootError is a root of Options.Roots that names nothing in the image; a
+// front end says which flag or field gave it.
+type RootError struct {
+	Spec string
+	Err  error
+}
+
+func (e *RootError) Error() string { return e.Err.Error() }
+func (e *RootError) Unwrap() error { return e.Err }

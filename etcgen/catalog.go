@@ -16,6 +16,7 @@
 package etcgen
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -56,10 +57,43 @@ type Catalog struct {
 	Nix bool
 	// Skipped lists the entries of the image left out, with the reason.
 	Skipped []Skipped
+	// Broken lists the sources of the image that could not be read at
+	// all. Each section loads on its own: a broken source is left out of
+	// its section (which falls back as if the image had none), and only
+	// choosing from that section is an error (see Plan).
+	Broken []Broken
 
 	im      *imageFS
 	archive string // image path of the locale-archive read ("" if none)
 	gconv   *gconvConfig
+}
+
+// Broken is a source of the image that could not be read, and the section
+// of the catalog it belongs to.
+type Broken struct {
+	Kind   Kind   `json:"kind"`
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// String says what was skipped and why, as a warning.
+func (b Broken) String() string {
+	return fmt.Sprintf("%s: skipped %s: %s", b.Kind, b.Path, b.Reason)
+}
+
+func (c *Catalog) broke(k Kind, path string, err error) {
+	c.Broken = append(c.Broken, Broken{Kind: k, Path: path, Reason: err.Error()})
+}
+
+// brokenIn returns the broken sources of a section.
+func (c *Catalog) brokenIn(k Kind) []Broken {
+	var out []Broken
+	for _, b := range c.Broken {
+		if b.Kind == k {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // certBundles are where distributions keep the CA bundle, in the order
@@ -80,8 +114,10 @@ const maxSmallFile = 4 << 20
 
 // LoadCatalog reads the choices the image rooted at fsys offers. Names in
 // fsys are relative to the image root ("etc/services"). Missing data means
-// the fallback; corrupt entries are skipped (see Catalog.Skipped); an error
-// is returned only for data that is there but cannot be read at all.
+// the fallback; corrupt entries are skipped (see Catalog.Skipped); a source
+// that is there but cannot be read at all is left out of its section (see
+// Catalog.Broken), so that one bad file does not stop the others. The
+// error is for whittle's own data only.
 func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 	im := newImageFS(fsys)
 	c := &Catalog{im: im}
@@ -89,7 +125,7 @@ func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 	// Services and protocols.
 	data, src, err := readFirst(im, []string{"etc/services"}, "etc/services", "iana-etc", maxNetdbFile)
 	if err != nil {
-		return nil, err
+		c.broke(KindServices, src, err)
 	}
 	if data != nil {
 		var sk []Skipped
@@ -102,7 +138,7 @@ func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 	}
 	data, src, err = readFirst(im, []string{"etc/protocols"}, "etc/protocols", "iana-etc", maxNetdbFile)
 	if err != nil {
-		return nil, err
+		c.broke(KindProtocols, src, err)
 	}
 	if data != nil {
 		var sk []Skipped
@@ -117,7 +153,7 @@ func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 	// Certificates.
 	data, src, err = readFirst(im, certBundles, "etc/ssl/certs/ca-bundle.crt", "cacert", maxBundle)
 	if err != nil {
-		return nil, err
+		c.broke(KindCertificates, src, err)
 	}
 	if data != nil {
 		var sk []Skipped
@@ -133,57 +169,58 @@ func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 	}
 
 	// Locales and the gconv modules of their charsets.
-	g, sk, err := loadGconv(im)
-	if err != nil {
-		return nil, err
+	g, sk, gerr := loadGconv(im)
+	if gerr != nil {
+		c.broke(KindLocales, gerr.path, gerr.err)
 	}
 	c.gconv = g
 	c.Skipped = append(c.Skipped, sk...)
 	if c.gconv != nil {
 		c.Gconv = "/" + c.gconv.dir
 	}
-	locs, archive, sources, lsk, err := loadLocales(im, c.gconv)
-	if err != nil {
-		return nil, err
+	locs, archive, sources, lsk, lerr := loadLocales(im, c.gconv)
+	if lerr != nil {
+		c.broke(KindLocales, lerr.path, lerr.err)
 	}
 	c.Locales, c.archive, c.LocalesSources = locs, archive, sources
 	c.Skipped = append(c.Skipped, lsk...)
 
 	// Time zones.
-	zones, zsrc, zsk, err := loadZones(im)
-	if err != nil {
-		return nil, err
+	zones, zsrc, zsk, zerr := loadZones(im)
+	if zerr != nil {
+		c.broke(KindTimeZones, zerr.path, zerr.err)
 	}
 	c.Skipped = append(c.Skipped, zsk...)
 	if len(zones) > 0 {
 		c.TimeZones, c.TimeZonesSource = zones, zsrc
 	} else {
+		var err error
 		if c.TimeZones, err = fallbackZones(); err != nil {
 			return nil, err
 		}
 		c.TimeZonesSource = SourceFallback
 	}
 
-	// Users: distroless's three, then the image's others.
+	// Users: root, nobody and nonroot (the image's own, else distroless's),
+	// then the image's others.
 	hasSh := false
 	if _, fi, err := im.stat("bin/sh"); err == nil && !fi.IsDir() {
 		hasSh = true
 	}
-	c.Users = builtinAccounts(hasSh)
+	var imageAccts []Account
 	c.UsersSource = builtinUser
-	if passwd, _, err := im.readFile("etc/passwd", maxSmallFile); err == nil {
+	passwd, _, err := im.readFile("etc/passwd", maxSmallFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		c.broke(KindUsers, "/etc/passwd", err)
+	}
+	if err == nil {
 		groupData, _, _ := im.readFile("etc/group", maxSmallFile)
-		accts, psk := parsePasswd("/etc/passwd", passwd, parseGroup(groupData))
+		var psk []Skipped
+		imageAccts, psk = parsePasswd("/etc/passwd", passwd, parseGroup(groupData))
 		c.Skipped = append(c.Skipped, psk...)
 		c.UsersSource = "/etc/passwd"
-		for _, a := range accts {
-			if a.Name == "root" || a.Name == "nobody" || a.Name == "nonroot" {
-				continue
-			}
-			c.Users = append(c.Users, a)
-		}
 	}
-
+	c.Users = mergeAccounts(builtinAccounts(hasSh), imageAccts)
 	// os-release.
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
 		if _, fi, err := im.stat(p); err == nil && fi.Mode().IsRegular() {
@@ -198,25 +235,33 @@ func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 
 // readFirst reads the first of paths that exists, else the first store
 // path holding storeSub (preferring one whose name contains hint). It
-// returns nil data when none exists.
+// returns nil data when none exists, and the path with an error when the
+// one found cannot be read.
 func readFirst(im *imageFS, paths []string, storeSub, hint string, limit int64) ([]byte, string, error) {
 	for _, p := range paths {
 		if _, fi, err := im.stat(p); err == nil && fi.Mode().IsRegular() {
 			data, _, err := im.readFile(p, limit)
 			if err != nil {
-				return nil, "", fmt.Errorf("reading /%s: %w", p, err)
+				return nil, "/" + p, err
 			}
 			return data, "/" + p, nil
 		}
 	}
-	for _, p := range im.findInStore(storeSub, hint, false) {
-		data, _, err := im.readFile(p, limit)
-		if err != nil {
-			return nil, "", fmt.Errorf("reading /%s: %w", p, err)
-		}
-		return data, "/" + p, nil
+	found := im.findInStore(storeSub, hint, false)
+	if len(found) == 0 {
+		return nil, "", nil
 	}
-	return nil, "", nil
+	data, _, err := im.readFile(found[0], limit)
+	if err != nil {
+		return nil, "/" + found[0], err
+	}
+	return data, "/" + found[0], nil
+}
+
+// sourceError is a source of the image that cannot be read.
+type sourceError struct {
+	path string // "/usr/lib/locale/locale-archive"
+	err  error
 }
 
 // detectNix tells a Nix image (glibc only in /nix/store) from a

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
@@ -57,7 +58,7 @@ func TestLoadCatalogSynthetic(t *testing.T) {
 	check("users", names(c.Users, func(a Account) string {
 		return a.Name + ":" + itoa(int64(a.UID)) + ":" + a.Group + ":" + a.Shell + ":" + a.Source
 	}),
-		[]string{"root:0:root:/bin/sh:built-in", "nobody:65534:nobody:/sbin/nologin:built-in", "nonroot:65532:nonroot:/sbin/nologin:built-in",
+		[]string{"root:0:root:/bin/bash:/etc/passwd", "nobody:65534:nogroup:/usr/sbin/nologin:/etc/passwd", "nonroot:65532:nonroot:/sbin/nologin:built-in",
 			"daemon:1:daemon:/usr/sbin/nologin:/etc/passwd", "www-data:33:www-data:/usr/sbin/nologin:/etc/passwd", "app:1000:app:/bin/sh:/etc/passwd"})
 	check("os-release", c.OSRelease, "/etc/os-release")
 	check("gconv", c.Gconv, "/usr/lib/x86_64-linux-gnu/gconv")
@@ -283,8 +284,8 @@ func TestResolve(t *testing.T) {
 			t.Errorf("resolve(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
-	if _, err := im.resolve("loop/a"); !errors.Is(err, errLinkLoop) {
-		t.Errorf("loop error %v is not errLinkLoop", err)
+	if _, err := im.resolve("loop/a"); !errors.Is(err, imagefs.ErrLoop) {
+		t.Errorf("loop error %v is not imagefs.ErrLoop", err)
 	}
 }
 
@@ -312,8 +313,8 @@ func TestRows(t *testing.T) {
 			{KindLocales, "yy_YY", "ISO-8859-1, Test locale Y (also yy_YY.iso88591)", 531, "/usr/lib/locale/locale-archive"},
 		}},
 		{KindUsers, []Row{
-			{KindUsers, "root", "uid 0, gid 0 (root), home /root, shell /bin/sh", 40, "built-in"},
-			{KindUsers, "nobody", "uid 65534, gid 65534 (nobody), home /nonexistent, shell /sbin/nologin", 71, "built-in"},
+			{KindUsers, "root", "uid 0, gid 0 (root), home /root, shell /bin/bash", 42, "/etc/passwd"},
+			{KindUsers, "nobody", "uid 65534, gid 65534 (nogroup), home /nonexistent, shell /usr/sbin/nologin", 76, "/etc/passwd"},
 			{KindUsers, "nonroot", "uid 65532, gid 65532 (nonroot), home /home/nonroot, shell /sbin/nologin", 75, "built-in"},
 			{KindUsers, "daemon", "uid 1, gid 1 (daemon), home /usr/sbin, shell /usr/sbin/nologin", 60, "/etc/passwd"},
 			{KindUsers, "www-data", "uid 33, gid 33 (www-data), home /var/www, shell /usr/sbin/nologin", 68, "/etc/passwd"},

@@ -217,7 +217,7 @@ print(locale.nl_langinfo(locale.CODESET), time.strftime("%A", time.gmtime(0)))`
 	expect("id nonroot", run("env", "LC_ALL=C", "id", "nonroot"), 0, "uid=65532(nonroot) gid=65532(nonroot) groups=65532(nonroot)")
 	// LANG is the first chosen locale: coreutils speaks German.
 	expect("id nonroot in German", run("id", "nonroot"), 0, "uid=65532(nonroot) gid=65532(nonroot) Gruppen=65532(nonroot)")
-	expect("getent passwd root", run("getent", "passwd", "root"), 0, "root:x:0:0:root:/root:/bin/sh")
+	expect("getent passwd root", run("getent", "passwd", "root"), 0, "root:x:0:0:root:/root:/bin/bash")
 	expect("getent hosts localhost", run("getent", "hosts", "localhost"), 0, "::1             localhost ip6-localhost ip6-loopback")
 	expect("homes and /tmp", run("stat", "-c", "%n %a %u:%g", "/tmp", "/root", "/home/nonroot"), 0, "/tmp 1777 0:0\n/root 700 0:0\n/home/nonroot 700 65532:65532")
 	expect("os-release", run("sh", "-c", ". /etc/os-release && echo $ID"), 0, "debian")

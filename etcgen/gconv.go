@@ -55,7 +55,7 @@ const maxGconvConfig = 4 << 20
 
 // loadGconv finds and parses the image's gconv configuration; nil when the
 // image has none (a static or musl image, or one whose glibc was trimmed).
-func loadGconv(im *imageFS) (*gconvConfig, []Skipped, error) {
+func loadGconv(im *imageFS) (*gconvConfig, []Skipped, *sourceError) {
 	var dir string
 	for _, d := range gconvDirs {
 		if im.exists(d + "/gconv-modules") {
@@ -76,7 +76,7 @@ func loadGconv(im *imageFS) (*gconvConfig, []Skipped, error) {
 	// that symlink into a directory when the layer is applied.
 	real, err := im.resolve(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading /%s: %w", dir, err)
+		return nil, nil, &sourceError{path: "/" + dir, err: err}
 	}
 	dir = real
 	g := &gconvConfig{dir: dir, aliases: map[string]string{}}

@@ -1,8 +1,6 @@
 package etcgen
 
 import (
-	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -10,25 +8,15 @@ import (
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
-// errLinkLoop reports a symlink chain longer than the kernel follows.
-var errLinkLoop = imagefs.ErrLoop
+// imageFS reads an image root through an fs.FS. It resolves nothing
+// itself: every path goes through internal/imagefs, the one image path
+// resolver (absolute targets start at the image root, ".." never climbs
+// above it, loops end), so the fs.FS never follows a link. Paths may be
+// "/etc/x", "etc/x" or "./etc/x"; the names returned are fs.FS names
+// ("etc/x", "." for the root).
+type imageFS struct{ fsys fs.FS }
 
-// imageFS reads an image root through an fs.FS without ever letting the
-// fs.FS follow a symlink: every path is resolved with internal/imagefs
-// (absolute targets start at the image root, ".." never climbs above it,
-// loops end). Names are fs.FS names: "etc/x", "." for the root.
-type imageFS struct {
-	fsys  fs.FS
-	links fs.ReadLinkFS // nil when fsys cannot read links
-}
-
-func newImageFS(fsys fs.FS) *imageFS {
-	im := &imageFS{fsys: fsys}
-	if l, ok := fsys.(fs.ReadLinkFS); ok {
-		im.links = l
-	}
-	return im
-}
+func newImageFS(fsys fs.FS) *imageFS { return &imageFS{fsys: fsys} }
 
 // clean turns an image path ("/etc/x", "etc/x", "./etc/x") into an fs.FS
 // name ("etc/x", or "." for the root).
@@ -37,10 +25,7 @@ func clean(p string) string { return imagefs.Name(p) }
 // resolve returns the real name of p inside the image, with every symlink
 // (in the parents and the final component) replaced by its target.
 func (im *imageFS) resolve(p string) (string, error) {
-	if im.links == nil {
-		return clean(p), nil
-	}
-	res, err := imagefs.Resolve(im.fsys, "/"+clean(p))
+	res, err := imagefs.Resolve(im.fsys, p)
 	if err != nil {
 		return "", err
 	}
@@ -49,28 +34,22 @@ func (im *imageFS) resolve(p string) (string, error) {
 
 // stat stats p after resolving every symlink; it returns the real name too.
 func (im *imageFS) stat(p string) (string, fs.FileInfo, error) {
-	name, err := im.resolve(p)
+	res, fi, err := imagefs.Stat(im.fsys, p)
 	if err != nil {
 		return "", nil, err
 	}
-	var fi fs.FileInfo
-	if im.links != nil {
-		fi, err = im.links.Lstat(name)
-	} else {
-		fi, err = fs.Stat(im.fsys, name)
-	}
-	return name, fi, err
+	return imagefs.Name(res.Path), fi, nil
 }
 
 // exists reports whether p resolves to something.
 func (im *imageFS) exists(p string) bool {
-	_, _, err := im.stat(p)
+	_, _, err := imagefs.Stat(im.fsys, p)
 	return err == nil
 }
 
 // isDir reports whether p resolves to a directory.
 func (im *imageFS) isDir(p string) bool {
-	_, fi, err := im.stat(p)
+	_, fi, err := imagefs.Stat(im.fsys, p)
 	return err == nil && fi.IsDir()
 }
 
@@ -78,39 +57,17 @@ func (im *imageFS) isDir(p string) bool {
 // size read (a hostile image may hold a huge file where a small one is
 // expected).
 func (im *imageFS) readFile(p string, limit int64) ([]byte, string, error) {
-	name, fi, err := im.stat(p)
-	if err != nil {
-		return nil, "", err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, name, fmt.Errorf("/%s is not a regular file", name)
-	}
-	if fi.Size() > limit {
-		return nil, name, fmt.Errorf("/%s is %d bytes, more than the %d expected", name, fi.Size(), limit)
-	}
-	f, err := im.fsys.Open(name)
-	if err != nil {
-		return nil, name, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, name, err
-	}
-	if int64(len(b)) > limit {
-		return nil, name, fmt.Errorf("/%s is more than %d bytes", name, limit)
-	}
-	return b, name, nil
+	data, res, err := imagefs.ReadFileResolved(im.fsys, p, limit)
+	return data, imagefs.Name(res.Path), err
 }
 
 // readDir lists the directory p (resolving symlinks to it).
 func (im *imageFS) readDir(p string) ([]fs.DirEntry, string, error) {
-	name, err := im.resolve(p)
+	ents, res, err := imagefs.ReadDir(im.fsys, p)
 	if err != nil {
 		return nil, "", err
 	}
-	ents, err := fs.ReadDir(im.fsys, name)
-	return ents, name, err
+	return ents, imagefs.Name(res.Path), nil
 }
 
 // entryIsSymlink reports whether a directory entry is a symlink.

@@ -92,14 +92,22 @@ func findArchive(im *imageFS) string {
 // loadLocales lists the locales of the image's archive and locale
 // directories. Archive locales win over directories of the same name, as
 // glibc prefers the archive.
-func loadLocales(im *imageFS, g *gconvConfig) (locs []Locale, archive string, sources []string, skipped []Skipped, err error) {
+//
+// An archive that cannot be read is left out (archive is then "") and
+// returned as broken; the directories are still read.
+func loadLocales(im *imageFS, g *gconvConfig) (locs []Locale, archive string, sources []string, skipped []Skipped, broken *sourceError) {
 	byName := map[string]bool{}
 	archive = findArchive(im)
+	var a *localearchive.Archive
+	done := func() {}
 	if archive != "" {
-		a, done, err := archiveFile(im, archive)
-		if err != nil {
-			return nil, "", nil, nil, fmt.Errorf("reading /%s: %w", archive, err)
+		var err error
+		if a, done, err = archiveFile(im, archive); err != nil {
+			broken = &sourceError{path: "/" + archive, err: err}
+			archive = ""
 		}
+	}
+	if a != nil {
 		for _, e := range a.Entries() {
 			cs, err := a.Item(e, localearchive.LCCtype, localearchive.CodesetItem)
 			if err != nil {
@@ -127,9 +135,7 @@ func loadLocales(im *imageFS, g *gconvConfig) (locs []Locale, archive string, so
 		}
 	}
 	if len(dirs) == 0 {
-		for _, d := range im.findInStore("lib/locale", "glibc", true) {
-			dirs = append(dirs, d)
-		}
+		dirs = append(dirs, im.findInStore("lib/locale", "glibc", true)...)
 	}
 	for _, d := range dirs {
 		ents, real, err := im.readDir(d)
@@ -200,7 +206,7 @@ func loadLocales(im *imageFS, g *gconvConfig) (locs []Locale, archive string, so
 		}
 	}
 	sort.Slice(locs, func(i, j int) bool { return locs[i].Name < locs[j].Name })
-	return locs, archive, sources, skipped, nil
+	return locs, archive, sources, skipped, broken
 }
 
 // maxLocaleFile bounds one category file of a locale directory.

@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 
 // Tar returns the output as a reproducible, uncompressed tar stream
@@ -37,39 +38,14 @@ func (o *Output) Layer() (v1.Layer, error) {
 	return reprotar.LayerFromTar(b)
 }
 
-// WriteTar writes the layer tarball (uncompressed) to file, atomically: a
-// temporary file in the same directory, synced, then renamed over file.
-func (o *Output) WriteTar(file string) (err error) {
+// WriteTar writes the layer tarball (uncompressed) to file, atomically
+// (see atomicfile): mode 0644 less the umask, never half a file.
+func (o *Output) WriteTar(file string) error {
 	b, err := o.Tar()
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".whittle-etc-*.tar")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	if err = os.Rename(tmp.Name(), file); err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	return nil
+	return atomicfile.WriteFile(file, b)
 }
 
 // WriteDir writes the files into dir (created if missing) as the layer

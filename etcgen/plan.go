@@ -58,6 +58,38 @@ type Output struct {
 	// (a charset without a gconv module, a constrained root), kinds
 	// KindWarn*.
 	Warnings []finding.Finding
+	// Users are the accounts written to /etc/passwd, in selection order;
+	// nil when the output writes no /etc/passwd.
+	Users []Account
+}
+
+// CheckUser returns an error naming user (an image config's User: "name",
+// "uid", "name:group" or "uid:gid") when the output writes /etc/passwd
+// without an account for it, so that the container would not start as
+// that user. A number is matched by uid, a name by name. An empty User, or
+// an output that writes no /etc/passwd, passes.
+func (o *Output) CheckUser(user string) error {
+	name, _, _ := strings.Cut(user, ":")
+	if name == "" || o.Users == nil {
+		return nil
+	}
+	uid, err := strconv.Atoi(name)
+	byUID := err == nil && uid >= 0
+	names := make([]string, len(o.Users))
+	for i, a := range o.Users {
+		if byUID && a.UID == uid || !byUID && a.Name == name {
+			return nil
+		}
+		names[i] = a.Name
+		if byUID {
+			names[i] = fmt.Sprintf("%s (uid %d)", a.Name, a.UID)
+		}
+	}
+	what := "user"
+	if byUID {
+		what = "uid"
+	}
+	return fmt.Errorf("the image config's User %q names a %s that is not among the chosen users (%s)", user, what, strings.Join(names, ", "))
 }
 
 // Size is the total bytes of file content in the output.
@@ -110,8 +142,27 @@ func regular(p string, data []byte) reprotar.File {
 // Plan resolves sel against the catalog. Names that do not exist are
 // errors listing the closest ones; all such errors are reported together,
 // on one line.
+//
+// Choosing from a section with a broken source (Catalog.Broken) is an
+// error naming the file and the reason, before anything else is planned.
 func (c *Catalog) Plan(sel Selection) (*Output, error) {
 	p := &planner{c: c, out: &Output{Env: map[string]string{}}}
+	for k, chosen := range map[Kind]bool{
+		KindServices: !sel.Services.IsZero(), KindProtocols: !sel.Protocols.IsZero(),
+		KindCertificates: !sel.Certificates.IsZero(), KindLocales: !sel.Locales.IsZero(),
+		KindTimeZones: !sel.Timezones.IsZero(), KindUsers: len(sel.Users) > 0,
+	} {
+		if !chosen {
+			continue
+		}
+		for _, b := range c.brokenIn(k) {
+			p.fail("cannot choose %s: %s could not be read: %s", k, b.Path, b.Reason)
+		}
+	}
+	if len(p.errs) > 0 {
+		sort.Strings(p.errs)
+		return nil, fmt.Errorf("%s", strings.Join(p.errs, "; "))
+	}
 	p.services(sel.Services)
 	p.protocols(sel.Protocols)
 	p.certificates(sel.Certificates)
@@ -763,6 +814,7 @@ func (p *planner) users(us []User) {
 		if !ok {
 			continue
 		}
+		p.out.Users = append(p.out.Users, a)
 		line := passwdLine(a)
 		passwd.WriteString(line)
 		n := int64(len(line))

@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// Account is a user the catalog offers: the three distroless accounts
-// (root, nobody, nonroot) and those of the image's /etc/passwd.
+// Account is a user the catalog offers: those of the image's /etc/passwd,
+// and distroless's root, nobody and nonroot for those of the three names
+// the image lacks.
 type Account struct {
 	Name  string `json:"name"`
 	UID   int    `json:"uid"`
@@ -40,6 +41,35 @@ func builtinAccounts(hasSh bool) []Account {
 		{Name: "nobody", UID: nobodyID, GID: nobodyID, Group: "nobody", Gecos: "nobody", Home: "/nonexistent", Shell: nologin, Source: builtinUser},
 		{Name: "nonroot", UID: nonrootID, GID: nonrootID, Group: "nonroot", Gecos: "nonroot", Home: "/home/nonroot", Shell: nologin, Source: builtinUser},
 	}
+}
+
+// mergeAccounts lists the built-in accounts in their order, each replaced
+// by the image's account of the same name when it has one (its uid, gid,
+// home and shell are what its files are owned by and run as), then the
+// image's other accounts. As glibc does, the first line of a name wins.
+func mergeAccounts(builtins, image []Account) []Account {
+	first := map[string]int{}
+	for i, a := range image {
+		if _, ok := first[a.Name]; !ok {
+			first[a.Name] = i
+		}
+	}
+	out := make([]Account, 0, len(builtins)+len(image))
+	used := map[int]bool{}
+	for _, b := range builtins {
+		if i, ok := first[b.Name]; ok {
+			out = append(out, image[i])
+			used[i] = true
+			continue
+		}
+		out = append(out, b)
+	}
+	for i, a := range image {
+		if !used[i] && first[a.Name] == i {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // parsePasswd reads /etc/passwd and /etc/group lines into accounts; lines

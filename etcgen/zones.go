@@ -56,7 +56,7 @@ type zoneLoader struct {
 
 // loadZones lists the zones of the image's zoneinfo directory, or nil when
 // it has none.
-func loadZones(im *imageFS) (zones []TimeZone, source string, skipped []Skipped, err error) {
+func loadZones(im *imageFS) (zones []TimeZone, source string, skipped []Skipped, broken *sourceError) {
 	var dir string
 	for _, d := range zoneinfoDirs {
 		if im.isDir(d) {
@@ -74,11 +74,11 @@ func loadZones(im *imageFS) (zones []TimeZone, source string, skipped []Skipped,
 	}
 	real, err := im.resolve(dir)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("reading /%s: %w", dir, err)
+		return nil, "", nil, &sourceError{path: "/" + dir, err: err}
 	}
 	zl := &zoneLoader{im: im, root: real, magic: map[string]bool{}}
 	if err := zl.walk("", 0); err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, &sourceError{path: "/" + dir, err: err}
 	}
 	sort.Slice(zl.zones, func(i, j int) bool { return zl.zones[i].Name < zl.zones[j].Name })
 	return zl.zones, "/" + dir, zl.skipped, nil

@@ -7,9 +7,12 @@
 package finding
 
 import (
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // Severity says how much a finding matters.
@@ -136,4 +139,20 @@ func Count(fs []Finding) (errors, warnings, infos int) {
 		}
 	}
 	return
+}
+
+// MarshalJSON writes the finding with its names lossless
+// (docs/audit-json.md, "Names that are not UTF-8"): Paths as they are when
+// valid UTF-8, else in text.Escape's form with every path's raw bytes in
+// paths_bytes; Message and Fix, free text that may quote a name, in
+// text.JSONString's form. The Go value keeps the raw strings.
+func (f Finding) MarshalJSON() ([]byte, error) {
+	type plain Finding
+	return json.Marshal(struct {
+		plain
+		Paths      []string `json:"paths,omitempty"`
+		PathsBytes [][]byte `json:"paths_bytes,omitempty"`
+		Message    string   `json:"message"`
+		Fix        string   `json:"fix,omitempty"`
+	}{plain(f), text.JSONStrings(f.Paths), text.NonUTF8List(f.Paths), text.JSONString(f.Message), text.JSONString(f.Fix)})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // describe lists rows as "mark path bytes L<layer> notes", the mark being
@@ -215,8 +216,8 @@ func TestText(t *testing.T) {
 		{shortPath("/nix/store/"+store+"/lib/python3.12/test", 40), "…yc6…-python3-3.12.4/lib/python3.12/test"},
 		{clipLeft("/a/b/c/d", 5), "…/c/d"},
 		{clip("abcdef", 4), "abc…"},
-		{printable("evil\x1b[2J\tname"), `evil\x1b[2J\tname`},
-		{printable("plain ünïcode"), "plain ünïcode"},
+		{text.Escape("evil\x1b[2J\tname"), `evil\x1b[2J\tname`},
+		{text.Escape("plain ünïcode"), "plain ünïcode"},
 		{strings.Join(wrap("one two three four", 9), "|"), "one two|three|four"},
 		{strings.Join(wrap("abcdefghijkl xy", 5), "|"), "abcde|fghij|kl xy"},
 		{shortCommand("/bin/sh -c #(nop)  CMD [\"sh\"]"), `CMD ["sh"]`},

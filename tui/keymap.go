@@ -4,7 +4,11 @@ import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap holds the browser's key bindings. A disabled binding neither
 // matches a key nor shows in the help, so the model enables only the
-// bindings that mean something in its current state.
+// bindings that mean something in its current state. Every key the help
+// shows comes from here: to rebind, set a binding with its keys and its
+// help key (key.WithKeys and key.WithHelp); one without a help key shows
+// its first key. The model rewords some descriptions as its state changes
+// but never the key.
 type KeyMap struct {
 	// Moving in the focused pane.
 	Up       key.Binding

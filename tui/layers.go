@@ -13,6 +13,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // layersPane is the left pane: the image's totals, its layers with one
@@ -148,9 +149,9 @@ func (p *layersPane) view(d *imageData, s Styles, focused bool) string {
 
 // imageTitle names the image: its reference and platform.
 func imageTitle(d *imageData) string {
-	title := d.audit.Reference
+	title := text.Escape(d.audit.Reference)
 	if d.audit.Image.Platform != "" {
-		title += " · " + d.audit.Image.Platform
+		title += " · " + text.Escape(d.audit.Image.Platform)
 	}
 	return title
 }
@@ -183,16 +184,16 @@ func (p *layersPane) layerLines(d *imageData, s Styles, focused bool) []string {
 			cur = "›"
 		}
 		lead := cur + padLeft(strconv.Itoa(i+1), dw) + "  " + padLeft(bytesText(l.ContentBytes), 7) + "  "
-		text := lead + clip(printable(shortCommand(l.Command)), w-len([]rune(lead)))
+		row := lead + clip(text.Escape(shortCommand(l.Command)), w-len([]rune(lead)))
 		switch {
 		case i == p.cursor && focused:
-			text = s.Cursor.Render(fit(text, w))
+			row = s.Cursor.Render(fit(row, w))
 		case i == p.cursor:
-			text = s.CursorBlurred.Render(fit(text, w))
+			row = s.CursorBlurred.Render(fit(row, w))
 		default:
-			text = lead + s.Dim.Render(strings.TrimPrefix(text, lead))
+			row = lead + s.Dim.Render(strings.TrimPrefix(row, lead))
 		}
-		lines = append(lines, text)
+		lines = append(lines, row)
 	}
 	if len(lines) >= inner || p.layerCount == 0 {
 		return lines
@@ -205,7 +206,7 @@ func (p *layersPane) layerLines(d *imageData, s Styles, focused bool) []string {
 		s.Dim.Render(clip(shortDigest(l.DiffID)+" · "+bytesText(l.StoredBytes)+" stored", w)),
 	}
 	room := inner - len(lines)
-	cmd := wrap(printable(oneLine(l.Command)), w)
+	cmd := wrap(text.Escape(oneLine(l.Command)), w)
 	if n := room - len(details); n >= 1 && len(cmd) > n {
 		cmd = cmd[:n]
 		cmd[n-1] = clip(cmd[n-1]+" …", w)
@@ -250,7 +251,7 @@ func findingLines(f audit.Finding, s Styles, w int) []string {
 		mark, style = "!", s.Warning
 	}
 	var out []string
-	for i, l := range wrap(printable(oneLine(f.Message)), w-2) {
+	for i, l := range wrap(text.Escape(oneLine(f.Message)), w-2) {
 		lead := "  "
 		if i == 0 {
 			lead = style.Render(mark) + " "

@@ -24,6 +24,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // Options say which image the browser opens and how.
@@ -310,7 +311,7 @@ func (m *Model) syncKeys() {
 		for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End, &k.Wasted, &k.Back} {
 			b.SetEnabled(true)
 		}
-		k.Wasted.SetHelp("w", "files")
+		relabel(&k.Wasted, "files")
 	default:
 		for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End,
 			&k.Toggle, &k.Focus, &k.Mode, &k.Sort, &k.Filter, &k.Wasted} {
@@ -319,26 +320,44 @@ func (m *Model) syncKeys() {
 		k.Clear.SetEnabled(m.tree.filter != "")
 		k.Expand.SetEnabled(m.focus == focusTree)
 		k.Collapse.SetEnabled(m.focus == focusTree)
-		k.Wasted.SetHelp("w", "wasted")
+		relabel(&k.Wasted, "wasted")
 		if m.tree.layerMode {
-			k.Mode.SetHelp("m", "image view")
+			relabel(&k.Mode, "image view")
 		} else {
-			k.Mode.SetHelp("m", "layer view")
+			relabel(&k.Mode, "layer view")
 		}
 		if m.tree.bySize {
-			k.Sort.SetHelp("s", "sort by name")
+			relabel(&k.Sort, "sort by name")
 		} else {
-			k.Sort.SetHelp("s", "sort by size")
+			relabel(&k.Sort, "sort by size")
 		}
 	}
 	k.Quit.SetEnabled(true)
 	k.Help.SetEnabled(true)
 	k.Reload.SetEnabled(m.canLoad && !m.loading())
 	if m.help.ShowAll {
-		k.Help.SetHelp("?", "less")
+		relabel(&k.Help, "less")
 	} else {
-		k.Help.SetHelp("?", "help")
+		relabel(&k.Help, "help")
 	}
+}
+
+// relabel words b's help anew, keeping the key it shows: the one the
+// KeyMap gave it, so a rebound key shows its real key.
+func relabel(b *key.Binding, desc string) {
+	b.SetHelp(helpKey(*b), desc)
+}
+
+// helpKey is the key a binding's help shows: its own help key, or its
+// first key when it was bound without one.
+func helpKey(b key.Binding) string {
+	if k := b.Help().Key; k != "" {
+		return k
+	}
+	if keys := b.Keys(); len(keys) > 0 {
+		return keys[0]
+	}
+	return ""
 }
 
 // layout sizes the panes for the window and the help's height.
@@ -391,10 +410,10 @@ func (m Model) View() string {
 	var body string
 	switch {
 	case m.err != nil:
-		body = strings.Join(wrap("Error: "+printable(oneLine(m.err.Error())), m.width), "\n")
+		body = strings.Join(wrap("Error: "+text.Escape(oneLine(m.err.Error())), m.width), "\n")
 		body = m.Styles.Error.Render(body)
 	case m.data == nil:
-		body = m.Styles.Spinner.Render(m.spinner.View()) + " " + clip(printable(m.opts.Ref)+": "+m.status+"…", m.width-2)
+		body = m.Styles.Spinner.Render(m.spinner.View()) + " " + clip(text.Escape(m.opts.Ref+": "+m.status)+"…", m.width-2)
 	case m.width < MinWidth || m.height < MinHeight:
 		body = strings.Join(wrap("whittle needs a terminal of at least "+strconv.Itoa(MinWidth)+"×"+strconv.Itoa(MinHeight)+
 			" characters; this one is "+strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+".", m.width), "\n")

@@ -3,11 +3,10 @@ package tui
 import (
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // box frames lines in a rounded border w cells wide and h rows high, with
@@ -153,36 +152,10 @@ func score(f float64) string {
 	return percent(f)
 }
 
-// printable replaces the control characters in text that came from an
-// image (names, link targets, commands) with Go escapes, so that a hostile
-// name cannot move the cursor or restyle the screen.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // shortPath fits a path from an image into w cells: Nix store hashes are
 // abbreviated first, then the start is cut, keeping the end that names it.
 func shortPath(p string, w int) string {
-	p = printable(p)
+	p = text.Escape(p)
 	if ansi.StringWidth(p) <= w {
 		return p
 	}

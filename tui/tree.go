@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // treePane is the right pane: a file tree, either the image's merged file
@@ -295,7 +296,7 @@ func (p *treePane) rowLine(r row, s Styles, w int, selected, focused bool, dw in
 		cur = "›"
 	}
 	lead := cur + mark + " " + padLeft(size, 7) + "  " + padLeft(layer, dw) + "  " + strings.Repeat("  ", r.depth) + icon
-	name, suffix = printable(name), printable(suffix)
+	name, suffix = text.Escape(name), text.Escape(suffix)
 	room := w - ansi.StringWidth(lead)
 	if ansi.StringWidth(name)+ansi.StringWidth(suffix) > room {
 		name = abbrevStoreName(name)

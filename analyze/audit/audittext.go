@@ -8,16 +8,19 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/whittle-dev/whittle/internal/compress"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // WriteText renders the audit for a person: sizes humanized, one section
-// per list, the CI verdict last when rules were checked.
+// per list, the CI verdict last when rules were checked. Every string that
+// came from the image or the user (names, history, messages) is escaped
+// with text.Escape, so none can hold a control byte or a line break.
 func (a *Audit) WriteText(w io.Writer) error {
 	p := &textWriter{w: w}
 	t := a.Totals
-	p.printf("Image       %s (%s, %s)\n", a.Reference, a.Image.Platform, plural(t.Layers, "layer"))
+	p.printf("Image       %s (%s, %s)\n", text.Escape(a.Reference), text.Escape(a.Image.Platform), plural(t.Layers, "layer"))
 	if a.Image.ManifestDigest != "" {
-		p.printf("Digest      %s\n", a.Image.ManifestDigest)
+		p.printf("Digest      %s\n", text.Escape(a.Image.ManifestDigest))
 	}
 	stored := humanize.Bytes(uint64(t.StoredBytes)) + " as stored"
 	p.printf("Size        %s uncompressed, %s\n", humanize.Bytes(uint64(t.UncompressedBytes)), stored)
@@ -42,7 +45,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Index,
 			humanize.Bytes(uint64(l.ContentBytes)), storedCol, humanize.Comma(int64(l.Entries)),
 			humanize.Comma(int64(l.Added)), humanize.Comma(int64(l.Modified)), humanize.Comma(int64(l.Removed)),
-			humanize.Bytes(uint64(l.WastedBytes)), clip(oneLine(l.Command), 70))
+			humanize.Bytes(uint64(l.WastedBytes)), clip(text.Escape(oneLine(l.Command)), 70))
 	}
 	tw.Flush()
 
@@ -52,7 +55,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 	}
 	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, d := range a.TopDirs {
-		fmt.Fprintf(tw, "  %s\t%s\t  %s\n", humanize.Bytes(uint64(d.Bytes)), plural(d.Files, "file"), d.Path)
+		fmt.Fprintf(tw, "  %s\t%s\t  %s\n", humanize.Bytes(uint64(d.Bytes)), plural(d.Files, "file"), text.Escape(d.Path))
 	}
 	tw.Flush()
 
@@ -62,7 +65,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 	}
 	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, f := range a.TopFiles {
-		fmt.Fprintf(tw, "  %s\tlayer %d\t  %s\n", humanize.Bytes(uint64(f.Bytes)), f.Layer, f.Path)
+		fmt.Fprintf(tw, "  %s\tlayer %d\t  %s\n", humanize.Bytes(uint64(f.Bytes)), f.Layer, text.Escape(f.Path))
 	}
 	tw.Flush()
 
@@ -72,7 +75,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 	}
 	tw = tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
 	for _, g := range a.Wasted {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t(%s of layer %d)\n", humanize.Bytes(uint64(g.Bytes)), g.Path, wasteVerb(g.Reason, g.By),
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t(%s of layer %d)\n", humanize.Bytes(uint64(g.Bytes)), text.Escape(g.Path), wasteVerb(g.Reason, g.By),
 			plural(g.Files, "file"), g.StoredIn)
 	}
 	tw.Flush()
@@ -83,15 +86,15 @@ func (a *Audit) WriteText(w io.Writer) error {
 	}
 	for _, d := range a.Duplicates {
 		p.printf("  %s reclaimable: %d × %s  %s\n", humanize.Bytes(uint64(d.Reclaimable)), len(d.Paths),
-			humanize.Bytes(uint64(d.BytesEach)), clip(strings.Join(d.Paths, "  "), 100))
+			humanize.Bytes(uint64(d.BytesEach)), clip(escapeAll(d.Paths, "  "), 100))
 	}
 
 	if len(a.Findings) > 0 {
 		p.section("Findings")
 		for _, f := range a.Findings {
-			p.printf("  %-8s %s  [%s]\n", f.Severity, f.Message, f.Kind)
+			p.printf("  %-8s %s  [%s]\n", f.Severity, text.Escape(f.Message), text.Escape(f.Kind))
 			if f.Fix != "" {
-				p.printf("  %-8s fix: %s\n", "", f.Fix)
+				p.printf("  %-8s fix: %s\n", "", text.Escape(f.Fix))
 			}
 		}
 	}
@@ -106,7 +109,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 				verdict = "FAIL"
 				fail++
 			}
-			p.printf("  %s  %s: %s\n", verdict, r.Rule, r.Message)
+			p.printf("  %s  %s: %s\n", verdict, text.Escape(r.Rule), text.Escape(r.Message))
 		}
 		verdict := "PASS"
 		if !a.Rules.Pass {
@@ -157,6 +160,15 @@ func wasteVerb(reason string, by int) string {
 		return fmt.Sprintf("parent replaced by a non-directory in layer %d", by)
 	}
 	return fmt.Sprintf("%s (layer %d)", reason, by)
+}
+
+// escapeAll escapes each name and joins them with sep.
+func escapeAll(names []string, sep string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = text.Escape(n)
+	}
+	return strings.Join(out, sep)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

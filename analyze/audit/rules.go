@@ -11,29 +11,48 @@ import (
 	"github.com/dustin/go-humanize"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/whittle-dev/whittle/internal/hosterr"
 	"github.com/whittle-dev/whittle/internal/suggest"
 )
 
 // Rules are the thresholds `whittle audit --ci` checks. A nil field is not
-// checked.
+// checked. whittle's own rules measure with whittle's exact figures; dive's
+// rules (the keys of dive's .dive-ci) measure as dive v0.13 does, so that a
+// .dive-ci that passes in dive passes here on the same image.
 type Rules struct {
 	// MaxSize bounds the uncompressed image size (the layers' tar bytes).
 	MaxSize *int64
-	// MinEfficiency bounds visible / stored file bytes from below (0–1).
+	// MinEfficiency bounds whittle's efficiency, visible / stored file
+	// bytes, from below (a ratio, 0–1).
 	MinEfficiency *float64
-	// MaxWasted bounds the wasted bytes.
+	// MaxWasted bounds whittle's wasted bytes: stored file bytes not
+	// visible in the final file system, each byte counted once.
 	MaxWasted *int64
-	// MaxWastedPercent bounds wasted bytes as a percentage of all stored
-	// file bytes.
+	// MaxWastedPercent bounds wasted bytes as a percentage (0–100) of all
+	// stored file bytes.
 	MaxWastedPercent *float64
-	// MaxUserWastedPercent bounds wasted bytes as a percentage of the file
-	// bytes of the layers above the base layer (dive's
-	// highestUserWastedPercent, given there as a ratio).
+	// MaxUserWastedPercent bounds whittle's wasted bytes as a percentage
+	// (0–100) of the file bytes of the layers above the base layer.
 	MaxUserWastedPercent *float64
+
+	// DiveLowestEfficiency bounds dive's efficiency score (a ratio, 0–1):
+	// the sum over every path of its smallest size in any layer, over the
+	// sum of all its sizes.
+	DiveLowestEfficiency *float64
+	// DiveHighestWastedBytes bounds dive's wasted bytes: every size of every
+	// path that occurs in two or more layers.
+	DiveHighestWastedBytes *int64
+	// DiveHighestUserWastedPercent bounds dive's wasted bytes over the file
+	// bytes of the layers above the first, as dive gives it: a ratio, 0–1.
+	DiveHighestUserWastedPercent *float64
+
+	// set records the keys given a value (or turned off), so that dive's
+	// defaults fill in only the dive keys nobody named.
+	set map[string]bool
 }
 
 // Rule names, as flags and rules-file keys take them; dive's .dive-ci
-// names are accepted for the rules dive has.
+// names are dive's rules, measured as dive measures.
 const (
 	RuleMaxSize              = "max-size"
 	RuleMinEfficiency        = "min-efficiency"
@@ -45,102 +64,151 @@ const (
 	DiveHighestUserWasted    = "highestUserWastedPercent"
 )
 
+// Definitions a rule result can name: how its figure was measured.
+const (
+	DefinitionWhittle = "whittle"
+	DefinitionDive    = "dive"
+)
+
 // RuleKeys lists every key a rules file may hold.
 var RuleKeys = []string{
 	RuleMaxSize, RuleMinEfficiency, RuleMaxWasted, RuleMaxWastedPercent, RuleMaxUserWastedPercent,
 	DiveLowestEfficiency, DiveHighestWastedBytes, DiveHighestUserWasted,
 }
 
-// DefaultRules are dive's defaults, used when --ci is given with no rule
-// at all: efficiency at least 0.9 and at most 10% of the user layers' bytes
-// wasted.
-func DefaultRules() Rules {
-	eff, user := 0.9, 10.0
-	return Rules{MinEfficiency: &eff, MaxUserWastedPercent: &user}
+var diveKeys = []string{DiveLowestEfficiency, DiveHighestWastedBytes, DiveHighestUserWasted}
+
+// diveDefaults are the values dive v0.13 gives its rules when neither its
+// flags nor its .dive-ci name them.
+var diveDefaults = map[string]string{
+	DiveLowestEfficiency:   "0.9",
+	DiveHighestWastedBytes: "disabled",
+	DiveHighestUserWasted:  "0.1",
 }
 
-// Empty reports whether no rule is set.
+// Empty reports whether no rule is checked.
 func (r *Rules) Empty() bool {
-	return r.MaxSize == nil && r.MinEfficiency == nil && r.MaxWasted == nil && r.MaxWastedPercent == nil && r.MaxUserWastedPercent == nil
+	return r.MaxSize == nil && r.MinEfficiency == nil && r.MaxWasted == nil && r.MaxWastedPercent == nil &&
+		r.MaxUserWastedPercent == nil && r.DiveLowestEfficiency == nil && r.DiveHighestWastedBytes == nil &&
+		r.DiveHighestUserWastedPercent == nil
 }
 
-// Set sets the rule key to value: sizes as "500MB", "1.5GiB" or bytes;
-// efficiency as a ratio ("0.9") or a percentage ("90%"); percentages as
-// "10" or "10%" (dive's keys take ratios, as dive does); "disabled" or ""
-// turns the rule off.
+// ApplyDiveDefaults fills in dive's defaults as dive does: when no key was
+// set at all, or when some dive key was, every dive key not named gets
+// dive's default (lowestEfficiency 0.9, highestUserWastedPercent 0.1,
+// highestWastedBytes off). A rules file of whittle's keys only is left as
+// it is.
+func (r *Rules) ApplyDiveDefaults() {
+	anyDive := len(r.set) == 0
+	for _, k := range diveKeys {
+		anyDive = anyDive || r.set[k]
+	}
+	if !anyDive {
+		return
+	}
+	for _, k := range diveKeys {
+		if !r.set[k] {
+			if err := r.Set(k, diveDefaults[k]); err != nil {
+				panic(err) // the defaults are valid
+			}
+		}
+	}
+}
+
+// Disabled reports whether a rule value turns the rule off: empty,
+// "disabled" (dive's word), "off" or "false".
+func Disabled(value string) bool {
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "", "disabled", "off", "false":
+		return true
+	}
+	return false
+}
+
+// Set sets the rule key to value. Sizes: "500MB", "1.5GiB" or bytes.
+// min-efficiency: a ratio 0–1 ("0.9") or a percentage with its sign
+// ("90%"). max-wasted-percent and max-user-wasted-percent: a percentage,
+// "10" or "10%" both meaning ten percent. dive's lowestEfficiency and
+// highestUserWastedPercent: a ratio 0–1, as dive takes them. Empty,
+// "disabled", "off" and "false" turn the rule off.
 func (r *Rules) Set(key, value string) error {
 	value = strings.TrimSpace(value)
-	off := value == "" || strings.EqualFold(value, "disabled") || strings.EqualFold(value, "off")
+	off := Disabled(value)
+	var err error
 	switch key {
-	case RuleMaxSize, RuleMaxWasted, DiveHighestWastedBytes:
-		var p *int64
-		if !off {
-			n, err := humanize.ParseBytes(value)
-			if err != nil || n > math.MaxInt64 {
-				return fmt.Errorf("rule %s: %q is not a size (like 500MB or 2GiB)", key, value)
-			}
-			v := int64(n)
-			p = &v
-		}
-		if key == RuleMaxSize {
-			r.MaxSize = p
-		} else {
-			r.MaxWasted = p
-		}
-	case RuleMinEfficiency, DiveLowestEfficiency:
-		p, err := parseRatio(key, value, off)
-		if err != nil {
-			return err
-		}
-		r.MinEfficiency = p
-	case RuleMaxWastedPercent, RuleMaxUserWastedPercent, DiveHighestUserWasted:
-		var p *float64
-		if !off {
-			v, err := parsePercent(value, key == DiveHighestUserWasted)
-			if err != nil {
-				return fmt.Errorf("rule %s: %v", key, err)
-			}
-			p = &v
-		}
-		if key == RuleMaxWastedPercent {
-			r.MaxWastedPercent = p
-		} else {
-			r.MaxUserWastedPercent = p
-		}
+	case RuleMaxSize:
+		r.MaxSize, err = parseSize(key, value, off)
+	case RuleMaxWasted:
+		r.MaxWasted, err = parseSize(key, value, off)
+	case DiveHighestWastedBytes:
+		r.DiveHighestWastedBytes, err = parseSize(key, value, off)
+	case RuleMinEfficiency:
+		r.MinEfficiency, err = parseRatio(key, value, off, true)
+	case DiveLowestEfficiency:
+		r.DiveLowestEfficiency, err = parseRatio(key, value, off, false)
+	case DiveHighestUserWasted:
+		r.DiveHighestUserWastedPercent, err = parseRatio(key, value, off, false)
+	case RuleMaxWastedPercent:
+		r.MaxWastedPercent, err = parsePercent(key, value, off)
+	case RuleMaxUserWastedPercent:
+		r.MaxUserWastedPercent, err = parsePercent(key, value, off)
 	default:
 		return fmt.Errorf("unknown rule %q%s", key, suggest.Hint(key, RuleKeys))
 	}
+	if err != nil {
+		return err
+	}
+	if r.set == nil {
+		r.set = map[string]bool{}
+	}
+	r.set[key] = true
 	return nil
 }
 
-func parseRatio(key, value string, off bool) (*float64, error) {
+func parseSize(key, value string, off bool) (*int64, error) {
 	if off {
 		return nil, nil
 	}
-	pct := strings.HasSuffix(value, "%")
-	v, err := strconv.ParseFloat(strings.TrimSuffix(value, "%"), 64)
-	if err != nil || v < 0 {
-		return nil, fmt.Errorf("rule %s: %q is not a ratio (0.9) or a percentage (90%%)", key, value)
+	n, err := humanize.ParseBytes(value)
+	if err != nil || n > math.MaxInt64 {
+		return nil, fmt.Errorf("rule %s: %q is not a size (like 500MB or 2GiB)", key, value)
 	}
-	if pct || v > 1 {
-		v /= 100
-	}
-	if v > 1 {
-		return nil, fmt.Errorf("rule %s: %q is more than 100%%", key, value)
-	}
+	v := int64(n)
 	return &v, nil
 }
 
-func parsePercent(value string, ratio bool) (float64, error) {
-	pct := strings.HasSuffix(value, "%")
+// parseRatio reads a ratio between 0 and 1; with pctOK, a percentage
+// written with its sign ("90%") too. A bare number above 1 is an error,
+// never read as a percentage: 1.5 is not 1.5%.
+func parseRatio(key, value string, off, pctOK bool) (*float64, error) {
+	if off {
+		return nil, nil
+	}
+	num, pct := strings.CutSuffix(value, "%")
+	v, err := strconv.ParseFloat(num, 64)
+	switch {
+	case pct && pctOK && err == nil && v >= 0 && v <= 100:
+		v /= 100
+		return &v, nil
+	case !pct && err == nil && v >= 0 && v <= 1:
+		return &v, nil
+	case pctOK:
+		return nil, fmt.Errorf("rule %s: %q is not a ratio between 0 and 1 (0.9) or a percentage (90%%)", key, value)
+	}
+	return nil, fmt.Errorf("rule %s: %q is not a ratio between 0 and 1 (dive's keys take ratios: 0.1 is 10%%)", key, value)
+}
+
+// parsePercent reads a percentage between 0 and 100: "10" and "10%" are
+// both ten percent.
+func parsePercent(key, value string, off bool) (*float64, error) {
+	if off {
+		return nil, nil
+	}
 	v, err := strconv.ParseFloat(strings.TrimSuffix(value, "%"), 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("%q is not a percentage", value)
+	if err != nil || v < 0 || v > 100 || math.IsNaN(v) {
+		return nil, fmt.Errorf("rule %s: %q is not a percentage between 0 and 100 (10 means 10%%)", key, value)
 	}
-	if ratio && !pct {
-		v *= 100
-	}
-	return v, nil
+	return &v, nil
 }
 
 // LoadRules reads a rules file: whittle's own or dive's .dive-ci, both a
@@ -148,7 +216,7 @@ func parsePercent(value string, ratio bool) (float64, error) {
 func LoadRules(path string, into *Rules) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("reading rules: %w", err)
+		return fmt.Errorf("rules file %s: %w", path, hosterr.Describe(err))
 	}
 	var doc map[string]yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
@@ -191,42 +259,61 @@ type RuleResults struct {
 }
 
 // RuleResult is one rule's outcome: the measured value against the
-// threshold, both raw (bytes, ratio or percent as the rule says) and as text.
+// threshold, both raw (bytes, ratio or percent as the rule says) and as
+// text, and the definition the figure was measured with: "whittle" (exact:
+// visible against stored bytes, each byte counted once) or "dive" (dive
+// v0.13's per-path comparison of layer trees).
 type RuleResult struct {
-	Rule      string  `json:"rule"`
-	Pass      bool    `json:"pass"`
-	Value     float64 `json:"value"`
-	Threshold float64 `json:"threshold"`
-	Message   string  `json:"message"`
+	Rule       string  `json:"rule"`
+	Definition string  `json:"definition"`
+	Pass       bool    `json:"pass"`
+	Value      float64 `json:"value"`
+	Threshold  float64 `json:"threshold"`
+	Message    string  `json:"message"`
 }
 
 // Evaluate checks the rules against an audit.
 func (r *Rules) Evaluate(a *Audit) *RuleResults {
 	res := &RuleResults{Pass: true, Results: []RuleResult{}}
-	add := func(rule string, pass bool, value, threshold float64, msg string) {
-		res.Results = append(res.Results, RuleResult{Rule: rule, Pass: pass, Value: value, Threshold: threshold, Message: msg})
+	add := func(rule, def string, pass bool, value, threshold float64, msg string) {
+		res.Results = append(res.Results, RuleResult{Rule: rule, Definition: def, Pass: pass, Value: value, Threshold: threshold, Message: msg})
 		res.Pass = res.Pass && pass
 	}
 	t := a.Totals
 	if r.MaxSize != nil {
-		add(RuleMaxSize, t.UncompressedBytes <= *r.MaxSize, float64(t.UncompressedBytes), float64(*r.MaxSize),
+		add(RuleMaxSize, DefinitionWhittle, t.UncompressedBytes <= *r.MaxSize, float64(t.UncompressedBytes), float64(*r.MaxSize),
 			fmt.Sprintf("image size %s, limit %s", humanize.Bytes(uint64(t.UncompressedBytes)), humanize.Bytes(uint64(*r.MaxSize))))
 	}
 	if r.MinEfficiency != nil {
-		add(RuleMinEfficiency, t.Efficiency >= *r.MinEfficiency, t.Efficiency, *r.MinEfficiency,
-			fmt.Sprintf("efficiency %.2f%%, at least %.2f%%", 100*t.Efficiency, 100**r.MinEfficiency))
+		add(RuleMinEfficiency, DefinitionWhittle, t.Efficiency >= *r.MinEfficiency, t.Efficiency, *r.MinEfficiency,
+			fmt.Sprintf("efficiency %.2f%%, at least %.2f%% (whittle's: visible / stored file bytes)", 100*t.Efficiency, 100**r.MinEfficiency))
 	}
 	if r.MaxWasted != nil {
-		add(RuleMaxWasted, t.WastedBytes <= *r.MaxWasted, float64(t.WastedBytes), float64(*r.MaxWasted),
-			fmt.Sprintf("wasted %s, limit %s", humanize.Bytes(uint64(t.WastedBytes)), humanize.Bytes(uint64(*r.MaxWasted))))
+		add(RuleMaxWasted, DefinitionWhittle, t.WastedBytes <= *r.MaxWasted, float64(t.WastedBytes), float64(*r.MaxWasted),
+			fmt.Sprintf("wasted %s, limit %s (whittle's: stored bytes not visible)", humanize.Bytes(uint64(t.WastedBytes)), humanize.Bytes(uint64(*r.MaxWasted))))
 	}
 	if r.MaxWastedPercent != nil {
-		add(RuleMaxWastedPercent, t.WastedPercent <= *r.MaxWastedPercent, t.WastedPercent, *r.MaxWastedPercent,
-			fmt.Sprintf("wasted %.2f%% of stored file bytes, limit %.2f%%", t.WastedPercent, *r.MaxWastedPercent))
+		add(RuleMaxWastedPercent, DefinitionWhittle, t.WastedPercent <= *r.MaxWastedPercent, t.WastedPercent, *r.MaxWastedPercent,
+			fmt.Sprintf("wasted %.2f%% of stored file bytes, limit %.2f%% (whittle's)", t.WastedPercent, *r.MaxWastedPercent))
 	}
 	if r.MaxUserWastedPercent != nil {
-		add(RuleMaxUserWastedPercent, t.UserWastedPercent <= *r.MaxUserWastedPercent, t.UserWastedPercent, *r.MaxUserWastedPercent,
-			fmt.Sprintf("wasted %.2f%% of the bytes above the base layer, limit %.2f%%", t.UserWastedPercent, *r.MaxUserWastedPercent))
+		add(RuleMaxUserWastedPercent, DefinitionWhittle, t.UserWastedPercent <= *r.MaxUserWastedPercent, t.UserWastedPercent, *r.MaxUserWastedPercent,
+			fmt.Sprintf("wasted %.2f%% of the bytes above the base layer, limit %.2f%% (whittle's)", t.UserWastedPercent, *r.MaxUserWastedPercent))
+	}
+	// dive's rules, with dive's figures and dive's comparisons: efficiency
+	// fails below the threshold, the others above it.
+	if r.DiveLowestEfficiency != nil {
+		add(DiveLowestEfficiency, DefinitionDive, t.DiveEfficiency >= *r.DiveLowestEfficiency, t.DiveEfficiency, *r.DiveLowestEfficiency,
+			fmt.Sprintf("efficiency %.4f%%, at least %g (dive's score)", 100*t.DiveEfficiency, *r.DiveLowestEfficiency))
+	}
+	if r.DiveHighestWastedBytes != nil {
+		add(DiveHighestWastedBytes, DefinitionDive, t.DiveWastedBytes <= *r.DiveHighestWastedBytes, float64(t.DiveWastedBytes), float64(*r.DiveHighestWastedBytes),
+			fmt.Sprintf("wasted %s, limit %s (dive's: every copy of a path in two or more layers)", humanize.Bytes(uint64(t.DiveWastedBytes)), humanize.Bytes(uint64(*r.DiveHighestWastedBytes))))
+	}
+	if r.DiveHighestUserWastedPercent != nil {
+		ratio := t.DiveUserWastedPercent / 100
+		add(DiveHighestUserWasted, DefinitionDive, ratio <= *r.DiveHighestUserWastedPercent, ratio, *r.DiveHighestUserWastedPercent,
+			fmt.Sprintf("user wasted %.4f%%, limit %g (dive's ratio of wasted to the bytes above the base layer)", t.DiveUserWastedPercent, *r.DiveHighestUserWastedPercent))
 	}
 	return res
 }

@@ -2,6 +2,7 @@ package source
 
 import (
 	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -103,7 +104,7 @@ func (a *tarArchive) index() error {
 		}
 		if err != nil {
 			if len(a.members) == 0 {
-				return fmt.Errorf("not a tar archive (%w)", err)
+				return notATar(a.f)
 			}
 			return fmt.Errorf("reading archive: %w", compress.DescribeReadError(err))
 		}
@@ -119,10 +120,28 @@ func (a *tarArchive) index() error {
 		a.members[name] = m
 	}
 	if len(a.members) == 0 {
-		return fmt.Errorf("empty or not a tar archive")
+		return notATar(a.f)
 	}
 	return nil
 }
+
+// notATar says why a file whose tar reading yielded no entry is not an
+// image: it is empty, a tar of no entries, or not a tar at all.
+func notATar(f *os.File) error {
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		return errEmptyFile
+	}
+	var block [512]byte
+	if n, _ := f.ReadAt(block[:], 0); n == len(block) && bytes.Count(block[:], []byte{0}) == len(block) {
+		return fmt.Errorf("not an image: an empty tar archive")
+	}
+	return errNotTar
+}
+
+var (
+	errEmptyFile = errors.New("not an image: an empty file")
+	errNotTar    = errors.New("not an image: not a tar archive")
+)
 
 // archiveName normalises a member name: no leading "./" or "/".
 func archiveName(n string) string {
@@ -141,7 +160,7 @@ func (a *tarArchive) member(name string) (*tarMember, error) {
 			return nil, fmt.Errorf("%s is not in the archive: %w", name, fs.ErrNotExist)
 		}
 		switch m.typ {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // the tar reader turns the old TypeRegA into TypeReg
 			return m, nil
 		case tar.TypeSymlink:
 			name = archiveName(path.Join(path.Dir(name), m.link))

@@ -25,7 +25,7 @@ func looksLikeArchiveMember(name string, typ byte) bool {
 	if imageArchiveDir.MatchString(name) {
 		return true
 	}
-	return !strings.Contains(name, "/") && (typ == tar.TypeReg || typ == tar.TypeRegA || typ == tar.TypeSymlink && strings.HasSuffix(name, ".json"))
+	return !strings.Contains(name, "/") && (typ == tar.TypeReg || typ == tar.TypeSymlink && strings.HasSuffix(name, ".json"))
 }
 
 // DetectPath finds the transport for a local path from its content: a
@@ -41,6 +41,9 @@ func DetectPath(p string) (string, error) {
 	if fi.IsDir() {
 		if _, err := os.Stat(filepath.Join(p, "oci-layout")); err == nil {
 			return TransportOCI, nil
+		}
+		if err := checkNotEmptyDir(p); err != nil {
+			return "", err
 		}
 		return TransportDir, nil
 	}
@@ -66,16 +69,16 @@ func DetectPath(p string) (string, error) {
 	var hasManifest, hasLayout bool
 	for n := 0; ; n++ {
 		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) || err != nil && n == 0 {
 			if n == 0 {
-				return "", fmt.Errorf("not an image: an empty file or tar archive")
+				if err := notATar(f); err != errNotTar {
+					return "", err
+				}
+				return "", fmt.Errorf("not an image: neither a directory nor a tar archive")
 			}
 			break
 		}
 		if err != nil {
-			if n == 0 {
-				return "", fmt.Errorf("not an image: neither a directory nor a tar archive")
-			}
 			return "", fmt.Errorf("reading tar archive: %w", compress.DescribeReadError(err))
 		}
 		name := archiveName(hdr.Name)
@@ -99,4 +102,50 @@ func DetectPath(p string) (string, error) {
 		return TransportOCIArchive, nil
 	}
 	return "", fmt.Errorf("not an image: a tar of image blobs without manifest.json or oci-layout")
+}
+
+// checkNotEmptyDir fails for a directory with nothing in it: no image.
+func checkNotEmptyDir(p string) error {
+	d, err := os.Open(p)
+	if err != nil {
+		return describeOpenError(err)
+	}
+	defer d.Close()
+	if names, _ := d.Readdirnames(1); len(names) == 0 {
+		return fmt.Errorf("not an image: an empty directory")
+	}
+	return nil
+}
+
+// checkTarFile fails for a file that is not a tar archive of at least one
+// entry (compressed or not): what rootfs-tar: needs before it reads on.
+func checkTarFile(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return describeOpenError(err)
+	}
+	defer f.Close()
+	kind, err := sniffFile(f)
+	if err != nil {
+		return err
+	}
+	var r io.Reader = f
+	if kind != compress.None {
+		u, err := compress.NewReader(f)
+		if err != nil {
+			return fmt.Errorf("not an image: corrupt %s data (%w)", kind, err)
+		}
+		defer u.Close()
+		r = u
+	}
+	if _, err := tar.NewReader(r).Next(); err != nil {
+		if kind != compress.None {
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("not an image: an empty tar archive")
+			}
+			return fmt.Errorf("not an image: %s data that is not a tar archive", kind)
+		}
+		return notATar(f)
+	}
+	return nil
 }

@@ -74,7 +74,7 @@ func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
-		l := &Layer{Size: m.size, open: memberOpener(a, m)}
+		l := &Layer{Size: m.size, open: memberOpener(a, m), stat: memberStat(a, m)}
 		var magic [4]byte
 		n, _ := a.f.ReadAt(magic[:], m.offset)
 		switch {
@@ -97,6 +97,21 @@ func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
 func memberOpener(a *tarArchive, m *tarMember) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
 		return io.NopCloser(io.NewSectionReader(a.f, m.offset, m.size)), nil
+	}
+}
+
+// memberStat checks that a member's data still lies within the archive
+// file (which may have been cut short since it was opened).
+func memberStat(a *tarArchive, m *tarMember) func() (int64, error) {
+	return func() (int64, error) {
+		fi, err := a.f.Stat()
+		if err != nil {
+			return -1, err
+		}
+		if m.offset+m.size > fi.Size() {
+			return -1, fmt.Errorf("%s is cut short in the archive (%d of %d bytes)", m.name, max(0, fi.Size()-m.offset), m.size)
+		}
+		return m.size, nil
 	}
 }
 

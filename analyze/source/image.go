@@ -57,10 +57,24 @@ type Layer struct {
 	CacheKey string
 
 	open func() (io.ReadCloser, error)
+	// stat, when set, tells the stored blob's current size without reading it.
+	stat func() (int64, error)
 }
 
 // Open returns the stored (possibly compressed) byte stream of the layer.
 func (l *Layer) Open() (io.ReadCloser, error) { return l.open() }
+
+// StatBlob tells, without reading it, whether the stored blob is still
+// there and how large it is now (a stat of the file, an archive member's
+// extent, a registry HEAD request). It returns -1 and no error when the
+// source cannot tell cheaply; an error means the blob is missing or cut
+// short.
+func (l *Layer) StatBlob() (int64, error) {
+	if l.stat == nil {
+		return -1, nil
+	}
+	return l.stat()
+}
 
 // Synthetic reports whether the image's config is made up once its layers
 // have been read (root file system sources: dir:, rootfs-tar:, nix:); until

@@ -67,7 +67,7 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 	if err != nil {
 		return nil, fmt.Errorf("parsing index.json: %w", err)
 	}
-	desc, err := pickLayoutManifest(index.Manifests, ref.Tag)
+	desc, err := pickLayoutManifest(index.Manifests, ref.Tag, plat)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +109,13 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 		layers = append(layers, &Layer{
 			Digest: ld.Digest, Size: ld.Size, MediaType: ld.MediaType, VerifyDigest: true,
 			open: func() (io.ReadCloser, error) { return fsys.Open(p) },
+			stat: func() (int64, error) {
+				fi, err := fs.Stat(fsys, p)
+				if err != nil {
+					return -1, fmt.Errorf("layer %s is missing from the layout", ld.Digest)
+				}
+				return fi.Size(), nil
+			},
 		})
 	}
 	im, err := newImage(ref, raw, layers)
@@ -119,27 +126,49 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 	return im, nil
 }
 
-func pickLayoutManifest(ms []v1.Descriptor, tag string) (v1.Descriptor, error) {
+// pickLayoutManifest chooses the entry of index.json a reference names: by
+// its ref.name annotation when a tag is given, then, when several entries
+// are left, by platform. A flat index.json listing one manifest per
+// platform (the image-layout specification's own example, and what
+// go-containerregistry's layout.AppendImage with platforms writes) is read
+// like an image index: --platform picks, and without it this machine's
+// linux platform when one entry has it.
+func pickLayoutManifest(ms []v1.Descriptor, tag string, plat *v1.Platform) (v1.Descriptor, error) {
 	if len(ms) == 0 {
 		return v1.Descriptor{}, fmt.Errorf("index.json lists no image")
 	}
 	var names []string
+	seen := map[string]bool{}
+	var named []v1.Descriptor
 	for _, m := range ms {
 		n := m.Annotations[refNameAnnotation]
 		if tag != "" && (n == tag || strings.HasSuffix(n, ":"+tag)) {
-			return m, nil
+			named = append(named, m)
 		}
-		if n != "" {
+		if n != "" && !seen[n] {
+			seen[n] = true
 			names = append(names, n)
 		}
 	}
+	cands := ms
 	if tag != "" {
-		return v1.Descriptor{}, fmt.Errorf("no image named %q in the layout (it has %s)", tag, orNone(names))
+		if len(named) == 0 {
+			return v1.Descriptor{}, fmt.Errorf("no image named %q in the layout (it has %s)", tag, orNone(names))
+		}
+		cands = named
 	}
-	if len(ms) == 1 {
-		return ms[0], nil
+	if len(cands) == 1 {
+		return cands[0], nil
 	}
-	return v1.Descriptor{}, fmt.Errorf("the layout holds %d images (%s); pick one with oci:DIR:NAME", len(ms), orNone(names))
+	for _, m := range cands {
+		if m.Platform != nil {
+			return pickPlatform(cands, plat)
+		}
+	}
+	if tag == "" && len(names) == len(cands) {
+		return v1.Descriptor{}, fmt.Errorf("the layout holds %d images (%s); pick one with oci:DIR:NAME", len(cands), strings.Join(names, ", "))
+	}
+	return v1.Descriptor{}, fmt.Errorf("the layout holds %d images with neither names nor platforms to tell them apart", len(cands))
 }
 
 func orNone(names []string) string {
@@ -150,12 +179,13 @@ func orNone(names []string) string {
 }
 
 // pickPlatform chooses the manifest of an index that runs on plat (the
-// host's linux architecture when nil).
+// host's linux architecture when nil). Entries without a platform, and
+// attestations (unknown/unknown), are never picked.
 func pickPlatform(ms []v1.Descriptor, plat *v1.Platform) (v1.Descriptor, error) {
 	want := defaultPlatform(plat)
 	var have []string
 	for _, m := range ms {
-		if m.Platform == nil {
+		if m.Platform == nil || m.Platform.OS == "unknown" {
 			continue
 		}
 		if m.Platform.Satisfies(want) {
@@ -163,7 +193,10 @@ func pickPlatform(ms []v1.Descriptor, plat *v1.Platform) (v1.Descriptor, error) 
 		}
 		have = append(have, m.Platform.String())
 	}
-	return v1.Descriptor{}, fmt.Errorf("no image for platform %s in the index (it has %s); choose one with --platform", want.String(), orNone(have))
+	if plat == nil {
+		return v1.Descriptor{}, fmt.Errorf("no image for this machine's platform %s (it has %s); choose one with --platform", want.String(), orNone(have))
+	}
+	return v1.Descriptor{}, fmt.Errorf("no image for platform %s (it has %s); choose one with --platform", want.String(), orNone(have))
 }
 
 func blobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }

@@ -61,10 +61,33 @@ func Open(ctx context.Context, ref string, opts Options) (*Image, error) {
 		return nil, err
 	}
 	im, err := open(ctx, r, opts)
+	if err == nil {
+		err = checkPlatform(im, opts.Platform)
+		if err != nil {
+			im.Close()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r, err)
 	}
 	return im, nil
+}
+
+// checkPlatform fails when --platform asks for a platform the image's
+// config says it is not for: a single-platform image is not silently
+// taken for another. Sources without a config of their own (dir:,
+// rootfs-tar:, nix:, demo:) make one for the platform asked, so pass.
+func checkPlatform(im *Image, want *v1.Platform) error {
+	if want == nil || im.Config == nil || im.Config.OS == "" && im.Config.Architecture == "" {
+		return nil
+	}
+	c := im.Config
+	have := v1.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant}
+	if want.OS != "" && want.OS != have.OS || want.Architecture != "" && want.Architecture != have.Architecture ||
+		want.Variant != "" && have.Variant != "" && want.Variant != have.Variant {
+		return fmt.Errorf("--platform %s: the image is for %s only", want.String(), have.String())
+	}
+	return nil
 }
 
 func open(ctx context.Context, r Reference, opts Options) (*Image, error) {
@@ -84,6 +107,9 @@ func openPath(ctx context.Context, r Reference, opts Options) (*Image, error) {
 	if _, err := os.Lstat(r.Value); err != nil {
 		if looksLikePath(r.Value) {
 			return nil, describeOpenError(err)
+		}
+		if hint, ok := transportHint(r.Value); ok {
+			return nil, fmt.Errorf("did you mean %s? (%q is a transport's name; a registry image of that name is docker://%s)", hint, r.Value, r.Value)
 		}
 		return openRegistry(ctx, Reference{Transport: TransportRegistry, Value: r.Value}, opts)
 	}

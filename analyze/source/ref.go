@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/whittle-dev/whittle/internal/suggest"
@@ -65,7 +66,13 @@ func ParseReference(s string) (Reference, error) {
 		return Reference{Transport: TransportRegistry, Value: v}, nil
 	}
 	if i := strings.Index(s, "://"); i > 0 && !strings.ContainsAny(s[:i], "/.") {
-		return Reference{}, fmt.Errorf("%q: unknown transport %q (known: %s)", s, s[:i], strings.Join(transports, ", "))
+		if !slices.Contains(transports, s[:i]) {
+			return Reference{}, fmt.Errorf("%q: unknown transport %q (known: %s)", s, s[:i], strings.Join(transports, ", "))
+		}
+		// dive's and URL-like spelling: docker-archive:///abs/x.tar and
+		// docker-archive://x.tar mean docker-archive:/abs/x.tar and
+		// docker-archive:x.tar.
+		s = s[:i] + ":" + s[i+len("://"):]
 	}
 	head, rest, found := strings.Cut(s, ":")
 	if !found {
@@ -101,4 +108,34 @@ func ParseReference(s string) (Reference, error) {
 		}
 	}
 	return Reference{Transport: TransportPath, Value: s}, nil
+}
+
+// transportHint is the advice for a bare word that is a transport's name
+// ("demo", "oci"): the user most likely forgot the colon.
+func transportHint(word string) (string, bool) {
+	if !slices.Contains(transports, word) {
+		return "", false
+	}
+	switch word {
+	case TransportDemo:
+		return "demo:", true
+	case TransportRegistry:
+		return "docker://IMAGE", true
+	case TransportDaemon:
+		return "docker-daemon:IMAGE", true
+	}
+	return word + ":PATH", true
+}
+
+// PrefixRef names the image in front of err, once: an error that already
+// starts with the reference (from a deeper layer that named it) is
+// returned as it is, so no message reads "nix:/x: nix:/x: …".
+func PrefixRef(ref Reference, err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.HasPrefix(err.Error(), ref.String()+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", ref, err)
 }

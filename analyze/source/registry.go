@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/whittle-dev/whittle/internal/reghttp"
 )
@@ -54,6 +55,16 @@ func openRegistry(ctx context.Context, ref Reference, opts Options) (*Image, err
 	var layers []*Layer
 	for i, rl := range rls {
 		l := &Layer{open: rl.Compressed}
+		l.stat = func() (int64, error) {
+			ok, err := partial.Exists(rl)
+			if err != nil {
+				return -1, fmt.Errorf("checking blob %s: %w", l.Digest, err)
+			}
+			if !ok {
+				return -1, fmt.Errorf("blob %s is missing from the registry", l.Digest)
+			}
+			return l.Size, nil
+		}
 		if l.Digest, err = rl.Digest(); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}

@@ -33,12 +33,22 @@ func init() {
 // none, as mmdebstrap writes) as a one-layer image. The layer is cached by
 // the file's identity (path, size, modification time, inode).
 func openRootfsTar(ref Reference, p string, plat *v1.Platform) (*Image, error) {
-	fi, err := os.Stat(p)
+	// Open, not just stat, so that an unreadable file fails here, named by
+	// the reference, rather than when the layer is first read.
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	f.Close()
 	if err != nil {
 		return nil, err
 	}
 	if fi.IsDir() {
 		return nil, fmt.Errorf("is a directory; use dir:%s", p)
+	}
+	if err := checkTarFile(p); err != nil {
+		return nil, err
 	}
 	abs, _ := filepath.Abs(p)
 	key := fmt.Sprintf("rootfs-tar\x00%s\x00%d\x00%d", abs, fi.Size(), fi.ModTime().UnixNano())
@@ -51,7 +61,14 @@ func openRootfsTar(ref Reference, p string, plat *v1.Platform) (*Image, error) {
 		MediaType: types.OCILayer,
 		Command:   "rootfs-tar " + filepath.Base(p),
 		Open:      func() (io.ReadCloser, error) { return os.Open(p) },
-		CacheKey:  "rootfs-" + hex.EncodeToString(sum[:]),
+		Stat: func() (int64, error) {
+			fi, err := os.Stat(p)
+			if err != nil {
+				return -1, err
+			}
+			return fi.Size(), nil
+		},
+		CacheKey: "rootfs-" + hex.EncodeToString(sum[:]),
 	}, v1.Config{}), nil
 }
 
@@ -67,6 +84,9 @@ func openDir(ref Reference, root string, plat *v1.Platform) (*Image, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("not a directory")
 	}
+	if err := checkNotEmptyDir(root); err != nil {
+		return nil, err
+	}
 	src := TreeLayer(root, ".")
 	src.Command = "dir " + root
 	return NewRootfsImage(ref, plat, src, v1.Config{}), nil
@@ -76,6 +96,9 @@ func openDir(ref Reference, root string, plat *v1.Platform) (*Image, error) {
 type LayerSource struct {
 	// Open returns the layer's stored stream (a tar, compressed or not).
 	Open func() (io.ReadCloser, error)
+	// Stat, when set, tells the stored stream's current size without
+	// reading it (see Layer.StatBlob).
+	Stat func() (int64, error)
 	// Size is the stored size, or -1 when unknown.
 	Size      int64
 	MediaType types.MediaType
@@ -108,7 +131,7 @@ func TreeLayer(root string, subtrees ...string) LayerSource {
 // and the runtime config given) is written once the layer has been read
 // and its diff ID is known, as for dir: and rootfs-tar:.
 func NewRootfsImage(ref Reference, plat *v1.Platform, src LayerSource, runtime v1.Config) *Image {
-	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, CacheKey: src.CacheKey}
+	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, stat: src.Stat, CacheKey: src.CacheKey}
 	return &Image{Ref: ref, Layers: []*Layer{l}, synthetic: true, platform: plat, runtime: runtime}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/whittle-dev/whittle/analyze/audit"
+	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 
 type auditFlags struct {
@@ -22,17 +23,18 @@ type auditFlags struct {
 	rules     map[string]*string
 }
 
-// ruleFlags are the rule flags: whittle's names and dive's, as dive's
-// --ci flags spell them.
+// ruleFlags are the rule flags: whittle's names, measured with whittle's
+// exact figures, and dive's, as dive's --ci flags spell them, measured as
+// dive measures.
 var ruleFlags = []struct{ name, help string }{
 	{audit.RuleMaxSize, "fail when the uncompressed image is larger (500MB, 2GiB)"},
-	{audit.RuleMinEfficiency, "fail when efficiency (visible / stored file bytes) is lower (0.9 or 90%)"},
-	{audit.RuleMaxWasted, "fail when more bytes are wasted (20MB)"},
-	{audit.RuleMaxWastedPercent, "fail when wasted bytes exceed this percentage of stored file bytes (10)"},
-	{audit.RuleMaxUserWastedPercent, "fail when wasted bytes exceed this percentage of the bytes above the base layer (10)"},
-	{audit.DiveLowestEfficiency, "dive's name for --min-efficiency (a ratio)"},
-	{audit.DiveHighestWastedBytes, "dive's name for --max-wasted"},
-	{audit.DiveHighestUserWasted, "dive's name for --max-user-wasted-percent (a ratio)"},
+	{audit.RuleMinEfficiency, "fail when efficiency (visible / stored file bytes) is lower: a ratio 0-1 (0.9) or a percentage with its sign (90%)"},
+	{audit.RuleMaxWasted, "fail when more bytes are wasted, each stored byte not visible counted once (20MB)"},
+	{audit.RuleMaxWastedPercent, "fail when wasted bytes exceed this percentage (0-100: 10 means 10%) of stored file bytes"},
+	{audit.RuleMaxUserWastedPercent, "fail when wasted bytes exceed this percentage (0-100: 10 means 10%) of the bytes above the base layer"},
+	{audit.DiveLowestEfficiency, "dive's rule, measured as dive does: lowest efficiency score, a ratio 0-1 (0.9)"},
+	{audit.DiveHighestWastedBytes, "dive's rule, measured as dive does: most wasted bytes (20MB)"},
+	{audit.DiveHighestUserWasted, "dive's rule, measured as dive does: most wasted bytes over the bytes above the base layer, a ratio 0-1 (0.1 means 10%)"},
 }
 
 func newAuditCommand(g *globalFlags) *cobra.Command {
@@ -48,9 +50,19 @@ once), identical files at several paths, and config mistakes.
 
 With --ci it checks thresholds, given as flags or in a rules file (whittle's
 or dive's .dive-ci, both "rules:" maps), prints PASS or FAIL for each and
-exits 2 when one fails. Without --rules, .whittle-ci.yaml or .dive-ci in the
-current directory is read when present; with no rule at all, dive's defaults
-apply (min-efficiency 0.9, max-user-wasted-percent 10).`,
+exits 2 when one fails. A rule flag, --rules or --ci-config turns --ci on.
+Without --rules, .whittle-ci.yaml or .dive-ci in the current directory is
+read when present (only with --ci); a rules file named on the command line
+must exist.
+
+whittle's rules (max-size, min-efficiency, max-wasted, max-wasted-percent,
+max-user-wasted-percent) use whittle's exact figures. dive's rules
+(lowestEfficiency, highestWastedBytes, highestUserWastedPercent) are
+measured with dive v0.13's own definitions and take dive's values (ratios
+0-1), so a .dive-ci that passes in dive passes here; as in dive, once any
+dive rule is set (or no rule at all), the dive rules not named get dive's
+defaults (lowestEfficiency 0.9, highestUserWastedPercent 0.1). A rule set
+to "disabled", "off", "false" or nothing is not checked.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAudit(cmd, g, f, imageRef(args))
@@ -58,9 +70,9 @@ apply (min-efficiency 0.9, max-user-wasted-percent 10).`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON (schema "+audit.Schema+", see docs/audit-json.md)")
-	fl.BoolVar(&f.ci, "ci", false, "check CI rules; exit 2 when one fails")
-	fl.StringVar(&f.rulesFile, "rules", "", "rules file (YAML with a rules: map; dive's .dive-ci works)")
-	fl.StringVar(&f.rulesFile, "ci-config", "", "dive's name for --rules")
+	fl.BoolVar(&f.ci, "ci", false, "check CI rules; exit 2 when one fails (implied by a rule flag or --rules)")
+	fl.StringVar(&f.rulesFile, "rules", "", "rules file (YAML with a rules: map; dive's .dive-ci works); implies --ci")
+	fl.StringVar(&f.rulesFile, "ci-config", "", "dive's name for --rules; implies --ci")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	fl.IntVar(&f.top, "top", 10, "entries in each list")
 	fl.IntVar(&f.depth, "depth", 3, "deepest directory level in the largest-directories list")
@@ -75,6 +87,7 @@ apply (min-efficiency 0.9, max-user-wasted-percent 10).`,
 
 func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) error {
 	var rules audit.Rules
+	f.ci = f.ci || f.rulesFile != "" || f.anyRuleFlag(cmd)
 	if f.ci {
 		if err := f.loadRules(cmd, &rules); err != nil {
 			return err
@@ -100,7 +113,7 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 		return err
 	}
 	if f.output != "" {
-		if err := writeFileAtomic(f.output, out.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(f.output, out.Bytes()); err != nil {
 			return err
 		}
 	} else if _, err := cmd.OutOrStdout().Write(out.Bytes()); err != nil {
@@ -113,8 +126,8 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 }
 
 // loadRules gathers the rules: the rules file (given, or found in the
-// current directory), then flags over it, then dive's defaults when nothing
-// set any rule.
+// current directory), then flags over it, then dive's defaults for the dive
+// rules nobody named (when some dive rule, or no rule at all, was set).
 func (f *auditFlags) loadRules(cmd *cobra.Command, rules *audit.Rules) error {
 	file := f.rulesFile
 	if file == "" {
@@ -132,17 +145,23 @@ func (f *auditFlags) loadRules(cmd *cobra.Command, rules *audit.Rules) error {
 			return err
 		}
 	}
-	anyFlag := false
 	for _, r := range ruleFlags {
 		if cmd.Flags().Changed(r.name) {
-			anyFlag = true
 			if err := rules.Set(r.name, *f.rules[r.name]); err != nil {
 				return err
 			}
 		}
 	}
-	if file == "" && !anyFlag {
-		*rules = audit.DefaultRules()
-	}
+	rules.ApplyDiveDefaults()
 	return nil
+}
+
+// anyRuleFlag reports whether a rule flag was given.
+func (f *auditFlags) anyRuleFlag(cmd *cobra.Command) bool {
+	for _, r := range ruleFlags {
+		if cmd.Flags().Changed(r.name) {
+			return true
+		}
+	}
+	return false
 }

@@ -14,7 +14,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 type etcFlags struct {
@@ -23,7 +25,9 @@ type etcFlags struct {
 	output    string
 	fromPlan  string
 	printPlan bool
-	choices   etcgen.Flags
+	// allowMissingUser accepts users that leave out the config's User.
+	allowMissingUser bool
+	choices          etcgen.Flags
 }
 
 func newEtcCommand(g *globalFlags) *cobra.Command {
@@ -63,7 +67,8 @@ prints the choices as that section.`,
 	fl.StringVar(&f.choices.Locales, "locales", "", "locales (en_US.UTF-8,C.UTF-8)")
 	fl.StringVar(&f.choices.LocaleFormat, "locale-format", "", "archive (one locale-archive) or directories")
 	fl.StringVar(&f.choices.Timezones, "timezones", "", "time zones; the first becomes /etc/localtime and TZ")
-	fl.StringVar(&f.choices.Users, "users", "", "users: root, nobody, nonroot, or NAME[:UID[:GID[:HOME[:SHELL]]]]")
+	fl.StringVar(&f.choices.Users, "users", "", "users: root, nobody, nonroot (the image's own, else distroless's), or NAME[:UID[:GID[:HOME[:SHELL]]]]")
+	fl.BoolVar(&f.allowMissingUser, "allow-missing-user", false, "accept --users that leave out the image config's User")
 	fl.StringVar(&f.choices.Basics, "basics", "", "basic files: nsswitch,hosts,os-release,tmp (default: all but os-release unless the image has one)")
 	return cmd
 }
@@ -95,7 +100,10 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	}
 	cat, err := etcgen.LoadCatalog(fsys)
 	if err != nil {
-		return fmt.Errorf("%s: %w", ref, err)
+		return source.PrefixRef(im.Ref, err)
+	}
+	for _, b := range cat.Broken {
+		fmt.Fprintf(cmd.ErrOrStderr(), "whittle: warning: %s: %s\n", ref, b)
 	}
 	out := cmd.OutOrStdout()
 	if f.list != "" {
@@ -108,6 +116,11 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	plan, err := cat.Plan(sel)
 	if err != nil {
 		return err
+	}
+	if !f.allowMissingUser && im.Config != nil {
+		if err := plan.CheckUser(im.Config.Config.User); err != nil {
+			return fmt.Errorf("%w; choose it with --users, or pass --allow-missing-user", err)
+		}
 	}
 	if f.output != "" {
 		if strings.HasSuffix(f.output, ".tar") {
@@ -159,6 +172,12 @@ func printEtcPlan(w io.Writer, sel etcgen.Selection) error {
 	var buf bytes.Buffer
 	buf.WriteString("etc:\n")
 	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		// The YAML encoder quotes control characters but lets some
+		// through (NEL, the bidirectional overrides): a line holding one
+		// is escaped, which keeps the terminal safe over the YAML exact.
+		if !text.Safe(line) {
+			line = text.Escape(line)
+		}
 		buf.WriteString("  " + line + "\n")
 	}
 	_, err = w.Write(buf.Bytes())
@@ -177,7 +196,7 @@ func printEtcRows(w io.Writer, rows []etcgen.Row, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSIZE\tDETAIL\tSOURCE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, humanize.Bytes(uint64(r.Bytes)), r.Detail, r.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", text.Escape(r.Name), humanize.Bytes(uint64(r.Bytes)), text.Escape(r.Detail), text.Escape(r.Source))
 	}
 	return tw.Flush()
 }
@@ -207,7 +226,7 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 	}
 	fmt.Fprintf(w, "# %s %d entries, %s", verb, len(plan.Files), humanize.Bytes(uint64(plan.Size())))
 	if f.output != "" {
-		fmt.Fprintf(w, " to %s", f.output)
+		fmt.Fprintf(w, " to %s", text.Escape(f.output))
 	}
 	fmt.Fprintln(w)
 	// Per kind: its total, and each choice when there are few.
@@ -226,7 +245,7 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 		for _, c := range byKind[k] {
 			total += c.Bytes
 			if c.Name != etcgen.Overhead {
-				names = append(names, c.Name)
+				names = append(names, text.Escape(c.Name))
 			}
 		}
 		detail := strings.Join(names, ", ")
@@ -237,10 +256,10 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 	}
 	tw.Flush()
 	for _, w2 := range plan.Warnings {
-		fmt.Fprintf(w, "# warning: %s\n", w2.Message)
+		fmt.Fprintf(w, "# warning: %s\n", text.Escape(w2.Message))
 	}
 	for _, kv := range plan.EnvList() {
-		fmt.Fprintf(w, "ENV %s\n", kv)
+		fmt.Fprintf(w, "ENV %s\n", text.Escape(kv))
 	}
 	return nil
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 
 type graphFlags struct {
@@ -75,6 +77,10 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		opts.NixInfo = im.Nix.Info
 	}
 	c, err := closure.Build(cmd.Context(), im, ix, opts)
+	var rootErr *closure.RootError
+	if errors.As(err, &rootErr) {
+		return fmt.Errorf("--roots (image %s): %w", im.Ref, rootErr.Err)
+	}
 	if err != nil {
 		return err
 	}
@@ -108,7 +114,7 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		return err
 	}
 	if f.output != "" {
-		return writeFileAtomic(f.output, out.Bytes())
+		return atomicfile.WriteFile(f.output, out.Bytes())
 	}
 	_, err = cmd.OutOrStdout().Write(out.Bytes())
 	return err

@@ -10,8 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
+
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 func main() {
@@ -30,7 +31,9 @@ func main() {
 }
 
 // exitCode prints err (once, on one line) and maps it to the exit status:
-// 0 success, 2 a failed CI rule, 1 any other error.
+// 0 success, 2 a failed CI rule, 1 any other error. The message may quote
+// a hostile name from an image, so the whole line is escaped: a control
+// byte shows as \x1b, a newline as \n.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
@@ -39,7 +42,7 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		return 2
 	}
-	fmt.Fprintf(stderr, "whittle: %v\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	fmt.Fprintf(stderr, "whittle: %s\n", text.Escape(err.Error()))
 	return 1
 }
 

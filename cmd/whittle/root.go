@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/mattn/go-isatty"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // globalFlags are the flags every command shares.
@@ -21,6 +21,7 @@ type globalFlags struct {
 	insecure bool
 	noCache  bool
 	cacheDir string
+	verify   bool
 	quiet    bool
 }
 
@@ -59,6 +60,7 @@ Run with no command on a terminal, whittle browses the demo image (see tui).`,
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP to registries that are not on loopback")
 	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
+	pf.BoolVar(&g.verify, "verify", false, "read and hash every layer blob even when the cache holds its index (a warm run only checks each blob is there with its size)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
 	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g))
 	return root
@@ -121,7 +123,7 @@ func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Wr
 		return nil, nil, err
 	}
 	done := 0
-	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: cache, Progress: func(p analyze.LayerProgress) {
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: cache, Verify: g.verify, Progress: func(p analyze.LayerProgress) {
 		if p.Done {
 			done++
 		}
@@ -147,27 +149,6 @@ func (g *globalFlags) progress(stderr io.Writer, ref string) func(string) {
 			fmt.Fprint(f, "\r\033[K")
 			return
 		}
-		fmt.Fprintf(f, "\r\033[K%s: %s…", ref, s)
+		fmt.Fprintf(f, "\r\033[K%s: %s…", text.Escape(ref), text.Escape(s))
 	}
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, so a failure never leaves half a file behind.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -53,6 +53,9 @@ func runTUI(cmd *cobra.Command, g *globalFlags, ref string) error {
 	if err != nil {
 		return err
 	}
+	if g.verify {
+		cache = nil // the TUI reads every blob when asked to verify
+	}
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	// Ask the terminal for its background colour now, before the program

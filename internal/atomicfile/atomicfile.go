@@ -10,46 +10,34 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sync"
-	"syscall"
+	"strconv"
 
+	"github.com/whittle-dev/whittle/internal/hosterr"
 	"golang.org/x/sys/unix"
 )
 
 // Mode is the permission a written file gets before the umask.
 const Mode os.FileMode = 0o644
 
-var (
-	umaskOnce sync.Once
-	umask     os.FileMode
-)
-
-// currentUmask reads the process umask once (syscall.Umask both sets and
-// returns it, so it is set straight back).
-func currentUmask() os.FileMode {
-	umaskOnce.Do(func() {
-		m := syscall.Umask(0)
-		syscall.Umask(m)
-		umask = os.FileMode(m)
-	})
-	return umask
-}
-
 // Write creates path with what fill writes to it, atomically: fill writes
-// to a temporary file in path's directory, which is synced, given mode
-// 0644 less the umask and renamed to path. On any error the temporary file
-// is removed and path is left as it was. Errors name path.
+// to a temporary file in path's directory, which is synced and renamed to
+// path. The file gets mode 0644 less the umask. On any error the temporary
+// file is removed and path is left as it was. Errors name path.
 func Write(path string, fill func(w io.Writer) error) error {
 	return WriteMode(path, Mode, fill)
 }
 
 // WriteMode is Write with another permission (before the umask).
 func WriteMode(path string, mode os.FileMode, fill func(w io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(path, mode)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		// The temporary file's name means nothing to the user: say only
+		// why (errors.Is still finds fs.ErrNotExist and the like).
+		return fmt.Errorf("writing %s: %w", path, hosterr.Describe(err))
 	}
 	defer func() {
 		if err != nil {
@@ -58,9 +46,6 @@ func WriteMode(path string, mode os.FileMode, fill func(w io.Writer) error) (err
 		}
 	}()
 	if err := fill(tmp); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode &^ currentUmask()); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
@@ -73,6 +58,35 @@ func WriteMode(path string, mode os.FileMode, fill func(w io.Writer) error) (err
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// createTemp creates a new file beside path with mode (the kernel applies
+// the umask at creation, so the process umask is never read or changed,
+// which would race with other goroutines creating files).
+func createTemp(path string, mode os.FileMode) (f *os.File, err error) {
+	_, err = tempName(path, func(name string) error {
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode.Perm())
+		return err
+	})
+	return f, err
+}
+
+// tempName calls create with new names beside path until one does not
+// exist yet, and returns that name.
+func tempName(path string, create func(name string) error) (string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	for range 10000 {
+		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		err := create(name)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return name, err
+	}
+	return "", fmt.Errorf("creating a temporary file in %s: %w", dir, fs.ErrExist)
 }
 
 // WriteFile writes b to path atomically (see Write).
@@ -89,16 +103,13 @@ func WriteFile(path string, b []byte) error {
 // rename (renameat2 RENAME_EXCHANGE; where the file system lacks it, the
 // old tree is moved aside first) and the old tree removed. On any error the
 // temporary directory is removed and path is left as it was.
-func ReplaceDir(path string, fill func(tmpDir string) error) (err error) {
+func ReplaceDir(path string, fill func(tmpDir string) error) error {
 	path = filepath.Clean(path)
-	tmp, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := tempName(path, func(name string) error { return os.Mkdir(name, 0o755) })
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, hosterr.Describe(err))
 	}
 	defer os.RemoveAll(tmp) // after the exchange, the old tree
-	if err := os.Chmod(tmp, 0o755&^currentUmask()); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
 	if err := fill(tmp); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
