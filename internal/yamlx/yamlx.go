@@ -7,6 +7,7 @@ package yamlx
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,7 +60,7 @@ func CheckKeys(n *yaml.Node, path string, known []string) error {
 			return Errorf(k, kp, "key given twice")
 		}
 		seen[k.Value] = true
-		if !contains(known, k.Value) {
+		if !slices.Contains(known, k.Value) {
 			hint := suggest.Hint(k.Value, known)
 			if hint == "" {
 				alt := append([]string(nil), known...)
@@ -70,15 +71,6 @@ func CheckKeys(n *yaml.Node, path string, known []string) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Fields checks the mapping n against known (see CheckKeys) and calls fn
