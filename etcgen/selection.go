@@ -2,11 +2,11 @@ package etcgen
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/whittle-dev/whittle/internal/suggest"
+	"github.com/whittle-dev/whittle/internal/yamlx"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -100,7 +100,7 @@ func (c *Choice) UnmarshalYAML(n *yaml.Node) error {
 		var names []string
 		for _, item := range n.Content {
 			if item.Kind != yaml.ScalarNode {
-				return fmt.Errorf("line %d: want a name, got a %s", item.Line, kindName(item))
+				return fmt.Errorf("line %d: want a name, got a %s", item.Line, yamlx.KindName(item))
 			}
 			names = append(names, item.Value)
 		}
@@ -110,7 +110,7 @@ func (c *Choice) UnmarshalYAML(n *yaml.Node) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("line %d: want all, none or a list of names, got a %s", n.Line, kindName(n))
+	return fmt.Errorf("line %d: want all, none or a list of names, got a %s", n.Line, yamlx.KindName(n))
 }
 
 // MarshalYAML writes "all", "none" or the list.
@@ -121,7 +121,7 @@ func (c Choice) MarshalYAML() (any, error) {
 	case len(c.Names) == 0:
 		return "none", nil
 	}
-	return flowList(c.Names), nil
+	return yamlx.FlowList(c.Names), nil
 }
 
 // MarshalJSON writes "all", "none" or the list.
@@ -142,15 +142,6 @@ func (c Choice) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte(']')
 	return []byte(b.String()), nil
-}
-
-// flowList is a list written in YAML's flow style ([a, b]).
-func flowList(names []string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-	for _, s := range names {
-		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: s})
-	}
-	return n
 }
 
 // LocaleFormat is how chosen locales are written.
@@ -179,7 +170,7 @@ func ParseLocaleFormat(s string) (LocaleFormat, error) {
 // UnmarshalYAML checks the value.
 func (f *LocaleFormat) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: locale_format: want archive or directories", n.Line)
+		return fmt.Errorf("line %d: etc.locale_format: want archive or directories", n.Line)
 	}
 	v, err := ParseLocaleFormat(n.Value)
 	if err != nil {
@@ -211,7 +202,7 @@ func (u *User) UnmarshalYAML(n *yaml.Node) error {
 		*u = User{Name: n.Value}
 		return nil
 	case yaml.MappingNode:
-		if err := checkKeys(n, "users", userKeys); err != nil {
+		if err := yamlx.CheckKeys(n, "etc.users", userKeys); err != nil {
 			return err
 		}
 		type plain User
@@ -221,11 +212,11 @@ func (u *User) UnmarshalYAML(n *yaml.Node) error {
 		}
 		*u = User(p)
 		if u.Name == "" {
-			return fmt.Errorf("line %d: users: an entry has no name", n.Line)
+			return fmt.Errorf("line %d: etc.users: an entry has no name", n.Line)
 		}
 		return nil
 	}
-	return fmt.Errorf("line %d: users: want a name or {name, uid, gid, home, shell}, got a %s", n.Line, kindName(n))
+	return fmt.Errorf("line %d: etc.users: want a name or {name, uid, gid, home, shell}, got a %s", n.Line, yamlx.KindName(n))
 }
 
 // MarshalYAML writes a plain name when only the name is set.
@@ -343,9 +334,9 @@ func (b *Basics) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: basics: want a map {nsswitch, hosts, os_release, tmp}", n.Line)
+		return fmt.Errorf("line %d: etc.basics: want a map {nsswitch, hosts, os_release, tmp}", n.Line)
 	}
-	if err := checkKeys(n, "basics", basicsKeys); err != nil {
+	if err := yamlx.CheckKeys(n, "etc.basics", basicsKeys); err != nil {
 		return err
 	}
 	type plain Basics
@@ -402,7 +393,7 @@ func (s *Selection) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: etc: want a map of %s", n.Line, strings.Join(selectionKeys, ", "))
 	}
-	if err := checkKeys(n, "etc", selectionKeys); err != nil {
+	if err := yamlx.CheckKeys(n, "etc", selectionKeys); err != nil {
 		return err
 	}
 	type plain Selection
@@ -427,52 +418,6 @@ func ParseSelection(data []byte) (Selection, error) {
 // MarshalSelection encodes s as the YAML of an `etc:` section.
 func MarshalSelection(s Selection) ([]byte, error) {
 	return yaml.Marshal(s)
-}
-
-// checkKeys rejects keys of the mapping n that are not in known.
-func checkKeys(n *yaml.Node, section string, known []string) error {
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("line %d: %s: keys must be names", k.Line, section)
-		}
-		if seen[k.Value] {
-			return fmt.Errorf("line %d: %s: key %q given twice", k.Line, section, k.Value)
-		}
-		seen[k.Value] = true
-		ok := false
-		for _, kn := range known {
-			if k.Value == kn {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			alt := append([]string(nil), known...)
-			sort.Strings(alt)
-			hint := suggest.Hint(k.Value, known)
-			if hint == "" {
-				hint = " (known keys: " + strings.Join(alt, ", ") + ")"
-			}
-			return fmt.Errorf("line %d: %s: unknown key %q%s", k.Line, section, k.Value, hint)
-		}
-	}
-	return nil
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "map"
-	case yaml.SequenceNode:
-		return "list"
-	case yaml.ScalarNode:
-		return "value"
-	case yaml.AliasNode:
-		return "alias"
-	}
-	return "node"
 }
 
 // Flags are the `whittle etc` command-line choices, as typed.

@@ -33,14 +33,14 @@ users: [root, nobody, {name: app, uid: 1000}]
 			Selection{Users: []User{{Name: "svc", UID: ptr(10), GID: ptr(20), Home: "/srv", Shell: "/bin/sh"}}}, ""},
 		{"basics as a list", "basics: [nsswitch, os-release]\n", Selection{Basics: Basics{Nsswitch: ptr(true), Hosts: &f, OSRelease: ptr(true), Tmp: &f}}, ""},
 		{"empty section", "", Selection{}, ""},
-		{"unknown key", "timezone: [UTC]\n", Selection{}, `reading the etc section: line 1: etc: unknown key "timezone" (did you mean "timezones"?)`},
-		{"unknown key far off", "xyzzy: 1\n", Selection{}, `reading the etc section: line 1: etc: unknown key "xyzzy" (known keys: basics, certificates, locale_format, locales, protocols, services, timezones, users)`},
-		{"unknown user key", "users: [{name: a, uuid: 1}]\n", Selection{}, `reading the etc section: line 1: users: unknown key "uuid" (did you mean "uid" or "gid"?)`},
-		{"unknown basics key", "basics: {os-release: true}\n", Selection{}, `reading the etc section: line 1: basics: unknown key "os-release" (did you mean "os_release"?)`},
+		{"unknown key", "timezone: [UTC]\n", Selection{}, `reading the etc section: line 1: etc.timezone: unknown key (did you mean "timezones"?)`},
+		{"unknown key far off", "xyzzy: 1\n", Selection{}, `reading the etc section: line 1: etc.xyzzy: unknown key (known keys: basics, certificates, locale_format, locales, protocols, services, timezones, users)`},
+		{"unknown user key", "users: [{name: a, uuid: 1}]\n", Selection{}, `reading the etc section: line 1: etc.users.uuid: unknown key (did you mean "uid" or "gid"?)`},
+		{"unknown basics key", "basics: {os-release: true}\n", Selection{}, `reading the etc section: line 1: etc.basics.os-release: unknown key (did you mean "os_release"?)`},
 		{"bad locale format", "locale_format: zip\n", Selection{}, `reading the etc section: line 1: unknown locale format "zip": want archive or directories`},
 		{"map where a list goes", "services: {http: 1}\n", Selection{}, `reading the etc section: line 1: want all, none or a list of names, got a map`},
-		{"user without name", "users: [{uid: 5}]\n", Selection{}, `reading the etc section: line 1: users: an entry has no name`},
-		{"duplicate key", "services: [a]\nservices: [b]\n", Selection{}, `reading the etc section: line 2: etc: key "services" given twice`},
+		{"user without name", "users: [{uid: 5}]\n", Selection{}, `reading the etc section: line 1: etc.users: an entry has no name`},
+		{"duplicate key", "services: [a]\nservices: [b]\n", Selection{}, `reading the etc section: line 2: etc.services: key given twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseSelection([]byte(tc.yaml))

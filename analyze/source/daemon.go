@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/whittle-dev/whittle/internal/engine"
 )
 
 func init() {
@@ -18,11 +20,11 @@ func init() {
 // for `docker save` of the image, keeps it in a temporary file removed by
 // Close, and reads that as a docker archive.
 func openDaemon(ctx context.Context, ref Reference) (*Image, error) {
-	cli, err := newEngineClient()
+	cli, err := engine.New()
 	if err != nil {
 		return nil, err
 	}
-	rc, err := cli.save(ctx, ref.Value)
+	rc, err := cli.Save(ctx, ref.Value)
 	if err != nil {
 		return nil, err
 	}

@@ -3,14 +3,12 @@ package source
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/whittle-dev/whittle/internal/reghttp"
 )
 
 func init() { register(TransportRegistry, SourceFunc(openRegistry)) }
@@ -40,7 +38,7 @@ func openRegistry(ctx context.Context, ref Reference, opts Options) (*Image, err
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
 		remote.WithPlatform(plat),
-		remote.WithTransport(&plainHTTPGuard{base: base, insecure: opts.Insecure}),
+		remote.WithTransport(reghttp.Guard(base, opts.Insecure)),
 		remote.WithUserAgent("whittle"),
 	)
 	if err != nil {
@@ -86,29 +84,4 @@ func openRegistry(ctx context.Context, ref Reference, opts Options) (*Image, err
 		return nil, fmt.Errorf("getting manifest digest: %w", err)
 	}
 	return im, nil
-}
-
-// plainHTTPGuard refuses unencrypted requests to anything but a loopback
-// host unless the user said --insecure.
-type plainHTTPGuard struct {
-	base     http.RoundTripper
-	insecure bool
-}
-
-func (g *plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && !g.insecure && !isLoopback(req.URL.Hostname()) {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, fmt.Errorf("refusing plain HTTP to %s (only loopback registries may use it; pass --insecure to allow)", req.URL.Host)
-	}
-	return g.base.RoundTrip(req)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

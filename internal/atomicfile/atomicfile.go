@@ -17,6 +17,7 @@ import (
 	"strconv"
 
 	"github.com/whittle-dev/whittle/internal/hosterr"
+	"golang.org/x/sys/unix"
 )
 
 // Mode is the permission a written file gets before the umask.
@@ -62,20 +63,30 @@ func WriteMode(path string, mode os.FileMode, fill func(w io.Writer) error) (err
 // createTemp creates a new file beside path with mode (the kernel applies
 // the umask at creation, so the process umask is never read or changed,
 // which would race with other goroutines creating files).
-func createTemp(path string, mode os.FileMode) (*os.File, error) {
+func createTemp(path string, mode os.FileMode) (f *os.File, err error) {
+	_, err = tempName(path, func(name string) error {
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode.Perm())
+		return err
+	})
+	return f, err
+}
+
+// tempName calls create with new names beside path until one does not
+// exist yet, and returns that name.
+func tempName(path string, create func(name string) error) (string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	for range 10000 {
 		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode.Perm())
+		err := create(name)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
-		return f, err
+		return name, err
 	}
-	return nil, fmt.Errorf("creating a temporary file in %s: %w", dir, fs.ErrExist)
+	return "", fmt.Errorf("creating a temporary file in %s: %w", dir, fs.ErrExist)
 }
 
 // WriteFile writes b to path atomically (see Write).
@@ -84,4 +95,40 @@ func WriteFile(path string, b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// ReplaceDir creates or replaces the directory path with what fill puts in
+// a temporary directory beside it (mode 0755 less the umask): once fill
+// succeeds, the temporary directory is exchanged with path in one atomic
+// rename (renameat2 RENAME_EXCHANGE; where the file system lacks it, the
+// old tree is moved aside first) and the old tree removed. On any error the
+// temporary directory is removed and path is left as it was.
+func ReplaceDir(path string, fill func(tmpDir string) error) error {
+	path = filepath.Clean(path)
+	tmp, err := tempName(path, func(name string) error { return os.Mkdir(name, 0o755) })
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, hosterr.Describe(err))
+	}
+	defer os.RemoveAll(tmp) // after the exchange, the old tree
+	if err := fill(tmp); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_EXCHANGE)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("replacing %s: %w", path, err)
+		}
+		old := tmp + ".old"
+		if err := os.Rename(path, old); err != nil {
+			return fmt.Errorf("replacing %s: %w", path, err)
+		}
+		defer os.RemoveAll(old)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }

@@ -1,4 +1,8 @@
-package source
+// Package engine is whittle's client of a Docker-compatible engine API
+// (Docker, or podman's compatible service): the two calls it needs, `docker
+// save` (GET /images/get) to read an image and `docker load` (POST
+// /images/load) to write one, to the engine the docker CLI would reach.
+package engine
 
 import (
 	"context"
@@ -16,14 +20,14 @@ import (
 	"strings"
 )
 
-// engineClient speaks the one call of the Docker Engine API whittle needs
-// (GET /images/get, `docker save`), to the engine the docker CLI would
+// Client speaks the calls of the Docker Engine API whittle needs
+// (GET /images/get, `docker save`; POST /images/load, `docker load`), to the engine the docker CLI would
 // reach: DOCKER_HOST (unix:// or tcp://; default the local socket), with
 // TLS when DOCKER_TLS_VERIFY is set, using DOCKER_CERT_PATH's ca.pem,
 // cert.pem and key.pem. Podman's Docker-compatible service answers it too.
 // (The engine's own Go client drags in a tracing stack whose start-up
 // cost every whittle run would pay, for this single request.)
-type engineClient struct {
+type Client struct {
 	base   string // scheme://host, for messages
 	http   *http.Client
 	prefix string // URL prefix of API calls
@@ -31,7 +35,8 @@ type engineClient struct {
 
 const engineAPIVersion = "v1.41"
 
-func newEngineClient() (*engineClient, error) {
+// New returns a client of the engine DOCKER_HOST names.
+func New() (*Client, error) {
 	host := os.Getenv("DOCKER_HOST")
 	if host == "" {
 		host = "unix:///var/run/docker.sock"
@@ -40,7 +45,7 @@ func newEngineClient() (*engineClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DOCKER_HOST %q: %w", host, err)
 	}
-	c := &engineClient{base: host}
+	c := &Client{base: host}
 	tr := &http.Transport{DisableCompression: true}
 	switch u.Scheme {
 	case "unix":
@@ -89,12 +94,60 @@ func engineTLS() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// save streams `docker save` of one image.
-func (c *engineClient) save(ctx context.Context, name string) (io.ReadCloser, error) {
+// Save streams `docker save` of one image.
+func (c *Client) Save(ctx context.Context, name string) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.prefix+"/images/get?names="+url.QueryEscape(name), nil)
 	if err != nil {
 		return nil, err
 	}
+	return c.do(req)
+}
+
+// Load sends a docker archive (`docker save` format) to the engine, as
+// `docker load` does, and returns the engine's answer once it has read
+// the whole stream. An error the engine reports in its progress stream
+// is returned as an error.
+func (c *Client) Load(ctx context.Context, archive io.Reader) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.prefix+"/images/load?quiet=1", archive)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-tar")
+	body, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	// The answer is a stream of JSON messages; one may carry an error.
+	dec := json.NewDecoder(body)
+	for {
+		var m struct {
+			Error       string `json:"error"`
+			ErrorDetail struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+		}
+		if err := dec.Decode(&m); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading the answer of the engine at %s: %w", c.base, err)
+		}
+		if m.Error != "" || m.ErrorDetail.Message != "" {
+			msg := m.ErrorDetail.Message
+			if msg == "" {
+				msg = m.Error
+			}
+			return fmt.Errorf("the engine at %s: %s", c.base, msg)
+		}
+	}
+}
+
+// Host is the engine's address, as DOCKER_HOST gives it.
+func (c *Client) Host() string { return c.base }
+
+// do sends a request and returns the body of a 200 answer; any other
+// status is an error carrying the engine's message.
+func (c *Client) do(req *http.Request) (io.ReadCloser, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var ne net.Error

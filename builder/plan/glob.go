@@ -1,0 +1,45 @@
+package plan
+
+import (
+	"path"
+	"strings"
+)
+
+// Match reports whether the absolute image path name matches the plan
+// glob pattern: path.Match's syntax within a component, plus "**" as a
+// whole component matching any number of components (none included), so
+// "/usr/share/doc/**" matches /usr/share/doc and everything below it.
+// A malformed pattern matches nothing (Parse refuses them).
+func Match(pattern, name string) bool {
+	return matchParts(split(pattern), split(name))
+}
+
+func split(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+func matchParts(pat, name []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			rest := pat[1:]
+			for i := 0; i <= len(name); i++ {
+				if matchParts(rest, name[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(name) == 0 {
+			return false
+		}
+		if ok, err := path.Match(pat[0], name[0]); err != nil || !ok {
+			return false
+		}
+		pat, name = pat[1:], name[1:]
+	}
+	return len(name) == 0
+}

@@ -1,0 +1,529 @@
+// Package plan is the build plan: the YAML document that records what the
+// user decided (the source, the roots to keep the closure of, globs to keep
+// and drop, the /etc selection, config changes, layering, outputs and
+// verify commands), so a trim done by hand in the TUI replays in CI. It
+// loads a plan strictly (unknown keys and wrong types are errors naming
+// the key path, with a "did you mean" hint) and saves it back losslessly
+// and deterministically. It never builds anything.
+package plan
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/internal/suggest"
+	"github.com/whittle-dev/whittle/internal/yamlx"
+)
+
+// Plan is one build: fields hold what the document says, as written; an
+// absent key is the zero value, and the methods give the defaults
+// (BuildMode, Layers.Limit). Load(Save(p)) equals p.
+type Plan struct {
+	// Source is the image reference to trim, or the Nix closure to
+	// assemble (docker-archive:app.tar, nix:./result).
+	Source string
+	// Mode is how to build: trim (the default) or assemble.
+	Mode Mode
+	// From is an optional base image; paths it already has with the same
+	// content are left out.
+	From string
+	// Roots are the paths whose run-time closure is kept; none means the
+	// config's Entrypoint and Cmd.
+	Roots []string
+	// Keep and Drop are path globs ("/app/**"): Keep adds paths to the
+	// closure, Drop removes them (Drop wins).
+	Keep []string
+	Drop []string
+	// Apply lists finding kinds ("tar/climbs-out") whose fixes the build
+	// applies.
+	Apply []string
+	// Etc is the generated /etc.
+	Etc etcgen.Selection
+	// Config is what the plan changes in the image config.
+	Config Config
+	// Layers is how files are split into layers.
+	Layers Layers
+	// Outputs are destination references (docker-archive:min.tar, oci:min).
+	Outputs []string
+	// Verify lists commands (argv) run inside the built image.
+	Verify [][]string
+}
+
+// Mode is how the image is built.
+type Mode string
+
+// Modes.
+const (
+	// Trim keeps the closure of the roots from the source image.
+	Trim Mode = "trim"
+	// Assemble builds an image from a Nix closure.
+	Assemble Mode = "assemble"
+)
+
+// BuildMode is the plan's mode, Trim when none is given.
+func (p *Plan) BuildMode() Mode {
+	if p.Mode == "" {
+		return Trim
+	}
+	return p.Mode
+}
+
+// Config holds the plan's changes to the image config; everything left
+// unset is carried over from the source image. A nil list or map is "no
+// change"; an empty one (entrypoint: []) clears the value. Env and Labels
+// are merged into the image's: the names given are set, others kept.
+// Keys are snake_case (working_dir, exposed_ports); the image config's own
+// names (Env, WorkingDir) and common misspellings (Environment) are errors
+// that name the plan's key.
+type Config struct {
+	Entrypoint   []string
+	Cmd          []string
+	Env          map[string]string
+	WorkingDir   *string
+	User         *string
+	ExposedPorts []string // "8080/tcp", "53/udp"; a bare port is tcp
+	Labels       map[string]string
+}
+
+// Layers is the layering strategy.
+type Layers struct {
+	// Strategy is single (the default) or popularity.
+	Strategy Strategy
+	// Max is the most layers popularity makes (0: DefaultMaxLayers).
+	Max int
+}
+
+// Strategy is how files are split into layers.
+type Strategy string
+
+// Strategies.
+const (
+	// Single puts every file in one layer.
+	Single Strategy = "single"
+	// Popularity makes one layer per store path or package, most depended
+	// on first, up to Max layers (nixpkgs' buildLayeredImage).
+	Popularity Strategy = "popularity"
+)
+
+// DefaultMaxLayers is popularity's layer limit when the plan sets none.
+const DefaultMaxLayers = 100
+
+// Limit is Max, or DefaultMaxLayers when unset.
+func (l Layers) Limit() int {
+	if l.Max == 0 {
+		return DefaultMaxLayers
+	}
+	return l.Max
+}
+
+// Kind is Strategy, Single when unset.
+func (l Layers) Kind() Strategy {
+	if l.Strategy == "" {
+		return Single
+	}
+	return l.Strategy
+}
+
+var (
+	planKeys   = []string{"source", "mode", "from", "roots", "keep", "drop", "apply", "etc", "config", "layers", "outputs", "verify"}
+	configKeys = []string{"entrypoint", "cmd", "env", "working_dir", "user", "exposed_ports", "labels"}
+	layersKeys = []string{"strategy", "max"}
+	modes      = []string{string(Trim), string(Assemble)}
+	strategies = []string{string(Single), string(Popularity)}
+)
+
+// Parse reads a plan document. Errors read "line 7: layers.maxx: unknown
+// key (did you mean "max"?)".
+func Parse(data []byte) (*Plan, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	p := &Plan{}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return p, nil
+	}
+	root := doc.Content[0]
+	if yamlx.IsNull(root) {
+		return p, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, yamlx.Errorf(root, "", "a plan is a map of %s, got a %s", strings.Join(planKeys, ", "), yamlx.KindName(root))
+	}
+	err := yamlx.Fields(root, "", planKeys, func(key, kp string, v *yaml.Node) error {
+		var err error
+		switch key {
+		case "source":
+			p.Source, err = yamlx.String(v, kp)
+		case "from":
+			p.From, err = yamlx.String(v, kp)
+		case "mode":
+			var s string
+			if s, err = oneOf(v, kp, modes); err == nil {
+				p.Mode = Mode(s)
+			}
+		case "roots":
+			p.Roots, err = absPaths(v, kp)
+		case "keep":
+			p.Keep, err = globs(v, kp)
+		case "drop":
+			p.Drop, err = globs(v, kp)
+		case "apply":
+			p.Apply, err = kinds(v, kp)
+		case "etc":
+			err = v.Decode(&p.Etc)
+		case "config":
+			err = p.Config.parse(v, kp)
+		case "layers":
+			err = p.Layers.parse(v, kp)
+		case "outputs":
+			p.Outputs, err = yamlx.Strings(v, kp)
+		case "verify":
+			p.Verify, err = commands(v, kp)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (c *Config) parse(n *yaml.Node, path string) error {
+	return yamlx.Fields(n, path, configKeys, func(key, kp string, v *yaml.Node) error {
+		var err error
+		switch key {
+		case "entrypoint":
+			c.Entrypoint, err = argv(v, kp)
+		case "cmd":
+			c.Cmd, err = argv(v, kp)
+		case "env":
+			if c.Env, err = yamlx.StringMap(v, kp); err == nil {
+				c.Env, err = envMap(c.Env, v, kp)
+			}
+		case "working_dir":
+			var s string
+			if s, err = yamlx.String(v, kp); err == nil {
+				c.WorkingDir = &s
+			}
+		case "user":
+			var s string
+			if s, err = yamlx.String(v, kp); err == nil {
+				c.User = &s
+			}
+		case "exposed_ports":
+			c.ExposedPorts, err = ports(v, kp)
+		case "labels":
+			if c.Labels, err = yamlx.StringMap(v, kp); err == nil && c.Labels == nil {
+				c.Labels = map[string]string{}
+			}
+		}
+		return err
+	})
+}
+
+func (l *Layers) parse(n *yaml.Node, path string) error {
+	return yamlx.Fields(n, path, layersKeys, func(key, kp string, v *yaml.Node) error {
+		switch key {
+		case "strategy":
+			s, err := oneOf(v, kp, strategies)
+			l.Strategy = Strategy(s)
+			return err
+		case "max":
+			m, err := yamlx.Int(v, kp)
+			if err != nil {
+				return err
+			}
+			if m < 1 {
+				return yamlx.Errorf(v, kp, "want at least 1, got %d", m)
+			}
+			l.Max = m
+		}
+		return nil
+	})
+}
+
+// oneOf reads a value that must be one of choices.
+func oneOf(n *yaml.Node, path string, choices []string) (string, error) {
+	s, err := yamlx.String(n, path)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range choices {
+		if s == c {
+			return s, nil
+		}
+	}
+	return "", yamlx.Errorf(n, path, "want %s, got %q%s", strings.Join(choices, " or "), s, suggest.Hint(s, choices))
+}
+
+// argv reads a command: a list of words. A single string is refused (it
+// would need a shell to split it) with a hint to write a list.
+func argv(n *yaml.Node, path string) ([]string, error) {
+	if yamlx.IsNull(n) {
+		return []string{}, nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		return nil, yamlx.Errorf(n, path, "want a list of words, like [%q], got a value", n.Value)
+	}
+	return yamlx.Strings(n, path)
+}
+
+func commands(n *yaml.Node, path string) ([][]string, error) {
+	if yamlx.IsNull(n) {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, yamlx.Errorf(n, path, "want a list of commands, each a list of words, got a %s", yamlx.KindName(n))
+	}
+	out := make([][]string, 0, len(n.Content))
+	for i, item := range n.Content {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		c, err := argv(item, ip)
+		if err != nil {
+			return nil, err
+		}
+		if len(c) == 0 {
+			return nil, yamlx.Errorf(item, ip, "empty command")
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// absPaths reads a list of absolute paths.
+func absPaths(n *yaml.Node, kp string) ([]string, error) {
+	l, err := yamlx.Strings(n, kp)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range l {
+		if !strings.HasPrefix(p, "/") {
+			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want an absolute path, got %q", p)
+		}
+	}
+	return l, nil
+}
+
+// globs reads a list of absolute path globs and checks their syntax.
+func globs(n *yaml.Node, kp string) ([]string, error) {
+	l, err := absPaths(n, kp)
+	if err != nil {
+		return nil, err
+	}
+	for i, g := range l {
+		if err := checkGlob(g); err != nil {
+			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "%q: %v", g, err)
+		}
+	}
+	return l, nil
+}
+
+var kindRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*$`)
+
+// kinds reads finding kinds, "family/name".
+func kinds(n *yaml.Node, kp string) ([]string, error) {
+	l, err := yamlx.Strings(n, kp)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range l {
+		if !kindRE.MatchString(k) {
+			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want a finding kind like \"tar/climbs-out\", got %q", k)
+		}
+	}
+	return l, nil
+}
+
+var envNameRE = regexp.MustCompile(`^[^=\x00]+$`)
+
+func envMap(m map[string]string, n *yaml.Node, kp string) (map[string]string, error) {
+	if m == nil {
+		return map[string]string{}, nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !envNameRE.MatchString(k.Value) {
+			return nil, yamlx.Errorf(k, yamlx.Join(kp, k.Value), "a variable name cannot hold \"=\" or be empty")
+		}
+	}
+	return m, nil
+}
+
+var portRE = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
+
+func ports(n *yaml.Node, kp string) ([]string, error) {
+	l, err := yamlx.Strings(n, kp)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		l = []string{}
+	}
+	for i, p := range l {
+		m := portRE.FindStringSubmatch(p)
+		if m == nil || len(m[1]) > 1 && m[1][0] == '0' || atoi(m[1]) < 1 || atoi(m[1]) > 65535 {
+			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want PORT or PORT/tcp|udp|sctp (1-65535), got %q", p)
+		}
+	}
+	return l, nil
+}
+
+func atoi(s string) int {
+	v := 0
+	for _, c := range s {
+		v = v*10 + int(c-'0')
+	}
+	return v
+}
+
+// Save writes the plan as YAML: keys in a fixed order, maps sorted by
+// name, absent fields left out, so the same plan always gives the same
+// bytes.
+func Save(p *Plan) ([]byte, error) {
+	root := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, v *yaml.Node) {
+		if v != nil {
+			root.Content = append(root.Content, yamlx.Scalar(key), v)
+		}
+	}
+	add("source", optScalar(p.Source))
+	add("mode", optScalar(string(p.Mode)))
+	add("from", optScalar(p.From))
+	add("roots", list(p.Roots, false))
+	add("keep", list(p.Keep, false))
+	add("drop", list(p.Drop, false))
+	add("apply", list(p.Apply, false))
+	if !isZeroSelection(p.Etc) {
+		var n yaml.Node
+		if err := n.Encode(p.Etc); err != nil {
+			return nil, fmt.Errorf("encoding the etc section: %w", err)
+		}
+		add("etc", &n)
+	}
+	add("config", p.Config.node())
+	if p.Layers != (Layers{}) {
+		l := &yaml.Node{Kind: yaml.MappingNode}
+		if p.Layers.Strategy != "" {
+			l.Content = append(l.Content, yamlx.Scalar("strategy"), yamlx.Scalar(string(p.Layers.Strategy)))
+		}
+		if p.Layers.Max != 0 {
+			l.Content = append(l.Content, yamlx.Scalar("max"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(p.Layers.Max)})
+		}
+		add("layers", l)
+	}
+	add("outputs", list(p.Outputs, false))
+	if p.Verify != nil {
+		v := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, c := range p.Verify {
+			v.Content = append(v.Content, list(c, true))
+		}
+		add("verify", v)
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if len(root.Content) == 0 {
+		return []byte("{}\n"), nil
+	}
+	if err := enc.Encode(root); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func isZeroSelection(s etcgen.Selection) bool {
+	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
+		s.LocaleFormat == "" && s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero()
+}
+
+func (c Config) node() *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, v *yaml.Node) {
+		if v != nil {
+			n.Content = append(n.Content, yamlx.Scalar(key), v)
+		}
+	}
+	add("entrypoint", list(c.Entrypoint, true))
+	add("cmd", list(c.Cmd, true))
+	add("env", sortedMap(c.Env))
+	if c.WorkingDir != nil {
+		add("working_dir", yamlx.Scalar(*c.WorkingDir))
+	}
+	if c.User != nil {
+		add("user", yamlx.Scalar(*c.User))
+	}
+	add("exposed_ports", list(c.ExposedPorts, true))
+	add("labels", sortedMap(c.Labels))
+	if len(n.Content) == 0 {
+		return nil
+	}
+	return n
+}
+
+func optScalar(s string) *yaml.Node {
+	if s == "" {
+		return nil
+	}
+	return yamlx.Scalar(s)
+}
+
+// list writes a nil list as nothing, an empty one as [], short lists (or
+// argv, always) in flow style and long ones one item a line.
+func list(l []string, flow bool) *yaml.Node {
+	if l == nil {
+		return nil
+	}
+	n := yamlx.FlowList(l)
+	width := 0
+	for _, s := range l {
+		width += len(s) + 2
+	}
+	if !flow && (width > 60 || len(l) > 4) {
+		n.Style = 0
+	}
+	return n
+}
+
+func sortedMap(m map[string]string) *yaml.Node {
+	if m == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range keys {
+		n.Content = append(n.Content, yamlx.Scalar(k), yamlx.Scalar(m[k]))
+	}
+	return n
+}
+
+// checkGlob checks a glob's syntax: path.Match's, plus "**" as a whole
+// path component (any number of directories).
+func checkGlob(g string) error {
+	for _, part := range strings.Split(g, "/") {
+		if part == "**" {
+			continue
+		}
+		if strings.Contains(part, "**") {
+			return fmt.Errorf("** must be a whole path component")
+		}
+		if _, err := path.Match(part, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
