@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/whittle-dev/whittle/builder/verify"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 type verifyFlags struct {
@@ -110,40 +110,16 @@ func writeResult(w io.Writer, r verify.Result) {
 		status, detail = "FAIL", " "+failure(r)
 	}
 	fmt.Fprintf(w, "%s  %s  (%s%s)\n", status, quoteArgv(r.Argv), r.Duration.Round(time.Millisecond), detail)
-	text := strings.TrimRight(escapeControls(string(r.Output)), "\n")
+	out := strings.TrimRight(string(r.Output), "\n")
 	if r.Truncated {
-		text = "[… earlier output cut]\n" + text
+		out = "[… earlier output cut]\n" + out
 	}
-	if text == "" {
+	if out == "" {
 		return
 	}
-	for _, line := range strings.Split(text, "\n") {
-		fmt.Fprintf(w, "    %s\n", line)
+	for _, line := range strings.Split(out, "\n") {
+		fmt.Fprintf(w, "    %s\n", text.Escape(line))
 	}
-}
-
-// escapeControls makes text from an image safe for a terminal: control
-// characters other than newline and tab, and invalid UTF-8, are written as
-// escapes (\x1b, \u009b).
-func escapeControls(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n' || r == '\t':
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }
 
 // quoteArgv renders a command as a shell would read it back, with control
@@ -154,9 +130,9 @@ func quoteArgv(argv []string) string {
 		switch {
 		case a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "":
 			words[i] = a
-		case escapeControls(a) != a || strings.ContainsAny(a, "\n\t"):
-			words[i] = "$'" + strings.ReplaceAll(strings.ReplaceAll(escapeControls(strings.ReplaceAll(a, `\`, `\\`)), "\n", `\n`), "'", `\'`) + "'"
-			words[i] = strings.ReplaceAll(words[i], "\t", `\t`)
+		case !text.Safe(a) || strings.ContainsAny(a, "\n\t\\"):
+			// bash's $'…' reads back text.Escape's escapes.
+			words[i] = "$'" + strings.ReplaceAll(text.Escape(a), "'", `\'`) + "'"
 		default:
 			words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
