@@ -134,6 +134,14 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		res.Err = err
 		return res, nil
 	}
+	// The sandbox mounts /proc and /dev over directories the image may
+	// lack (minimal images often do); a sandbox running as the image's
+	// user could not create them in a root-owned root.
+	for _, mp := range []string{"/proc", "/dev"} {
+		if err := ensureDir(r, fsys, mp); err != nil {
+			return res, fmt.Errorf("preparing %s: %w", mp, err)
+		}
+	}
 	exe, err := lookPath(fsys, argv[0], getenv(sp.Env, "PATH"), sp.Dir)
 	if err != nil {
 		res.ExitCode, res.Err = 127, err

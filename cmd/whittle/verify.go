@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kballard/go-shellquote"
 	"github.com/spf13/cobra"
 
 	"github.com/whittle-dev/whittle/builder/verify"
@@ -57,15 +58,11 @@ when the command fails.
 
 func runVerify(cmd *cobra.Command, g *globalFlags, f *verifyFlags, ref string, argv []string) error {
 	opts := verify.Options{Timeout: f.timeout, Dir: f.dir}
-	switch f.sandbox {
-	case "auto":
-	case "bwrap":
-		opts.Sandbox = verify.SandboxBwrap
-	case "namespaces":
-		opts.Sandbox = verify.SandboxNamespaces
-	default:
-		return fmt.Errorf("--sandbox %q: want auto, bwrap or namespaces", f.sandbox)
+	sandbox, err := parseSandbox(f.sandbox)
+	if err != nil {
+		return err
 	}
+	opts.Sandbox = sandbox
 	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
 	if err != nil {
 		return err
@@ -138,4 +135,30 @@ func quoteArgv(argv []string) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// parseSandbox reads a --sandbox value.
+func parseSandbox(s string) (verify.Sandbox, error) {
+	switch s {
+	case "auto":
+		return verify.SandboxAuto, nil
+	case "bwrap":
+		return verify.SandboxBwrap, nil
+	case "namespaces":
+		return verify.SandboxNamespaces, nil
+	}
+	return 0, fmt.Errorf("--sandbox %q: want auto, bwrap or namespaces", s)
+}
+
+// shellWords splits a command line as a POSIX shell would, without
+// expanding anything.
+func shellWords(s string) ([]string, error) {
+	words, err := shellquote.Split(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(words) == 0 {
+		return nil, errors.New("no command")
+	}
+	return words, nil
 }

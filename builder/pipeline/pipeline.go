@@ -1,0 +1,548 @@
+// Package pipeline runs a plan from start to end: it opens and indexes
+// the source, computes the closure of the roots, generates the chosen
+// /etc, builds the image (package builder), writes it to every output
+// (package dest), runs the verify commands inside it (package verify) and
+// reports what changed. The CLI's `whittle build` and the TUI's build pane
+// both call Run.
+//
+// It never prints: progress goes to a callback, the result is a Report.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/builder"
+	"github.com/whittle-dev/whittle/builder/dest"
+	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/builder/verify"
+	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/finding"
+)
+
+// Options tune a run.
+type Options struct {
+	// Open is passed to source.Open; Dest to the destinations.
+	Open source.Options
+	Dest dest.Options
+	// Cache is the layer index cache (nil: none); LayerCache the
+	// directory of written layers ("" none).
+	Cache      *analyze.Cache
+	LayerCache string
+	// Compression is "gzip" (default) or "zstd".
+	Compression string
+	// Created is the build time (zero: the Unix epoch).
+	Created time.Time
+	// AllowMissingUser accepts an etc users choice that leaves out the
+	// config's User.
+	AllowMissingUser bool
+	// Sandbox and Timeout tune verify.
+	Sandbox verify.Sandbox
+	Timeout time.Duration
+	// Progress hears each stage.
+	Progress func(Event)
+}
+
+// Event is a stage of a run: "open", "index", "closure", "etc", "build"
+// (with the builder's event), "write", "verify", "done".
+type Event struct {
+	Stage   string
+	Message string
+	Build   *builder.Event
+	Write   *dest.Progress
+}
+
+// Sizes are an image's totals: files, uncompressed layer bytes and
+// stored (compressed) bytes.
+type Sizes struct {
+	Files       int   `json:"files"`
+	FileBytes   int64 `json:"file_bytes"`
+	TarBytes    int64 `json:"tar_bytes"`
+	StoredBytes int64 `json:"stored_bytes"`
+}
+
+// Removal is a path left out, with its bytes.
+type Removal struct {
+	Path  string `json:"path"`
+	Bytes int64  `json:"bytes"`
+}
+
+// VerifyResult is one verify command's outcome.
+type VerifyResult struct {
+	Argv     []string `json:"argv"`
+	Passed   bool     `json:"passed"`
+	ExitCode int      `json:"exit_code"`
+	Output   string   `json:"output"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// Report is what a run did.
+type Report struct {
+	Source  string `json:"source"`
+	Mode    string `json:"mode"`
+	Digest  string `json:"digest"`
+	Before  Sizes  `json:"before"`
+	After   Sizes  `json:"after"`
+	Removed int    `json:"removed_files"`
+	// RemovedBytes are the bytes of the regular files left out.
+	RemovedBytes int64 `json:"removed_bytes"`
+	// RemovedGroups are the packages or store paths none of whose files
+	// were kept.
+	RemovedGroups []string            `json:"removed_packages"`
+	Biggest       []Removal           `json:"biggest_removals"`
+	Layers        []builder.LayerInfo `json:"layers"`
+	Outputs       []string            `json:"outputs"`
+	Verify        []VerifyResult      `json:"verify"`
+	Findings      []finding.Finding   `json:"findings"`
+	Env           map[string]string   `json:"env,omitempty"`
+	RemovedPaths  []string            `json:"-"`
+	Image         v1.Image            `json:"-"`
+	Config        v1.Config           `json:"config"`
+	Closure       *closure.Closure    `json:"-"`
+	Catalog       *etcgen.Catalog     `json:"-"`
+	EtcOutput     *etcgen.Output      `json:"-"`
+	SourceImage   *source.Image       `json:"-"`
+	Index         *analyze.Index      `json:"-"`
+}
+
+// ErrVerify is wrapped by Run's error when a verify command failed; the
+// report is returned with it.
+var ErrVerify = errors.New("verify failed")
+
+// Run carries out p. ref, when not empty, overrides p.Source. The report
+// comes back even with ErrVerify; other errors return no report.
+func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
+	say := func(e Event) {
+		if opts.Progress != nil {
+			opts.Progress(e)
+		}
+	}
+	if p.Source == "" {
+		return nil, errors.New("the plan names no source image")
+	}
+	if len(p.Apply) > 0 {
+		return nil, fmt.Errorf("apply: no finding kind can be applied by the builder yet (%s); use drop: patterns", strings.Join(p.Apply, ", "))
+	}
+	outs, err := dest.ParseAll(p.Outputs, opts.Dest)
+	if err != nil {
+		return nil, err
+	}
+	if p.From != "" {
+		return nil, fmt.Errorf("from %s: building on a base image is not supported yet", p.From)
+	}
+	say(Event{Stage: "open", Message: p.Source})
+	im, err := source.Open(ctx, p.Source, opts.Open)
+	if err != nil {
+		return nil, err
+	}
+	defer im.Close()
+	say(Event{Stage: "index", Message: p.Source})
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache})
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Source: im.Ref.String(), Mode: string(p.BuildMode()), SourceImage: im, Index: ix}
+	r.Before = sourceSizes(ix)
+
+	cfg := outputConfig(im, p)
+	spec := builder.Spec{
+		Source: im, Index: ix, Strategy: string(p.Layers.Kind()), MaxLayers: p.Layers.Limit(),
+		Compression: opts.Compression, Created: opts.Created, Cache: opts.LayerCache,
+		Progress: func(e builder.Event) { say(Event{Stage: "build", Build: &e}) },
+	}
+	switch p.BuildMode() {
+	case plan.Trim:
+		if err := trimSpec(ctx, p, im, ix, &spec, r, say); err != nil {
+			return nil, err
+		}
+	case plan.Assemble:
+		if err := assembleSpec(ctx, p, im, ix, &spec, r, say); err != nil {
+			return nil, err
+		}
+	}
+	if !isZero(p.Etc) {
+		say(Event{Stage: "etc"})
+		out, err := generateEtc(ctx, im, ix, p.Etc, cfg.User, opts.AllowMissingUser)
+		if err != nil {
+			return nil, err
+		}
+		r.EtcOutput = out
+		spec.Extra = append(spec.Extra, out.Files...)
+		r.Findings = append(r.Findings, out.Warnings...)
+		if len(out.Env) > 0 {
+			cfg.Env = mergeEnv(cfg.Env, out.Env)
+			r.Env = out.Env
+		}
+	}
+	spec.Config = cfg
+	r.Config = cfg
+	res, err := builder.Build(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	r.Image = res.Image
+	r.Layers = res.Layers
+	r.Findings = append(r.Findings, res.Findings...)
+	finding.Sort(r.Findings)
+	r.RemovedPaths = res.Removed
+	r.RemovedBytes = res.RemovedBytes
+	r.summarise(ix, res)
+	d, err := res.Image.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("getting digest: %w", err)
+	}
+	r.Digest = d.String()
+	for _, o := range outs {
+		r.Outputs = append(r.Outputs, o.Name())
+	}
+	if len(outs) > 0 {
+		say(Event{Stage: "write", Message: strings.Join(r.Outputs, ", ")})
+		if err := outs.Write(ctx, res.Image, func(pr dest.Progress) { say(Event{Stage: "write", Write: &pr}) }); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.Verify) > 0 {
+		if err := r.verify(ctx, p.Verify, opts, say); err != nil {
+			return r, err
+		}
+	}
+	say(Event{Stage: "done"})
+	return r, nil
+}
+
+// verify runs the commands inside the built image.
+func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say func(Event)) error {
+	built, err := source.FromV1(r.Digest, r.Image)
+	if err != nil {
+		return err
+	}
+	bix, err := analyze.IndexImage(ctx, built, analyze.IndexOptions{})
+	if err != nil {
+		return fmt.Errorf("reading the built image: %w", err)
+	}
+	results, err := verify.Verify(ctx, built, bix, cmds, verify.Options{
+		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
+		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
+	})
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	var failed []string
+	for _, res := range results {
+		v := VerifyResult{Argv: res.Argv, Passed: res.Passed, ExitCode: res.ExitCode, Output: string(res.Output)}
+		if res.Err != nil {
+			v.Error = res.Err.Error()
+		}
+		r.Verify = append(r.Verify, v)
+		if !res.Passed {
+			failed = append(failed, strings.Join(res.Argv, " "))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%w: %s", ErrVerify, strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// trimSpec fills the spec of a trim: the closure of the roots, plus keep,
+// minus drop; layers grouped by package or store path.
+func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, spec *builder.Spec, r *Report, say func(Event)) error {
+	say(Event{Stage: "closure"})
+	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0}
+	if im.Nix != nil {
+		copts.NixInfo = im.Nix.Info
+	}
+	cl, err := closure.Build(ctx, im, ix, copts)
+	if err != nil {
+		return err
+	}
+	r.Closure = cl
+	for _, pr := range cl.Problems {
+		if pr.Kind == "closure/root" && pr.Severity == finding.Error {
+			return fmt.Errorf("roots: %s", pr.Message)
+		}
+	}
+	r.Findings = append(r.Findings, cl.Problems...)
+	spec.Keep = func(n *analyze.Node) bool {
+		pth := n.Path()
+		for _, d := range p.Drop {
+			if plan.Match(d, pth) {
+				return false
+			}
+		}
+		for _, k := range p.Keep {
+			if plan.Match(k, pth) {
+				return true
+			}
+		}
+		if n.IsDir() {
+			return false // kept when it holds something kept
+		}
+		id, ok := cl.Owner(pth)
+		return ok && cl.Analysis.Reachable(id)
+	}
+	spec.Group, spec.Groups = groups(cl)
+	return nil
+}
+
+// groups names each path's layer group after the package or store path
+// that owns it (loose files share one group), and lists what each group
+// needs, from the closure's edges.
+func groups(cl *closure.Closure) (func(string) string, map[string][]string) {
+	name := func(id graph.NodeID) string {
+		n := cl.Graph.Get(id)
+		if n.Kind == graph.File {
+			return ""
+		}
+		return n.Name
+	}
+	needs := map[string][]string{}
+	for i := 0; i < cl.Graph.Len(); i++ {
+		id := graph.NodeID(i)
+		from := name(id)
+		if from == "" {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, e := range cl.Graph.Edges(id) {
+			if to := name(e.To); to != "" && to != from && !seen[to] {
+				seen[to] = true
+				needs[from] = append(needs[from], to)
+			}
+		}
+		sort.Strings(needs[from])
+	}
+	return func(p string) string {
+		if id, ok := cl.Owner(p); ok {
+			return name(id)
+		}
+		return ""
+	}, needs
+}
+
+// assembleSpec fills the spec of an assemble: every path of the Nix
+// closure, easy-access links into the root's bin, and /tmp; layers by
+// store path.
+func assembleSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, spec *builder.Spec, r *Report, say func(Event)) error {
+	root := ""
+	if im.Nix != nil {
+		root = im.Nix.Root
+	} else if im.Config != nil {
+		root = im.Config.Config.Labels[source.NixRootLabel]
+	}
+	say(Event{Stage: "closure"})
+	cl, err := closure.Build(ctx, im, ix, closure.Options{NixInfo: nixInfo(im)})
+	if err != nil {
+		return err
+	}
+	r.Closure = cl
+	r.Findings = append(r.Findings, cl.Problems...)
+	spec.Keep = func(n *analyze.Node) bool {
+		pth := n.Path()
+		for _, d := range p.Drop {
+			if plan.Match(d, pth) {
+				return false
+			}
+		}
+		return !n.IsDir() || strings.HasPrefix(pth, "/nix/store/")
+	}
+	spec.Group, spec.Groups = groups(cl)
+	if root != "" {
+		if n := ix.Root.Lookup(root + "/bin"); n != nil && n.IsDir() {
+			spec.Extra = append(spec.Extra, reprotar.File{Path: "/bin", Kind: reprotar.Symlink, Mode: 0o777, Link: root + "/bin"})
+		}
+	}
+	if ix.Root.Lookup("/tmp") == nil {
+		spec.Extra = append(spec.Extra, reprotar.File{Path: "/tmp", Kind: reprotar.Dir, Mode: 0o1777})
+	}
+	return nil
+}
+
+func nixInfo(im *source.Image) []nixref.PathInfo {
+	if im.Nix != nil {
+		return im.Nix.Info
+	}
+	return nil
+}
+
+// outputConfig is the source's runtime config with the plan's changes.
+func outputConfig(im *source.Image, p *plan.Plan) v1.Config {
+	var cfg v1.Config
+	if im.Config != nil {
+		src := im.Config.Config
+		cfg = v1.Config{
+			Entrypoint: src.Entrypoint, Cmd: src.Cmd, Env: src.Env, WorkingDir: src.WorkingDir,
+			User: src.User, ExposedPorts: src.ExposedPorts, Labels: src.Labels, StopSignal: src.StopSignal,
+			Volumes: src.Volumes, Healthcheck: src.Healthcheck, Shell: src.Shell,
+		}
+	}
+	c := p.Config
+	if c.Entrypoint != nil {
+		cfg.Entrypoint = c.Entrypoint
+	}
+	if c.Cmd != nil {
+		cfg.Cmd = c.Cmd
+	}
+	if c.Env != nil {
+		cfg.Env = mergeEnv(cfg.Env, c.Env)
+	}
+	if c.WorkingDir != nil {
+		cfg.WorkingDir = *c.WorkingDir
+	}
+	if c.User != nil {
+		cfg.User = *c.User
+	}
+	if c.ExposedPorts != nil {
+		cfg.ExposedPorts = map[string]struct{}{}
+		for _, port := range c.ExposedPorts {
+			if !strings.Contains(port, "/") {
+				port += "/tcp"
+			}
+			cfg.ExposedPorts[port] = struct{}{}
+		}
+	}
+	if c.Labels != nil {
+		labels := map[string]string{}
+		for k, v := range cfg.Labels {
+			labels[k] = v
+		}
+		for k, v := range c.Labels {
+			labels[k] = v
+		}
+		cfg.Labels = labels
+	}
+	return cfg
+}
+
+// mergeEnv sets the names of set in env (replacing their entries in
+// place, appending new ones in name order).
+func mergeEnv(env []string, set map[string]string) []string {
+	out := make([]string, 0, len(env)+len(set))
+	done := map[string]bool{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if v, ok := set[k]; ok {
+			if !done[k] {
+				out = append(out, k+"="+v)
+				done[k] = true
+			}
+			continue
+		}
+		out = append(out, kv)
+	}
+	var names []string
+	for k := range set {
+		if !done[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		out = append(out, k+"="+set[k])
+	}
+	return out
+}
+
+// generateEtc plans the chosen /etc from the image's own data.
+func generateEtc(ctx context.Context, im *source.Image, ix *analyze.Index, sel etcgen.Selection, user string, allowMissingUser bool) (*etcgen.Output, error) {
+	fsys := analyze.NewFS(ctx, im, ix)
+	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
+		return nil, err
+	}
+	cat, err := etcgen.LoadCatalog(fsys)
+	if err != nil {
+		return nil, source.PrefixRef(im.Ref, err)
+	}
+	out, err := cat.Plan(sel)
+	if err != nil {
+		return nil, fmt.Errorf("etc: %w", err)
+	}
+	if !allowMissingUser {
+		if err := out.CheckUser(user); err != nil {
+			return nil, fmt.Errorf("etc: %w; add it to etc.users", err)
+		}
+	}
+	return out, nil
+}
+
+func isZero(s etcgen.Selection) bool {
+	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
+		s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero() && s.LocaleFormat == ""
+}
+
+// sourceSizes totals the source image.
+func sourceSizes(ix *analyze.Index) Sizes {
+	return Sizes{Files: ix.Totals.Files, FileBytes: ix.Totals.VisibleBytes, TarBytes: ix.Totals.TarBytes, StoredBytes: ix.Totals.StoredBytes}
+}
+
+// summarise fills the after sizes, the groups removed and the biggest
+// removals.
+func (r *Report) summarise(ix *analyze.Index, res *builder.Result) {
+	for _, l := range res.Layers {
+		r.After.TarBytes += l.TarBytes
+		r.After.StoredBytes += l.StoredBytes
+	}
+	var removals []Removal
+	for _, p := range res.Removed {
+		n := ix.Root.Lookup(p)
+		if n == nil || n.IsDir() {
+			continue
+		}
+		r.Removed++
+		if n.Content != nil {
+			removals = append(removals, Removal{p, n.Content.Size})
+		}
+	}
+	kept := map[string]bool{}
+	for _, p := range res.Kept {
+		if n := ix.Root.Lookup(p); n != nil && !n.IsDir() {
+			r.After.Files++
+			if n.Content != nil {
+				r.After.FileBytes += n.Content.Size
+			}
+		}
+		kept[p] = true
+	}
+	sort.Slice(removals, func(i, j int) bool {
+		if removals[i].Bytes != removals[j].Bytes {
+			return removals[i].Bytes > removals[j].Bytes
+		}
+		return removals[i].Path < removals[j].Path
+	})
+	if len(removals) > 10 {
+		removals = removals[:10]
+	}
+	r.Biggest = removals
+	if r.Closure != nil {
+		for i := 0; i < r.Closure.Graph.Len(); i++ {
+			n := r.Closure.Graph.Get(graph.NodeID(i))
+			if n.Kind == graph.File || len(n.Files) == 0 {
+				continue
+			}
+			any := false
+			for _, f := range n.Files {
+				if kept[path.Clean(f)] {
+					any = true
+					break
+				}
+			}
+			if !any {
+				r.RemovedGroups = append(r.RemovedGroups, n.Name)
+			}
+		}
+		sort.Strings(r.RemovedGroups)
+	}
+}
