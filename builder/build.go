@@ -43,6 +43,11 @@ type Spec struct {
 	// symlinks); they replace a source path of the same name and form a
 	// group of their own, "generated".
 	Extra []reprotar.File
+	// Base are the layers of a base image the result is built on, and
+	// BaseHistory their history entries (one per layer); the caller
+	// leaves out of Keep what the base already has.
+	Base        []v1.Layer
+	BaseHistory []v1.History
 	// Config is the runtime config of the result (the caller merges the
 	// source's with the plan's changes).
 	Config v1.Config
@@ -200,6 +205,13 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 // compose stacks the layers on an empty image and sets the config.
 func compose(spec Spec, created time.Time, layers []*layerBuild) (v1.Image, error) {
 	var adds []mutate.Addendum
+	for i, l := range spec.Base {
+		h := v1.History{Created: v1.Time{Time: created}, CreatedBy: "whittle build: base layer"}
+		if i < len(spec.BaseHistory) {
+			h = spec.BaseHistory[i]
+		}
+		adds = append(adds, mutate.Addendum{Layer: l, History: h})
+	}
 	for _, lb := range layers {
 		adds = append(adds, mutate.Addendum{Layer: lb.layer, History: v1.History{
 			Created:   v1.Time{Time: created},

@@ -140,9 +140,6 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.From != "" {
-		return nil, fmt.Errorf("from %s: building on a base image is not supported yet", p.From)
-	}
 	say(Event{Stage: "open", Message: p.Source})
 	im, err := source.Open(ctx, p.Source, opts.Open)
 	if err != nil {
@@ -172,6 +169,13 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		if err := assembleSpec(ctx, p, im, ix, &spec, r, say); err != nil {
 			return nil, err
 		}
+	}
+	if p.From != "" {
+		base, err := onBase(ctx, p.From, &spec, opts, say)
+		if err != nil {
+			return nil, err
+		}
+		defer base.Close()
 	}
 	if !isZero(p.Etc) {
 		say(Event{Stage: "etc"})
@@ -221,6 +225,72 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	say(Event{Stage: "done"})
 	return r, nil
+}
+
+// onBase builds on the image from names: its layers come first, and every
+// path it already has the same (type, content, mode, owner, link target)
+// is left out of the layers the build writes.
+// The base stays open until Run has written and verified the image
+// (Report.Image's base layers are not readable after Run returns). The
+// comparison uses the index's content hashes (xxHash64 and size).
+func onBase(ctx context.Context, from string, spec *builder.Spec, opts Options, say func(Event)) (*source.Image, error) {
+	say(Event{Stage: "open", Message: from})
+	base, err := source.Open(ctx, from, opts.Open)
+	if err != nil {
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	bix, err := analyze.IndexImage(ctx, base, analyze.IndexOptions{Cache: opts.Cache})
+	if err != nil {
+		base.Close()
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	layers, err := base.V1Layers()
+	if err != nil {
+		base.Close()
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	spec.Base = layers
+	if base.Config != nil {
+		var hist []v1.History
+		for _, h := range base.Config.History {
+			if !h.EmptyLayer {
+				hist = append(hist, h)
+			}
+		}
+		if len(hist) == len(layers) {
+			spec.BaseHistory = hist
+		}
+	}
+	keep := spec.Keep
+	spec.Keep = func(n *analyze.Node) bool {
+		if !keep(n) {
+			return false
+		}
+		b := bix.Root.Lookup(n.Path())
+		return b == nil || !sameFile(n, b)
+	}
+	return base, nil
+}
+
+// sameFile reports whether two nodes of two images hold the same file.
+func sameFile(a, b *analyze.Node) bool {
+	ea, eb := a.Entry, b.Entry
+	if a.Content != nil {
+		ea = a.Content
+	}
+	if b.Content != nil {
+		eb = b.Content
+	}
+	if a.IsDir() != b.IsDir() || ea.Mode != eb.Mode || ea.UID != eb.UID || ea.GID != eb.GID {
+		return false
+	}
+	if (a.Content == nil) != (b.Content == nil) {
+		return false
+	}
+	if a.Content != nil {
+		return a.Content.Size == b.Content.Size && a.Content.Hash == b.Content.Hash
+	}
+	return a.Entry.Type == b.Entry.Type && a.Entry.Link == b.Entry.Link
 }
 
 // verify runs the commands inside the built image.
