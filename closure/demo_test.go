@@ -21,7 +21,7 @@ func demoClosure(t testing.TB) (*Closure, *analyze.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := Build(context.Background(), im, ix, Options{})
+	cl, err := Build(context.Background(), im, ix, Options{Granularity: Packages})
 	if err != nil {
 		t.Fatal(err)
 	}

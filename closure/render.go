@@ -22,8 +22,10 @@ const Definitions = "self: the bytes of the node's own files; closure: self plus
 
 // Report is the JSON form of a closure.
 type Report struct {
-	Schema        string       `json:"schema"`
-	Reference     string       `json:"reference"`
+	Schema    string `json:"schema"`
+	Reference string `json:"reference"`
+	// Closure is the granularity: "files" or "packages".
+	Closure       string       `json:"closure"`
 	Definitions   string       `json:"definitions"`
 	Totals        ReportTotals `json:"totals"`
 	Roots         []ReportRoot `json:"roots"`
@@ -53,22 +55,27 @@ type ReportRoot struct {
 
 // ReportNode is one node with its sizes and outgoing edges.
 type ReportNode struct {
-	ID        int          `json:"id"`
-	Kind      string       `json:"kind"`
-	Name      string       `json:"name"`
-	Self      int64        `json:"self_bytes"`
-	Closure   int64        `json:"closure_bytes"`
-	Added     int64        `json:"added_bytes"`
-	NarSize   int64        `json:"nar_bytes,omitempty"`
-	Reachable bool         `json:"reachable"`
-	Files     int          `json:"files"`
-	Edges     []ReportEdge `json:"edges"`
+	ID        int    `json:"id"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Self      int64  `json:"self_bytes"`
+	Closure   int64  `json:"closure_bytes"`
+	Added     int64  `json:"added_bytes"`
+	NarSize   int64  `json:"nar_bytes,omitempty"`
+	Reachable bool   `json:"reachable"`
+	Files     int    `json:"files"`
+	// Group is, in files granularity, the node of the package or store
+	// path holding the file.
+	Group *int         `json:"group,omitempty"`
+	Edges []ReportEdge `json:"edges"`
 }
 
 // ReportEdge is one edge: the node needed and why.
 type ReportEdge struct {
 	To    int      `json:"to"`
 	Kinds []string `json:"kinds"`
+	// Rules name the run-time rules behind a runtime edge.
+	Rules []string `json:"rules,omitempty"`
 }
 
 // ReportWhy answers --why: chains from a root to the target, shortest
@@ -83,13 +90,15 @@ type ReportWhy struct {
 type ReportHop struct {
 	Node  int      `json:"node"`
 	Kinds []string `json:"kinds,omitempty"`
+	// Rules name the run-time rules behind the step to the next node.
+	Rules []string `json:"rules,omitempty"`
 }
 
 // NewReport builds the JSON form. why, when set, holds --why's targets.
 func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen int) *Report {
 	g, a := c.Graph, c.Analysis
 	r := &Report{
-		Schema: GraphSchema, Reference: ref, Definitions: Definitions,
+		Schema: GraphSchema, Reference: ref, Closure: string(c.Granularity), Definitions: Definitions,
 		Roots: []ReportRoot{}, Nodes: []ReportNode{}, Unreachable: []int{},
 		Problems: c.Problems, NixMismatches: c.NixMismatches,
 	}
@@ -113,8 +122,12 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 			ID: i, Kind: n.Kind.String(), Name: n.Name, Self: a.SelfSize(id), Closure: a.ClosureSize(id),
 			Added: a.AddedSize(id), NarSize: c.NarSize[id], Reachable: a.Reachable(id), Files: len(n.Files), Edges: []ReportEdge{},
 		}
+		if grp, ok := c.Group(id); ok {
+			gi := int(grp)
+			rn.Group = &gi
+		}
 		for _, e := range g.Edges(id) {
-			rn.Edges = append(rn.Edges, ReportEdge{To: int(e.To), Kinds: kindNames(e.Kinds)})
+			rn.Edges = append(rn.Edges, ReportEdge{To: int(e.To), Kinds: kindNames(e.Kinds), Rules: c.ruleNames(id, e.To)})
 		}
 		r.Nodes = append(r.Nodes, rn)
 	}
@@ -131,6 +144,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 					h := ReportHop{Node: int(n)}
 					if i < len(ch.Kinds) {
 						h.Kinds = kindNames(ch.Kinds[i])
+						h.Rules = c.ruleNames(n, ch.Nodes[i+1])
 					}
 					hops = append(hops, h)
 				}
@@ -143,7 +157,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 
 func kindNames(k graph.EdgeKind) []string {
 	var out []string
-	for bit := graph.NixReference; bit <= graph.Owns; bit <<= 1 {
+	for bit := graph.NixReference; bit <= graph.LastKind; bit <<= 1 {
 		if k.Has(bit) {
 			out = append(out, bit.String())
 		}
@@ -192,8 +206,8 @@ type TreeOptions struct {
 func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 	g, a := c.Graph, c.Analysis
 	p := &errWriter{w: w}
-	p.printf("# %s — %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
-		ref, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
+	p.printf("# %s — closure of %s; %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
+		ref, c.Granularity, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
 	p.printf("# %s\n", Definitions)
 	shown := map[graph.NodeID]bool{}
 	var walk func(id graph.NodeID, prefix string, last bool, depth int, kinds graph.EdgeKind, top bool)
@@ -282,7 +296,7 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 	p := &errWriter{w: w}
 	for _, t := range targets {
 		chains := c.Analysis.Why(t, maxChains, maxLen)
-		p.printf("why %s (%s): closure %s, added %s\n", c.DisplayName(t), c.Graph.Get(t).Kind, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)))
+		p.printf("why %s (%s, closure of %s): closure %s, added %s\n", c.DisplayName(t), c.Graph.Get(t).Kind, c.Granularity, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)))
 		if len(chains) == 0 {
 			p.printf("  no root needs it: it is unreachable (%s)\n", size(c.Analysis.SelfSize(t)))
 			continue
@@ -297,6 +311,9 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 				parts = append(parts, s)
 			}
 			p.printf("  %s\n", strings.Join(parts, " "))
+			for _, line := range c.ruleLines(ch.Nodes) {
+				p.printf("    %s\n", line)
+			}
 		}
 	}
 	return p.err
