@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 declare -A tools=(
   [mmdebstrap]=mmdebstrap [nix-build]=nix-bin [skopeo]=skopeo [umoci]=umoci
   [docker-registry]=docker-registry [bwrap]=bubblewrap [tmux]=tmux [podman]=podman
-  [localedef]=libc-bin [openssl]=openssl [tar]=tar
+  [localedef]=libc-bin [openssl]=openssl [tar]=tar [cc]=gcc
 )
 missing=()
 for cmd in "${!tools[@]}"; do
