@@ -52,7 +52,7 @@ func (b *builder) runtimeEdges() error {
 		if !ok {
 			continue
 		}
-		if underEtc(e.To) {
+		if e.Rule.EtcOutput && underEtc(e.To) {
 			continue // see below
 		}
 		res, err := imagefs.Resolve(b.fsys, e.To)
@@ -62,11 +62,12 @@ func (b *builder) runtimeEdges() error {
 			}
 			continue
 		}
-		if underEtc(res.Path) {
-			// /etc is the etc output's (etcgen writes what the user
-			// chose; a trim replaces the image's), and in a NixOS image
-			// it leads into the whole system. The links that lead there
-			// from elsewhere are kept.
+		if e.Rule.EtcOutput && underEtc(res.Path) {
+			// What the etc output provides under /etc is its own
+			// (etcgen writes the users, name service files, zones and
+			// certificates the user chose, replacing the image's), and
+			// in a NixOS image /etc leads into the whole system. The
+			// links that lead there from elsewhere are kept.
 			for _, l := range res.Links {
 				if ln, ok := b.nodeOf(l); ok && ln != from && !underEtc(l) {
 					b.g.AddEdge(from, ln, graph.Runtime)

@@ -87,7 +87,7 @@ var table = []*Rule{
 		},
 	},
 	{
-		Name: "ld-so-cache", Explain: "the loader's cache of library locations",
+		Name: "ld-so-cache", Explain: "the loader's cache of library locations", EtcOutput: true,
 		match: func(o Object) bool {
 			return strings.HasPrefix(path.Base(o.Path), "ld-linux") || strings.HasPrefix(o.Soname, "ld-linux")
 		},
@@ -96,7 +96,7 @@ var table = []*Rule{
 		},
 	},
 	{
-		Name: "nss-config", Explain: "name-service switch configuration and the files nss_files reads",
+		Name: "nss-config", Explain: "name-service switch configuration and the files nss_files reads", EtcOutput: true,
 		match: isGlibc,
 		targets: func(in *Input, o Object) []target {
 			var out []target
@@ -165,7 +165,7 @@ var table = []*Rule{
 		},
 	},
 	{
-		Name: "zoneinfo", Explain: "time zone data for TZ and /etc/localtime",
+		Name: "zoneinfo", Explain: "time zone data for TZ and /etc/localtime", EtcOutput: true,
 		match: isGlibc,
 		targets: func(in *Input, o Object) []target {
 			out := to("/etc/localtime", "/etc/timezone")
@@ -197,7 +197,7 @@ var table = []*Rule{
 		},
 	},
 	{
-		Name: "openssl-ca", Explain: "CA certificates OpenSSL verifies against (SSL_CERT_FILE/SSL_CERT_DIR, else OPENSSLDIR's cert.pem and certs)",
+		Name: "openssl-ca", Explain: "CA certificates OpenSSL verifies against (SSL_CERT_FILE/SSL_CERT_DIR, else OPENSSLDIR's cert.pem and certs)", EtcOutput: true,
 		match: isLibcrypto,
 		targets: func(in *Input, o Object) []target {
 			file, dir := in.Env["SSL_CERT_FILE"], in.Env["SSL_CERT_DIR"]

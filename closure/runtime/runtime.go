@@ -113,6 +113,11 @@ type Rule struct {
 	// Explain says in one line why the target is opened ("interpreter
 	// standard library").
 	Explain string
+	// EtcOutput marks what the etc output provides (etcgen writes the
+	// name service files, time zones and CA certificates the user
+	// chose): the rule's targets under /etc are the etc output's, not
+	// the image's, and a closure leaves them out.
+	EtcOutput bool
 	// match picks the objects the rule applies to.
 	match func(o Object) bool
 	// targets lists what the object opens; the paths need not exist (Edges
