@@ -57,3 +57,19 @@ func (c *Closure) Group(id graph.NodeID) (graph.NodeID, bool) {
 	g, ok := c.group[id]
 	return g, ok
 }
+
+// whyTarget is what --why explains for a node: itself, or, for a package
+// or store path that is no root in files granularity (it only groups its
+// files), its reachable file nearest to a root.
+func (c *Closure) whyTarget(id graph.NodeID) graph.NodeID {
+	if c.Granularity != Files || c.Analysis.Reachable(id) || c.Graph.Get(id).Kind == graph.File {
+		return id
+	}
+	best, bestDist := id, -1
+	for _, e := range c.Graph.Edges(id) {
+		if d := c.Analysis.Distance(e.To); e.Kinds.Has(graph.Owns) && d >= 0 && (bestDist < 0 || d < bestDist) {
+			best, bestDist = e.To, d
+		}
+	}
+	return best
+}

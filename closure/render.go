@@ -138,7 +138,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 		r.Why = &ReportWhy{Chains: [][]ReportHop{}}
 		for _, t := range why {
 			r.Why.Target = append(r.Why.Target, int(t))
-			for _, ch := range a.Why(t, maxChains, maxLen) {
+			for _, ch := range a.Why(c.whyTarget(t), maxChains, maxLen) {
 				var hops []ReportHop
 				for i, n := range ch.Nodes {
 					h := ReportHop{Node: int(n)}
@@ -295,8 +295,12 @@ func (c *Closure) WriteUnreachable(w io.Writer) error {
 func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLen int) error {
 	p := &errWriter{w: w}
 	for _, t := range targets {
-		chains := c.Analysis.Why(t, maxChains, maxLen)
-		p.printf("why %s (%s, closure of %s): closure %s, added %s\n", c.DisplayName(t), c.Graph.Get(t).Kind, c.Granularity, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)))
+		via := c.whyTarget(t)
+		chains := c.Analysis.Why(via, maxChains, maxLen)
+		p.printf("why %s (%s): closure %s, added %s; closure of %s\n", c.DisplayName(t), c.Graph.Get(t).Kind, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)), c.Granularity)
+		if via != t {
+			p.printf("  needed through its file %s\n", c.DisplayName(via))
+		}
 		if len(chains) == 0 {
 			p.printf("  no root needs it: it is unreachable (%s)\n", size(c.Analysis.SelfSize(t)))
 			continue

@@ -90,3 +90,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseLongStrings: a 5,499-byte DT_RUNPATH (a real Nix one's length)
+// and a long DT_NEEDED parse whole.
+func TestParseLongStrings(t *testing.T) {
+	long := "/nix/store/" + strings.Repeat("x", 5488)
+	need := "lib" + strings.Repeat("n", 5000) + ".so"
+	info, err := Parse(bytes.NewReader(mkELF(elfSpec{interp: "/lib/ld.so", runpath: str(long), needed: []string{need, "libc.so.6"}})))
+	if err != nil || len(info.Bad) != 0 {
+		t.Fatalf("Parse: %v, bad %q", err, info.Bad)
+	}
+	if len(long) != 5499 || len(info.RunPath) != 1 || info.RunPath[0] != long || len(info.Needed) != 2 || info.Needed[0] != need {
+		t.Errorf("runpath %d bytes, needed %d", len(info.RunPath[0]), len(info.Needed))
+	}
+}
