@@ -23,6 +23,7 @@ import (
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/closure/nixref"
 	"github.com/whittle-dev/whittle/closure/pkgdb"
+	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/closure/shebang"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
@@ -44,6 +45,12 @@ type Options struct {
 	// when the caller has it (a nix: source with nix installed); the scan
 	// is compared with it and its NAR sizes are reported.
 	NixInfo []nixref.PathInfo
+	// Granularity is what a node is: Files (the default) or Packages.
+	Granularity Granularity
+	// Env is added to the config's Env (later entries win): the
+	// environment the image will run with, which the run-time rules
+	// read (LANG, TZ, SSL_CERT_FILE, PYTHONPATH, …).
+	Env []string
 }
 
 // Closure is an image's dependency graph and what building it found.
@@ -61,12 +68,20 @@ type Closure struct {
 	// they agree or NixInfo was not given).
 	NixMismatches []string
 
+	// Granularity is the granularity the graph was built with.
+	Granularity Granularity
+
 	owner map[string]graph.NodeID
 	loads map[string][]string
 	// fsys resolves the image paths Find, Owner and Loads are given;
 	// searchDir is the image's PATH.
 	fsys      *analyze.ImageFS
 	searchDir []string
+	// group is, in files granularity, the package or store path that
+	// holds each file node.
+	group map[graph.NodeID]graph.NodeID
+	// rules are the run-time rules behind each runtime edge.
+	rules map[[2]graph.NodeID][]*runtime.Rule
 }
 
 // Root is one root of the graph and where it came from.
@@ -97,7 +112,8 @@ func (r Root) Resolution() string {
 // Problem is a broken link found while building the graph: a finding
 // whose Kind is "closure/" followed by one of "missing-library",
 // "missing-interpreter", "missing-package", "dangling-symlink",
-// "symlink-loop", "bad-elf", "package-database", "root" or "nix".
+// "symlink-loop", "bad-elf", "package-database", "root", "nix" or
+// "unloaded-library" (a library no program loads fails on its own).
 type Problem = finding.Finding
 
 // problemSeverity is how much each kind of problem matters: what makes a
@@ -112,6 +128,7 @@ var problemSeverity = map[string]finding.Severity{
 	"bad-elf":             finding.Warning,
 	"package-database":    finding.Warning,
 	"nix":                 finding.Warning,
+	"unloaded-library":    finding.Info,
 }
 
 // maxELFSize bounds the ELF files read whole to parse their headers.
@@ -137,7 +154,6 @@ type builder struct {
 	scanners map[string]*nixref.Scanner
 	elfInfo  map[*analyze.Entry]*elfdeps.Info
 	elfErr   map[*analyze.Entry]error
-	elfPaths []string
 	scripts  map[string]*shebang.Script
 	symlinks []string
 	// sharers are the store paths holding each content (more than one
@@ -145,6 +161,12 @@ type builder struct {
 	sharers   map[*analyze.Entry][]string
 	searchDir []string
 	problems  finding.Set
+	// facts are what the run-time rules read from each ELF file's bytes.
+	facts map[*analyze.Entry]*runtime.Facts
+	// dirs are the directory nodes run-time edges made (files mode).
+	dirs map[string]graph.NodeID
+	// extraEnv is Options.Env.
+	extraEnv []string
 }
 
 // Build computes the dependency graph of an indexed image.
@@ -161,13 +183,20 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		elfErr:   map[*analyze.Entry]error{},
 		scripts:  map[string]*shebang.Script{},
 		sharers:  map[*analyze.Entry][]string{},
+		facts:    map[*analyze.Entry]*runtime.Facts{},
+		dirs:     map[string]graph.NodeID{},
+		extraEnv: opts.Env,
 	}
+	b.c.Granularity = opts.Granularity.orDefault()
+	b.c.group = map[graph.NodeID]graph.NodeID{}
+	b.c.rules = map[[2]graph.NodeID][]*runtime.Rule{}
 	b.c.Graph = b.g
 	b.searchDir = shebang.SplitPath(b.configPath())
 	b.c.fsys, b.c.searchDir = b.fsys, b.searchDir
 	steps := []func() error{
 		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
 		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.symlinkEdges, b.packageEdges,
+		b.runtimeEdges, // run-time payload rules (runtime.go)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -220,7 +249,8 @@ func (b *builder) preloadMetadata() error {
 	return b.fsys.Preload(func(n *analyze.Node) bool {
 		p := n.Path()
 		return strings.HasPrefix(p, "/var/lib/dpkg/") || strings.HasPrefix(p, "/lib/apk/db/") ||
-			strings.HasPrefix(p, "/etc/ld.so.") || strings.HasPrefix(p, "/etc/ld-musl-")
+			strings.HasPrefix(p, "/etc/ld.so.") || strings.HasPrefix(p, "/etc/ld-musl-") ||
+			runtimeConfig(p)
 	})
 }
 
@@ -363,6 +393,10 @@ func packageFiles(listed []string) (files, dirs []string) {
 }
 
 func (b *builder) own(id graph.NodeID, p string, n *analyze.Node) {
+	if b.c.Granularity == Files && n.IsDir() {
+		return // a directory is no file: a file below it needs it by its path
+	}
+	id = b.fileNode(id, p)
 	b.c.owner[p] = id
 	if !n.IsDir() {
 		b.sizes[id] += n.Bytes
@@ -442,6 +476,9 @@ func (b *builder) streamContents() error {
 				return nil
 			}
 			b.elfInfo[n.Content] = info
+			if f := runtime.Scan(data); f != nil {
+				b.facts[n.Content] = f
+			}
 		case bytes.HasPrefix(head, []byte("#!")):
 			if s, err := shebang.ParseScript(head); err == nil {
 				b.scripts[p] = s
@@ -454,6 +491,9 @@ func (b *builder) streamContents() error {
 
 // nixEdges turns the hashes found in each store path into references.
 func (b *builder) nixEdges() error {
+	if b.c.Granularity == Files {
+		return nil // files are linked by what they load, not by references
+	}
 	for sp, sc := range b.scanners {
 		from := b.stores[sp]
 		self := path.Base(sp)[:nixref.HashLen]
@@ -476,6 +516,9 @@ func (c *Closure) nodeOf(p string) (graph.NodeID, bool) {
 	if id, ok := c.owner[p]; ok {
 		return id, true
 	}
+	if c.Granularity == Files {
+		return 0, false
+	}
 	if sp := storeOf(p); sp != "" {
 		return c.Graph.Lookup(graph.StorePath, sp)
 	}
@@ -494,83 +537,6 @@ func (b *builder) linkChain(from graph.NodeID, links []string, real string, kind
 			b.g.AddEdge(from, to, kind)
 		}
 	}
-}
-
-// elfEdges resolves the libraries of every ELF object.
-func (b *builder) elfEdges() error {
-	if len(b.elfInfo) == 0 {
-		return nil
-	}
-	conf, err := elfdeps.LoadConfig(b.fsys)
-	if err != nil {
-		b.problem("missing-library", "/etc/ld.so.conf", err.Error())
-	}
-	r := elfdeps.NewResolver(b.fsys, conf)
-	r.UseParsed(func(real string) (*elfdeps.Info, bool, error) {
-		n, err := b.fsys.Node(imagefs.Name(real))
-		if err != nil || n.Content == nil {
-			return nil, false, nil
-		}
-		if info, ok := b.elfInfo[n.Content]; ok {
-			return info, true, nil
-		}
-		if err, ok := b.elfErr[n.Content]; ok {
-			return nil, true, err
-		}
-		return nil, false, nil
-	})
-	var paths []string
-	b.ix.Root.Walk(func(n *analyze.Node) bool {
-		if n.Content != nil && b.elfInfo[n.Content] != nil {
-			paths = append(paths, n.Path())
-		}
-		return true
-	})
-	for _, p := range paths {
-		info := b.elfInfo[contentOf(b.fsys, p)]
-		if !info.Dynamic && info.Interp == "" {
-			continue
-		}
-		res, err := r.Resolve(p)
-		if err != nil {
-			b.problem("bad-elf", p, err.Error())
-			continue
-		}
-		for _, o := range res.Objects[1:] {
-			b.c.loads[p] = append(b.c.loads[p], o.Real)
-		}
-		for _, d := range res.Deps {
-			from := res.Objects[d.From]
-			fromNode, ok := b.nodeOf(from.Real)
-			if !ok {
-				continue
-			}
-			if d.To < 0 {
-				msg := fmt.Sprintf("needs %s: %s", d.Name, d.Reason)
-				kind := "missing-library"
-				if d.Kind == elfdeps.Interpreter {
-					kind, msg = "missing-interpreter", fmt.Sprintf("interpreter %s: %s", d.Name, d.Reason)
-				}
-				b.problem(kind, from.Real, msg)
-				continue
-			}
-			to := res.Objects[d.To]
-			kind := graph.ELFNeeded
-			if d.Kind == elfdeps.Interpreter {
-				kind = graph.ELFInterpreter
-			}
-			b.linkChain(fromNode, to.Links, to.Real, kind)
-		}
-	}
-	return nil
-}
-
-func contentOf(fsys *analyze.ImageFS, p string) *analyze.Entry {
-	n, err := fsys.Node(imagefs.Name(p))
-	if err != nil {
-		return nil
-	}
-	return n.Content
 }
 
 // scriptEdges links every #! script to its interpreter (and env's command).
@@ -616,7 +582,7 @@ func (b *builder) symlinkEdges() error {
 
 // packageEdges adds each package's dependencies.
 func (b *builder) packageEdges() error {
-	if b.db == nil {
+	if b.db == nil || b.c.Granularity == Files {
 		return nil
 	}
 	for _, p := range b.db.Packages {

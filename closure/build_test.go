@@ -36,7 +36,7 @@ func TestBuildBrokenInput(t *testing.T) {
 		reg("/bin/tool", "#!/bin/missing-shell\n", 0o755),
 		reg("/var/lib/dpkg/status", "Package: broken\nStatus install ok installed\n\n", 0o644),
 	)
-	cl, err := Build(context.Background(), im, ix, Options{})
+	cl, err := Build(context.Background(), im, ix, Options{Granularity: Packages})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func dpkgClosure(t *testing.T, root, pkg string) []string {
 // resolves for python3 are the files ldd picks inside the root.
 func TestDebianPython(t *testing.T) {
 	root := testfix.DebianRootfsDir(t)
-	cl := graphOf(t, "rootfs-tar:"+testfix.DebianRootfsTar(t), Options{Roots: []string{"/usr/bin/python3"}})
+	cl := graphOf(t, "rootfs-tar:"+testfix.DebianRootfsTar(t), Options{Roots: []string{"/usr/bin/python3"}, Granularity: Packages})
 
 	owner, err := testfix.Run("", "dpkg-query", "--admindir="+filepath.Join(root, "var/lib/dpkg"), "-S", "/usr/bin/python3")
 	if err != nil {

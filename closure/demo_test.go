@@ -15,7 +15,7 @@ import (
 
 func demoClosure(t testing.TB) (*Closure, *analyze.Index) {
 	im, ix := testopen.Indexed(t, "demo:")
-	cl, err := Build(context.Background(), im, ix, Options{})
+	cl, err := Build(context.Background(), im, ix, Options{Granularity: Packages})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestNixStore(t *testing.T) {
 	for _, name := range testfix.NixAttrs {
 		root := st.Out[name]
 		t.Run(name, func(t *testing.T) {
-			cl := graphOf(t, "nix:"+root, Options{})
+			cl := graphOf(t, "nix:"+root, Options{Granularity: Packages})
 			checkAgainstNix(t, cl, root)
 			if len(cl.NixMismatches) > 0 {
 				t.Errorf("the scan disagrees with nix path-info: %q", cl.NixMismatches)
@@ -116,7 +116,7 @@ func TestNixStore(t *testing.T) {
 	top := st.Out["top"]
 	t.Run("scan without nix", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
-		cl := graphOf(t, "nix:"+filepath.Join(st.GCRoots, "top"), Options{})
+		cl := graphOf(t, "nix:"+filepath.Join(st.GCRoots, "top"), Options{Granularity: Packages})
 		checkAgainstNix(t, cl, top)
 	})
 	t.Run("image of the closure", func(t *testing.T) {
@@ -128,7 +128,7 @@ func TestNixStore(t *testing.T) {
 		if out, err := testfix.Run("", "tar", args...); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		cl := graphOf(t, "rootfs-tar:"+args[3], Options{Roots: []string{top}})
+		cl := graphOf(t, "rootfs-tar:"+args[3], Options{Roots: []string{top}, Granularity: Packages})
 		checkAgainstNix(t, cl, top)
 	})
 	t.Run("split hash", func(t *testing.T) {

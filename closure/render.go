@@ -23,8 +23,10 @@ const Definitions = "self: the bytes of the node's own files; closure: self plus
 
 // Report is the JSON form of a closure.
 type Report struct {
-	Schema        string       `json:"schema"`
-	Reference     string       `json:"reference"`
+	Schema    string `json:"schema"`
+	Reference string `json:"reference"`
+	// Closure is the granularity: "files" or "packages".
+	Closure       string       `json:"closure"`
 	Definitions   string       `json:"definitions"`
 	Totals        ReportTotals `json:"totals"`
 	Roots         []ReportRoot `json:"roots"`
@@ -73,13 +75,18 @@ type ReportNode struct {
 	NarSize   int64        `json:"nar_bytes,omitempty"`
 	Reachable bool         `json:"reachable"`
 	Files     int          `json:"files"`
-	Edges     []ReportEdge `json:"edges"`
+	// Group is, in files granularity, the node of the package or store
+	// path holding the file.
+	Group *int         `json:"group,omitempty"`
+	Edges []ReportEdge `json:"edges"`
 }
 
 // ReportEdge is one edge: the node needed and why.
 type ReportEdge struct {
 	To    int      `json:"to"`
 	Kinds []string `json:"kinds"`
+	// Rules name the run-time rules behind a runtime edge.
+	Rules []string `json:"rules,omitempty"`
 }
 
 // ReportWhy answers --why: chains from a root to the target, shortest
@@ -94,13 +101,15 @@ type ReportWhy struct {
 type ReportHop struct {
 	Node  int      `json:"node"`
 	Kinds []string `json:"kinds,omitempty"`
+	// Rules name the run-time rules behind the step to the next node.
+	Rules []string `json:"rules,omitempty"`
 }
 
 // NewReport builds the JSON form. why, when set, holds --why's targets.
 func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen int) *Report {
 	g, a := c.Graph, c.Analysis
 	r := &Report{
-		Schema: GraphSchema, Reference: ref, Definitions: Definitions,
+		Schema: GraphSchema, Reference: ref, Closure: string(c.Granularity), Definitions: Definitions,
 		Roots: []ReportRoot{}, Nodes: []ReportNode{}, Unreachable: []int{},
 		Problems: c.Problems, NixMismatches: text.JSONStrings(c.NixMismatches),
 	}
@@ -130,8 +139,12 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 			ID: i, Kind: n.Kind.String(), Name: text.JSONString(n.Name), NameBytes: text.NonUTF8(n.Name), Self: a.SelfSize(id), Closure: a.ClosureSize(id),
 			Added: a.AddedSize(id), NarSize: c.NarSize[id], Reachable: a.Reachable(id), Files: len(n.Files), Edges: []ReportEdge{},
 		}
+		if grp, ok := c.Group(id); ok {
+			gi := int(grp)
+			rn.Group = &gi
+		}
 		for _, e := range g.Edges(id) {
-			rn.Edges = append(rn.Edges, ReportEdge{To: int(e.To), Kinds: kindNames(e.Kinds)})
+			rn.Edges = append(rn.Edges, ReportEdge{To: int(e.To), Kinds: kindNames(e.Kinds), Rules: c.ruleNames(id, e.To)})
 		}
 		r.Nodes = append(r.Nodes, rn)
 	}
@@ -142,12 +155,13 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 		r.Why = &ReportWhy{Chains: [][]ReportHop{}}
 		for _, t := range why {
 			r.Why.Target = append(r.Why.Target, int(t))
-			for _, ch := range a.Why(t, maxChains, maxLen) {
+			for _, ch := range a.Why(c.whyTarget(t), maxChains, maxLen) {
 				var hops []ReportHop
 				for i, n := range ch.Nodes {
 					h := ReportHop{Node: int(n)}
 					if i < len(ch.Kinds) {
 						h.Kinds = kindNames(ch.Kinds[i])
+						h.Rules = c.ruleNames(n, ch.Nodes[i+1])
 					}
 					hops = append(hops, h)
 				}
@@ -160,7 +174,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 
 func kindNames(k graph.EdgeKind) []string {
 	var out []string
-	for bit := graph.NixReference; bit <= graph.Owns; bit <<= 1 {
+	for bit := graph.NixReference; bit <= graph.LastKind; bit <<= 1 {
 		if k.Has(bit) {
 			out = append(out, bit.String())
 		}
@@ -213,8 +227,8 @@ type TreeOptions struct {
 func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 	g, a := c.Graph, c.Analysis
 	p := &errWriter{w: w}
-	p.printf("# %s — %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
-		text.Escape(ref), g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
+	p.printf("# %s — closure of %s; %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
+		text.Escape(ref), c.Granularity, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
 	p.printf("# %s\n", Definitions)
 	shown := map[graph.NodeID]bool{}
 	var walk func(id graph.NodeID, prefix string, last bool, depth int, kinds graph.EdgeKind, top bool)
@@ -302,8 +316,12 @@ func (c *Closure) WriteUnreachable(w io.Writer) error {
 func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLen int) error {
 	p := &errWriter{w: w}
 	for _, t := range targets {
-		chains := c.Analysis.Why(t, maxChains, maxLen)
-		p.printf("why %s (%s): closure %s, added %s\n", text.Escape(c.DisplayName(t)), c.Graph.Get(t).Kind, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)))
+		via := c.whyTarget(t)
+		chains := c.Analysis.Why(via, maxChains, maxLen)
+		p.printf("why %s (%s): closure %s, added %s; closure of %s\n", text.Escape(c.DisplayName(t)), c.Graph.Get(t).Kind, size(c.Analysis.ClosureSize(t)), size(c.Analysis.AddedSize(t)), c.Granularity)
+		if via != t {
+			p.printf("  needed through its file %s\n", text.Escape(c.DisplayName(via)))
+		}
 		if len(chains) == 0 {
 			p.printf("  no root needs it: it is unreachable (%s)\n", size(c.Analysis.SelfSize(t)))
 			continue
@@ -318,6 +336,9 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 				parts = append(parts, s)
 			}
 			p.printf("  %s\n", strings.Join(parts, " "))
+			for _, line := range c.ruleLines(ch.Nodes) {
+				p.printf("    %s\n", line)
+			}
 		}
 	}
 	return p.err

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -203,7 +202,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	finding.Sort(r.Findings)
 	r.RemovedPaths = res.Removed
 	r.RemovedBytes = res.RemovedBytes
-	r.summarise(ix, res)
+	r.summarise(ix, res, spec.Group)
 	d, err := res.Image.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("getting digest: %w", err)
@@ -369,29 +368,40 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 }
 
 // groups names each path's layer group after the package or store path
-// that owns it (loose files share one group), and lists what each group
-// needs, from the closure's edges.
+// that holds it (loose files share one group), and lists what each group
+// needs, from the closure's edges between files of different groups.
 func groups(cl *closure.Closure) (func(string) string, map[string][]string) {
 	name := func(id graph.NodeID) string {
 		n := cl.Graph.Get(id)
 		if n.Kind == graph.File {
-			return ""
+			g, ok := cl.Group(id)
+			if !ok {
+				return ""
+			}
+			n = cl.Graph.Get(g)
 		}
 		return n.Name
 	}
-	needs := map[string][]string{}
+	sets := map[string]map[string]bool{}
 	for i := 0; i < cl.Graph.Len(); i++ {
 		id := graph.NodeID(i)
 		from := name(id)
 		if from == "" {
 			continue
 		}
-		seen := map[string]bool{}
 		for _, e := range cl.Graph.Edges(id) {
-			if to := name(e.To); to != "" && to != from && !seen[to] {
-				seen[to] = true
-				needs[from] = append(needs[from], to)
+			if to := name(e.To); to != "" && to != from {
+				if sets[from] == nil {
+					sets[from] = map[string]bool{}
+				}
+				sets[from][to] = true
 			}
+		}
+	}
+	needs := map[string][]string{}
+	for from, set := range sets {
+		for to := range set {
+			needs[from] = append(needs[from], to)
 		}
 		sort.Strings(needs[from])
 	}
@@ -560,7 +570,7 @@ func sourceSizes(ix *analyze.Index) Sizes {
 
 // summarise fills the after sizes, the groups removed and the biggest
 // removals.
-func (r *Report) summarise(ix *analyze.Index, res *builder.Result) {
+func (r *Report) summarise(ix *analyze.Index, res *builder.Result, group func(string) string) {
 	for _, l := range res.Layers {
 		r.After.TarBytes += l.TarBytes
 		r.After.StoredBytes += l.StoredBytes
@@ -596,21 +606,25 @@ func (r *Report) summarise(ix *analyze.Index, res *builder.Result) {
 		removals = removals[:10]
 	}
 	r.Biggest = removals
-	if r.Closure != nil {
-		for i := 0; i < r.Closure.Graph.Len(); i++ {
-			n := r.Closure.Graph.Get(graph.NodeID(i))
-			if n.Kind == graph.File || len(n.Files) == 0 {
-				continue
+	if group != nil {
+		seen, keptGroup := map[string]bool{}, map[string]bool{}
+		ix.Root.Walk(func(n *analyze.Node) bool {
+			if n.IsDir() {
+				return true
 			}
-			any := false
-			for _, f := range n.Files {
-				if kept[path.Clean(f)] {
-					any = true
-					break
-				}
+			g := group(n.Path())
+			if g == "" {
+				return true
 			}
-			if !any {
-				r.RemovedGroups = append(r.RemovedGroups, n.Name)
+			seen[g] = true
+			if kept[n.Path()] {
+				keptGroup[g] = true
+			}
+			return true
+		})
+		for g := range seen {
+			if !keptGroup[g] {
+				r.RemovedGroups = append(r.RemovedGroups, g)
 			}
 		}
 		sort.Strings(r.RemovedGroups)

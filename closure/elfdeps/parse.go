@@ -18,7 +18,9 @@ import (
 const (
 	maxInterp  = 4096
 	maxDynamic = 1 << 20
-	maxString  = 4096
+	// maxString bounds one dynamic string (a DT_NEEDED name, a
+	// DT_RUNPATH); real ones reach several kilobytes (Nix RUNPATHs).
+	maxString = 64 << 10
 )
 
 // Info is what an ELF file says about its dynamic loading.
@@ -41,6 +43,11 @@ type Info struct {
 	RPath, RunPath []string
 	// Flags1 is DT_FLAGS_1.
 	Flags1 elf.DynFlag1
+	// Bad describes the dynamic entries that could not be read (a string
+	// without its terminator within maxString, an offset outside the
+	// string table); each fails only itself, the rest of the file is
+	// used.
+	Bad []string
 }
 
 // NoDefaultLib reports DF_1_NODEFLIB: the default directories (and the
@@ -159,17 +166,20 @@ func readDynamic(f *elf.File, dyn *elf.Prog, info *Info) error {
 				info.Needed = append(info.Needed, s)
 			}
 		case elf.DT_SONAME:
-			s, err = str(e.val)
-			info.Soname = s
+			if s, err = str(e.val); err == nil {
+				info.Soname = s
+			}
 		case elf.DT_RPATH:
-			s, err = str(e.val)
-			info.RPath = splitPath(s)
+			if s, err = str(e.val); err == nil {
+				info.RPath = splitPath(s)
+			}
 		case elf.DT_RUNPATH:
-			s, err = str(e.val)
-			info.RunPath = splitPath(s)
+			if s, err = str(e.val); err == nil {
+				info.RunPath = splitPath(s)
+			}
 		}
 		if err != nil {
-			return err
+			info.Bad = append(info.Bad, fmt.Sprintf("%s: %v", e.tag, strings.TrimPrefix(err.Error(), "parsing ELF: ")))
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -70,8 +71,10 @@ func TestParseErrors(t *testing.T) {
 	bad := bytes.Clone(good)
 	dynOff := len(bad) - 4*16
 	bad[dynOff+8] = 0xff
-	if _, err := Parse(bytes.NewReader(bad)); err == nil {
-		t.Error("string offset outside the table: no error")
+	// It fails only that entry: the file parses, the entry is reported.
+	info, err := Parse(bytes.NewReader(bad))
+	if err != nil || len(info.Needed) != 0 || len(info.Bad) != 1 || !strings.Contains(info.Bad[0], "DT_NEEDED: string offset") {
+		t.Errorf("string offset outside the table: %+v, %v; want the DT_NEEDED entry in Bad", info, err)
 	}
 }
 
@@ -86,4 +89,18 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil info without error")
 		}
 	})
+}
+
+// TestParseLongStrings: a 5,499-byte DT_RUNPATH (a real Nix one's length)
+// and a long DT_NEEDED parse whole.
+func TestParseLongStrings(t *testing.T) {
+	long := "/nix/store/" + strings.Repeat("x", 5488)
+	need := "lib" + strings.Repeat("n", 5000) + ".so"
+	info, err := Parse(bytes.NewReader(mkELF(elfSpec{interp: "/lib/ld.so", runpath: str(long), needed: []string{need, "libc.so.6"}})))
+	if err != nil || len(info.Bad) != 0 {
+		t.Fatalf("Parse: %v, bad %q", err, info.Bad)
+	}
+	if len(long) != 5499 || len(info.RunPath) != 1 || info.RunPath[0] != long || len(info.Needed) != 2 || info.Needed[0] != need {
+		t.Errorf("runpath %d bytes, needed %d", len(info.RunPath[0]), len(info.Needed))
+	}
 }

@@ -2,6 +2,7 @@ package elfdeps
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -93,6 +94,9 @@ type Dep struct {
 	Via Via
 	// Reason says why a missing need was not satisfied.
 	Reason string
+	// Loop reports that the search stopped at a symlink loop on a
+	// candidate path, as ld.so stops on ELOOP.
+	Loop bool
 }
 
 // Result is what the loader would map to run one executable.
@@ -103,6 +107,12 @@ type Result struct {
 	Objects []Object
 	// Deps are every need of every object, in the order they are met.
 	Deps []Dep
+	// Start is the index of the first object this resolution mapped: 0
+	// for Resolve, past the process's objects for ResolveIn.
+	Start int
+
+	// names are the names each object was asked for by (see loaded).
+	names [][]string
 }
 
 // Missing returns the needs nothing satisfied.
@@ -141,6 +151,7 @@ func (r *Resolver) UseParsed(known func(real string) (info *Info, ok bool, err e
 }
 
 type probe struct {
+	loop bool // the path runs into a symlink loop
 	res  imagefs.Resolved
 	file *parsedFile // nil when the path names no regular file
 }
@@ -176,6 +187,7 @@ func (r *Resolver) probe(p string) *probe {
 	r.probes[p] = pr
 	res, info, err := imagefs.Stat(r.fsys, p)
 	if err != nil || !info.Mode().IsRegular() {
+		pr.loop = errors.Is(err, imagefs.ErrLoop)
 		return pr
 	}
 	pr.res = res
@@ -233,6 +245,7 @@ func (r *Resolver) Resolve(exe string) (*Result, error) {
 	if info.Interp != "" {
 		s.interp(info.Interp)
 	}
+	defer func() { s.res.names = s.names }()
 	if !info.Dynamic {
 		return s.res, nil
 	}
@@ -263,6 +276,8 @@ type session struct {
 	interpIdx int
 	// skipped are the files of another ABI passed over in one search.
 	skipped []string
+	// loop is set when the current search stopped at a symlink loop.
+	loop bool
 }
 
 func (s *session) add(p string, pr *probe, via Via, loader int) int {
@@ -316,13 +331,14 @@ func (s *session) need(kind DepKind, from int, name string) {
 	var found *found
 	var reason string
 	s.skipped = s.skipped[:0]
+	s.loop = false
 	if s.musl {
 		found, reason = s.searchMusl(from, name)
 	} else {
 		found, reason = s.searchGlibc(from, name)
 	}
 	if found == nil {
-		d.Reason = reason
+		d.Reason, d.Loop = reason, s.loop
 		if reason == "not found" && len(s.skipped) > 0 {
 			d.Reason += "; wrong class or machine: " + strings.Join(s.skipped, ", ")
 		}
@@ -393,6 +409,10 @@ const (
 
 func (s *session) try(p string) (*probe, verdict, string) {
 	pr := s.r.probe(p)
+	if pr.loop {
+		s.loop = true
+		return pr, unusable, p + ": too many levels of symbolic links"
+	}
 	if pr.file == nil {
 		return pr, absent, ""
 	}

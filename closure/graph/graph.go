@@ -54,9 +54,17 @@ const (
 	PackageDepends
 	// Owns: a package or store path holds the file.
 	Owns
+	// Runtime: a program opens the file or directory at run time, by a
+	// rule of the closure/runtime table (the rule names itself).
+	Runtime
+	// Contains: a directory a program opens holds the file.
+	Contains
+
+	// LastKind is the highest kind; kinds run from NixReference to it.
+	LastKind = Contains
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".

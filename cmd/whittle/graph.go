@@ -22,6 +22,8 @@ type graphFlags struct {
 	depth         int
 	chains        int
 	output        string
+	closure       string
+	env           []string
 }
 
 func newGraphCommand(g *globalFlags) *cobra.Command {
@@ -31,7 +33,15 @@ func newGraphCommand(g *globalFlags) *cobra.Command {
 		Short: "Show the dependency closure: why every byte is in the image",
 		Long: `graph computes what the image's entry point needs, transitively: Nix store
 paths and their references, dpkg/apk packages and their dependencies, ELF
-libraries (DT_NEEDED resolved as ld.so would), #! interpreters and symlinks.
+libraries (DT_NEEDED resolved as ld.so would, in the context of the
+program that loads them), #! interpreters, symlinks, and the run-time
+payload (an interpreter's standard library, glibc's NSS and gconv modules,
+locales, time zones, OpenSSL's configuration and CA certificates).
+
+--closure files (the default) makes every file a node, linked only by what
+it executes and loads: what a trim keeps. --closure packages makes nodes
+of packages and store paths, linked also by package dependencies and Nix
+references: what the package manager would keep.
 The roots are the config's Entrypoint and Cmd (through its PATH; a sh -c
 command line's first word; absolute paths among the arguments), a nix:
 image's store path, and --roots.
@@ -58,6 +68,8 @@ root; --unreachable lists what no root needs.
 	fl.IntVar(&f.depth, "depth", 0, "deepest level of the tree (0: all)")
 	fl.IntVar(&f.chains, "chains", 5, "most chains --why shows per target")
 	fl.StringVarP(&f.output, "output", "o", "", "write to this file instead of stdout")
+	fl.StringVar(&f.closure, "closure", "files", "granularity: files (what runs and loads, what a trim keeps) or packages (what the package manager keeps)")
+	fl.StringSliceVar(&f.env, "env", nil, "KEY=VALUE added to the config's Env for the run-time rules (LANG, TZ, SSL_CERT_FILE, …; repeatable)")
 	return cmd
 }
 
@@ -67,12 +79,16 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 	default:
 		return fmt.Errorf("--format %q: want tree, json or dot", f.format)
 	}
+	gran, err := closure.ParseGranularity(f.closure)
+	if err != nil {
+		return fmt.Errorf("--closure: %w", err)
+	}
 	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
 	defer im.Close()
-	opts := closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots}
+	opts := closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env}
 	if im.Nix != nil {
 		opts.NixInfo = im.Nix.Info
 	}

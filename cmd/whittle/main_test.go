@@ -194,7 +194,8 @@ func TestGraphCommand(t *testing.T) {
 		t.Errorf("dot: code %d, %q", code, out[:min(len(out), 200)])
 	}
 	out, _, code = run(t, "graph", "demo:", "--why", "glibc", "--chains", "1")
-	if code != 0 || !strings.Contains(out, "why glibc-2.39-52 (store-path)") || !strings.Contains(out, "hello-web-1.4.2 -[") {
+	if code != 0 || !strings.Contains(out, "why glibc-2.39-52 (store-path)") || !strings.Contains(out, "closure of files") ||
+		!strings.Contains(out, "needed through its file /nix/store/") || !strings.Contains(out, "hello-web-1.4.2/bin/") {
 		t.Errorf("--why: code %d, %q", code, out)
 	}
 	out, _, code = run(t, "graph", "demo:", "--unreachable", "--depth", "1")

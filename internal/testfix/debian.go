@@ -10,7 +10,7 @@ import (
 // mmdebstrap's minbase variant: enough for a Python program that speaks
 // TLS, with services, protocols, time zones and compiled locales.
 var DebianPackages = []string{
-	"ca-certificates", "locales", "netbase", "openssl", "python3-minimal", "tzdata",
+	"ca-certificates", "locales", "netbase", "openssl", "python3", "python3-minimal", "tzdata",
 }
 
 // DebianLocales are compiled into the fixture's locale-archive (the
