@@ -63,6 +63,8 @@ type Closure struct {
 
 	owner map[string]graph.NodeID
 	loads map[string][]string
+	// explain says what some edges stand for (shellscripts.go).
+	explain map[[2]graph.NodeID][]string
 }
 
 // Root is one root of the graph and where it came from.
@@ -79,7 +81,8 @@ type Root struct {
 // Problem is a broken link found while building the graph: a finding
 // whose Kind is "closure/" followed by one of "missing-library",
 // "missing-interpreter", "missing-package", "dangling-symlink",
-// "symlink-loop", "bad-elf", "package-database", "root" or "nix".
+// "symlink-loop", "bad-elf", "package-database", "root", "nix",
+// "bad-script", "missing-command" or "dynamic-command".
 type Problem = finding.Finding
 
 // problemSeverity is how much each kind of problem matters: what makes a
@@ -127,6 +130,7 @@ type builder struct {
 	sharers   map[*analyze.Entry][]string
 	searchDir []string
 	problems  finding.Set
+	sh        shellScripts
 }
 
 // Build computes the dependency graph of an indexed image.
@@ -148,7 +152,7 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.searchDir = shebang.SplitPath(b.configPath())
 	steps := []func() error{
 		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
-		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.symlinkEdges, b.packageEdges,
+		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.symlinkEdges, b.packageEdges,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -164,7 +168,9 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	if err := b.addRoots(opts); err != nil {
 		return nil, err
 	}
+	b.shellArgsRoots(opts)
 	b.c.Analysis = b.g.Analyze()
+	b.shellFindings()
 	b.narSizes(opts.NixInfo)
 	b.compareNix(opts.NixInfo)
 	b.c.Problems = b.problems.List()
@@ -426,6 +432,9 @@ func (b *builder) streamContents() error {
 		case bytes.HasPrefix(head, []byte("#!")):
 			if s, err := shebang.ParseScript(head); err == nil {
 				b.scripts[p] = s
+				if err := b.keepShellScript(p, s, br, sink); err != nil {
+					return err
+				}
 			}
 		}
 		_, err := io.Copy(sink, br)

@@ -41,6 +41,9 @@ type ReportTotals struct {
 	Bytes            int64 `json:"bytes"`
 	ReachableBytes   int64 `json:"reachable_bytes"`
 	UnreachableBytes int64 `json:"unreachable_bytes"`
+	// DynamicCommands counts the dynamic-command findings: commands
+	// reachable scripts choose at run time, which the graph cannot follow.
+	DynamicCommands int `json:"dynamic_commands"`
 }
 
 // ReportRoot is one root.
@@ -83,6 +86,9 @@ type ReportWhy struct {
 type ReportHop struct {
 	Node  int      `json:"node"`
 	Kinds []string `json:"kinds,omitempty"`
+	// Explain says what the edge to the next node stands for, when known
+	// ("SCRIPT line N runs NAME → PATH").
+	Explain []string `json:"explain,omitempty"`
 }
 
 // NewReport builds the JSON form. why, when set, holds --why's targets.
@@ -102,6 +108,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 	r.Totals = ReportTotals{
 		Nodes: g.Len(), Edges: g.NumEdges(), Bytes: a.TotalSize() + a.UnreachableSize(),
 		ReachableBytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize(),
+		DynamicCommands: c.DynamicCommands(),
 	}
 	for _, root := range c.Roots {
 		r.Roots = append(r.Roots, ReportRoot{Node: int(root.Node), Spec: root.Spec, Path: root.Path, Source: root.Source})
@@ -131,6 +138,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 					h := ReportHop{Node: int(n)}
 					if i < len(ch.Kinds) {
 						h.Kinds = kindNames(ch.Kinds[i])
+						h.Explain = c.Explain(n, ch.Nodes[i+1])
 					}
 					hops = append(hops, h)
 				}
@@ -143,7 +151,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 
 func kindNames(k graph.EdgeKind) []string {
 	var out []string
-	for bit := graph.NixReference; bit <= graph.Owns; bit <<= 1 {
+	for bit := graph.NixReference; bit <= graph.Runs; bit <<= 1 {
 		if k.Has(bit) {
 			out = append(out, bit.String())
 		}
@@ -192,8 +200,8 @@ type TreeOptions struct {
 func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 	g, a := c.Graph, c.Analysis
 	p := &errWriter{w: w}
-	p.printf("# %s — %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
-		ref, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
+	p.printf("# %s — %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable; %d dynamic commands\n",
+		ref, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()), c.DynamicCommands())
 	p.printf("# %s\n", Definitions)
 	shown := map[graph.NodeID]bool{}
 	var walk func(id graph.NodeID, prefix string, last bool, depth int, kinds graph.EdgeKind, top bool)
@@ -297,6 +305,11 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 				parts = append(parts, s)
 			}
 			p.printf("  %s\n", strings.Join(parts, " "))
+			for i := range ch.Kinds {
+				for _, e := range c.Explain(ch.Nodes[i], ch.Nodes[i+1]) {
+					p.printf("      %s\n", e)
+				}
+			}
 		}
 	}
 	return p.err

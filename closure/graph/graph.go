@@ -54,9 +54,11 @@ const (
 	PackageDepends
 	// Owns: a package or store path holds the file.
 	Owns
+	// Runs: a shell script runs the program (or sources the file).
+	Runs
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runs"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".

@@ -613,7 +613,8 @@ func (w *walker) words(u *unit, words []*syntax.Word, c ctx, path []string) {
 		}
 		if cmdString {
 			if s, ok := literal(rest[0]); ok {
-				w.parseString(u, rest[0], s, c.with(label+" -c", true), path)
+				// A new shell: its builtins and its own functions apply.
+				w.parseString(u, rest[0], s, ctx{via: c.with(label+" -c", false).via}, path)
 			} else {
 				w.dynamic(u, rest[0], c.with(label+" -c", true), "the command string is built at run time")
 			}

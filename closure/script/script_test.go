@@ -39,7 +39,7 @@ func brief(c Command) string {
 
 func TestCommands(t *testing.T) {
 	files := map[string]string{
-		"/lib/funcs.sh": "log_msg() { logger \"$@\"; }\nPATH=/opt/bin:$PATH\n",
+		"/lib/funcs.sh":    "log_msg() { logger \"$@\"; }\nPATH=/opt/bin:$PATH\n",
 		"/etc/default/app": "APP_OPTS=-v\n",
 	}
 	read := func(name string, path []string) (string, []byte, error) {
