@@ -29,7 +29,9 @@ func newGraphCommand(g *globalFlags) *cobra.Command {
 		Short: "Show the dependency closure: why every byte is in the image",
 		Long: `graph computes what the image's entry point needs, transitively: Nix store
 paths and their references, dpkg/apk packages and their dependencies, ELF
-libraries (DT_NEEDED resolved as ld.so would), #! interpreters and symlinks.
+libraries (DT_NEEDED resolved as ld.so would), #! interpreters, symlinks,
+and the commands shell scripts run (runs edges; exec "$@" in the entry point
+makes the Cmd a root; commands chosen at run time are counted as dynamic).
 The roots are the config's Entrypoint and Cmd (through its PATH; a sh -c
 command line's first word; absolute paths among the arguments), a nix:
 image's store path, and --roots.
