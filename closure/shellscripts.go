@@ -27,8 +27,9 @@ const (
 	MissingCommand = "missing-command"
 )
 
-// maxExplain bounds the explanations kept per edge.
-const maxExplain = 3
+// maxExplain bounds the explanations kept per edge (one per command name,
+// at its first line).
+const maxExplain = 5
 
 type shellScripts struct {
 	src     map[string][]byte           // script path → contents
@@ -156,15 +157,21 @@ func (b *builder) runsEdge(from graph.NodeID, res imagefs.Resolved, why string) 
 		}
 		b.g.AddEdge(from, to, graph.Runs)
 		k := [2]graph.NodeID{from, to}
-		if len(b.c.explain[k]) < maxExplain && !contains(b.c.explain[k], why) {
+		if len(b.c.explain[k]) < maxExplain && !sameCommand(b.c.explain[k], why) {
 			b.c.explain[k] = append(b.c.explain[k], why)
 		}
 	}
 }
 
-func contains(list []string, s string) bool {
+// sameCommand reports whether list explains the same command as why
+// (the same " runs NAME → PATH" from the same file).
+func sameCommand(list []string, why string) bool {
+	file, _, _ := strings.Cut(why, " line ")
+	_, what, _ := strings.Cut(why, " runs ")
 	for _, x := range list {
-		if x == s {
+		f, _, _ := strings.Cut(x, " line ")
+		_, w, _ := strings.Cut(x, " runs ")
+		if f == file && w == what {
 			return true
 		}
 	}
