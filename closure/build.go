@@ -82,6 +82,8 @@ type Closure struct {
 	group map[graph.NodeID]graph.NodeID
 	// rules are the run-time rules behind each runtime edge.
 	rules map[[2]graph.NodeID][]*runtime.Rule
+	// explain says what some edges stand for (shellscripts.go).
+	explain map[[2]graph.NodeID][]string
 }
 
 // Root is one root of the graph and where it came from.
@@ -112,8 +114,9 @@ func (r Root) Resolution() string {
 // Problem is a broken link found while building the graph: a finding
 // whose Kind is "closure/" followed by one of "missing-library",
 // "missing-interpreter", "missing-package", "dangling-symlink",
-// "symlink-loop", "bad-elf", "package-database", "root", "nix" or
-// "unloaded-library" (a library no program loads fails on its own).
+// "symlink-loop", "bad-elf", "package-database", "root", "nix",
+// "unloaded-library" (a library no program loads fails on its own),
+// "bad-script", "missing-command" or "dynamic-command".
 type Problem = finding.Finding
 
 // problemSeverity is how much each kind of problem matters: what makes a
@@ -167,6 +170,7 @@ type builder struct {
 	dirs map[string]graph.NodeID
 	// extraEnv is Options.Env.
 	extraEnv []string
+	sh       shellScripts
 }
 
 // Build computes the dependency graph of an indexed image.
@@ -195,7 +199,7 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.c.fsys, b.c.searchDir = b.fsys, b.searchDir
 	steps := []func() error{
 		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
-		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.symlinkEdges, b.packageEdges,
+		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.symlinkEdges, b.packageEdges,
 		b.runtimeEdges, // run-time payload rules (runtime.go)
 	}
 	for _, step := range steps {
@@ -212,7 +216,9 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	if err := b.addRoots(opts); err != nil {
 		return nil, err
 	}
+	b.shellArgsRoots(opts)
 	b.c.Analysis = b.g.Analyze()
+	b.shellFindings()
 	b.narSizes(opts.NixInfo)
 	b.compareNix(opts.NixInfo)
 	b.c.Problems = b.problems.List()
@@ -482,6 +488,9 @@ func (b *builder) streamContents() error {
 		case bytes.HasPrefix(head, []byte("#!")):
 			if s, err := shebang.ParseScript(head); err == nil {
 				b.scripts[p] = s
+				if err := b.keepShellScript(p, s, br, sink); err != nil {
+					return err
+				}
 			}
 		}
 		_, err := io.Copy(sink, br)

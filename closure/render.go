@@ -44,6 +44,9 @@ type ReportTotals struct {
 	Bytes            int64 `json:"bytes"`
 	ReachableBytes   int64 `json:"reachable_bytes"`
 	UnreachableBytes int64 `json:"unreachable_bytes"`
+	// DynamicCommands counts the dynamic-command findings: commands
+	// reachable scripts choose at run time, which the graph cannot follow.
+	DynamicCommands int `json:"dynamic_commands"`
 }
 
 // ReportRoot is one root. Like every name in the report, Spec and Path
@@ -65,16 +68,16 @@ type ReportRoot struct {
 
 // ReportNode is one node with its sizes and outgoing edges.
 type ReportNode struct {
-	ID        int          `json:"id"`
-	Kind      string       `json:"kind"`
-	Name      string       `json:"name"`
-	NameBytes []byte       `json:"name_bytes,omitempty"` // Name's raw bytes when not valid UTF-8
-	Self      int64        `json:"self_bytes"`
-	Closure   int64        `json:"closure_bytes"`
-	Added     int64        `json:"added_bytes"`
-	NarSize   int64        `json:"nar_bytes,omitempty"`
-	Reachable bool         `json:"reachable"`
-	Files     int          `json:"files"`
+	ID        int    `json:"id"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	NameBytes []byte `json:"name_bytes,omitempty"` // Name's raw bytes when not valid UTF-8
+	Self      int64  `json:"self_bytes"`
+	Closure   int64  `json:"closure_bytes"`
+	Added     int64  `json:"added_bytes"`
+	NarSize   int64  `json:"nar_bytes,omitempty"`
+	Reachable bool   `json:"reachable"`
+	Files     int    `json:"files"`
 	// Group is, in files granularity, the node of the package or store
 	// path holding the file.
 	Group *int         `json:"group,omitempty"`
@@ -103,6 +106,9 @@ type ReportHop struct {
 	Kinds []string `json:"kinds,omitempty"`
 	// Rules name the run-time rules behind the step to the next node.
 	Rules []string `json:"rules,omitempty"`
+	// Explain says what the edge to the next node stands for, when known
+	// ("SCRIPT line N runs NAME → PATH").
+	Explain []string `json:"explain,omitempty"`
 }
 
 // NewReport builds the JSON form. why, when set, holds --why's targets.
@@ -122,6 +128,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 	r.Totals = ReportTotals{
 		Nodes: g.Len(), Edges: g.NumEdges(), Bytes: a.TotalSize() + a.UnreachableSize(),
 		ReachableBytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize(),
+		DynamicCommands: c.DynamicCommands(),
 	}
 	for _, root := range c.Roots {
 		rr := ReportRoot{Node: int(root.Node),
@@ -162,6 +169,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 					if i < len(ch.Kinds) {
 						h.Kinds = kindNames(ch.Kinds[i])
 						h.Rules = c.ruleNames(n, ch.Nodes[i+1])
+						h.Explain = text.JSONStrings(c.Explain(n, ch.Nodes[i+1]))
 					}
 					hops = append(hops, h)
 				}
@@ -227,8 +235,8 @@ type TreeOptions struct {
 func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 	g, a := c.Graph, c.Analysis
 	p := &errWriter{w: w}
-	p.printf("# %s — closure of %s; %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable\n",
-		text.Escape(ref), c.Granularity, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()))
+	p.printf("# %s — closure of %s; %d nodes, %d edges; %s in the graph, %s needed by the roots, %s unreachable; %d dynamic commands\n",
+		text.Escape(ref), c.Granularity, g.Len(), g.NumEdges(), size(a.TotalSize()+a.UnreachableSize()), size(a.TotalSize()), size(a.UnreachableSize()), c.DynamicCommands())
 	p.printf("# %s\n", Definitions)
 	shown := map[graph.NodeID]bool{}
 	var walk func(id graph.NodeID, prefix string, last bool, depth int, kinds graph.EdgeKind, top bool)
@@ -337,7 +345,12 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 			}
 			p.printf("  %s\n", strings.Join(parts, " "))
 			for _, line := range c.ruleLines(ch.Nodes) {
-				p.printf("    %s\n", line)
+				p.printf("    %s\n", text.Escape(line))
+			}
+			for i := range ch.Kinds {
+				for _, e := range c.Explain(ch.Nodes[i], ch.Nodes[i+1]) {
+					p.printf("      %s\n", text.Escape(e))
+				}
 			}
 		}
 	}

@@ -59,12 +59,14 @@ const (
 	Runtime
 	// Contains: a directory a program opens holds the file.
 	Contains
+	// Runs: a shell script runs the program (or sources the file).
+	Runs
 
 	// LastKind is the highest kind; kinds run from NixReference to it.
-	LastKind = Contains
+	LastKind = Runs
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".

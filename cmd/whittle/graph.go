@@ -34,7 +34,9 @@ func newGraphCommand(g *globalFlags) *cobra.Command {
 		Long: `graph computes what the image's entry point needs, transitively: Nix store
 paths and their references, dpkg/apk packages and their dependencies, ELF
 libraries (DT_NEEDED resolved as ld.so would, in the context of the
-program that loads them), #! interpreters, symlinks, and the run-time
+program that loads them), #! interpreters, symlinks, the commands shell
+scripts run (runs edges; exec "$@" in the entry point makes the Cmd a root;
+commands chosen at run time are counted as dynamic), and the run-time
 payload (an interpreter's standard library, glibc's NSS and gconv modules,
 locales, time zones, OpenSSL's configuration and CA certificates).
 
