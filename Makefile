@@ -15,6 +15,7 @@ build:
 bench:
 	go test -run XXX -bench . -benchtime 5x ./analyze/... ./closure/... ./etcgen/...
 	./bench/audit-vs-dive.sh
+	./bench/build-vs-crane.sh
 
 # A few minutes of each fuzz target; new corpus entries land in testdata.
 fuzz:

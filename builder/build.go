@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -101,6 +102,20 @@ type Result struct {
 	RemovedBytes  int64
 	// Findings are links the trim broke and paths it could not write.
 	Findings []finding.Finding
+
+	tempDir string
+}
+
+// Close removes the temporary layer files of a build made without a
+// cache (Spec.Cache ""); the Image cannot be read after it. It is a no-op
+// for a cached build, and safe to call twice.
+func (r *Result) Close() error {
+	if r == nil || r.tempDir == "" {
+		return nil
+	}
+	err := os.RemoveAll(r.tempDir)
+	r.tempDir = ""
+	return err
 }
 
 // The kinds of the builder's findings.
@@ -171,6 +186,9 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 	if len(need) > 0 {
 		contents, err := readContents(ctx, spec, need, report)
 		if err != nil {
+			if spec.Cache == "" && cache.dir != "" {
+				os.RemoveAll(cache.dir)
+			}
 			return nil, err
 		}
 		g, gctx := errgroup.WithContext(ctx)
@@ -187,11 +205,18 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 			})
 		}
 		if err := g.Wait(); err != nil {
+			if spec.Cache == "" && cache.dir != "" {
+				os.RemoveAll(cache.dir)
+			}
 			return nil, err
 		}
 	}
+	if spec.Cache == "" {
+		res.tempDir = cache.dir
+	}
 	img, err := compose(spec, created, layers)
 	if err != nil {
+		res.Close()
 		return nil, err
 	}
 	res.Image = img

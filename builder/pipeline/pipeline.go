@@ -196,6 +196,10 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Without a layer cache the layers live in a temporary directory,
+	// removed once written and verified (Report.Image is not readable
+	// after Run then).
+	defer res.Close()
 	r.Image = res.Image
 	r.Layers = res.Layers
 	r.Findings = append(r.Findings, res.Findings...)
@@ -340,7 +344,8 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 	}
 	r.Closure = cl
 	for _, pr := range cl.Problems {
-		if pr.Kind == "closure/root" && pr.Severity == finding.Error {
+		// With nothing to run and no keep pattern, nothing would be kept.
+		if pr.Kind == "closure/root" && pr.Severity == finding.Error && len(p.Keep) == 0 {
 			return fmt.Errorf("roots: %s", pr.Message)
 		}
 	}
