@@ -166,7 +166,7 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 		// AUFS bookkeeping (.wh..wh.aufs, .wh..wh.orph/, .wh..wh.plnk/):
 		// no path of the image, but a plnk file is content that hardlinks
 		// elsewhere share.
-		if isLinkSourcePath(clean) && (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) {
+		if isLinkSourcePath(clean) && hdr.Typeflag == tar.TypeReg {
 			e.Type, e.Size = TypeLinkSource, hdr.Size
 			return e, true, problem
 		}

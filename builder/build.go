@@ -262,7 +262,7 @@ func compose(spec Spec, created time.Time, layers []*layerBuild) (v1.Image, erro
 	}
 	cf.Config = spec.Config
 	cf.Created = v1.Time{Time: created}
-	cf.Author, cf.Container, cf.DockerVersion = "", "", ""
+	cf.Author, cf.Container = "", ""
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		return nil, fmt.Errorf("setting config: %w", err)
