@@ -88,14 +88,7 @@ Exit status: 0 built (and verified), 1 an error or a failed verify command.`,
 	fl.StringVar(&f.user, "user", "", "new User")
 	fl.StringVar(&f.workdir, "workdir", "", "new WorkingDir")
 	fl.StringArrayVar(&f.env, "env", nil, "NAME=value to set in Env; repeatable")
-	fl.StringVar(&f.etc.Services, "etc-services", "", "services to keep in /etc/services (http,https,5432), or all")
-	fl.StringVar(&f.etc.Protocols, "etc-protocols", "", "protocols for /etc/protocols (tcp,udp), or all")
-	fl.StringVar(&f.etc.Certificates, "etc-certificates", "", "CA certificates: all, none, or subjects")
-	fl.StringVar(&f.etc.Locales, "etc-locales", "", "locales (C.UTF-8,en_US.UTF-8); the first becomes LANG")
-	fl.StringVar(&f.etc.LocaleFormat, "etc-locale-format", "", "archive or directories")
-	fl.StringVar(&f.etc.Timezones, "etc-timezones", "", "time zones; the first becomes /etc/localtime and TZ")
-	fl.StringVar(&f.etc.Users, "etc-users", "", "users for /etc/passwd: root,nobody,nonroot or NAME[:UID[:GID[:HOME[:SHELL]]]]")
-	fl.StringVar(&f.etc.Basics, "etc-basics", "", "basic files: nsswitch,hosts,os-release,tmp")
+	addEtcFlags(fl, &f.etc, "etc-")
 	fl.BoolVar(&f.allowUser, "allow-missing-user", false, "accept --etc-users that leave out the config's User")
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "where verify commands run: auto, bwrap or namespaces")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "longest a verify command may run")
@@ -355,7 +348,11 @@ func writeBuildReport(w io.Writer, r *pipeline.Report) {
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\nfindings: %d\n", len(r.Findings))
 		for _, fd := range r.Findings {
-			fmt.Fprintf(w, "  %-8s %s  [%s]\n", fd.Severity, text.Escape(fd.Message), fd.Kind)
+			where := ""
+			if fd.Path() != "" {
+				where = text.Escape(fd.Path()) + ": "
+			}
+			fmt.Fprintf(w, "  %-8s %s%s  [%s]\n", fd.Severity, where, text.Escape(fd.Message), fd.Kind)
 		}
 	}
 	if len(r.Verify) > 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/whittle-dev/whittle/analyze"
@@ -61,15 +62,8 @@ prints the choices as that section.`,
 	fl.StringVarP(&f.output, "output", "o", "", "write the files into this directory, or a layer tarball when it ends in .tar")
 	fl.StringVar(&f.fromPlan, "from-plan", "", "read the choices from this plan file's etc: section")
 	fl.BoolVar(&f.printPlan, "print-plan", false, "print the choices as a plan's etc: section")
-	fl.StringVar(&f.choices.Services, "services", "", "services by name or port (http,https,5432), or all")
-	fl.StringVar(&f.choices.Protocols, "protocols", "", "protocols (tcp,udp), or all")
-	fl.StringVar(&f.choices.Certificates, "certificates", "", "CA certificates: all, none, or subjects/fingerprints")
-	fl.StringVar(&f.choices.Locales, "locales", "", "locales (en_US.UTF-8,C.UTF-8)")
-	fl.StringVar(&f.choices.LocaleFormat, "locale-format", "", "archive (one locale-archive) or directories")
-	fl.StringVar(&f.choices.Timezones, "timezones", "", "time zones; the first becomes /etc/localtime and TZ")
-	fl.StringVar(&f.choices.Users, "users", "", "users: root, nobody, nonroot (the image's own, else distroless's), or NAME[:UID[:GID[:HOME[:SHELL]]]]")
+	addEtcFlags(fl, &f.choices, "")
 	fl.BoolVar(&f.allowMissingUser, "allow-missing-user", false, "accept --users that leave out the image config's User")
-	fl.StringVar(&f.choices.Basics, "basics", "", "basic files: nsswitch,hosts,os-release,tmp (default: all but os-release unless the image has one)")
 	return cmd
 }
 
@@ -262,4 +256,17 @@ func printEtcOutput(w io.Writer, plan *etcgen.Output, f *etcFlags) error {
 		fmt.Fprintf(w, "ENV %s\n", text.Escape(kv))
 	}
 	return nil
+}
+
+// addEtcFlags declares the /etc choices (etc's --services…, build's
+// --etc-services… with prefix "etc-").
+func addEtcFlags(fl *pflag.FlagSet, c *etcgen.Flags, prefix string) {
+	fl.StringVar(&c.Services, prefix+"services", "", "services by name or port (http,https,5432), or all")
+	fl.StringVar(&c.Protocols, prefix+"protocols", "", "protocols (tcp,udp), or all")
+	fl.StringVar(&c.Certificates, prefix+"certificates", "", "CA certificates: all, none, or subjects/fingerprints")
+	fl.StringVar(&c.Locales, prefix+"locales", "", "locales (en_US.UTF-8,C.UTF-8); the first becomes LANG")
+	fl.StringVar(&c.LocaleFormat, prefix+"locale-format", "", "archive (one locale-archive) or directories")
+	fl.StringVar(&c.Timezones, prefix+"timezones", "", "time zones; the first becomes /etc/localtime and TZ")
+	fl.StringVar(&c.Users, prefix+"users", "", "users: root, nobody, nonroot (the image's own, else distroless's), or NAME[:UID[:GID[:HOME[:SHELL]]]]")
+	fl.StringVar(&c.Basics, prefix+"basics", "", "basic files: nsswitch,hosts,os-release,tmp (default: all but os-release unless the image has one)")
 }
