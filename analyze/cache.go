@@ -313,3 +313,27 @@ func (d *decoder) str() string {
 	d.off += int(n)
 	return s
 }
+
+// GetData returns the bytes another package cached under kind and key
+// (the closure's per-layer file facts), or false when there are none or
+// they fail their checksum.
+func (c *Cache) GetData(kind, key string) ([]byte, bool) {
+	if c == nil || key == "" {
+		return nil, false
+	}
+	b, err := os.ReadFile(c.file(kind + "-" + key))
+	if err != nil || len(b) < sha256.Size {
+		return nil, false
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return nil, false
+	}
+	return body, true
+}
+
+// PutData caches b under kind and key, atomically and checksummed.
+func (c *Cache) PutData(kind, key string, b []byte) error {
+	sum := sha256.Sum256(b)
+	return c.write(kind+"-"+key, append(append([]byte(nil), b...), sum[:]...))
+}

@@ -8,7 +8,6 @@ package closure
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,6 +44,10 @@ type Options struct {
 	// when the caller has it (a nix: source with nix installed); the scan
 	// is compared with it and its NAR sizes are reported.
 	NixInfo []nixref.PathInfo
+	// Cache, when set, keeps what the closure learns from each file's
+	// bytes (ELF facts, #! lines, shell scripts) beside the layer index,
+	// so a second graph of the same layers reads none of them.
+	Cache *analyze.Cache
 	// Granularity is what a node is: Files (the default) or Packages.
 	Granularity Granularity
 	// Env is added to the config's Env (later entries win): the
@@ -171,12 +174,14 @@ type builder struct {
 	// extraEnv is Options.Env.
 	extraEnv []string
 	sh       shellScripts
+	// cache keeps each layer's file facts (Options.Cache).
+	cache *analyze.Cache
 }
 
 // Build computes the dependency graph of an indexed image.
 func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	b := &builder{
-		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix), g: graph.New(),
+		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix), g: graph.New(), cache: opts.Cache,
 		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
 		sizes:    map[graph.NodeID]int64{},
 		files:    map[graph.NodeID][]string{},
@@ -449,9 +454,47 @@ func (b *builder) streamContents() error {
 		base := path.Base(p)
 		return strings.Contains(base, ".so") || strings.HasPrefix(base, "ld-")
 	}
+	// Facts depend on bytes alone: take them from the cache where a
+	// layer's are kept (not for Nix images, whose reference scan needs the
+	// bytes), read the rest.
+	useCache := b.cache != nil && b.hashSet == nil
+	cached := map[int]layerFacts{}
+	fresh := map[int]layerFacts{}
+	factsOf := func(n *analyze.Node) (*contentFacts, int, int, bool) {
+		l, pos, ok := b.ix.ContentSource(n)
+		if !ok || !useCache {
+			return nil, l, pos, false
+		}
+		lf, seen := cached[l]
+		if !seen {
+			lf = loadLayerFacts(b.cache, b.im.Layers[l].DiffID.String())
+			cached[l] = lf
+		}
+		f, ok := lf[pos]
+		return f, l, pos, ok
+	}
+	seen := map[*analyze.Entry]bool{}
+	var toRead map[*analyze.Entry]bool
+	b.ix.Root.Walk(func(n *analyze.Node) bool {
+		if n.Content == nil || seen[n.Content] || !want(n) {
+			return true
+		}
+		seen[n.Content] = true
+		if f, _, _, ok := factsOf(n); ok {
+			b.apply(n, f)
+			return true
+		}
+		if toRead == nil {
+			toRead = map[*analyze.Entry]bool{}
+		}
+		toRead[n.Content] = true
+		return true
+	})
+	if len(toRead) == 0 {
+		return nil
+	}
 	br := bufio.NewReaderSize(nil, 64<<10)
-	return analyze.ReadFiles(b.ctx, b.im, b.ix, want, func(n *analyze.Node, r io.Reader) error {
-		p := n.Path()
+	err := analyze.ReadFiles(b.ctx, b.im, b.ix, func(n *analyze.Node) bool { return toRead[n.Content] }, func(n *analyze.Node, r io.Reader) error {
 		var sink io.Writer = io.Discard
 		if b.hashSet != nil && len(b.sharers[n.Content]) > 0 {
 			var ws []io.Writer
@@ -466,36 +509,29 @@ func (b *builder) streamContents() error {
 			}
 			sink = io.MultiWriter(ws...)
 		}
-		br.Reset(r)
-		head, _ := br.Peek(shebang.HeadSize)
-		switch {
-		case bytes.HasPrefix(head, []byte("\x7fELF")):
-			data, err := io.ReadAll(io.LimitReader(br, maxELFSize))
-			if err != nil {
-				return err
-			}
-			sink.Write(data)
-			info, err := elfdeps.Parse(bytes.NewReader(data))
-			if err != nil {
-				b.elfErr[n.Content] = err
-				b.problem("bad-elf", p, err.Error())
-				return nil
-			}
-			b.elfInfo[n.Content] = info
-			if f := runtime.Scan(data); f != nil {
-				b.facts[n.Content] = f
-			}
-		case bytes.HasPrefix(head, []byte("#!")):
-			if s, err := shebang.ParseScript(head); err == nil {
-				b.scripts[p] = s
-				if err := b.keepShellScript(p, s, br, sink); err != nil {
-					return err
+		f, err := learn(r, br, sink)
+		if err != nil {
+			return err
+		}
+		b.apply(n, f)
+		if l, pos, ok := b.ix.ContentSource(n); ok && useCache {
+			if fresh[l] == nil {
+				fresh[l] = layerFacts{}
+				for k, v := range cached[l] {
+					fresh[l][k] = v
 				}
 			}
+			fresh[l][pos] = f
 		}
-		_, err := io.Copy(sink, br)
-		return err
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for l, lf := range fresh {
+		storeLayerFacts(b.cache, b.im.Layers[l].DiffID.String(), lf)
+	}
+	return nil
 }
 
 // nixEdges turns the hashes found in each store path into references.

@@ -5,16 +5,13 @@ package closure
 // file, wired into Build by a few calls.
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"path"
 	"sort"
 	"strings"
 
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/closure/script"
-	"github.com/whittle-dev/whittle/closure/shebang"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )
@@ -43,38 +40,6 @@ type shellScripts struct {
 type pendingFinding struct {
 	script graph.NodeID
 	f      finding.Finding
-}
-
-// keepShellScript keeps the contents of a #! script run by a shell, read
-// from br (whose bytes also go to sink, as streamContents requires).
-func (b *builder) keepShellScript(p string, s *shebang.Script, br *bufio.Reader, sink io.Writer) error {
-	interp, arg := s.Interpreter, s.Arg
-	if s.Env {
-		interp, arg = s.Command, ""
-		if len(s.Args) > 0 {
-			arg = s.Args[0]
-		}
-	}
-	dialect := path.Base(interp)
-	if dialect == "busybox" {
-		if arg != "sh" && arg != "ash" {
-			return nil
-		}
-		dialect = "ash"
-	}
-	if !script.IsShell(dialect) {
-		return nil
-	}
-	data, err := io.ReadAll(io.LimitReader(br, script.DefaultMaxSize+1))
-	if err != nil {
-		return err
-	}
-	sink.Write(data)
-	if b.sh.src == nil {
-		b.sh.src, b.sh.dialect = map[string][]byte{}, map[string]string{}
-	}
-	b.sh.src[p], b.sh.dialect[p] = data, dialect
-	return nil
 }
 
 // shellEdges adds a runs edge from each shell script to every program it

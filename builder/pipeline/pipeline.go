@@ -161,7 +161,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	switch p.BuildMode() {
 	case plan.Trim:
-		if err := trimSpec(ctx, p, im, ix, &spec, r, say); err != nil {
+		if err := trimSpec(ctx, p, im, ix, &spec, r, opts, say); err != nil {
 			return nil, err
 		}
 	case plan.Assemble:
@@ -332,9 +332,9 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 
 // trimSpec fills the spec of a trim: the closure of the roots, plus keep,
 // minus drop; layers grouped by package or store path.
-func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, spec *builder.Spec, r *Report, say func(Event)) error {
+func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, spec *builder.Spec, r *Report, opts Options, say func(Event)) error {
 	say(Event{Stage: "closure"})
-	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0}
+	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache}
 	if im.Nix != nil {
 		copts.NixInfo = im.Nix.Info
 	}

@@ -90,7 +90,11 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		return err
 	}
 	defer im.Close()
-	opts := closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env}
+	cache, err := g.cache()
+	if err != nil {
+		return err
+	}
+	opts := closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env, Cache: cache}
 	if im.Nix != nil {
 		opts.NixInfo = im.Nix.Info
 	}
