@@ -24,9 +24,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-export WHITTLE_FIXTURE_DIR="${WHITTLE_FIXTURE_DIR:-$(mktemp -d -t whittle-fixtures.XXXXXX)}"
-cleanup() { [ -n "${KEEP_FIXTURES:-}" ] || rm -rf "$WHITTLE_FIXTURE_DIR"; }
-trap cleanup EXIT
+# A fixture directory the caller names is theirs to keep; one made here is
+# removed at the end unless KEEP_FIXTURES is set.
+if [ -z "${WHITTLE_FIXTURE_DIR:-}" ]; then
+  WHITTLE_FIXTURE_DIR=$(mktemp -d -t whittle-fixtures.XXXXXX)
+  cleanup() { [ -n "${KEEP_FIXTURES:-}" ] || rm -rf "$WHITTLE_FIXTURE_DIR"; }
+  trap cleanup EXIT
+fi
+export WHITTLE_FIXTURE_DIR
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

@@ -12,11 +12,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/kballard/go-shellquote"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
@@ -30,6 +33,7 @@ import (
 	"github.com/whittle-dev/whittle/closure/nixref"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // Options tune a run.
@@ -121,6 +125,11 @@ type Report struct {
 // report is returned with it.
 var ErrVerify = errors.New("verify failed")
 
+// ErrBroken is wrapped by Run's error when the built image cannot start
+// (its entry point is not in it); nothing is written, and the report is
+// returned with it.
+var ErrBroken = errors.New("the built image cannot start")
+
 // Run carries out p. ref, when not empty, overrides p.Source. The report
 // comes back even with ErrVerify; other errors return no report.
 func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
@@ -169,6 +178,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	keepAccounts(p, cfg, &spec)
 	if p.From != "" {
 		base, err := onBase(ctx, p.From, &spec, opts, say)
 		if err != nil {
@@ -204,14 +214,29 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	r.Layers = res.Layers
 	r.Findings = append(r.Findings, res.Findings...)
 	finding.Sort(r.Findings)
-	r.RemovedPaths = res.Removed
-	r.RemovedBytes = res.RemovedBytes
-	r.summarise(ix, res, spec.Group)
 	d, err := res.Image.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("getting digest: %w", err)
 	}
 	r.Digest = d.String()
+	// Read the result back as any image: the figures after are what it
+	// holds, and verify runs in it.
+	built, err := source.FromV1(r.Digest, r.Image)
+	if err != nil {
+		return nil, err
+	}
+	bix, err := analyze.IndexImage(ctx, built, analyze.IndexOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the built image: %w", err)
+	}
+	r.summarise(ix, bix, res, spec.Group)
+	broken := entrypointFindings(cfg, bix)
+	r.Findings = append(r.Findings, broken...)
+	finding.Sort(r.Findings)
+	if len(broken) > 0 && len(p.Verify) == 0 {
+		// Nothing is written: an image that cannot start is no output.
+		return r, fmt.Errorf("%w: %s", ErrBroken, broken[0].Message)
+	}
 	for _, o := range outs {
 		r.Outputs = append(r.Outputs, o.Name())
 	}
@@ -222,7 +247,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		}
 	}
 	if len(p.Verify) > 0 {
-		if err := r.verify(ctx, p.Verify, opts, say); err != nil {
+		if err := r.verify(ctx, built, bix, p.Verify, opts, say); err != nil {
 			return r, err
 		}
 	}
@@ -297,15 +322,7 @@ func sameFile(a, b *analyze.Node) bool {
 }
 
 // verify runs the commands inside the built image.
-func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say func(Event)) error {
-	built, err := source.FromV1(r.Digest, r.Image)
-	if err != nil {
-		return err
-	}
-	bix, err := analyze.IndexImage(ctx, built, analyze.IndexOptions{})
-	if err != nil {
-		return fmt.Errorf("reading the built image: %w", err)
-	}
+func (r *Report) verify(ctx context.Context, built *source.Image, bix *analyze.Index, cmds [][]string, opts Options, say func(Event)) error {
 	results, err := verify.Verify(ctx, built, bix, cmds, verify.Options{
 		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
 		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
@@ -321,7 +338,7 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 		}
 		r.Verify = append(r.Verify, v)
 		if !res.Passed {
-			failed = append(failed, strings.Join(res.Argv, " "))
+			failed = append(failed, shellquote.Join(res.Argv...))
 		}
 	}
 	if len(failed) > 0 {
@@ -427,6 +444,9 @@ func assembleSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analy
 		root = im.Nix.Root
 	} else if im.Config != nil {
 		root = im.Config.Config.Labels[source.NixRootLabel]
+	}
+	if root == "" && ix.Root.Lookup("/nix/store") == nil {
+		return fmt.Errorf("mode assemble: %s is no Nix closure (no /nix/store); give nix:PATH, a rootfs-tar: of `nix-store -qR` paths, or use mode trim", im.Ref)
 	}
 	say(Event{Stage: "closure"})
 	cl, err := closure.Build(ctx, im, ix, closure.Options{NixInfo: nixInfo(im)})
@@ -573,34 +593,53 @@ func sourceSizes(ix *analyze.Index) Sizes {
 	return Sizes{Files: ix.Totals.Files, FileBytes: ix.Totals.VisibleBytes, TarBytes: ix.Totals.TarBytes, StoredBytes: ix.Totals.StoredBytes}
 }
 
-// summarise fills the after sizes, the groups removed and the biggest
-// removals.
-func (r *Report) summarise(ix *analyze.Index, res *builder.Result, group func(string) string) {
+// summarise fills the figures after (from the built image's index), what
+// was removed (source files the result does not hold as files), the
+// biggest removals and the groups left out entirely.
+func (r *Report) summarise(ix, bix *analyze.Index, res *builder.Result, group func(string) string) {
 	for _, l := range res.Layers {
 		r.After.TarBytes += l.TarBytes
 		r.After.StoredBytes += l.StoredBytes
 	}
+	r.After.Files, r.After.FileBytes = bix.Totals.Files, bix.Totals.VisibleBytes
+	isFile := func(n *analyze.Node) bool {
+		return n != nil && (n.Entry.Type == analyze.TypeRegular || n.Entry.Type == analyze.TypeHardlink)
+	}
 	var removals []Removal
-	for _, p := range res.Removed {
-		n := ix.Root.Lookup(p)
-		if n == nil || n.IsDir() {
-			continue
+	seen, keptGroup := map[string]bool{}, map[string]bool{}
+	ix.Root.Walk(func(n *analyze.Node) bool {
+		p := n.Path()
+		if p == "/" {
+			return true
+		}
+		out := bix.Root.Lookup(p)
+		if out == nil {
+			r.RemovedPaths = append(r.RemovedPaths, p)
+		}
+		if !isFile(n) {
+			return true
+		}
+		g := ""
+		if group != nil {
+			g = group(p)
+		}
+		if g != "" {
+			seen[g] = true
+		}
+		if isFile(out) {
+			if g != "" {
+				keptGroup[g] = true
+			}
+			return true
 		}
 		r.Removed++
 		if n.Content != nil {
+			r.RemovedBytes += n.Content.Size
 			removals = append(removals, Removal{p, n.Content.Size})
 		}
-	}
-	kept := map[string]bool{}
-	for _, p := range res.Kept {
-		if n := ix.Root.Lookup(p); n != nil && !n.IsDir() {
-			r.After.Files++
-			if n.Content != nil {
-				r.After.FileBytes += n.Content.Size
-			}
-		}
-		kept[p] = true
-	}
+		return true
+	})
+	sort.Strings(r.RemovedPaths)
 	sort.Slice(removals, func(i, j int) bool {
 		if removals[i].Bytes != removals[j].Bytes {
 			return removals[i].Bytes > removals[j].Bytes
@@ -611,27 +650,79 @@ func (r *Report) summarise(ix *analyze.Index, res *builder.Result, group func(st
 		removals = removals[:10]
 	}
 	r.Biggest = removals
-	if group != nil {
-		seen, keptGroup := map[string]bool{}, map[string]bool{}
-		ix.Root.Walk(func(n *analyze.Node) bool {
-			if n.IsDir() {
-				return true
-			}
-			g := group(n.Path())
-			if g == "" {
-				return true
-			}
-			seen[g] = true
-			if kept[n.Path()] {
-				keptGroup[g] = true
-			}
-			return true
-		})
-		for g := range seen {
-			if !keptGroup[g] {
-				r.RemovedGroups = append(r.RemovedGroups, g)
+	for g := range seen {
+		if !keptGroup[g] {
+			r.RemovedGroups = append(r.RemovedGroups, g)
+		}
+	}
+	sort.Strings(r.RemovedGroups)
+}
+
+// KindEntrypointMissing: the built image cannot start: its entry point
+// (or Cmd) is not an executable file in it.
+const KindEntrypointMissing = "build/entrypoint-missing"
+
+// entrypointFindings checks that the result holds what its config runs.
+func entrypointFindings(cfg v1.Config, bix *analyze.Index) []finding.Finding {
+	argv := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
+	if len(argv) == 0 {
+		return nil
+	}
+	prog := argv[0]
+	var candidates []string
+	switch {
+	case strings.HasPrefix(prog, "/"):
+		candidates = []string{prog}
+	case strings.Contains(prog, "/"):
+		candidates = []string{path.Join("/", cfg.WorkingDir, prog)}
+	default:
+		pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		for _, kv := range cfg.Env {
+			if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+				pathEnv = v
 			}
 		}
-		sort.Strings(r.RemovedGroups)
+		for _, d := range strings.Split(pathEnv, ":") {
+			if d != "" {
+				candidates = append(candidates, path.Join(d, prog))
+			}
+		}
+	}
+	for _, c := range candidates {
+		n, _, err := bix.Root.Resolve(c, imagefs.Follow)
+		if err == nil && n.Content != nil && n.Entry.Mode&0o111 != 0 {
+			return nil
+		}
+	}
+	return []finding.Finding{{
+		Kind: KindEntrypointMissing, Severity: finding.Error, Paths: []string{prog},
+		Message: fmt.Sprintf("the built image runs %s, which it does not hold as an executable file", prog),
+		Fix:     "keep it (roots: or keep:), or change config.entrypoint/cmd",
+	}}
+}
+
+// keepAccounts keeps the image's /etc/passwd and /etc/group when the
+// config's User is a name and the plan generates no accounts: a runtime
+// resolves the name there, and without them the image cannot start.
+func keepAccounts(p *plan.Plan, cfg v1.Config, spec *builder.Spec) {
+	name, _, _ := strings.Cut(cfg.User, ":")
+	if name == "" || len(p.Etc.Users) > 0 {
+		return
+	}
+	if _, err := strconv.Atoi(name); err == nil {
+		return // a uid needs no entry
+	}
+	keep := spec.Keep
+	spec.Keep = func(n *analyze.Node) bool {
+		switch n.Path() {
+		case "/etc/passwd", "/etc/group":
+			for _, d := range p.Drop {
+				if plan.Match(d, n.Path()) {
+					return false
+				}
+			}
+			return true
+		}
+		return keep(n)
 	}
 }

@@ -34,8 +34,9 @@ type Plan struct {
 	// From is an optional base image; paths it already has with the same
 	// content are left out.
 	From string
-	// Roots are the paths whose run-time closure is kept; none means the
-	// config's Entrypoint and Cmd.
+	// Roots are what to keep the run-time closure of: image paths,
+	// package names, store paths or command names found through the
+	// image's PATH; none means the config's Entrypoint and Cmd.
 	Roots []string
 	// Keep and Drop are path globs ("/app/**"): Keep adds paths to the
 	// closure, Drop removes them (Drop wins).
@@ -170,7 +171,7 @@ func Parse(data []byte) (*Plan, error) {
 				p.Mode = Mode(s)
 			}
 		case "roots":
-			p.Roots, err = absPaths(v, kp)
+			p.Roots, err = roots(v, kp)
 		case "keep":
 			p.Keep, err = globs(v, kp)
 		case "drop":
@@ -299,6 +300,20 @@ func commands(n *yaml.Node, path string) ([][]string, error) {
 }
 
 // absPaths reads a list of absolute paths.
+// roots reads a list of roots: non-empty words.
+func roots(n *yaml.Node, kp string) ([]string, error) {
+	l, err := yamlx.Strings(n, kp)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range l {
+		if strings.TrimSpace(r) == "" {
+			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "empty root")
+		}
+	}
+	return l, nil
+}
+
 func absPaths(n *yaml.Node, kp string) ([]string, error) {
 	l, err := yamlx.Strings(n, kp)
 	if err != nil {

@@ -151,7 +151,7 @@ func TestErrors(t *testing.T) {
 		{"layers:\n  strategy: popular\n", `plan.yaml: line 2: layers.strategy: want single or popularity, got "popular" (did you mean "popularity"?)`},
 		{"mode: trimm\n", `plan.yaml: line 1: mode: want trim or assemble, got "trimm" (did you mean "trim"?)`},
 		{"roots: /usr/bin/python3\n", `plan.yaml: line 1: roots: want a list, got a value`},
-		{"roots: [usr/bin/python3]\n", `plan.yaml: line 1: roots[0]: want an absolute path, got "usr/bin/python3"`},
+		{"roots: [\"  \"]\n", `plan.yaml: line 1: roots[0]: empty root`},
 		{"keep:\n  - /app/**\n  - /a/b**\n", `plan.yaml: line 3: keep[1]: "/a/b**": ** must be a whole path component`},
 		{"drop: [\"/a/[x\"]\n", `plan.yaml: line 1: drop[0]: "/a/[x": syntax error in pattern`},
 		{"apply: [climbs-out]\n", `plan.yaml: line 1: apply[0]: want a finding kind like "tar/climbs-out", got "climbs-out"`},

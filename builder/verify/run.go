@@ -134,10 +134,14 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		res.Err = err
 		return res, nil
 	}
-	// The sandbox mounts /proc and /dev over directories the image may
-	// lack (minimal images often do); a sandbox running as the image's
-	// user could not create them in a root-owned root.
-	for _, mp := range []string{"/proc", "/dev"} {
+	// The sandbox mounts /proc, /dev and (when the image has none) a /tmp
+	// over directories the image may lack (minimal images often do); a
+	// sandbox running as the image's user could not create them in a
+	// root-owned root.
+	if _, err := r.Lstat("tmp"); err != nil {
+		sp.HostTmp = true
+	}
+	for _, mp := range []string{"/proc", "/dev", "/tmp"} {
 		if err := ensureDir(r, fsys, mp); err != nil {
 			return res, fmt.Errorf("preparing %s: %w", mp, err)
 		}
@@ -149,9 +153,6 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		return res, nil
 	}
 	sp.Exe = exe
-	if _, err := r.Lstat("tmp"); err != nil {
-		sp.HostTmp = true
-	}
 
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -277,9 +278,12 @@ func ensureDir(r *os.Root, fsys fs.FS, dir string) error {
 // root, symlinks left for the kernel to follow there.
 func lookPath(fsys fs.FS, name, pathEnv, dir string) (string, error) {
 	var candidates []string
-	if strings.Contains(name, "/") {
+	switch {
+	case strings.HasPrefix(name, "/"):
+		candidates = []string{path.Clean(name)}
+	case strings.Contains(name, "/"):
 		candidates = []string{path.Join(dir, name)}
-	} else {
+	default:
 		for _, d := range strings.Split(pathEnv, ":") {
 			if d == "" {
 				d = "."

@@ -123,6 +123,8 @@ func TestRunDebian(t *testing.T) {
 				has  bool
 			}{
 				{"python", debianConfig, []string{"python3", "-c", "import ssl; print(1)"}, 0, "1\n", false},
+				// An absolute path is the image's, not the WorkingDir's.
+				{"absolute path", debianConfig, []string{"/usr/bin/python3", "-c", "import os; print(os.getcwd())"}, 0, debianConfig.WorkingDir + "\n", false},
 				// A module the image lacks: the kind of breakage verify is for.
 				{"python missing module", debianConfig, []string{"python3", "-c", "import nosuchmodule"}, 1, "No module named 'nosuchmodule'", true},
 				// bwrap before 0.9 cannot set argv[0]: the path found is given.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -176,10 +178,13 @@ func (f *buildFlags) buildPlan(args []string) (*plan.Plan, error) {
 	}
 	checked, err := plan.Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("the build's options: %w", err)
+		// The document is the flags': its line numbers mean nothing here.
+		return nil, errors.New(lineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "plan.yaml: "), ""))
 	}
 	return checked, nil
 }
+
+var lineRE = regexp.MustCompile(`^line \d+: `)
 
 // mergeSelection sets in dst every section sel chooses.
 func mergeSelection(dst *etcgen.Selection, sel etcgen.Selection) {
@@ -257,7 +262,13 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 		return err
 	}
 	if f.removed != "" {
-		if werr := atomicfile.WriteFile(f.removed, []byte(strings.Join(rep.RemovedPaths, "\n")+"\n")); werr != nil {
+		// One path a line, escaped as in every human output (a name may
+		// hold a newline).
+		var b strings.Builder
+		for _, p := range rep.RemovedPaths {
+			b.WriteString(text.Escape(p) + "\n")
+		}
+		if werr := atomicfile.WriteFile(f.removed, []byte(b.String())); werr != nil {
 			return werr
 		}
 	}

@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/internal/testopen"
+)
+
+// TestDemoAccountsKept: the demo's config runs as the user hello-web; a
+// build that chooses no accounts keeps the image's own /etc/passwd and
+// /etc/group, and the figures after are what the result holds.
+func TestDemoAccountsKept(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "min")
+	rep, err := Run(context.Background(), &plan.Plan{Source: "demo:", Outputs: []string{"oci:" + out}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ix := testopen.Indexed(t, "oci:"+out)
+	for _, p := range []string{"/etc/passwd", "/etc/group"} {
+		if ix.Root.Lookup(p) == nil {
+			t.Errorf("%s was left out", p)
+		}
+	}
+	if rep.After.Files != ix.Totals.Files || rep.After.FileBytes != ix.Totals.VisibleBytes {
+		t.Errorf("after %+v, the written image holds %d files, %d bytes", rep.After, ix.Totals.Files, ix.Totals.VisibleBytes)
+	}
+	if rep.Before.Files-rep.Removed > rep.After.Files {
+		t.Errorf("before %d - removed %d > after %d", rep.Before.Files, rep.Removed, rep.After.Files)
+	}
+	if slices.Contains(rep.RemovedPaths, "/etc/passwd") || !slices.IsSorted(rep.RemovedPaths) {
+		t.Errorf("removed paths hold /etc/passwd or are unsorted")
+	}
+}
+
+// TestBrokenBuildWritesNothing: dropping everything leaves the entry
+// point out; the build fails and writes no output.
+func TestBrokenBuildWritesNothing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "min")
+	rep, err := Run(context.Background(), &plan.Plan{Source: "demo:", Drop: []string{"/**"}, Outputs: []string{"oci:" + out}}, Options{})
+	if !errors.Is(err, ErrBroken) || rep == nil {
+		t.Fatalf("err %v, want ErrBroken with a report", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the output was written (%v)", err)
+	}
+	if len(rep.Findings) == 0 || rep.Findings[0].Kind != KindEntrypointMissing {
+		t.Errorf("findings %+v", rep.Findings)
+	}
+}
+
+// TestAssembleNeedsNix: assemble on an image without a Nix store is an
+// error naming it.
+func TestAssembleNeedsNix(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x"), []byte("x"), 0o644)
+	_, err := Run(context.Background(), &plan.Plan{Source: "dir:" + dir, Mode: plan.Assemble}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "no Nix closure") || !strings.Contains(err.Error(), "dir:"+dir) {
+		t.Errorf("err %v", err)
+	}
+}
