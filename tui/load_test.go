@@ -248,7 +248,7 @@ func TestKeysTogether(t *testing.T) {
 	if a, b := ansi.Strip(apart.View()), ansi.Strip(together.View()); a != b {
 		t.Errorf("keys together:\n%s\nkeys apart:\n%s", b, a)
 	}
-	if !together.typing || together.tree.filter != "py" || !together.tree.layerMode || together.layers.cursor != 1 {
+	if together.typing != inputFilter || together.tree.filter != "py" || !together.tree.layerMode || together.layers.cursor != 1 {
 		t.Errorf("state after jm/py: typing %v, filter %q, layer mode %v, layer %d",
 			together.typing, together.tree.filter, together.tree.layerMode, together.layers.cursor)
 	}
