@@ -295,7 +295,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.id != m.loadID {
 			return m, nil
 		}
-		m.endLoad()
+		// The load is over, but its context stays: the catalog reads
+		// the image through it. Reload and quit cancel it.
+		m.loadCh = nil
 		m.cat, m.catErr = msg.cat, msg.err
 		m.etcp.refresh(&m)
 		cmd = m.planEtc()
