@@ -691,6 +691,7 @@ func (m *Model) syncKeys() {
 			b.SetEnabled(true)
 		}
 		relabel(&k.Toggle, "open/close")
+		relabel(&k.Filter, "filter")
 		if m.pane == paneLayers {
 			relabel(&k.Toggle, "layer files")
 		}

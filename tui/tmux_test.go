@@ -226,3 +226,78 @@ func TestTmux(t *testing.T) {
 		}
 	})
 }
+
+// waitText polls the screen until it holds text.
+func (s *tmuxServer) waitText(what, text string, timeout time.Duration) []string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		screen := s.screen()
+		if strings.Contains(strings.Join(screen, "\n"), text) {
+			return screen
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waiting for %s (%q); screen:\n%s", what, text, strings.Join(screen, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// literal types text as it is.
+func (s *tmuxServer) literal(text string) {
+	s.t.Helper()
+	if _, err := s.run("send-keys", "-t", "w", "-l", text); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// TestTmuxApp runs the app on demo: in a real terminal at 80×24: it
+// opens, goes through every pane, drops the docs, picks a locale, builds
+// to an OCI layout that skopeo reads back, saves the plan and quits.
+func TestTmuxApp(t *testing.T) {
+	testfix.NeedTool(t, "tmux")
+	testfix.NeedTool(t, "skopeo")
+	bin := buildWhittle(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+
+	s := newTmux(t)
+	s.start(80, 24, "cd '"+dir+"' && '"+bin+"' --no-cache demo:")
+	s.waitText("the loaded image", "plan →", 30*time.Second)
+	for i, name := range []string{"Layers", "Files", "Closure", "Findings", "/etc", "Build"} {
+		s.keys(fmt.Sprint(i + 1))
+		s.waitText("pane "+name, fmt.Sprintf("[%d %s]", i+1, name), 10*time.Second)
+	}
+	s.keys("2", "/")
+	s.literal("hello-web-1.4.2/share/doc")
+	// The filter shows nix/store/…/share/doc, doc last and closed.
+	s.keys("Enter", "G", "d")
+	s.waitText("the docs dropped", "drop /nix/store/", 10*time.Second)
+
+	s.keys("5", "Right", "Right", "Right", "/")
+	s.literal("C.UTF")
+	s.keys("Enter", "Space")
+	s.waitText("a locale chosen", "/etc locales: chose C.utf8", 10*time.Second)
+	s.waitText("the locale's preview", "LANG=C.utf8", 20*time.Second)
+
+	s.keys("6", "o", "C-u")
+	s.literal("oci:" + out)
+	s.keys("Enter", "b")
+	s.waitText("the build", "built oci:", 120*time.Second)
+
+	s.keys("C-s", "Enter")
+	s.waitText("the plan saved", "plan saved to whittle-plan.yaml", 10*time.Second)
+	s.keys("q")
+	if status := s.waitExit(); status != "0" {
+		t.Errorf("exit status %s after q", status)
+	}
+
+	inspect, err := exec.Command("skopeo", "inspect", "oci:"+out).CombinedOutput()
+	if err != nil || !strings.Contains(string(inspect), `"Layers"`) {
+		t.Errorf("skopeo inspect: %v\n%s", err, inspect)
+	}
+	saved, err := os.ReadFile(filepath.Join(dir, "whittle-plan.yaml"))
+	if err != nil || !strings.Contains(string(saved), "share/doc/**") || !strings.Contains(string(saved), "C.utf8") {
+		t.Errorf("saved plan: %v\n%s", err, saved)
+	}
+}
