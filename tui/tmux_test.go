@@ -164,29 +164,29 @@ func TestTmux(t *testing.T) {
 		s := newTmux(t)
 		s.start(120, 40, "'"+bin+"' --no-cache tui demo:")
 		s.waitFor("the loaded image", []cells{
-			leftPane(0, "╭─ demo: · linux/amd64 ────────────────────────╮"),
-			leftPane(4, "│Efficiency 82.5% (dive 99.9%)                 │"),
-			leftPane(7, "│ #     SIZE  COMMAND                          │"),
-			leftPane(8, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
-			leftPane(9, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
-			rightPane(0, "╭─ Image files ────────────────────────────────────────────────────────╮"),
-			rightPane(2, "│›    31 MB  4  ▸ nix/                                                 │"),
-			rightPane(3, "│    5.7 kB  2  ▸ etc/                                                 │"),
+			leftPane(2, "╭─ demo: · linux/amd64 ────────────────────────╮"),
+			leftPane(6, "│Efficiency 82.5% (dive 99.9%)                 │"),
+			leftPane(9, "│ #     SIZE  COMMAND                          │"),
+			leftPane(10, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(11, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
+			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(4, "│›    31 MB  4  ▸ nix/                                                 │"),
+			rightPane(5, "│ ·  5.7 kB  2  ▸ etc/                                                 │"),
 		})
 		s.keys("Down")
 		s.waitFor("layer 2 selected", []cells{
-			leftPane(8, "│ 1    23 MB  COPY /nix/store /nix/store # bui…│"),
-			leftPane(9, "│›2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
-			leftPane(13, "│+880 ~2 -0 · wasted 0 B                       │"),
-			leftPane(15, "│COPY nixos-system/ / # buildkit               │"),
+			leftPane(10, "│ 1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(11, "│›2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
+			leftPane(15, "│+880 ~2 -0 · wasted 0 B                       │"),
+			leftPane(17, "│COPY nixos-system/ / # buildkit               │"),
 		})
-		s.keys("Tab", "Enter")
+		s.keys("m", "Tab", "Enter")
 		s.waitFor("/nix opened", []cells{
-			rightPane(0, "╭─ Image files ────────────────────────────────────────────────────────╮"),
-			rightPane(2, "│›    31 MB  4  ▾ nix/                                                 │"),
-			rightPane(3, "│     31 MB  4    ▾ store/                                             │"),
-			rightPane(4, "│    8.1 MB  4      ▸ bypryc62wgrb6y1z5qm5242rb82q6h1q-python3-3.12.4/ │"),
-			rightPane(37, "│/nix                                                              1/22│"),
+			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(4, "│›    31 MB  4  ▾ nix/                                                 │"),
+			rightPane(5, "│     31 MB  4    ▾ store/                                             │"),
+			rightPane(6, "│    8.1 MB  4      ▸ bypryc62wgrb6y1z5qm5242rb82q6h1q-python3-3.12.4/ │"),
+			rightPane(36, "│/nix                                                              1/22│"),
 		})
 		s.keys("q")
 		if status := s.waitExit(); status != "0" {
@@ -198,8 +198,8 @@ func TestTmux(t *testing.T) {
 		s := newTmux(t)
 		s.start(120, 40, "'"+bin+"' --no-cache")
 		s.waitFor("the demo image", []cells{
-			leftPane(0, "╭─ demo: · linux/amd64 ────────────────────────╮"),
-			leftPane(8, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(2, "╭─ demo: · linux/amd64 ────────────────────────╮"),
+			leftPane(10, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
 		})
 		s.keys("q")
 		if status := s.waitExit(); status != "0" {
