@@ -285,4 +285,3 @@ func BenchmarkDropToggle(b *testing.B) {
 		_ = m.View()
 	}
 }
-

@@ -30,7 +30,6 @@ type buildPane struct {
 	elapsed time.Duration
 	stage   string
 	layers  []layerProgress
-	written int64
 	report  *pipeline.Report
 	err     error
 }

@@ -319,13 +319,13 @@ func (m Model) closureView(w, h int) string {
 					}
 					parts = append(parts, part)
 				}
-				for _, l := range wrap(strings.Join(parts, " "), w-2) {
-					detail = append(detail, l)
-				}
+				detail = append(detail, wrap(strings.Join(parts, " "), w-2)...)
 			}
 		}
 	}
-	detail = append(detail, s.Dim.Render(closureLegend))
+	for _, l := range wrap(closureLegend, w-2) {
+		detail = append(detail, s.Dim.Render(l))
+	}
 	dtitle := "Node"
 	if p.why {
 		dtitle = "Why (chains from the roots)"
