@@ -39,6 +39,17 @@ type fnode struct {
 	open       bool
 	filterOpen bool
 	match      match
+
+	// full is the node's absolute path ("/" for the root).
+	full string
+	// The plan's marks (merged tree only): reach says a root of the
+	// closure reaches the file (or something below the directory); kept
+	// and dropped are what a build of the plan does with the path, and
+	// keptBytes the bytes it keeps at and below it (see estimateTree).
+	reach, kept, dropped bool
+	keptBytes            int64
+	// shown is false for what a layer tree's change filters hide.
+	hiddenByShow bool
 }
 
 // match is what a filter found at and below a node.
@@ -59,6 +70,8 @@ type fileTree struct {
 	// kept while another tree is shown.
 	cursor *fnode
 	offset int
+	// shown are the show flags the layer tree's marks were computed for.
+	shown [4]bool
 }
 
 // row is a node at its depth in the flattened, shown tree.
@@ -134,7 +147,10 @@ func mergedTree(root *analyze.Node) *fnode {
 	var conv func(n *analyze.Node, parent *fnode) *fnode
 	conv = func(n *analyze.Node, parent *fnode) *fnode {
 		f := slab.alloc()
-		*f = fnode{name: n.Name, parent: parent, entry: n.Entry, bytes: n.Bytes, layer: n.Layer, dir: n.IsDir()}
+		*f = fnode{name: n.Name, parent: parent, entry: n.Entry, bytes: n.Bytes, layer: n.Layer, dir: n.IsDir(), full: "/"}
+		if parent != nil {
+			f.full = childPath(parent.full, n.Name)
+		}
 		if len(n.Children) > 0 {
 			f.children = make([]*fnode, len(n.Children))
 			for i, c := range n.Children {
@@ -150,7 +166,7 @@ func mergedTree(root *analyze.Node) *fnode {
 // modified and removed, with the directories they imply.
 func layerTree(ix *analyze.Index, layer int) *fnode {
 	li, changes := ix.Layers[layer], ix.EntryChanges[layer]
-	root := &fnode{dir: true, layer: -1}
+	root := &fnode{dir: true, layer: -1, full: "/"}
 	kids := map[*fnode]map[string]*fnode{}
 	walk := func(p string, create bool) *fnode {
 		cur := root
@@ -171,7 +187,7 @@ func layerTree(ix *analyze.Index, layer int) *fnode {
 				if !create {
 					return nil
 				}
-				next = &fnode{name: name, parent: cur, layer: -1, dir: true}
+				next = &fnode{name: name, parent: cur, layer: -1, dir: true, full: childPath(cur.full, name)}
 				m[name] = next
 			}
 			cur = next
@@ -217,8 +233,10 @@ func layerTree(ix *analyze.Index, layer int) *fnode {
 		}
 		switch {
 		case n.deleted:
+			// What the layer deleted counts in its directories, as
+			// dive shows it: a removed 10 MB doc/ shows under usr/share.
 			n.bytes = n.hidden
-			return 0
+			return n.bytes
 		case n.dir:
 			n.bytes = 0
 			for _, c := range n.children {
@@ -231,6 +249,46 @@ func layerTree(ix *analyze.Index, layer int) *fnode {
 	}
 	finish(root)
 	return root
+}
+
+// childPath joins a directory's path and a name.
+func childPath(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// markShown hides, in a layer tree, the entries whose change show leaves
+// out, and the directories with nothing shown below them. It reports
+// whether anything at or below n is shown.
+func markShown(n *fnode, show [4]bool) bool {
+	if !n.dir || len(n.children) == 0 {
+		n.hiddenByShow = !show[changeIndex(n.change)]
+		return !n.hiddenByShow
+	}
+	shown := false
+	for _, c := range n.children {
+		if markShown(c, show) {
+			shown = true
+		}
+	}
+	n.hiddenByShow = !shown && (n.entry == nil || !show[changeIndex(n.change)])
+	return !n.hiddenByShow
+}
+
+// changeIndex maps a change to the show flags: added, removed, modified,
+// unmodified (dive's order).
+func changeIndex(c analyze.Change) int {
+	switch c {
+	case analyze.ChangeAdded:
+		return 0
+	case analyze.ChangeRemoved:
+		return 1
+	case analyze.ChangeModified:
+		return 2
+	}
+	return 3
 }
 
 // markMatches sets every node's match for a filter and closes the
@@ -271,7 +329,7 @@ func flatten(root *fnode, bySize, filtering bool) []row {
 	var walk func(n *fnode, depth int)
 	walk = func(n *fnode, depth int) {
 		for _, c := range n.sorted(bySize) {
-			if filtering && c.match == matchNone {
+			if filtering && c.match == matchNone || c.hiddenByShow {
 				continue
 			}
 			rows = append(rows, row{c, depth})

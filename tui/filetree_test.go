@@ -53,8 +53,8 @@ func TestLayerTree(t *testing.T) {
 		"~ /usr 0 L3",
 		"~   /usr/share 0 L3",
 		"~     /usr/share/doc 0 L3 opaque hides 7000",
-		"~ /var 0 L3",
-		"~   /var/cache 0 L3",
+		"~ /var 4750000 L3",
+		"~   /var/cache 4750000 L3",
 		"-     /var/cache/apt 4750000 L3 deleted hides 4750000",
 	}
 	if got := describe(flatten(root, false, false)); !slices.Equal(got, want) {

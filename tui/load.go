@@ -9,10 +9,16 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/etcgen"
 )
 
 // imageData is a loaded image and what the panes derive from it once.
 type imageData struct {
+	// im stays open while the app runs: the closure, the /etc catalog and
+	// its previews read file contents through it. It may be nil or closed
+	// (NewLoaded), and then those panes stay empty.
+	im     *source.Image
 	ix     *analyze.Index
 	audit  *audit.Audit
 	merged *fnode
@@ -22,11 +28,36 @@ type imageData struct {
 // newImageData derives the panes' data from an opened and indexed image.
 func newImageData(im *source.Image, ix *analyze.Index) *imageData {
 	return &imageData{
+		im:     im,
 		ix:     ix,
 		audit:  audit.New(im, ix, audit.Options{}),
 		merged: mergedTree(ix.Root),
 		waste:  groupWaste(ix.Wasted),
 	}
+}
+
+// manifestInfo is what an opened image says of itself before any layer is
+// read: the first frame draws it.
+type manifestInfo struct {
+	ref      string
+	platform string
+	layers   []manifestLayer
+}
+
+type manifestLayer struct {
+	size    int64 // stored size; -1 unknown
+	command string
+}
+
+func newManifestInfo(im *source.Image) manifestInfo {
+	mi := manifestInfo{ref: im.Ref.String()}
+	if c := im.Config; c != nil && c.OS != "" {
+		mi.platform = c.OS + "/" + c.Architecture
+	}
+	for _, l := range im.Layers {
+		mi.layers = append(mi.layers, manifestLayer{size: l.Size, command: l.Command})
+	}
+	return mi
 }
 
 // The loading messages carry the id of the load they belong to: a reload
@@ -38,10 +69,18 @@ type (
 		ch     <-chan tea.Msg
 		cancel context.CancelFunc
 	}
-	// loadProgressMsg is a step of a load: "opening", "reading layers 3/7".
+	// loadOpenedMsg carries what the manifest and config say, before the
+	// layers are read.
+	loadOpenedMsg struct {
+		id   int
+		info manifestInfo
+	}
+	// loadProgressMsg is a step of a load: "opening", "reading layers 3/7";
+	// done of total layers read.
 	loadProgressMsg struct {
-		id     int
-		status string
+		id          int
+		status      string
+		done, total int
 	}
 	// loadDoneMsg carries the loaded image.
 	loadDoneMsg struct {
@@ -53,22 +92,37 @@ type (
 		id  int
 		err error
 	}
+	// closureMsg carries a closure computed for the roots of generation gen.
+	closureMsg struct {
+		id, gen int
+		cl      *closure.Closure
+		err     error
+	}
+	// catalogMsg carries the /etc catalog of the image.
+	catalogMsg struct {
+		id  int
+		cat *etcgen.Catalog
+		err error
+	}
 )
 
 // startLoad returns the command that starts load id in a goroutine and
 // hands its channel to the model.
-func startLoad(ctx context.Context, id int, opts Options) tea.Cmd {
+func startLoad(ctx context.Context, id int, opts Options, roots []string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithCancel(ctx)
 		ch := make(chan tea.Msg, 16)
-		go load(ctx, id, opts, ch)
+		go load(ctx, id, opts, roots, ch)
 		return loadStartedMsg{id: id, ch: ch, cancel: cancel}
 	}
 }
 
 // waitLoad returns the command that delivers a load's next message; the
-// model issues it again after each progress message (glow's pattern).
+// model issues it again after each message but the last (glow's pattern).
 func waitLoad(ch <-chan tea.Msg) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
 	return func() tea.Msg {
 		msg, ok := <-ch
 		if !ok {
@@ -78,10 +132,10 @@ func waitLoad(ch <-chan tea.Msg) tea.Cmd {
 	}
 }
 
-// load opens and indexes the image, reporting on ch, which it closes.
-// The image is closed once indexed: the panes need only the index and
-// what Open read.
-func load(ctx context.Context, id int, opts Options, ch chan<- tea.Msg) {
+// load opens and indexes the image, then computes its closure and reads
+// its /etc catalog, reporting each on ch, which it closes. The image stays
+// open for the panes (Model.Close closes it).
+func load(ctx context.Context, id int, opts Options, roots []string, ch chan<- tea.Msg) {
 	defer close(ch)
 	send := func(msg tea.Msg) {
 		select {
@@ -89,7 +143,7 @@ func load(ctx context.Context, id int, opts Options, ch chan<- tea.Msg) {
 		case <-ctx.Done():
 		}
 	}
-	send(loadProgressMsg{id, "opening"})
+	send(loadProgressMsg{id: id, status: "opening"})
 	var im *source.Image
 	var err error
 	if opts.Opener != nil {
@@ -101,20 +155,48 @@ func load(ctx context.Context, id int, opts Options, ch chan<- tea.Msg) {
 		send(loadFailedMsg{id, err})
 		return
 	}
+	send(loadOpenedMsg{id, newManifestInfo(im)})
 	done := 0
 	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache, Progress: func(p analyze.LayerProgress) {
 		if p.Done {
 			done++
 		}
-		send(loadProgressMsg{id, fmt.Sprintf("reading layers %d/%d", done, p.Layers)})
+		send(loadProgressMsg{id, fmt.Sprintf("reading layers %d/%d", done, p.Layers), done, p.Layers})
 	}})
-	if cerr := im.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("closing %s: %w", opts.Ref, cerr)
-	}
 	if err != nil {
+		im.Close()
 		send(loadFailedMsg{id, err})
 		return
 	}
-	send(loadProgressMsg{id, "building the file tree"})
-	send(loadDoneMsg{id, newImageData(im, ix)})
+	send(loadProgressMsg{id: id, status: "building the file tree", done: done, total: done})
+	d := newImageData(im, ix)
+	if ctx.Err() != nil {
+		im.Close()
+		return
+	}
+	send(loadDoneMsg{id, d})
+	send(computeClosure(ctx, id, 0, d, roots))
+	send(readCatalog(ctx, id, d))
+}
+
+// computeClosure builds the closure of roots (none: the config's).
+func computeClosure(ctx context.Context, id, gen int, d *imageData, roots []string) closureMsg {
+	if d.im == nil {
+		return closureMsg{id: id, gen: gen, err: fmt.Errorf("the image is closed")}
+	}
+	copts := closure.Options{Roots: roots, NoConfigRoots: len(roots) > 0}
+	if d.im.Nix != nil {
+		copts.NixInfo = d.im.Nix.Info
+	}
+	cl, err := closure.Build(ctx, d.im, d.ix, copts)
+	return closureMsg{id: id, gen: gen, cl: cl, err: err}
+}
+
+// readCatalog reads what /etc choices the image offers.
+func readCatalog(ctx context.Context, id int, d *imageData) catalogMsg {
+	if d.im == nil {
+		return catalogMsg{id: id, err: fmt.Errorf("the image is closed")}
+	}
+	cat, err := etcgen.LoadCatalog(analyze.NewFS(ctx, d.im, d.ix))
+	return catalogMsg{id: id, cat: cat, err: err}
 }

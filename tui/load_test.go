@@ -70,10 +70,14 @@ func (r *runner) until(done func(tea.Msg) bool) {
 func isDone(msg tea.Msg) bool   { _, ok := msg.(loadDoneMsg); return ok }
 func isFailed(msg tea.Msg) bool { _, ok := msg.(loadFailedMsg); return ok }
 
-// firstLine is the first line of a view, colours stripped.
+// firstLine is the first line of a view's body (below the header and the
+// tabs), colours stripped and trailing spaces trimmed.
 func firstLine(m Model) string {
-	line, _, _ := strings.Cut(ansi.Strip(m.View()), "\n")
-	return line
+	lines := strings.Split(ansi.Strip(m.View()), "\n")
+	if len(lines) < 3 {
+		return lines[0]
+	}
+	return strings.TrimRight(lines[2], " ")
 }
 
 // lastLine is the last line of a view (the help), colours stripped.
@@ -130,7 +134,9 @@ func TestLoad(t *testing.T) {
 // TestProgressView shows the spinner line for a progress message.
 func TestProgressView(t *testing.T) {
 	m := resize(New(context.Background(), Options{Ref: "demo:synthetic"}), 80, 24)
-	next, cmd := m.Update(loadProgressMsg{id: 1, status: "reading layers 2/7"})
+	next, _ := m.Update(loadStartedMsg{id: 1, ch: make(chan tea.Msg), cancel: func() {}})
+	m = next.(Model)
+	next, cmd := m.Update(loadProgressMsg{id: 1, status: "reading layers 2/7", done: 2, total: 7})
 	m = next.(Model)
 	if got, want := firstLine(m), "⠋ demo:synthetic: reading layers 2/7…"; got != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -152,7 +158,7 @@ func TestStaleMessagesDrop(t *testing.T) {
 	r.until(isDone)
 	old := r.m.data
 
-	next, reload := r.m.Update(keyMsg("r"))
+	next, reload := r.m.Update(keyMsg("R"))
 	m = next.(Model)
 	if m.loadID != 2 || firstLine(m) != "⠋ demo:synthetic: opening…" {
 		t.Fatalf("after r: load %d, %q", m.loadID, firstLine(m))
@@ -191,7 +197,7 @@ func TestLoadError(t *testing.T) {
 	if got, want := firstLine(m), "Error: docker-archive:/nonexistent/app.tar: no such file or directory"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got, want := lastLine(m), "r reload • ? help • q quit"; got != want {
+	if got, want := lastLine(m), "R reload • ? help • q quit"; got != want {
 		t.Errorf("help: %q, want %q", got, want)
 	}
 	if m.Err() == nil {
@@ -248,7 +254,9 @@ func TestKeysTogether(t *testing.T) {
 	if a, b := ansi.Strip(apart.View()), ansi.Strip(together.View()); a != b {
 		t.Errorf("keys together:\n%s\nkeys apart:\n%s", b, a)
 	}
-	if !together.typing || together.tree.filter != "py" || !together.tree.layerMode || together.layers.cursor != 1 {
+	// j selects layer 2, which shows its changes, as dive does; m goes
+	// back to the image's files.
+	if together.typing != inputFilter || together.tree.filter != "py" || together.tree.layerMode || together.layers.cursor != 1 {
 		t.Errorf("state after jm/py: typing %v, filter %q, layer mode %v, layer %d",
 			together.typing, together.tree.filter, together.tree.layerMode, together.layers.cursor)
 	}

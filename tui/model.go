@@ -1,11 +1,14 @@
-// Package tui is whittle's interactive image browser, a bubbletea program:
-// the image's totals, layers and findings on the left; on the right its
-// file tree, either merged or one layer's own changes; a view of the
-// wasted bytes and duplicates; help at the bottom.
+// Package tui is whittle's interactive app, a bubbletea program: it opens
+// an image, shows where its bytes are (layers, files, wasted space) and
+// why they are there (the closure), lets the user decide what goes (drop
+// and keep globs, roots, finding fixes, the /etc choices) while a live
+// estimate in the header says what the result would weigh, builds the
+// image in the background and saves the decisions as a plan file.
 //
-// The model loads the image itself, through the same analyze calls the
-// CLI makes, in a goroutine that reports progress on a channel; View only
-// draws what Update computed.
+// The model loads the image itself, through the same analyze, closure and
+// etcgen calls the CLI makes, in goroutines that report on channels; a
+// build runs pipeline.Run the same way. View only draws what Update
+// computed.
 package tui
 
 import (
@@ -24,10 +27,13 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 
-// Options say which image the browser opens and how.
+// Options say which image the app opens and how.
 type Options struct {
 	// Ref is the image reference, in source.Open's syntax.
 	Ref string
@@ -38,9 +44,13 @@ type Options struct {
 	Opener func(context.Context) (*source.Image, error)
 	// Cache keeps layer indexes between runs; nil reads every layer.
 	Cache *analyze.Cache
+	// Plan, when set, is the plan the app starts from (--plan); PlanPath
+	// is where it was read, the default place to save it.
+	Plan     *plan.Plan
+	PlanPath string
 }
 
-// The smallest screen the browser draws on.
+// The smallest screen the app draws on.
 const (
 	MinWidth  = 60
 	MinHeight = 14
@@ -50,15 +60,40 @@ const (
 // to the one-line help to leave them that much.
 const minMainHeight = 8
 
-// focus is the pane the navigation keys move in.
-type focus uint8
+// pane is one of the app's tabs.
+type pane uint8
 
 const (
-	focusLayers focus = iota
-	focusTree
+	paneLayers pane = iota
+	paneFiles
+	paneClosure
+	paneFindings
+	paneEtc
+	paneBuild
+	numPanes
 )
 
-// Model is the browser's bubbletea model. Make one with New or NewLoaded;
+var paneNames = [numPanes]string{"Layers", "Files", "Closure", "Findings", "/etc", "Build"}
+
+// inputFor is what the text input is being typed for.
+type inputFor uint8
+
+const (
+	inputNone inputFor = iota
+	inputFilter
+	inputSave
+	inputOutput
+	inputVerify
+	inputEtcSearch
+)
+
+// DefaultPlanPath is where ctrl+s offers to save the plan.
+const DefaultPlanPath = "whittle-plan.yaml"
+
+// DefaultOutput is the output a new plan builds to.
+const DefaultOutput = "oci:whittle-out"
+
+// Model is the app's bubbletea model. Make one with New or NewLoaded;
 // KeyMap and Styles may be replaced before the program starts.
 type Model struct {
 	KeyMap KeyMap
@@ -70,76 +105,143 @@ type Model struct {
 	help    help.Model
 	spinner spinner.Model
 	input   textinput.Model
-	typing  bool // the filter input has the keys
-	// quitting is set once the model has asked the program to end.
-	quitting bool
+	typing  inputFor // what the input has the keys for; inputNone when it has none
+	// quitting is set once the model has asked the program to end;
+	// confirmQuit while q waits for a second q (unsaved changes).
+	quitting    bool
+	confirmQuit bool
 
 	width, height int
 
 	// The load in flight: its id (messages of other ids are stale), its
 	// channel and how to cancel it.
-	loadID int
-	loadCh <-chan tea.Msg
-	cancel context.CancelFunc
-	status string
-	err    error
-	data   *imageData
+	loadID    int
+	loadCh    <-chan tea.Msg
+	cancel    context.CancelFunc
+	status    string
+	loadDone  int
+	loadTotal int
+	info      *manifestInfo
+	err       error
+	data      *imageData
 
-	focus      focus
+	// The closure and the /etc catalog, as they arrive.
+	cl      *closure.Closure
+	clErr   error
+	clGen   int // the roots generation the closure was asked for
+	clBusy  bool
+	cat     *etcgen.Catalog
+	catErr  error
+	etcOut  *etcgen.Output
+	etcErr  error
+	etcGen  int
+	etcBusy bool
+
+	// The plan being edited, and what a build of it would weigh.
+	plan     *plan.Plan
+	planPath string
+	dirty    bool
+	estimate int64 // file bytes kept, /etc included
+	estKnown bool
+
+	// note is the status line: the outcome of the last action, or an
+	// error (noteErr).
+	note    string
+	noteErr bool
+
+	pane       pane
 	wastedView bool
 	layers     layersPane
 	tree       treePane
 	wasted     wastedPane
+	clp        closurePane
+	findp      findingsPane
+	etcp       etcPane
+	buildp     buildPane
 }
 
-// New returns a browser that opens and indexes opts.Ref when it starts.
-// ctx bounds the load.
+// New returns an app that opens and indexes opts.Ref when it starts.
+// ctx bounds the load and builds.
 func New(ctx context.Context, opts Options) Model {
-	m := newModel()
-	m.ctx, m.opts, m.canLoad = ctx, opts, true
+	m := newModel(opts)
+	m.ctx, m.canLoad = ctx, true
 	m.loadID, m.status = 1, "opening"
 	m.syncKeys()
 	return m
 }
 
-// NewLoaded returns a browser over an image that is already opened and
-// indexed (the image may be closed).
+// NewLoaded returns an app over an image that is already opened and
+// indexed. When im is still open, Init computes the closure and the /etc
+// catalog, and Close closes it.
 func NewLoaded(im *source.Image, ix *analyze.Index) Model {
-	m := newModel()
+	m := newModel(Options{Ref: im.Ref.String()})
 	m.ctx = context.Background()
-	m.opts.Ref = im.Ref.String()
 	m.setData(newImageData(im, ix))
 	return m
 }
 
-func newModel() Model {
-	m := Model{KeyMap: DefaultKeyMap(), Styles: DefaultStyles(), help: help.New()}
+func newModel(opts Options) Model {
+	m := Model{KeyMap: DefaultKeyMap(), Styles: DefaultStyles(), help: help.New(), opts: opts}
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
 	m.input = textinput.New()
-	m.input.Prompt = "/"
 	m.input.Cursor.SetMode(cursor.CursorStatic)
+	m.plan = opts.Plan
+	m.planPath = opts.PlanPath
+	if m.plan == nil {
+		m.plan = &plan.Plan{Source: opts.Ref, Outputs: []string{DefaultOutput}}
+	}
+	if m.plan.Source == "" {
+		m.plan.Source = opts.Ref
+	}
+	if m.planPath == "" {
+		m.planPath = DefaultPlanPath
+	}
+	m.etcp.kind = 0
 	return m
 }
 
-// Init starts loading the image, if the model has one to load.
+// Init starts loading the image, if the model has one to load; a loaded
+// model computes its closure and /etc catalog.
 func (m Model) Init() tea.Cmd {
-	if !m.canLoad || m.data != nil {
+	if m.data != nil {
+		if m.data.im == nil {
+			return nil
+		}
+		ctx, d, id, roots := m.ctx, m.data, m.loadID, m.plan.Roots
+		return tea.Batch(
+			func() tea.Msg { return computeClosure(ctx, id, 0, d, roots) },
+			func() tea.Msg { return readCatalog(ctx, id, d) },
+		)
+	}
+	if !m.canLoad {
 		return nil
 	}
-	return tea.Batch(startLoad(m.ctx, m.loadID, m.opts), m.spinner.Tick)
+	return tea.Batch(startLoad(m.ctx, m.loadID, m.opts, m.plan.Roots), m.spinner.Tick)
 }
 
 // Err returns the error that stopped the load, if one did.
 func (m Model) Err() error { return m.err }
 
-// Update handles a message: a key, a new window size, a step of the load.
+// Close releases the image the app holds open.
+func (m Model) Close() error {
+	if m.data != nil && m.data.im != nil {
+		return m.data.im.Close()
+	}
+	return nil
+}
+
+// Plan returns the plan being edited and whether it has unsaved changes.
+func (m Model) Plan() (*plan.Plan, bool) { return m.plan, m.dirty }
+
+// Update handles a message: a key, a new window size, a step of the load
+// or of a build.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 	case spinner.TickMsg:
-		if m.loading() {
+		if m.loading() || m.clBusy || m.buildp.running {
 			m.spinner, cmd = m.spinner.Update(msg)
 		}
 	case loadStartedMsg:
@@ -149,24 +251,69 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.loadCh, m.cancel = msg.ch, msg.cancel
 		cmd = waitLoad(msg.ch)
+	case loadOpenedMsg:
+		if msg.id != m.loadID {
+			return m, nil
+		}
+		info := msg.info
+		m.info = &info
+		m.loadTotal = len(info.layers)
+		cmd = waitLoad(m.loadCh)
 	case loadProgressMsg:
 		if msg.id != m.loadID {
 			return m, nil
 		}
-		m.status = msg.status
+		m.status, m.loadDone = msg.status, msg.done
+		if msg.total > 0 {
+			m.loadTotal = msg.total
+		}
 		cmd = waitLoad(m.loadCh)
 	case loadDoneMsg:
 		if msg.id != m.loadID {
 			return m, nil
 		}
-		m.endLoad()
 		m.setData(msg.data)
+		m.clBusy = true
+		cmd = tea.Batch(waitLoad(m.loadCh), m.spinner.Tick)
 	case loadFailedMsg:
 		if msg.id != m.loadID {
 			return m, nil
 		}
 		m.endLoad()
 		m.err = msg.err
+	case closureMsg:
+		if msg.id != m.loadID {
+			return m, nil
+		}
+		if msg.gen == 0 {
+			cmd = waitLoad(m.loadCh)
+		}
+		if msg.gen == m.clGen {
+			m.setClosure(msg.cl, msg.err)
+		}
+	case catalogMsg:
+		if msg.id != m.loadID {
+			return m, nil
+		}
+		// The load is over, but its context stays: the catalog reads
+		// the image through it. Reload and quit cancel it.
+		m.loadCh = nil
+		m.cat, m.catErr = msg.cat, msg.err
+		m.etcp.refresh(&m)
+		cmd = m.planEtc()
+	case etcPlanMsg:
+		if msg.gen == m.etcGen {
+			m.etcBusy = false
+			m.etcOut, m.etcErr = msg.out, msg.err
+			if msg.err != nil {
+				m.setNote("/etc: "+msg.err.Error(), true)
+			}
+			m.reestimate()
+		}
+	case buildStartedMsg, buildEventMsg, buildDoneMsg:
+		cmd = m.buildMsg(msg)
+	case tea.MouseMsg:
+		cmd = m.mouse(msg)
 	case tea.KeyMsg:
 		m, cmd = m.handleKey(msg)
 	}
@@ -189,27 +336,73 @@ func (m *Model) endLoad() {
 // reload starts the load again; what the old one still sends is stale.
 func (m Model) reload() (Model, tea.Cmd) {
 	m.endLoad()
+	m.Close()
 	m.loadID++
-	m.data, m.err, m.status = nil, nil, "opening"
-	m.typing, m.wastedView = false, false
+	m.data, m.err, m.status, m.info = nil, nil, "opening", nil
+	m.cl, m.clErr, m.cat, m.catErr, m.etcOut = nil, nil, nil, nil, nil
+	m.typing, m.wastedView = inputNone, false
 	m.input.Reset()
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
-	return m, tea.Batch(startLoad(m.ctx, m.loadID, m.opts), m.spinner.Tick)
+	return m, tea.Batch(startLoad(m.ctx, m.loadID, m.opts, m.plan.Roots), m.spinner.Tick)
 }
 
 // setData shows a loaded image, the first layer selected.
 func (m *Model) setData(d *imageData) {
 	m.data = d
-	m.focus = focusLayers
+	m.pane = paneLayers
 	m.layers = layersPane{}
 	m.tree = newTreePane(d)
 	m.wasted = wastedPane{}
+	m.findp = findingsPane{}
+	m.findp.refresh(m)
+	m.reestimate()
 	m.syncKeys()
+}
+
+// setClosure shows a computed closure and marks the files it keeps.
+func (m *Model) setClosure(cl *closure.Closure, err error) {
+	m.clBusy = false
+	if err != nil {
+		m.clErr = err
+		m.setNote("closure: "+err.Error(), true)
+		return
+	}
+	m.cl, m.clErr = cl, nil
+	markReach(m.data.merged, cl)
+	m.clp.reset(m)
+	m.findp.refresh(m)
+	m.reestimate()
+}
+
+// reestimate computes the plan estimate again, after any change of the
+// plan, the closure or the /etc output.
+func (m *Model) reestimate() {
+	if m.data == nil {
+		return
+	}
+	m.estKnown = m.cl != nil
+	m.tree.planMarks = m.estKnown
+	m.estimate = estimateTree(m.data.merged, m.plan, m.estKnown)
+	if m.etcOut != nil {
+		m.estimate += m.etcOut.Size()
+	}
+}
+
+// changed records a change of the plan.
+func (m *Model) changed() {
+	m.dirty = true
+	m.confirmQuit = false
+	m.reestimate()
+}
+
+// setNote shows a message in the status line.
+func (m *Model) setNote(s string, isErr bool) {
+	m.note, m.noteErr = oneLine(s), isErr
 }
 
 // handleKey acts on a key press.
 func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
-	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.typing {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.typing == inputNone {
 		// Keys typed faster than the terminal is read arrive together:
 		// act on each in turn, as if they had come one by one.
 		var cmds []tea.Cmd
@@ -226,28 +419,27 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	}
+	if msg.Type == tea.KeyCtrlC {
+		return m.quit()
+	}
 	k := m.KeyMap
-	var cmd tea.Cmd
-	if m.typing {
-		switch {
-		case msg.Type == tea.KeyCtrlC:
+	if m.typing != inputNone {
+		return m.typeKey(msg)
+	}
+	if m.confirmQuit {
+		m.confirmQuit = false
+		if key.Matches(msg, k.Quit) {
 			return m.quit()
-		case key.Matches(msg, k.Accept):
-			m.typing = false
-			m.input.Blur()
-		case key.Matches(msg, k.Cancel):
-			m.typing = false
-			m.input.Blur()
-			m.input.Reset()
-			m.tree.setFilter("")
-		default:
-			m.input, cmd = m.input.Update(msg)
-			m.tree.setFilter(m.input.Value())
 		}
-		return m, cmd
+		m.setNote("", false)
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
+		if m.dirty {
+			m.confirmQuit = true
+			m.setNote("The plan has unsaved changes: q again quits, ctrl+s saves, any other key goes on.", true)
+			return m, nil
+		}
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
@@ -256,44 +448,208 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m.reload()
 	case m.data == nil:
 		return m, nil
+	case key.Matches(msg, k.Save):
+		return m, m.startInput(inputSave, "save plan to: ", m.planPath)
 	case key.Matches(msg, k.Wasted):
 		m.wastedView = !m.wastedView
-	case key.Matches(msg, k.Back):
+		return m, nil
+	case m.wastedView && key.Matches(msg, k.Back):
 		m.wastedView = false
+		return m, nil
 	case m.wastedView:
 		m.wasted.update(msg, k)
-	case key.Matches(msg, k.Focus):
-		m.focus = 1 - m.focus
+		return m, nil
+	case key.Matches(msg, k.Pane):
+		m.pane = pane(msg.Runes[0] - '1')
+		return m, nil
+	case key.Matches(msg, k.Next):
+		m.pane = (m.pane + 1) % numPanes
+		return m, nil
+	case key.Matches(msg, k.Prev):
+		m.pane = (m.pane + numPanes - 1) % numPanes
+		return m, nil
+	}
+	switch m.pane {
+	case paneLayers, paneFiles:
+		return m.filesKey(msg)
+	case paneClosure:
+		return m, m.closureKey(msg)
+	case paneFindings:
+		return m, m.findingsKey(msg)
+	case paneEtc:
+		return m, m.etcKey(msg)
+	case paneBuild:
+		return m, m.buildKey(msg)
+	}
+	return m, nil
+}
+
+// filesKey handles a key of the layers and files panes.
+func (m Model) filesKey(msg tea.KeyMsg) (Model, tea.Cmd) {
+	k := m.KeyMap
+	switch {
 	case key.Matches(msg, k.Mode):
 		m.tree.switchTo(!m.tree.layerMode, m.layers.cursor)
 	case key.Matches(msg, k.Sort):
 		m.tree.toggleSort()
 	case key.Matches(msg, k.Filter):
-		m.typing, m.focus = true, focusTree
-		m.input.SetValue(m.tree.filter)
-		m.input.CursorEnd()
-		cmd = m.input.Focus()
+		m.pane = paneFiles
+		return m, m.startInput(inputFilter, "/", m.tree.filter)
 	case key.Matches(msg, k.Clear):
 		m.input.Reset()
 		m.tree.setFilter("")
-	case m.focus == focusLayers && key.Matches(msg, k.Toggle):
+	case key.Matches(msg, k.Drop):
+		m.dropSelected()
+	case m.pane == paneLayers && key.Matches(msg, k.Toggle):
 		m.tree.switchTo(true, m.layers.cursor)
-		m.focus = focusTree
-	case m.focus == focusLayers:
+		m.pane = paneFiles
+	case m.pane == paneLayers:
 		if m.layers.update(msg, k) {
-			m.tree.switchTo(m.tree.layerMode, m.layers.cursor)
+			// As dive does: a selected layer shows its own changes.
+			m.tree.switchTo(true, m.layers.cursor)
 		}
+	case key.Matches(msg, k.CollapseAll):
+		m.tree.collapseAll()
+	case key.Matches(msg, k.ShowAdded), key.Matches(msg, k.ShowRemoved), key.Matches(msg, k.ShowMod), key.Matches(msg, k.ShowUnmod):
+		i := 0
+		switch {
+		case key.Matches(msg, k.ShowRemoved):
+			i = 1
+		case key.Matches(msg, k.ShowMod):
+			i = 2
+		case key.Matches(msg, k.ShowUnmod):
+			i = 3
+		}
+		m.tree.toggleShow(i)
 	default:
 		m.tree.update(msg, k)
 	}
+	return m, nil
+}
+
+// dropSelected toggles the drop glob of the file or directory under the
+// cursor. In a layer's view it acts on the same path of the image.
+func (m *Model) dropSelected() {
+	n := m.tree.selected()
+	if n == nil {
+		return
+	}
+	target := n
+	if m.tree.layerMode {
+		target = findNode(m.data.merged, n.full)
+		if target == nil {
+			m.setNote(text.Escape(n.full)+" is not in the image's final files; nothing to drop", true)
+			return
+		}
+	}
+	before := m.estimate
+	what, ok := toggleDrop(m.plan, target)
+	if !ok {
+		m.setNote(text.Escape(what), true)
+		return
+	}
+	m.changed()
+	m.setNote(text.Escape(what)+" · estimate "+signedBytes(m.estimate-before), false)
+}
+
+// startInput gives the keys to the text input, for purpose.
+func (m *Model) startInput(purpose inputFor, prompt, value string) tea.Cmd {
+	m.typing = purpose
+	m.input.Prompt = prompt
+	m.input.SetValue(value)
+	m.input.CursorEnd()
+	return m.input.Focus()
+}
+
+// typeKey handles a key while the text input has the keys.
+func (m Model) typeKey(msg tea.KeyMsg) (Model, tea.Cmd) {
+	k := m.KeyMap
+	purpose := m.typing
+	switch {
+	case key.Matches(msg, k.Accept):
+		m.typing = inputNone
+		m.input.Blur()
+		return m, m.inputDone(purpose, m.input.Value())
+	case key.Matches(msg, k.Cancel):
+		m.typing = inputNone
+		m.input.Blur()
+		switch purpose {
+		case inputFilter:
+			m.input.Reset()
+			m.tree.setFilter("")
+		case inputEtcSearch:
+			m.etcp.search = ""
+			m.etcp.refresh(&m)
+		}
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	switch purpose {
+	case inputFilter:
+		m.tree.setFilter(m.input.Value())
+	case inputEtcSearch:
+		m.etcp.search = m.input.Value()
+		m.etcp.refresh(&m)
+	}
 	return m, cmd
+}
+
+// inputDone acts on what was typed.
+func (m *Model) inputDone(purpose inputFor, value string) tea.Cmd {
+	value = strings.TrimSpace(value)
+	switch purpose {
+	case inputSave:
+		if value == "" {
+			value = DefaultPlanPath
+		}
+		if err := plan.Write(value, m.plan); err != nil {
+			m.setNote("saving the plan: "+err.Error(), true)
+			return nil
+		}
+		m.planPath, m.dirty = value, false
+		m.setNote("plan saved to "+text.Escape(value), false)
+	case inputOutput:
+		if value == "" {
+			m.plan.Outputs = nil
+		} else {
+			m.plan.Outputs = strings.Fields(value)
+		}
+		m.changed()
+	case inputVerify:
+		if value == "" {
+			m.plan.Verify = nil
+		} else {
+			m.plan.Verify = [][]string{strings.Fields(value)}
+		}
+		m.changed()
+	}
+	return nil
 }
 
 // quit cancels a load in flight and ends the program.
 func (m Model) quit() (Model, tea.Cmd) {
 	m.endLoad()
+	m.buildp.stop()
 	m.quitting = true
 	return m, tea.Quit
+}
+
+// mouse switches panes on a click in the tab row.
+func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
+	if msg.Action != tea.MouseActionPress || msg.Button != tea.MouseButtonLeft || msg.Y != 1 || m.data == nil {
+		return nil
+	}
+	x := 0
+	for i := range numPanes {
+		w := ansi.StringWidth(tabLabel(i))
+		if msg.X >= x && msg.X < x+w {
+			m.pane = i
+			return nil
+		}
+		x += w + 1
+	}
+	return nil
 }
 
 // syncKeys enables the bindings that mean something now, and words the
@@ -301,25 +657,52 @@ func (m Model) quit() (Model, tea.Cmd) {
 func (m *Model) syncKeys() {
 	k := &m.KeyMap
 	k.enable(false)
+	k.Quit.SetEnabled(true)
+	k.Help.SetEnabled(true)
+	if m.help.ShowAll {
+		relabel(&k.Help, "less")
+	} else {
+		relabel(&k.Help, "help")
+	}
 	switch {
-	case m.typing:
+	case m.typing != inputNone:
+		k.Quit.SetEnabled(false)
+		k.Help.SetEnabled(false)
 		k.Accept.SetEnabled(true)
 		k.Cancel.SetEnabled(true)
 		return
 	case m.data == nil:
+		k.Reload.SetEnabled(m.canLoad && !m.loading())
+		return
 	case m.wastedView:
 		for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End, &k.Wasted, &k.Back} {
 			b.SetEnabled(true)
 		}
 		relabel(&k.Wasted, "files")
-	default:
-		for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End,
-			&k.Toggle, &k.Focus, &k.Mode, &k.Sort, &k.Filter, &k.Wasted} {
+		return
+	}
+	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End, &k.Pane, &k.Next, &k.Prev, &k.Save} {
+		b.SetEnabled(true)
+	}
+	k.Reload.SetEnabled(m.canLoad)
+	switch m.pane {
+	case paneLayers, paneFiles:
+		for _, b := range []*key.Binding{&k.Toggle, &k.Mode, &k.Sort, &k.Filter, &k.Wasted, &k.Drop} {
 			b.SetEnabled(true)
 		}
+		relabel(&k.Toggle, "open/close")
+		relabel(&k.Filter, "filter")
+		if m.pane == paneLayers {
+			relabel(&k.Toggle, "layer files")
+		}
 		k.Clear.SetEnabled(m.tree.filter != "")
-		k.Expand.SetEnabled(m.focus == focusTree)
-		k.Collapse.SetEnabled(m.focus == focusTree)
+		files := m.pane == paneFiles
+		for _, b := range []*key.Binding{&k.Expand, &k.Collapse, &k.CollapseAll} {
+			b.SetEnabled(files)
+		}
+		for _, b := range []*key.Binding{&k.ShowAdded, &k.ShowRemoved, &k.ShowMod, &k.ShowUnmod} {
+			b.SetEnabled(files && m.tree.layerMode)
+		}
 		relabel(&k.Wasted, "wasted")
 		if m.tree.layerMode {
 			relabel(&k.Mode, "image view")
@@ -331,14 +714,28 @@ func (m *Model) syncKeys() {
 		} else {
 			relabel(&k.Sort, "sort by size")
 		}
-	}
-	k.Quit.SetEnabled(true)
-	k.Help.SetEnabled(true)
-	k.Reload.SetEnabled(m.canLoad && !m.loading())
-	if m.help.ShowAll {
-		relabel(&k.Help, "less")
-	} else {
-		relabel(&k.Help, "help")
+	case paneClosure:
+		for _, b := range []*key.Binding{&k.Why, &k.Root, &k.Unreachable, &k.Expand, &k.Collapse, &k.Sort, &k.Back} {
+			b.SetEnabled(m.cl != nil)
+		}
+		relabel(&k.Expand, "children")
+		relabel(&k.Collapse, "parent")
+		relabel(&k.Sort, "sort")
+		relabel(&k.Back, "roots")
+	case paneFindings:
+		for _, b := range []*key.Binding{&k.Apply, &k.ApplyAll, &k.Toggle} {
+			b.SetEnabled(true)
+		}
+		relabel(&k.Toggle, "explain")
+	case paneEtc:
+		for _, b := range []*key.Binding{&k.Check, &k.Kind, &k.Filter} {
+			b.SetEnabled(m.cat != nil)
+		}
+		relabel(&k.Filter, "search")
+	case paneBuild:
+		for _, b := range []*key.Binding{&k.Build, &k.Output, &k.Layering, &k.Verify} {
+			b.SetEnabled(!m.buildp.running)
+		}
 	}
 }
 
@@ -360,6 +757,15 @@ func helpKey(b key.Binding) string {
 	return ""
 }
 
+// chromeLines is how many lines the header, the tabs and the status line
+// take.
+const chromeLines = 3
+
+// mainHeight is the height left for the panes.
+func (m *Model) mainHeight() int {
+	return m.height - lipgloss.Height(m.helpView()) - chromeLines
+}
+
 // layout sizes the panes for the window and the help's height.
 func (m *Model) layout() {
 	m.help.Width = m.width
@@ -367,12 +773,12 @@ func (m *Model) layout() {
 	if m.data == nil || m.width < MinWidth || m.height < MinHeight {
 		return
 	}
-	mainH := m.height - lipgloss.Height(m.helpView())
+	mainH := m.mainHeight()
 	leftW := max(min(m.width*2/5, 56), 34)
 	m.layers.setSize(m.data, m.Styles, leftW, mainH)
 	m.tree.setSize(m.width-leftW, mainH)
 	m.wasted.setSize(m.data, m.Styles, m.width-2, mainH-2)
-	m.input.Width = max(m.width-leftW-4, 1)
+	m.input.Width = max(m.width-ansi.StringWidth(m.input.Prompt)-2, 1)
 	m.input.PromptStyle = m.Styles.Prompt
 }
 
@@ -381,7 +787,7 @@ func (m *Model) layout() {
 func (m Model) helpView() string {
 	if m.help.ShowAll {
 		full := strings.Split(m.help.View(m.KeyMap), "\n")
-		if m.height-len(full) >= minMainHeight {
+		if m.height-len(full)-chromeLines >= minMainHeight {
 			for i, l := range full {
 				full[i] = ansi.Truncate(l, m.width, "")
 			}
@@ -391,7 +797,8 @@ func (m Model) helpView() string {
 	k := m.KeyMap
 	h := m.help
 	h.ShowAll, h.Width = false, 0
-	for _, b := range []*key.Binding{&k.Reload, &k.Back, &k.Wasted, &k.Filter, &k.Mode, &k.Toggle, &k.Focus, &k.Cancel, &k.Help} {
+	for _, b := range []*key.Binding{&k.Reload, &k.Next, &k.Save, &k.Back, &k.Wasted, &k.Filter, &k.Mode, &k.Kind, &k.Layering,
+		&k.Verify, &k.Output, &k.Unreachable, &k.ApplyAll, &k.Toggle, &k.Cancel, &k.Help} {
 		if ansi.StringWidth(h.View(k)) <= m.width {
 			break
 		}
@@ -405,31 +812,60 @@ func (m Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
 	}
+	if m.width < MinWidth || m.height < MinHeight {
+		return strings.Join(wrap("whittle needs a terminal of at least "+strconv.Itoa(MinWidth)+"×"+strconv.Itoa(MinHeight)+
+			" characters; this one is "+strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+".", m.width), "\n")
+	}
 	helpView := m.helpView()
-	mainH := m.height - lipgloss.Height(helpView)
+	mainH := m.height - lipgloss.Height(helpView) - chromeLines
 	var body string
 	switch {
 	case m.err != nil:
 		body = strings.Join(wrap("Error: "+text.Escape(oneLine(m.err.Error())), m.width), "\n")
 		body = m.Styles.Error.Render(body)
 	case m.data == nil:
-		body = m.Styles.Spinner.Render(m.spinner.View()) + " " + clip(text.Escape(m.opts.Ref+": "+m.status)+"…", m.width-2)
-	case m.width < MinWidth || m.height < MinHeight:
-		body = strings.Join(wrap("whittle needs a terminal of at least "+strconv.Itoa(MinWidth)+"×"+strconv.Itoa(MinHeight)+
-			" characters; this one is "+strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+".", m.width), "\n")
+		body = m.loadingView(mainH)
 	case m.wastedView:
 		body = m.wasted.view(m.Styles, m.width, mainH)
 	default:
-		input := ""
-		if m.typing {
-			input = m.input.View()
-		}
-		body = lipgloss.JoinHorizontal(lipgloss.Top,
-			m.layers.view(m.data, m.Styles, m.focus == focusLayers),
-			m.tree.view(m.Styles, m.focus == focusTree, input))
+		body = m.paneView(mainH)
 	}
+	body = clipLines(body, mainH)
 	if pad := mainH - lipgloss.Height(body); pad > 0 {
 		body += strings.Repeat("\n", pad)
 	}
-	return body + "\n" + helpView
+	return m.headerView() + "\n" + m.tabsView() + "\n" + body + "\n" + m.statusView() + "\n" + helpView
+}
+
+// paneView draws the current pane mainH lines high.
+func (m Model) paneView(mainH int) string {
+	switch m.pane {
+	case paneClosure:
+		return m.closureView(m.width, mainH)
+	case paneFindings:
+		return m.findingsView(m.width, mainH)
+	case paneEtc:
+		return m.etcView(m.width, mainH)
+	case paneBuild:
+		return m.buildView(m.width, mainH)
+	}
+	input := ""
+	if m.typing == inputFilter {
+		input = m.input.View()
+	}
+	return lipgloss.JoinHorizontal(lipgloss.Top,
+		m.layers.view(m.data, m.Styles, m.pane == paneLayers),
+		m.tree.view(m.Styles, m.pane == paneFiles, input))
+}
+
+// clipLines keeps the first n lines of s.
+func clipLines(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
 }

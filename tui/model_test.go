@@ -75,12 +75,12 @@ func TestGolden(t *testing.T) {
 	}{
 		{"1-initial", nil},
 		{"2-layer-2", []string{"down"}},
-		{"3-layer-view", []string{"m"}},
-		{"4-expand", []string{"tab", "enter"}},
+		{"3-image-view", []string{"m"}},
+		{"4-expand", []string{"2", "enter"}},
 		{"5-filter", []string{"/", "p", "y", "t", "h", "o", "n", "enter"}},
-		{"6-wasted", []string{"w"}},
-		{"7-full-help", []string{"w", "?"}},
-		{"8-layer-3-deleted", []string{"?", "esc", "tab", "down", "tab", "end", "enter"}},
+		{"6-wasted", []string{"W"}},
+		{"7-full-help", []string{"W", "?"}},
+		{"8-layer-3-deleted", []string{"?", "esc", "1", "down", "2", "end", "enter"}},
 		{"9-by-name", []string{"s", "home", "down", "down", "right", "down", "down"}},
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {

@@ -164,29 +164,29 @@ func TestTmux(t *testing.T) {
 		s := newTmux(t)
 		s.start(120, 40, "'"+bin+"' --no-cache tui demo:")
 		s.waitFor("the loaded image", []cells{
-			leftPane(0, "╭─ demo: · linux/amd64 ────────────────────────╮"),
-			leftPane(4, "│Efficiency 82.5% (dive 99.9%)                 │"),
-			leftPane(7, "│ #     SIZE  COMMAND                          │"),
-			leftPane(8, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
-			leftPane(9, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
-			rightPane(0, "╭─ Image files ────────────────────────────────────────────────────────╮"),
-			rightPane(2, "│›    31 MB  4  ▸ nix/                                                 │"),
-			rightPane(3, "│    5.7 kB  2  ▸ etc/                                                 │"),
+			leftPane(2, "╭─ demo: · linux/amd64 ────────────────────────╮"),
+			leftPane(6, "│Efficiency 82.5% (dive 99.9%)                 │"),
+			leftPane(9, "│ #     SIZE  COMMAND                          │"),
+			leftPane(10, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(11, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
+			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(4, "│›    31 MB  4  ▸ nix/                                                 │"),
+			rightPane(5, "│ ·  5.7 kB  2  ▸ etc/                                                 │"),
 		})
 		s.keys("Down")
 		s.waitFor("layer 2 selected", []cells{
-			leftPane(8, "│ 1    23 MB  COPY /nix/store /nix/store # bui…│"),
-			leftPane(9, "│›2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
-			leftPane(13, "│+880 ~2 -0 · wasted 0 B                       │"),
-			leftPane(15, "│COPY nixos-system/ / # buildkit               │"),
+			leftPane(10, "│ 1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(11, "│›2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
+			leftPane(15, "│+880 ~2 -0 · wasted 0 B                       │"),
+			leftPane(17, "│COPY nixos-system/ / # buildkit               │"),
 		})
-		s.keys("Tab", "Enter")
+		s.keys("m", "Tab", "Enter")
 		s.waitFor("/nix opened", []cells{
-			rightPane(0, "╭─ Image files ────────────────────────────────────────────────────────╮"),
-			rightPane(2, "│›    31 MB  4  ▾ nix/                                                 │"),
-			rightPane(3, "│     31 MB  4    ▾ store/                                             │"),
-			rightPane(4, "│    8.1 MB  4      ▸ bypryc62wgrb6y1z5qm5242rb82q6h1q-python3-3.12.4/ │"),
-			rightPane(37, "│/nix                                                              1/22│"),
+			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(4, "│›    31 MB  4  ▾ nix/                                                 │"),
+			rightPane(5, "│     31 MB  4    ▾ store/                                             │"),
+			rightPane(6, "│    8.1 MB  4      ▸ bypryc62wgrb6y1z5qm5242rb82q6h1q-python3-3.12.4/ │"),
+			rightPane(36, "│/nix                                                              1/22│"),
 		})
 		s.keys("q")
 		if status := s.waitExit(); status != "0" {
@@ -198,8 +198,8 @@ func TestTmux(t *testing.T) {
 		s := newTmux(t)
 		s.start(120, 40, "'"+bin+"' --no-cache")
 		s.waitFor("the demo image", []cells{
-			leftPane(0, "╭─ demo: · linux/amd64 ────────────────────────╮"),
-			leftPane(8, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
+			leftPane(2, "╭─ demo: · linux/amd64 ────────────────────────╮"),
+			leftPane(10, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
 		})
 		s.keys("q")
 		if status := s.waitExit(); status != "0" {
@@ -225,4 +225,79 @@ func TestTmux(t *testing.T) {
 			t.Errorf("whittle tui with no terminal: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
 		}
 	})
+}
+
+// waitText polls the screen until it holds text.
+func (s *tmuxServer) waitText(what, text string, timeout time.Duration) []string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		screen := s.screen()
+		if strings.Contains(strings.Join(screen, "\n"), text) {
+			return screen
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waiting for %s (%q); screen:\n%s", what, text, strings.Join(screen, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// literal types text as it is.
+func (s *tmuxServer) literal(text string) {
+	s.t.Helper()
+	if _, err := s.run("send-keys", "-t", "w", "-l", text); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// TestTmuxApp runs the app on demo: in a real terminal at 80×24: it
+// opens, goes through every pane, drops the docs, picks a locale, builds
+// to an OCI layout that skopeo reads back, saves the plan and quits.
+func TestTmuxApp(t *testing.T) {
+	testfix.NeedTool(t, "tmux")
+	testfix.NeedTool(t, "skopeo")
+	bin := buildWhittle(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+
+	s := newTmux(t)
+	s.start(80, 24, "cd '"+dir+"' && '"+bin+"' --no-cache demo:")
+	s.waitText("the loaded image", "plan →", 30*time.Second)
+	for i, name := range []string{"Layers", "Files", "Closure", "Findings", "/etc", "Build"} {
+		s.keys(fmt.Sprint(i + 1))
+		s.waitText("pane "+name, fmt.Sprintf("[%d %s]", i+1, name), 10*time.Second)
+	}
+	s.keys("2", "/")
+	s.literal("hello-web-1.4.2/share/doc")
+	// The filter shows nix/store/…/share/doc, doc last and closed.
+	s.keys("Enter", "G", "d")
+	s.waitText("the docs dropped", "drop /nix/store/", 10*time.Second)
+
+	s.keys("5", "Right", "Right", "Right", "/")
+	s.literal("C.UTF")
+	s.keys("Enter", "Space")
+	s.waitText("a locale chosen", "/etc locales: chose C.utf8", 10*time.Second)
+	s.waitText("the locale's preview", "LANG=C.utf8", 20*time.Second)
+
+	s.keys("6", "o", "C-u")
+	s.literal("oci:" + out)
+	s.keys("Enter", "b")
+	s.waitText("the build", "built oci:", 120*time.Second)
+
+	s.keys("C-s", "Enter")
+	s.waitText("the plan saved", "plan saved to whittle-plan.yaml", 10*time.Second)
+	s.keys("q")
+	if status := s.waitExit(); status != "0" {
+		t.Errorf("exit status %s after q", status)
+	}
+
+	inspect, err := exec.Command("skopeo", "inspect", "oci:"+out).CombinedOutput()
+	if err != nil || !strings.Contains(string(inspect), `"Layers"`) {
+		t.Errorf("skopeo inspect: %v\n%s", err, inspect)
+	}
+	saved, err := os.ReadFile(filepath.Join(dir, "whittle-plan.yaml"))
+	if err != nil || !strings.Contains(string(saved), "share/doc/**") || !strings.Contains(string(saved), "C.utf8") {
+		t.Errorf("saved plan: %v\n%s", err, saved)
+	}
 }

@@ -26,6 +26,12 @@ type treePane struct {
 	merged    *fileTree
 	layers    []*fileTree // made when first shown
 
+	// show says which changes a layer's view shows: added, removed,
+	// modified, unmodified (dive's ctrl+a, ctrl+r, ctrl+m, ctrl+u).
+	show [4]bool
+	// planMarks says the merged tree's kept and dropped marks are known.
+	planMarks bool
+
 	rows   []row
 	cursor int
 	offset int
@@ -34,7 +40,7 @@ type treePane struct {
 
 // newTreePane shows the merged tree, largest first.
 func newTreePane(d *imageData) treePane {
-	p := treePane{d: d, bySize: true, merged: &fileTree{root: d.merged}, layers: make([]*fileTree, len(d.ix.Layers))}
+	p := treePane{d: d, bySize: true, merged: &fileTree{root: d.merged}, layers: make([]*fileTree, len(d.ix.Layers)), show: [4]bool{true, true, true, true}}
 	p.refresh(nil)
 	return p
 }
@@ -46,6 +52,11 @@ func (p *treePane) tree() *fileTree {
 	}
 	if p.layers[p.layer] == nil {
 		p.layers[p.layer] = &fileTree{root: layerTree(p.d.ix, p.layer)}
+		p.layers[p.layer].shown = [4]bool{true, true, true, true}
+	}
+	if t := p.layers[p.layer]; t.shown != p.show {
+		markShown(t.root, p.show)
+		t.shown = p.show
 	}
 	return p.layers[p.layer]
 }
@@ -97,6 +108,35 @@ func (p *treePane) toggleSort() {
 	keep := p.selected()
 	p.bySize = !p.bySize
 	p.refresh(keep)
+}
+
+// collapseAll closes every directory (dive's ctrl+space).
+func (p *treePane) collapseAll() {
+	filtering := p.filter != ""
+	var walk func(n *fnode)
+	walk = func(n *fnode) {
+		for _, c := range n.children {
+			if c.dir {
+				c.setOpen(filtering, false)
+				walk(c)
+			}
+		}
+	}
+	walk(p.tree().root)
+	keep := p.selected()
+	for keep != nil && keep.parent != nil && keep.parent.parent != nil {
+		keep = keep.parent
+	}
+	p.refresh(keep)
+}
+
+// toggleShow shows or hides one kind of change in a layer's view.
+func (p *treePane) toggleShow(i int) {
+	if !p.layerMode {
+		return
+	}
+	p.show[i] = !p.show[i]
+	p.refresh(p.selected())
 }
 
 // refresh lists the rows again and puts the cursor on keep, or on the
@@ -186,9 +226,19 @@ func (p *treePane) scroll() {
 // title names what the tree shows.
 func (p *treePane) title() string {
 	if p.layerMode {
-		return "Layer " + strconv.Itoa(p.layer+1) + " changes"
+		t := "Layer " + strconv.Itoa(p.layer+1) + " changes"
+		if p.show != [4]bool{true, true, true, true} {
+			t += " (showing"
+			for i, name := range []string{" +added", " -removed", " ~modified", " unmodified"} {
+				if p.show[i] {
+					t += name
+				}
+			}
+			t += ")"
+		}
+		return t
 	}
-	return "Image files"
+	return "Image files (✗ dropped, · not needed)"
 }
 
 // view renders the pane; input is the filter being typed, or "".
@@ -242,6 +292,14 @@ func (p *treePane) rowLine(r row, s Styles, w int, selected, focused bool, dw in
 	n := r.n
 	filtering := p.filter != ""
 	mark, markStyle := " ", s.Dim
+	if !p.layerMode && p.planMarks {
+		switch {
+		case n.dropped:
+			mark, markStyle = "✗", s.Removed
+		case !n.kept && n.bytes > 0:
+			mark, markStyle = "·", s.Dim
+		}
+	}
 	if p.layerMode {
 		switch n.change {
 		case analyze.ChangeAdded:

@@ -23,6 +23,7 @@ type globalFlags struct {
 	cacheDir string
 	verify   bool
 	quiet    bool
+	planFile string // the app's --plan
 }
 
 func newRootCommand() *cobra.Command {
@@ -44,17 +45,19 @@ Image references use skopeo's words:
   demo:                    the built-in demo image (the default)
 A bare local path is recognised by its content.
 
-Run with no command on a terminal, whittle browses the demo image (see tui).`,
-		Args:          cobra.NoArgs,
+whittle REF opens the interactive app on an image (see tui); with no
+command on a terminal, on the demo image.`,
+		Args:          cobra.MaximumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, ok := terminalOut(cmd); ok {
-				return runTUI(cmd, g, "demo:")
+			if _, ok := terminalOut(cmd); ok || len(args) == 1 || g.planFile != "" {
+				return runTUI(cmd, g, args)
 			}
 			return cmd.Help()
 		},
 	}
+	root.Flags().StringVar(&g.planFile, "plan", "", "open the app with this plan file applied (its source is the image when REF is not given)")
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.platform, "platform", "", "platform to pick from a multi-platform image (os/arch[/variant]; default linux on this machine's architecture)")
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP to registries that are not on loopback")

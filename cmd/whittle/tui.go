@@ -11,27 +11,34 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/tui"
 )
 
 func newTUICommand(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "tui [REF]",
-		Short: "Browse an image interactively: layers, files, wasted bytes",
-		Long: `tui opens an image in an interactive browser. On the left: the image's
-totals, its layers (select one with the arrow keys) and what the audit found.
-On the right: the file tree, either the final (merged) file system or the
-selected layer's own entries marked + added, ~ modified, - removed (m
-switches). Directories open with enter; / filters paths; s sorts by name or
-size; w shows the wasted bytes and duplicates; ? lists every key.
+		Short: "Inspect, trim and rebuild an image interactively (also: whittle REF)",
+		Long: `tui opens an image in the interactive app (whittle REF does the same). The
+header shows the image's totals and a live estimate of what a build of the
+plan being edited would weigh. Panes (1-6, tab): Layers and Files (dive's
+view: a selected layer shows its changes; d drops or keeps a file or a
+subtree), Closure (nix-tree's view: referrers, node, needs, with self,
+closure and added sizes; w why, r root, u unreachable), Findings (x applies
+a fix, X every bloat fix), /etc (choose services, protocols, certificates,
+locales, time zones and users) and Build (b builds the plan; o outputs,
+L layering, v verify). ctrl+s saves the plan YAML, which whittle build
+--plan replays; ? lists every key.
 
 whittle with no command runs it on the demo image when its output is a
 terminal.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTUI(cmd, g, imageRef(args))
+			return runTUI(cmd, g, args)
 		},
 	}
+	c.Flags().StringVar(&g.planFile, "plan", "", "open with this plan file applied (its source is the image when REF is not given)")
+	return c
 }
 
 // terminalOut returns the command's output when it is a terminal.
@@ -40,10 +47,22 @@ func terminalOut(cmd *cobra.Command) (*os.File, bool) {
 	return f, ok && isatty.IsTerminal(f.Fd())
 }
 
-func runTUI(cmd *cobra.Command, g *globalFlags, ref string) error {
+func runTUI(cmd *cobra.Command, g *globalFlags, args []string) error {
 	out, ok := terminalOut(cmd)
 	if !ok {
 		return errors.New("tui: standard output is not a terminal (whittle audit prints a report)")
+	}
+	var p *plan.Plan
+	ref := imageRef(args)
+	if g.planFile != "" {
+		var err error
+		if p, err = plan.Load(g.planFile); err != nil {
+			return err
+		}
+		if len(args) == 0 && p.Source != "" {
+			ref = p.Source
+		}
+		p.Source = ref
 	}
 	opts, err := g.openOptions()
 	if err != nil {
@@ -61,8 +80,11 @@ func runTUI(cmd *cobra.Command, g *globalFlags, ref string) error {
 	// Ask the terminal for its background colour now, before the program
 	// reads the keyboard, rather than in the middle of drawing.
 	lipgloss.HasDarkBackground()
-	m := tui.New(ctx, tui.Options{Ref: ref, Open: opts, Cache: cache})
-	final, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(out)).Run()
+	m := tui.New(ctx, tui.Options{Ref: ref, Open: opts, Cache: cache, Plan: p, PlanPath: g.planFile})
+	final, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx), tea.WithOutput(out)).Run()
+	if fm, ok := final.(tui.Model); ok {
+		fm.Close()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("tui: %w", context.Cause(ctx))

@@ -1,0 +1,287 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/finding"
+)
+
+// loadDemo opens demo: as the command does and runs the model until the
+// closure and the /etc catalog are in.
+func loadDemo(t *testing.T, w, h int) Model {
+	t.Helper()
+	m := resize(New(context.Background(), Options{Ref: "demo:"}), w, h)
+	r := newRunner(t, m)
+	r.exec(m.Init())
+	r.until(func(msg tea.Msg) bool { _, ok := msg.(catalogMsg); return ok })
+	if r.m.cl == nil || r.m.cat == nil {
+		t.Fatalf("closure %v (%v), catalog %v (%v)", r.m.cl != nil, r.m.clErr, r.m.cat != nil, r.m.catErr)
+	}
+	t.Cleanup(func() { r.m.Close() })
+	return r.m
+}
+
+// keptBelow sums, independently of the estimate, the bytes of the files
+// at and below dir that a root reaches.
+func keptBelow(m Model, dir string) int64 {
+	var sum int64
+	var walk func(n *fnode)
+	walk = func(n *fnode) {
+		if !n.dir {
+			if id, ok := m.cl.Owner(n.full); ok && m.cl.Analysis.Reachable(id) {
+				sum += n.bytes
+			}
+			return
+		}
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	walk(findNode(m.data.merged, dir))
+	return sum
+}
+
+// TestDropMovesEstimate drops a subtree from the files pane: the plan gets
+// its glob and the estimate falls by exactly the bytes the closure kept
+// there; d again restores both.
+func TestDropMovesEstimate(t *testing.T) {
+	m := loadDemo(t, 120, 40)
+	before := m.estimate
+	// /nix/store opens with /nix; by size, the second store path is
+	// glibc-locales (rows: nix, store, python3, glibc-locales).
+	m = press(m, "2", "enter", "down", "down", "down")
+	n := m.tree.selected()
+	if n == nil || !strings.HasSuffix(n.full, "-glibc-locales-2.39-52") {
+		t.Fatalf("selected %v", n)
+	}
+	want := keptBelow(m, n.full)
+	if want == 0 {
+		t.Fatal("the closure keeps nothing of glibc-locales")
+	}
+	m = press(m, "d")
+	if got := m.plan.Drop; !slices.Equal(got, []string{n.full + "/**"}) {
+		t.Errorf("plan drop %q", got)
+	}
+	if got := before - m.estimate; got != want {
+		t.Errorf("estimate fell by %d, want %d", got, want)
+	}
+	if !m.dirty || !strings.Contains(ansi.Strip(m.View()), "✗") {
+		t.Error("the drop is not marked")
+	}
+	m = press(m, "d")
+	if len(m.plan.Drop) != 0 || m.estimate != before {
+		t.Errorf("after d again: drop %q, estimate %d, want %d", m.plan.Drop, m.estimate, before)
+	}
+}
+
+// TestPickLocale chooses a locale in the /etc pane: the plan's etc section
+// names it and the estimate grows by the generated output's size.
+func TestPickLocale(t *testing.T) {
+	m := loadDemo(t, 120, 40)
+	before := m.estimate
+	m = press(m, "5", "right", "right", "right")
+	if etcgen.Kinds[m.etcp.kind] != etcgen.KindLocales || len(m.etcp.rows) == 0 {
+		t.Fatalf("kind %v, %d rows", etcgen.Kinds[m.etcp.kind], len(m.etcp.rows))
+	}
+	m = press(m, "/", "C", ".", "U", "T", "F", "enter")
+	name := m.etcp.rows[0].Name
+	next, cmd := m.Update(keyMsg("space"))
+	m = next.(Model)
+	if got := m.plan.Etc.Locales.Names; !slices.Equal(got, []string{name}) {
+		t.Fatalf("plan locales %q, want [%s]", got, name)
+	}
+	if cmd == nil {
+		t.Fatal("choosing issued no /etc plan")
+	}
+	next, _ = m.Update(cmd())
+	m = next.(Model)
+	out, err := m.cat.Plan(etcgen.Selection{Locales: etcgen.Names(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.estimate - before; got != out.Size() || got == 0 {
+		t.Errorf("estimate grew by %d, want %d", got, out.Size())
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "LANG="+name) {
+		t.Errorf("the preview lacks LANG:\n%s", ansi.Strip(m.View()))
+	}
+}
+
+// TestApplyFinding applies one finding's fix and then every bloat fix:
+// the plan drops their paths and the estimate falls by what they kept.
+func TestApplyFinding(t *testing.T) {
+	m := loadDemo(t, 120, 40)
+	locales := findNode(m.data.merged, "/nix/store").children
+	var dir string
+	for _, c := range locales {
+		if strings.HasSuffix(c.name, "-glibc-locales-2.39-52") {
+			dir = c.full
+		}
+	}
+	archive := dir + "/lib/locale/locale-archive"
+	m.findp.list = append([]finding.Finding{
+		{Kind: "bloat/locales", Severity: finding.Info, Paths: []string{archive}, Bytes: 5_000_000, Message: "all locales"},
+		{Kind: "bloat/none", Severity: finding.Info, Paths: []string{"libfoo"}, Bytes: 1, Message: "a package"},
+	}, m.findp.list...)
+	before := m.estimate
+	m = press(m, "4", "x")
+	if !slices.Equal(m.plan.Drop, []string{archive}) {
+		t.Fatalf("drop %q", m.plan.Drop)
+	}
+	if got, want := before-m.estimate, keptBelow(m, archive); got != want {
+		t.Errorf("estimate fell by %d, want %d", got, want)
+	}
+	m = press(m, "X")
+	if !slices.Equal(m.plan.Drop, []string{archive}) {
+		t.Errorf("X added %q", m.plan.Drop)
+	}
+}
+
+// TestSaveAndQuit: q with unsaved changes asks; ctrl+s saves the plan,
+// which loads back equal; then q quits.
+func TestSaveAndQuit(t *testing.T) {
+	m := loadDemo(t, 100, 30)
+	m = press(m, "2", "enter", "down", "down", "d", "6", "L")
+	next, cmd := m.Update(keyMsg("q"))
+	m = next.(Model)
+	if cmd != nil || !m.confirmQuit || !strings.Contains(ansi.Strip(m.View()), "unsaved changes") {
+		t.Fatal("q with unsaved changes did not ask")
+	}
+	m = press(m, "j")
+	file := filepath.Join(t.TempDir(), "p.yaml")
+	next, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlS})
+	m = next.(Model)
+	if m.typing != inputSave || m.input.Value() != DefaultPlanPath {
+		t.Fatalf("ctrl+s: typing %v, value %q", m.typing, m.input.Value())
+	}
+	m.input.SetValue(file)
+	m = press(m, "enter")
+	got, err := plan.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.dirty || got.Source != "demo:" || len(got.Drop) != 1 || got.Layers.Strategy != plan.Popularity ||
+		!slices.Equal(got.Outputs, []string{DefaultOutput}) {
+		t.Errorf("saved %+v, dirty %v", got, m.dirty)
+	}
+	if _, cmd := m.Update(keyMsg("q")); cmd == nil || cmd() != tea.Quit() {
+		t.Error("q after saving does not quit")
+	}
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd == nil || cmd() != tea.Quit() {
+		t.Error("ctrl+c does not quit")
+	}
+}
+
+// TestRootToggle makes a child of the entrypoint a root: the plan names
+// the config's root and it, and the closure is computed again.
+func TestRootToggle(t *testing.T) {
+	m := loadDemo(t, 120, 40)
+	m = press(m, "3", "l")
+	id, ok := m.clp.selected()
+	if !ok {
+		t.Fatal("no child of the root")
+	}
+	name := m.cl.Graph.Get(id).Name
+	r := newRunner(t, m)
+	next, cmd := m.Update(keyMsg("r"))
+	r.m = next.(Model)
+	if len(r.m.plan.Roots) != 2 || r.m.plan.Roots[1] != name {
+		t.Fatalf("roots %q", r.m.plan.Roots)
+	}
+	r.exec(cmd)
+	r.until(func(msg tea.Msg) bool { c, ok := msg.(closureMsg); return ok && c.gen == 1 })
+	if rid, ok := r.m.cl.Graph.Lookup(r.m.cl.Graph.Get(id).Kind, name); !ok || !r.m.cl.Graph.IsRoot(rid) {
+		t.Errorf("%s is not a root of the new closure", name)
+	}
+}
+
+// TestDemoGolden draws every pane of demo: at 80×24 and 160×48.
+func TestDemoGolden(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
+		m := loadDemo(t, size.w, size.h)
+		steps := []struct {
+			name string
+			keys []string
+		}{
+			{"layers", nil},
+			{"files", []string{"2", "enter"}},
+			{"layer-view", []string{"1", "down", "down", "2", "space"}},
+			{"closure", []string{"3"}},
+			{"closure-why", []string{"l", "w"}},
+			{"unreachable", []string{"w", "u"}},
+			{"findings", []string{"4"}},
+			{"etc", []string{"5"}},
+			{"build", []string{"6"}},
+			{"help", []string{"?"}},
+		}
+		for _, step := range steps {
+			m = press(m, step.keys...)
+			name := fmt.Sprintf("demo-%dx%d-%s", size.w, size.h, step.name)
+			view := ansi.Strip(m.View())
+			checkScreen(t, name, view, size.w, size.h)
+			checkGolden(t, name, view)
+		}
+	}
+}
+
+// BenchmarkKeypress measures a keypress and the redraw that follows on a
+// tree of 50,000 files: Update with a cursor move, then View.
+func BenchmarkKeypress(b *testing.B) {
+	var extra []reprotar.File
+	for d := range 500 {
+		for f := range 100 {
+			extra = append(extra, file(fmt.Sprintf("/data/d%03d/f%03d.bin", d, f), 1+f, 'x', 0o644))
+		}
+	}
+	im, ix := testImage(b, extra...)
+	m := resize(NewLoaded(im, ix), 160, 48)
+	m = press(m, "2", "home")
+	for range 3 {
+		m = press(m, "right", "down")
+	}
+	if len(m.tree.rows) < 10 {
+		b.Fatalf("%d rows", len(m.tree.rows))
+	}
+	down, up := keyMsg("down"), keyMsg("up")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := down
+		if i%2 == 1 {
+			k = up
+		}
+		next, _ := m.Update(k)
+		m = next.(Model)
+		_ = m.View()
+	}
+}
+
+// BenchmarkDropToggle measures d (a drop toggled and the estimate
+// computed again over 50,000 files) and the redraw.
+func BenchmarkDropToggle(b *testing.B) {
+	var extra []reprotar.File
+	for d := range 500 {
+		for f := range 100 {
+			extra = append(extra, file(fmt.Sprintf("/data/d%03d/f%03d.bin", d, f), 1+f, 'x', 0o644))
+		}
+	}
+	im, ix := testImage(b, extra...)
+	m := resize(NewLoaded(im, ix), 160, 48)
+	m = press(m, "2", "home")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		next, _ := m.Update(keyMsg("d"))
+		m = next.(Model)
+		_ = m.View()
+	}
+}
