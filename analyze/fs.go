@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
 	"io"
 	"io/fs"
@@ -30,6 +31,84 @@ type ImageFS struct {
 
 	mu   sync.Mutex
 	data map[*Entry][]byte
+
+	// cache keeps small files' bytes per layer between runs (WithCache):
+	// layers maps a layer to its cached contents by entry position.
+	cache  *Cache
+	layers map[int]map[int][]byte
+}
+
+// The content cache's limits: files up to maxCachedFile bytes, at most
+// maxCachedLayer bytes a layer.
+const (
+	maxCachedFile  = 1 << 20
+	maxCachedLayer = 64 << 20
+	contentKind    = "fs-content-v1"
+)
+
+// WithCache makes the file system keep the bytes of the small files it
+// reads (configuration, package databases, scripts) in c, by layer diff
+// ID and entry position, so a later run over the same layers reads them
+// from there instead of streaming the layers again. It returns f.
+func (f *ImageFS) WithCache(c *Cache) *ImageFS {
+	f.cache = c
+	f.layers = map[int]map[int][]byte{}
+	return f
+}
+
+// cachedContent returns n's bytes from the content cache.
+func (f *ImageFS) cachedContent(n *Node) ([]byte, bool) {
+	l, pos, ok := f.ix.ContentSource(n)
+	if !ok || f.cache == nil || f.im.Layers[l].DiffID.Hex == "" {
+		return nil, false
+	}
+	m, loaded := f.layers[l]
+	if !loaded {
+		if b, ok := f.cache.GetData(contentKind, f.im.Layers[l].DiffID.String()); ok {
+			gob.NewDecoder(bytes.NewReader(b)).Decode(&m)
+		}
+		f.layers[l] = m
+	}
+	b, ok := m[pos]
+	if ok && int64(len(b)) != n.Content.Size {
+		return nil, false
+	}
+	return b, ok
+}
+
+// remember adds the bytes read of the nodes to their layers' cached
+// contents and writes the layers that changed.
+func (f *ImageFS) remember(read []*Node) {
+	if f.cache == nil {
+		return
+	}
+	dirty := map[int]bool{}
+	for _, n := range read {
+		l, pos, ok := f.ix.ContentSource(n)
+		if !ok || n.Content.Size > maxCachedFile || f.im.Layers[l].DiffID.Hex == "" {
+			continue
+		}
+		m := f.layers[l]
+		if m == nil {
+			m = map[int][]byte{}
+			f.layers[l] = m
+		}
+		total := 0
+		for _, b := range m {
+			total += len(b)
+		}
+		if total+int(n.Content.Size) > maxCachedLayer {
+			continue
+		}
+		m[pos] = f.data[n.Content]
+		dirty[l] = true
+	}
+	for l := range dirty {
+		var buf bytes.Buffer
+		if gob.NewEncoder(&buf).Encode(f.layers[l]) == nil {
+			_ = f.cache.PutData(contentKind, f.im.Layers[l].DiffID.String(), buf.Bytes()) // only costs time
+		}
+	}
 }
 
 var (
@@ -51,14 +130,21 @@ func (f *ImageFS) Index() *Index { return f.ix }
 // Preload reads the content of every visible regular file for which want
 // returns true, in one pass over the layers that hold them.
 func (f *ImageFS) Preload(want func(*Node) bool) error {
-	return ReadFiles(f.ctx, f.im, f.ix, func(n *Node) bool {
+	var read []*Node
+	err := ReadFiles(f.ctx, f.im, f.ix, func(n *Node) bool {
 		if !want(n) {
 			return false
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		_, have := f.data[n.Content]
-		return !have
+		if _, have := f.data[n.Content]; have {
+			return false
+		}
+		if b, ok := f.cachedContent(n); ok {
+			f.data[n.Content] = b
+			return false
+		}
+		return true
 	}, func(n *Node, r io.Reader) error {
 		b, err := io.ReadAll(r)
 		if err != nil {
@@ -66,9 +152,17 @@ func (f *ImageFS) Preload(want func(*Node) bool) error {
 		}
 		f.mu.Lock()
 		f.data[n.Content] = b
+		read = append(read, n)
 		f.mu.Unlock()
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.remember(read)
+	return nil
 }
 
 // PreloadPrefix preloads every file below the given unrooted directory names.

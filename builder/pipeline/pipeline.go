@@ -188,7 +188,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	if !isZero(p.Etc) {
 		say(Event{Stage: "etc"})
-		out, err := generateEtc(ctx, im, ix, p.Etc, cfg.User, opts.AllowMissingUser)
+		out, err := generateEtc(ctx, im, ix, opts.Cache, p.Etc, cfg.User, opts.AllowMissingUser)
 		if err != nil {
 			return nil, err
 		}
@@ -562,8 +562,8 @@ func mergeEnv(env []string, set map[string]string) []string {
 }
 
 // generateEtc plans the chosen /etc from the image's own data.
-func generateEtc(ctx context.Context, im *source.Image, ix *analyze.Index, sel etcgen.Selection, user string, allowMissingUser bool) (*etcgen.Output, error) {
-	fsys := analyze.NewFS(ctx, im, ix)
+func generateEtc(ctx context.Context, im *source.Image, ix *analyze.Index, cache *analyze.Cache, sel etcgen.Selection, user string, allowMissingUser bool) (*etcgen.Output, error) {
+	fsys := analyze.NewFS(ctx, im, ix).WithCache(cache)
 	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
 		return nil, err
 	}

@@ -88,7 +88,11 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 		return err
 	}
 	defer im.Close()
-	fsys := analyze.NewFS(cmd.Context(), im, ix)
+	cache, err := g.cache()
+	if err != nil {
+		return err
+	}
+	fsys := analyze.NewFS(cmd.Context(), im, ix).WithCache(cache)
 	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
 		return err
 	}
