@@ -145,6 +145,10 @@ var (
 func Parse(data []byte) (*Plan, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if strings.Contains(err.Error(), "mapping values are not allowed") {
+			// "source: demo:" — a value ending in a colon reads as a key.
+			return nil, fmt.Errorf("%w (quote a value that holds \": \" or ends in a colon: source: 'demo:')", err)
+		}
 		return nil, err
 	}
 	p := &Plan{}

@@ -234,6 +234,9 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 	}
 	opts := pipeline.Options{Open: openOpts, Cache: cache, Compression: f.compression, AllowMissingUser: f.allowUser, Timeout: f.timeout}
 	opts.Dest.Insecure = g.insecure
+	if f.timeout <= 0 {
+		return fmt.Errorf("--timeout %s: want a positive duration", f.timeout)
+	}
 	switch f.compression {
 	case "gzip", "zstd":
 	default:
@@ -249,8 +252,8 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 	}
 	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
 		n, err := strconv.ParseInt(epoch, 10, 64)
-		if err != nil {
-			return fmt.Errorf("SOURCE_DATE_EPOCH %q: not a number of seconds", epoch)
+		if err != nil || n < 0 || n > 253402300799 {
+			return fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970 up to the year 9999", epoch)
 		}
 		opts.Created = time.Unix(n, 0).UTC()
 	}

@@ -46,6 +46,10 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		return 2
 	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "whittle: interrupted; nothing was left half-written")
+		return 1
+	}
 	fmt.Fprintf(stderr, "whittle: %s\n", text.Escape(err.Error()))
 	return 1
 }

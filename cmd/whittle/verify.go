@@ -104,7 +104,7 @@ func writeResult(w io.Writer, r verify.Result) {
 	status := "PASS"
 	detail := ""
 	if !r.Passed {
-		status, detail = "FAIL", " "+failure(r)
+		status, detail = "FAIL", "; "+text.Escape(failure(r))
 	}
 	fmt.Fprintf(w, "%s  %s  (%s%s)\n", status, quoteArgv(r.Argv), r.Duration.Round(time.Millisecond), detail)
 	out := strings.TrimRight(string(r.Output), "\n")
