@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -588,7 +589,7 @@ func (b *builder) linkChain(from graph.NodeID, links []string, real string, kind
 func (b *builder) scriptEdges() error {
 	for p, s := range b.scripts {
 		from, ok := b.nodeOf(p)
-		if !ok {
+		if !ok || isModule(p) {
 			continue
 		}
 		res := shebang.Resolve(b.fsys, s, b.searchDir)
@@ -615,6 +616,9 @@ func (b *builder) symlinkEdges() error {
 			continue
 		case err != nil:
 			target, _ := b.fsys.ReadLink(imagefs.Name(p))
+			if runtimeFS(target) {
+				continue // /dev/fd -> /proc/self/fd: there once the container runs
+			}
 			b.problem("dangling-symlink", p, "points to "+target+", which is not in the image")
 			continue
 		}
@@ -718,4 +722,30 @@ func (c *Closure) Owner(p string) (graph.NodeID, bool) {
 	}
 	id, ok := c.owner[res.Path]
 	return id, ok
+}
+
+// moduleDirRE matches the library trees interpreters load modules from.
+var moduleDirRE = regexp.MustCompile(`/(python[0-9.]*|site-packages|dist-packages|perl5?|ruby|node_modules)/`)
+
+// isModule reports whether p is a module of an interpreter's library tree
+// (/usr/lib/python3.11/timeit.py): such files are imported, and their #!
+// line (Debian ships some stdlib modules executable) matters only when
+// someone runs them, which makes them a root of their own.
+func isModule(p string) bool {
+	switch path.Ext(p) {
+	case ".py", ".pm", ".pl", ".rb", ".js":
+		return moduleDirRE.MatchString(p)
+	}
+	return false
+}
+
+// runtimeFS reports whether a link target lies in a file system the
+// container runtime mounts (/proc, /sys, /dev, /run).
+func runtimeFS(target string) bool {
+	for _, fs := range []string{"/proc", "/sys", "/dev", "/run"} {
+		if target == fs || strings.HasPrefix(target, fs+"/") {
+			return true
+		}
+	}
+	return false
 }

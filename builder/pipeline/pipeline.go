@@ -366,7 +366,17 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 			return fmt.Errorf("roots: %s", pr.Message)
 		}
 	}
-	r.Findings = append(r.Findings, cl.Problems...)
+	// The problems of what the build keeps: a broken file nothing needs
+	// is not the result's.
+	for _, pr := range cl.Problems {
+		if pr.Path() == "" {
+			r.Findings = append(r.Findings, pr)
+			continue
+		}
+		if id, ok := cl.Owner(pr.Path()); ok && cl.Analysis.Reachable(id) {
+			r.Findings = append(r.Findings, pr)
+		}
+	}
 	spec.Keep = func(n *analyze.Node) bool {
 		pth := n.Path()
 		for _, d := range p.Drop {
