@@ -115,7 +115,7 @@ func envFindings(b json.RawMessage) []Finding {
 	for _, e := range env {
 		k, _, ok := strings.Cut(e, "=")
 		if !ok || k == "" {
-			out = append(out, Finding{Severity: finding.Warning, Kind: KindConfigBadEnv, Paths: []string{e}, Message: "image config: Env entry \""+e+"\" is not NAME=value"})
+			out = append(out, Finding{Severity: finding.Warning, Kind: KindConfigBadEnv, Paths: []string{e}, Message: "image config: Env entry \"" + e + "\" is not NAME=value"})
 			continue
 		}
 		seen[k]++
