@@ -59,6 +59,20 @@ type Finding struct {
 	Bytes    int64    `json:"bytes,omitempty"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix,omitempty"`
+	// Change is the plan change that acts on the finding, when one does
+	// (nil otherwise): what the builder and the TUI apply.
+	Change *Change `json:"change,omitempty"`
+}
+
+// Change is a change to a build plan (builder/plan.Plan) that acts on a
+// finding: path globs to drop ("/usr/share/doc/**"), choices for the
+// generated /etc by section ("certificates": "all"), and image config
+// settings ("env.LANG": "C.UTF-8", "user": "0"). It names the change;
+// applying it is the builder's job.
+type Change struct {
+	Drop   []string          `json:"drop,omitempty"`
+	Etc    map[string]string `json:"etc,omitempty"`
+	Config map[string]string `json:"config,omitempty"`
 }
 
 // Family is the part of Kind before its first slash ("tar" for
@@ -141,7 +155,7 @@ func Count(fs []Finding) (errors, warnings, infos int) {
 	return
 }
 
-// MarshalJSON writes the finding with its names lossless
+// MarshalJSON writes the finding, with its Family, and its names lossless
 // (docs/audit-json.md, "Names that are not UTF-8"): Paths as they are when
 // valid UTF-8, else in text.Escape's form with every path's raw bytes in
 // paths_bytes; Message and Fix, free text that may quote a name, in
@@ -150,9 +164,10 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	type plain Finding
 	return json.Marshal(struct {
 		plain
+		Family     string   `json:"family"`
 		Paths      []string `json:"paths,omitempty"`
 		PathsBytes [][]byte `json:"paths_bytes,omitempty"`
 		Message    string   `json:"message"`
 		Fix        string   `json:"fix,omitempty"`
-	}{plain(f), text.JSONStrings(f.Paths), text.NonUTF8List(f.Paths), text.JSONString(f.Message), text.JSONString(f.Fix)})
+	}{plain(f), f.Family(), text.JSONStrings(f.Paths), text.NonUTF8List(f.Paths), text.JSONString(f.Message), text.JSONString(f.Fix)})
 }
