@@ -192,8 +192,21 @@ type tlsUser struct {
 func (d *doctor) tlsUsers() []tlsUser {
 	var out []tlsUser
 	for _, o := range d.sortedObjects() {
+		dir := ""
+		if o.facts != nil {
+			dir = o.facts.OpenSSLDir
+		}
+		if dir == "" && strings.HasPrefix(o.soname, "libcrypto.so") {
+			// No compiled-in OPENSSLDIR string: the build's default,
+			// the store path's etc/ssl on Nix, else Debian's.
+			if sp := storePath(o.path); sp != "" {
+				dir = sp + "/etc/ssl"
+			} else {
+				dir = "/usr/lib/ssl"
+			}
+		}
 		switch {
-		case o.facts != nil && o.facts.OpenSSLDir != "":
+		case dir != "":
 			u := tlsUser{who: "OpenSSL (" + o.path + ")"}
 			if v := d.env["SSL_CERT_FILE"]; v != "" {
 				u.files = append(u.files, v)
@@ -204,8 +217,8 @@ func (d *doctor) tlsUsers() []tlsUser {
 			if v := d.env["SSL_CERT_DIR"]; v != "" {
 				u.dirs = append(u.dirs, strings.Split(v, ":")...)
 			}
-			u.files = append(u.files, path.Join(o.facts.OpenSSLDir, "cert.pem"))
-			u.dirs = append(u.dirs, path.Join(o.facts.OpenSSLDir, "certs"))
+			u.files = append(u.files, path.Join(dir, "cert.pem"))
+			u.dirs = append(u.dirs, path.Join(dir, "certs"))
 			out = append(out, u)
 		case o.goBin:
 			u := tlsUser{who: "Go program " + o.path}
@@ -652,4 +665,14 @@ func (d *doctor) config() {
 	for _, f := range audit.ConfigFindings(d.im.RawConfig) {
 		d.out.Add(f)
 	}
+}
+
+// storePath returns the store path an image path lies in, or "".
+func storePath(p string) string {
+	rest, ok := strings.CutPrefix(p, "/nix/store/")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return "/nix/store/" + name
 }
