@@ -49,7 +49,8 @@ func (o Options) filter(fs []finding.Finding) []finding.Finding {
 	return out
 }
 
-// All returns Bloat's and Breakage's findings together, sorted.
+// All returns Bloat's and Breakage's findings together, sorted; a
+// zoneinfo loop is reported once, as bloat/symlink-cycle.
 func All(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
 	b, err := Bloat(ctx, im, ix, cl, opts)
 	if err != nil {
@@ -59,7 +60,12 @@ func All(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.C
 	if err != nil {
 		return nil, err
 	}
-	out := append(b, k...)
+	out := b
+	for _, f := range k {
+		if f.Kind != "tz/zoneinfo-loop" { // bloat/symlink-cycle says it
+			out = append(out, f)
+		}
+	}
 	finding.Sort(out)
 	return out, nil
 }
