@@ -627,6 +627,18 @@ func (d *doctor) users() {
 	}
 }
 
+// closureFixes are the fixes of the closure's problems, by name.
+var closureFixes = map[string]string{
+	"missing-library":     "add the library (the package or store path that provides it), or drop the program that needs it",
+	"missing-interpreter": "add the interpreter the program names (its package or store path), or drop the program",
+	"dangling-symlink":    "add the target, or drop the link",
+	"symlink-loop":        "fix or drop the links that name each other",
+	"root":                "fix the Entrypoint/Cmd (plan config: entrypoint) or add the program it names",
+	"missing-command":     "add the command the script runs, or drop the script",
+	"missing-package":     "reinstall the package, or drop the packages that depend on it",
+	"bad-elf":             "replace the damaged file",
+}
+
 func (d *doctor) filesystem() {
 	n, _, err := d.ix.Root.Resolve("/tmp", imagefs.Follow)
 	switch {
@@ -640,10 +652,23 @@ func (d *doctor) filesystem() {
 			"make it 1777 (plan etc: basics: tmp)", &finding.Change{Etc: map[string]string{"basics": "tmp"}})
 	}
 	if d.cl != nil {
-		for _, p := range d.cl.Problems {
-			if p.Severity != finding.Info && p.Kind != "closure/dynamic-command" {
-				d.out.Add(p)
+		said := map[string]bool{}
+		for _, f := range d.out.List() {
+			for _, p := range f.Paths {
+				said[p] = true
 			}
+		}
+		for _, p := range d.cl.Problems {
+			if p.Severity == finding.Info || p.Kind == "closure/dynamic-command" || said[p.Path()] {
+				continue
+			}
+			if p.Fix == "" {
+				p.Fix = closureFixes[p.Name()]
+			}
+			if p.Fix == "" {
+				p.Fix = "add what it names, or drop what needs it"
+			}
+			d.out.Add(p)
 		}
 		for _, r := range d.cl.Roots {
 			if (r.Source != "entrypoint" && r.Source != "cmd") || r.Path == "" {
