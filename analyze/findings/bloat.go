@@ -135,8 +135,8 @@ func (b *bloat) categories() []finding.Finding {
 	var out []finding.Finding
 	for _, c := range Categories {
 		a := by[c.ID]
-		if a == nil {
-			continue
+		if a == nil || a.bytes == 0 {
+			continue // empty lock files and directories' leftovers
 		}
 		var drop []string
 		for _, pat := range c.Patterns {

@@ -94,7 +94,10 @@ func (d *doctor) run(p string) bool {
 func (d *doctor) loadObjects() error {
 	d.objects = map[string]*object{}
 	want := func(n *analyze.Node) bool {
-		return n.Content != nil && !n.IsDir() && n.Content.Size >= 64 && n.Content.Size <= maxELF && d.run(n.Path())
+		// ELF objects are executables and shared objects (*.so*): no need
+		// to read the rest (an interpreter's library, data).
+		return n.Content != nil && !n.IsDir() && n.Content.Size >= 64 && n.Content.Size <= maxELF &&
+			(n.Entry.Mode&0o111 != 0 || strings.Contains(n.Name, ".so")) && d.run(n.Path())
 	}
 	if err := d.fsys.Preload(want); err != nil {
 		return err
@@ -408,6 +411,10 @@ func gconvKey(s string) string {
 // posixTZ matches a POSIX TZ rule ("UTC0", "EST5EDT,M3.2.0,M11.1.0").
 var posixTZ = regexp.MustCompile(`^(<[^>]+>|[A-Za-z]{3,})[-+]?[0-9]`)
 
+// utcNames are zones that mean UTC, right even when the file is missing
+// (glibc falls back to UTC).
+var utcNames = map[string]bool{"UTC": true, "Etc/UTC": true, "GMT": true, "Etc/GMT": true, "UCT": true, "Universal": true, "Zulu": true}
+
 // zoneFile reports whether the zone name resolves in a zoneinfo database
 // of the image (TZDIR first).
 func (d *doctor) zoneFile(name string) bool {
@@ -440,7 +447,8 @@ func (d *doctor) timezones() {
 				d.add("tz/missing-zone", finding.Error, []string{name}, fmt.Sprintf("TZ=%s names a file the image does not have: the time shows in UTC", tz),
 					"add the zone (plan etc: timezones) and point TZ at it", &finding.Change{Etc: map[string]string{"timezones": path.Base(name)}})
 			}
-		case d.zoneFile(name) || posixTZ.MatchString(name) || name == "UTC" && !ok:
+		case d.zoneFile(name) || posixTZ.MatchString(name) || utcNames[name]:
+			// A missing UTC zone is UTC all the same.
 		default:
 			d.add("tz/missing-zone", finding.Error, []string{name}, fmt.Sprintf("TZ=%s names a zone the image does not have: the time shows in UTC", tz),
 				"add it (plan etc: timezones: "+name+")", &finding.Change{Etc: map[string]string{"timezones": name}})
@@ -627,6 +635,44 @@ func (d *doctor) users() {
 	}
 }
 
+// fails reports whether a closure problem breaks what the image runs: its
+// file is on the closure, and a script missing its interpreter is one
+// that is executed (see executed).
+func (d *doctor) fails(p finding.Finding) bool {
+	path := p.Path()
+	if !strings.HasPrefix(path, "/") {
+		return true
+	}
+	if !d.run(path) {
+		return false
+	}
+	if p.Name() == "missing-interpreter" {
+		if fi, ok := d.stat(path); ok && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 == 0 {
+			return false
+		}
+		return d.executed(path)
+	}
+	return true
+}
+
+// executed reports whether a script is run rather than read: a root, or a
+// file in a directory of commands. A module the closure reaches through
+// its interpreter's library directory (Debian's executable cgi.py) is
+// only imported.
+func (d *doctor) executed(p string) bool {
+	for _, r := range d.cl.Roots {
+		if r.Path == p || r.Named == p {
+			return true
+		}
+	}
+	for _, dir := range []string{"/bin/", "/sbin/", "/libexec/"} {
+		if strings.Contains(p, dir) {
+			return true
+		}
+	}
+	return false
+}
+
 // closureFixes are the fixes of the closure's problems, by name.
 var closureFixes = map[string]string{
 	"missing-library":     "add the library (the package or store path that provides it), or drop the program that needs it",
@@ -659,7 +705,7 @@ func (d *doctor) filesystem() {
 			}
 		}
 		for _, p := range d.cl.Problems {
-			if p.Severity == finding.Info || p.Kind == "closure/dynamic-command" || said[p.Path()] {
+			if p.Severity == finding.Info || p.Kind == "closure/dynamic-command" || said[p.Path()] || !d.fails(p) {
 				continue
 			}
 			if p.Fix == "" {
