@@ -99,7 +99,9 @@ func (d *doctor) loadObjects() error {
 		return n.Content != nil && !n.IsDir() && n.Content.Size >= 64 && n.Content.Size <= maxELF &&
 			(n.Entry.Mode&0o111 != 0 || strings.Contains(n.Name, ".so")) && d.run(n.Path())
 	}
-	if err := d.fsys.Preload(want); err != nil {
+	// One pass over the layers reads the objects and what LoadCatalog
+	// and the checks read (/etc, zoneinfo, locales, gconv).
+	if err := d.fsys.Preload(func(n *analyze.Node) bool { return want(n) || etcgen.CatalogPath(n.Path()) }); err != nil {
 		return err
 	}
 	var nodes []*analyze.Node
