@@ -99,7 +99,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 		}
 	} else {
 		writeDoctorText(&out, fs)
-		fmt.Fprintf(&out, "%s: %d errors, %d warnings, %d notes\n", text.Escape(im.Ref.String()), errs, warns, infos)
+		fmt.Fprintf(&out, "%d errors, %d warnings, %d notes in %s\n", errs, warns, infos, text.Escape(im.Ref.String()))
 	}
 	if _, err := cmd.OutOrStdout().Write(out.Bytes()); err != nil {
 		return err
