@@ -341,17 +341,17 @@ func (d *doctor) checkBundle(who, bundle string) {
 		"update the CA bundle (plan etc: certificates: all, from a current ca-certificates)", &finding.Change{Etc: map[string]string{"certificates": "all"}})
 }
 
-// hasLocale reports whether the image has the compiled locale name.
-func (d *doctor) hasLocale(name string) bool {
+// locale returns the image's compiled locale called name.
+func (d *doctor) locale(name string) (etcgen.Locale, bool) {
 	norm := localearchive.NormalizeName(name)
 	for _, l := range d.cat.Locales {
 		for _, n := range append([]string{l.Name}, l.Aliases...) {
 			if n == name || localearchive.NormalizeName(n) == norm {
-				return true
+				return l, true
 			}
 		}
 	}
-	return false
+	return etcgen.Locale{}, false
 }
 
 // builtinLocale: glibc 2.35 and later know C.UTF-8 without data files.
@@ -365,8 +365,11 @@ func (d *doctor) locales() {
 	}
 	for _, v := range localeVars(d.env) {
 		name := d.env[v]
-		if d.hasLocale(name) || builtinLocale(name) {
-			d.gconv(v, name)
+		if l, ok := d.locale(name); ok {
+			d.gconv(v, name, l.Codeset)
+			continue
+		}
+		if builtinLocale(name) {
 			continue
 		}
 		d.add("locale/missing", finding.Error, []string{name},
@@ -375,12 +378,11 @@ func (d *doctor) locales() {
 	}
 }
 
-// gconv checks that a non-UTF-8 locale's charset has its gconv module.
-func (d *doctor) gconv(v, name string) {
-	_, cs, ok := strings.Cut(name, ".")
-	cs, _, _ = strings.Cut(cs, "@")
+// gconv checks that a non-UTF-8 locale's charset (cs, its codeset) has
+// its gconv module.
+func (d *doctor) gconv(v, name, cs string) {
 	key := gconvKey(cs)
-	if !ok || key == "UTF8" || key == "ANSIX341968" || key == "ASCII" {
+	if key == "" || key == "UTF8" || key == "ANSIX3.41968" || key == "ANSIX341968" || key == "ASCII" {
 		return
 	}
 	found := false
@@ -388,7 +390,7 @@ func (d *doctor) gconv(v, name string) {
 		if found {
 			return false
 		}
-		if n.Parent != nil && n.Parent.Name == "gconv" && strings.HasSuffix(n.Name, ".so") && strings.HasPrefix(gconvKey(strings.TrimSuffix(n.Name, ".so")), key) {
+		if n.Parent != nil && n.Parent.Name == "gconv" && gconvKey(strings.TrimSuffix(n.Name, ".so")) == key {
 			found = true
 		}
 		return true

@@ -204,6 +204,8 @@ func TestDebianBreakage(t *testing.T) {
 		{"no CA certificates", nil, []reprotar.File{file("/etc/ssl/.wh.certs", 0, 0)}, []string{"tls/no-bundle"}},
 		{"missing locale", []string{"LANG=xx_XX.UTF-8"}, nil, []string{"locale/missing"}},
 		{"missing zone", []string{"TZ=Mars/Olympus"}, nil, []string{"tz/missing-zone"}},
+		{"charset without its gconv module", []string{"LC_CTYPE=ru_RU.KOI8-R"}, []reprotar.File{file("/usr/lib/x86_64-linux-gnu/gconv/.wh.KOI8-R.so", 0, 0)},
+			[]string{"locale/missing-gconv"}},
 		{"locales and zone the image has", []string{"LANG=de_DE.UTF-8", "LC_CTYPE=fr_FR", "LC_TIME=ru_RU.KOI8-R", "TZ=Europe/Riga"}, nil, nil},
 	}
 	for _, c := range cases {
