@@ -171,3 +171,26 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 		Fix        string   `json:"fix,omitempty"`
 	}{plain(f), f.Family(), text.JSONStrings(f.Paths), text.NonUTF8List(f.Paths), text.JSONString(f.Message), text.JSONString(f.Fix)})
 }
+
+// MarshalJSON writes the change with its globs lossless, as Finding's
+// paths: drop in text.JSONStrings' form, with drop_bytes holding every
+// glob's raw bytes when one is not valid UTF-8; the etc and config
+// values, free text, in text.JSONString's form.
+func (c Change) MarshalJSON() ([]byte, error) {
+	esc := func(m map[string]string) map[string]string {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			out[text.JSONString(k)] = text.JSONString(v)
+		}
+		return out
+	}
+	return json.Marshal(struct {
+		Drop      []string          `json:"drop,omitempty"`
+		DropBytes [][]byte          `json:"drop_bytes,omitempty"`
+		Etc       map[string]string `json:"etc,omitempty"`
+		Config    map[string]string `json:"config,omitempty"`
+	}{text.JSONStrings(c.Drop), text.NonUTF8List(c.Drop), esc(c.Etc), esc(c.Config)})
+}
