@@ -57,6 +57,14 @@ files, the bytes stored in layers but not visible in the final file system
 (overwritten, deleted, or hidden by an opaque directory, each byte counted
 once), identical files at several paths, and config mistakes.
 
+Its findings section adds what the run-time closure shows (--no-findings
+leaves it out): bloat that can go (docs, man pages, translations, headers,
+caches, package managers, compilers, symlink cycles, trees stored twice,
+unneeded /etc, files no root reaches, bytes later layers hide), each file
+counted once so the "reclaimable" total is what applying them all saves,
+and breakage that must be fixed (see whittle doctor). --ignore drops
+findings by id (bloat/docs) or family (bloat).
+
 With --ci it checks thresholds, given as flags or in a rules file (whittle's
 or dive's .dive-ci, both "rules:" maps), prints PASS or FAIL for each and
 exits 2 when one fails. A rule flag, --rules or --ci-config turns --ci on.
