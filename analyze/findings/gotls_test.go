@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"testing"
 
 	"github.com/whittle-dev/whittle/builder/reprotar"
@@ -19,7 +18,10 @@ func TestGoTLS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Go program")
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = "/usr/local/go/bin/go"
+	}
 	if _, err := os.Stat(goTool); err != nil {
 		t.Skip("no go toolchain")
 	}
