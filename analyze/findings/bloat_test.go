@@ -119,6 +119,11 @@ func TestBloatTrees(t *testing.T) {
 				t.Errorf("bytes by kind %v, want %v", got, c.want)
 			}
 			checkDisjoint(t, fs)
+			if c.name == "nested copy" {
+				if d := byKind(fs, "bloat/duplicate-tree"); len(d) != 1 || d[0].Path() != "/z/posix" {
+					t.Errorf("nested copies in %d findings, want one for /z/posix: %+v", len(d), d)
+				}
+			}
 		})
 	}
 }

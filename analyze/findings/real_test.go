@@ -3,6 +3,7 @@ package findings
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -306,5 +307,68 @@ func TestNixZoneinfoLoop(t *testing.T) {
 	// at every level a following copy makes.
 	if want := int64(len("TZif2 UTC\n") + len("TZif2 Europe/Riga\n")); !strings.Contains(cyc[0].Message, humanize.Bytes(uint64(want))+")") {
 		t.Errorf("cycle message %q does not name %d bytes", cyc[0].Message, want)
+	}
+}
+
+// followCopy copies src to dst as a copy that follows symlinks does,
+// stopping after depth levels of directories (the kernel stops such a
+// copy after 40 links in one path).
+func followCopy(t *testing.T, src, dst string, depth int) {
+	t.Helper()
+	if depth == 0 {
+		return
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		s, d := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+		fi, err := os.Stat(s) // follows links
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.IsDir() {
+			followCopy(t, s, d, depth-1)
+			continue
+		}
+		data, err := os.ReadFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(d, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestNixZoneinfoNestedCopy: the Nix fixture's zoneinfo copied by
+// following links holds nested copies of itself (posix, posix/posix, …):
+// one duplicated-tree finding whose bytes are every file under posix/.
+func TestNixZoneinfoNestedCopy(t *testing.T) {
+	st := testfix.NixFixture(t)
+	root := t.TempDir()
+	followCopy(t, filepath.Join(st.Out["zoneinfo"], "share/zoneinfo"), filepath.Join(root, "usr/share/zoneinfo"), 6)
+	var want int64
+	err := filepath.Walk(filepath.Join(root, "usr/share/zoneinfo/posix"), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			want += fi.Size()
+		}
+		return err
+	})
+	if err != nil || want == 0 {
+		t.Fatalf("copy: %v, %d bytes under posix", err, want)
+	}
+	im, ix := testopen.Indexed(t, "dir:"+root)
+	fs, err := Bloat(context.Background(), im, ix, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := byKind(fs, "bloat/duplicate-tree")
+	if len(d) != 1 || d[0].Path() != "/usr/share/zoneinfo/posix" || d[0].Bytes != want {
+		t.Errorf("duplicate trees %+v, want one of %d bytes for /usr/share/zoneinfo/posix", d, want)
 	}
 }

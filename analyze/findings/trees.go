@@ -153,6 +153,15 @@ func (b *bloat) duplicateTrees() []finding.Finding {
 			})
 			k := pair{}
 			k.orig, k.copy = stripCommonSuffix(orig.Path(), c.Path())
+			// A copy nested in an earlier copy of the same original
+			// (posix/posix in posix) counts with it: one finding per
+			// tree copied into itself, however deep.
+			for _, o := range order {
+				if o.orig == k.orig && strings.HasPrefix(k.copy, o.copy+"/") {
+					k = o
+					break
+				}
+			}
 			a := pairs[k]
 			if a == nil {
 				a = &acc{}
@@ -163,20 +172,29 @@ func (b *bloat) duplicateTrees() []finding.Finding {
 			a.dirs = append(a.dirs, c.Path())
 		}
 	}
-	// The files directly in a copy root that equal the original's.
+	// The files directly in a copy root (and in the copy roots nested in
+	// it: posix/posix/UTC) that equal the original's.
 	for _, k := range order {
 		o, c := b.ix.Root.Lookup(k.orig), b.ix.Root.Lookup(k.copy)
-		if o == nil || c == nil || !o.IsDir() || !c.IsDir() || inCopy(c) {
+		if o == nil || c == nil || !o.IsDir() || !c.IsDir() {
 			continue
 		}
-		for _, f := range c.Children {
-			of := o.Child(f.Name)
-			if f.Content == nil || f.IsDir() || b.claimed[f] || of == nil || of.Content == nil ||
-				of.Content.Hash != f.Content.Hash || of.Content.Size != f.Content.Size {
-				continue
+		rel, nested := strings.CutPrefix(k.copy, k.orig+"/")
+		for c != nil && c.IsDir() {
+			a := pairs[k]
+			for _, f := range c.Children {
+				of := o.Child(f.Name)
+				if f.Content == nil || f.IsDir() || b.claimed[f] || of == nil || of.Content == nil ||
+					of.Content.Hash != f.Content.Hash || of.Content.Size != f.Content.Size {
+					continue
+				}
+				a.bytes += b.claim(f)
+				a.dirs = append(a.dirs, f.Path())
 			}
-			pairs[k].bytes += b.claim(f)
-			pairs[k].dirs = append(pairs[k].dirs, f.Path())
+			if !nested {
+				break
+			}
+			c = c.Lookup(rel)
 		}
 	}
 	var out []finding.Finding
