@@ -99,8 +99,9 @@ func (f Finding) Path() string {
 	return f.Paths[0]
 }
 
-// Sort orders findings most severe first, then by kind, first path and
-// message, so that every output lists them the same way. It is stable.
+// Sort orders findings most severe first, then by kind, most bytes at
+// stake first (the biggest package outside the closure leads), then by
+// first path and message, so that every output lists them the same way. It is stable.
 func Sort(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
@@ -109,6 +110,9 @@ func Sort(fs []Finding) {
 		}
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind
+		}
+		if a.Bytes != b.Bytes {
+			return a.Bytes > b.Bytes
 		}
 		if a.Path() != b.Path() {
 			return a.Path() < b.Path()

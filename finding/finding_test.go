@@ -44,3 +44,11 @@ func TestChangeJSONLossless(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
+
+func TestSortBiggestFirst(t *testing.T) {
+	fs := []Finding{{Kind: "bloat/unreachable", Bytes: 10, Paths: []string{"/a"}}, {Kind: "bloat/unreachable", Bytes: 500, Paths: []string{"/b"}}}
+	Sort(fs)
+	if fs[0].Path() != "/b" {
+		t.Errorf("order %+v, want the 500-byte finding first", fs)
+	}
+}
