@@ -59,6 +59,20 @@ type Finding struct {
 	Bytes    int64    `json:"bytes,omitempty"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix,omitempty"`
+	// Change is the plan change that acts on the finding, when one does
+	// (nil otherwise): what the builder and the TUI apply.
+	Change *Change `json:"change,omitempty"`
+}
+
+// Change is a change to a build plan (builder/plan.Plan) that acts on a
+// finding: path globs to drop ("/usr/share/doc/**"), choices for the
+// generated /etc by section ("certificates": "all"), and image config
+// settings ("env.LANG": "C.UTF-8", "user": "0"). It names the change;
+// applying it is the builder's job.
+type Change struct {
+	Drop   []string          `json:"drop,omitempty"`
+	Etc    map[string]string `json:"etc,omitempty"`
+	Config map[string]string `json:"config,omitempty"`
 }
 
 // Family is the part of Kind before its first slash ("tar" for
@@ -85,8 +99,9 @@ func (f Finding) Path() string {
 	return f.Paths[0]
 }
 
-// Sort orders findings most severe first, then by kind, first path and
-// message, so that every output lists them the same way. It is stable.
+// Sort orders findings most severe first, then by kind, most bytes at
+// stake first (the biggest package outside the closure leads), then by
+// first path and message, so that every output lists them the same way. It is stable.
 func Sort(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
@@ -95,6 +110,9 @@ func Sort(fs []Finding) {
 		}
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind
+		}
+		if a.Bytes != b.Bytes {
+			return a.Bytes > b.Bytes
 		}
 		if a.Path() != b.Path() {
 			return a.Path() < b.Path()
@@ -141,7 +159,7 @@ func Count(fs []Finding) (errors, warnings, infos int) {
 	return
 }
 
-// MarshalJSON writes the finding with its names lossless
+// MarshalJSON writes the finding, with its Family, and its names lossless
 // (docs/audit-json.md, "Names that are not UTF-8"): Paths as they are when
 // valid UTF-8, else in text.Escape's form with every path's raw bytes in
 // paths_bytes; Message and Fix, free text that may quote a name, in
@@ -150,9 +168,33 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	type plain Finding
 	return json.Marshal(struct {
 		plain
+		Family     string   `json:"family"`
 		Paths      []string `json:"paths,omitempty"`
 		PathsBytes [][]byte `json:"paths_bytes,omitempty"`
 		Message    string   `json:"message"`
 		Fix        string   `json:"fix,omitempty"`
-	}{plain(f), text.JSONStrings(f.Paths), text.NonUTF8List(f.Paths), text.JSONString(f.Message), text.JSONString(f.Fix)})
+	}{plain(f), f.Family(), text.JSONStrings(f.Paths), text.NonUTF8List(f.Paths), text.JSONString(f.Message), text.JSONString(f.Fix)})
+}
+
+// MarshalJSON writes the change with its globs lossless, as Finding's
+// paths: drop in text.JSONStrings' form, with drop_bytes holding every
+// glob's raw bytes when one is not valid UTF-8; the etc and config
+// values, free text, in text.JSONString's form.
+func (c Change) MarshalJSON() ([]byte, error) {
+	esc := func(m map[string]string) map[string]string {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			out[text.JSONString(k)] = text.JSONString(v)
+		}
+		return out
+	}
+	return json.Marshal(struct {
+		Drop      []string          `json:"drop,omitempty"`
+		DropBytes [][]byte          `json:"drop_bytes,omitempty"`
+		Etc       map[string]string `json:"etc,omitempty"`
+		Config    map[string]string `json:"config,omitempty"`
+	}{text.JSONStrings(c.Drop), text.NonUTF8List(c.Drop), esc(c.Etc), esc(c.Config)})
 }

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -30,5 +31,24 @@ func TestSortAndSet(t *testing.T) {
 	}
 	if f := fs[0]; f.Family() != "tar" || f.Name() != "climbs-out" {
 		t.Errorf("Family/Name = %q/%q", f.Family(), f.Name())
+	}
+}
+
+func TestChangeJSONLossless(t *testing.T) {
+	b, err := json.Marshal(Finding{Kind: "bloat/docs", Message: "m", Change: &Change{Drop: []string{"/opt/caf\xe9", "/ok"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"kind":"bloat/docs","severity":"","change":{"drop":["/opt/caf\\xe9","/ok"],"drop_bytes":["L29wdC9jYWbp","L29r"]},"family":"bloat","message":"m"}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestSortBiggestFirst(t *testing.T) {
+	fs := []Finding{{Kind: "bloat/unreachable", Bytes: 10, Paths: []string{"/a"}}, {Kind: "bloat/unreachable", Bytes: 500, Paths: []string{"/b"}}}
+	Sort(fs)
+	if fs[0].Path() != "/b" {
+		t.Errorf("order %+v, want the 500-byte finding first", fs)
 	}
 }

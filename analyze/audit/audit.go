@@ -25,7 +25,10 @@ type Audit struct {
 	Wasted     []WasteGroup     `json:"wasted"`
 	Duplicates []DuplicateGroup `json:"duplicates"`
 	Findings   []Finding        `json:"findings"`
-	Rules      *RuleResults     `json:"rules,omitempty"`
+	// Reclaimable is what applying every bloat finding (family "bloat")
+	// saves; each file counts in at most one of them.
+	Reclaimable int64        `json:"reclaimable_bytes"`
+	Rules       *RuleResults `json:"rules,omitempty"`
 }
 
 // AuditImage identifies the image.
@@ -182,6 +185,19 @@ func New(im *source.Image, ix *analyze.Index, opts Options) *Audit {
 	a.Findings = append(a.Findings, ix.Findings...)
 	finding.Sort(a.Findings)
 	return a
+}
+
+// AddFindings adds findings computed elsewhere (package findings: bloat
+// and breakage over the closure) and sums the bloat ones' bytes into
+// Reclaimable.
+func (a *Audit) AddFindings(fs []Finding) {
+	for _, f := range fs {
+		if f.Family() == "bloat" {
+			a.Reclaimable += f.Bytes
+		}
+	}
+	a.Findings = append(a.Findings, fs...)
+	finding.Sort(a.Findings)
 }
 
 // userWastedPercent is the wasted bytes as a share of the bytes the layers

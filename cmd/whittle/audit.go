@@ -9,7 +9,12 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
+	"github.com/whittle-dev/whittle/analyze/findings"
+	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 
@@ -21,6 +26,10 @@ type auditFlags struct {
 	top       int
 	depth     int
 	rules     map[string]*string
+	// noFindings leaves out the bloat and breakage findings (and the
+	// closure they need); ignore drops some by id or family.
+	noFindings bool
+	ignore     []string
 }
 
 // ruleFlags are the rule flags: whittle's names, measured with whittle's
@@ -47,6 +56,14 @@ each layer's size and the command that made it, the largest directories and
 files, the bytes stored in layers but not visible in the final file system
 (overwritten, deleted, or hidden by an opaque directory, each byte counted
 once), identical files at several paths, and config mistakes.
+
+Its findings section adds what the run-time closure shows (--no-findings
+leaves it out): bloat that can go (docs, man pages, translations, headers,
+caches, package managers, compilers, symlink cycles, trees stored twice,
+unneeded /etc, files no root reaches, bytes later layers hide), each file
+counted once so the "reclaimable" total is what applying them all saves,
+and breakage that must be fixed (see whittle doctor). --ignore drops
+findings by id (bloat/docs) or family (bloat).
 
 With --ci it checks thresholds, given as flags or in a rules file (whittle's
 or dive's .dive-ci, both "rules:" maps), prints PASS or FAIL for each and
@@ -76,6 +93,8 @@ to "disabled", "off", "false" or nothing is not checked.`,
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	fl.IntVar(&f.top, "top", 10, "entries in each list")
 	fl.IntVar(&f.depth, "depth", 3, "deepest directory level in the largest-directories list")
+	fl.BoolVar(&f.noFindings, "no-findings", false, "leave out the bloat and breakage findings (no closure is computed)")
+	fl.StringSliceVar(&f.ignore, "ignore", nil, "leave out findings with this id or family (bloat/docs, tls; repeatable)")
 	for _, r := range ruleFlags {
 		f.rules[r.name] = fl.String(r.name, "", r.help)
 	}
@@ -99,6 +118,13 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 	}
 	defer im.Close()
 	a := audit.New(im, ix, audit.Options{Top: f.top, Depth: f.depth})
+	if !f.noFindings {
+		fs, err := auditFindings(cmd, im, ix, f.ignore)
+		if err != nil {
+			return err
+		}
+		a.AddFindings(fs)
+	}
 	if f.ci {
 		a.Rules = rules.Evaluate(a)
 	}
@@ -164,4 +190,19 @@ func (f *auditFlags) anyRuleFlag(cmd *cobra.Command) bool {
 		}
 	}
 	return false
+}
+
+// auditFindings computes the closure and the bloat and breakage findings
+// over it (the closure's own problems among them).
+func auditFindings(cmd *cobra.Command, im *source.Image, ix *analyze.Index, ignore []string) ([]finding.Finding, error) {
+	opts := closure.Options{}
+	if im.Nix != nil {
+		opts.NixInfo = im.Nix.Info
+	}
+	cl, err := closure.Build(cmd.Context(), im, ix, opts)
+	if err != nil {
+		return nil, err
+	}
+	fo := findings.Options{Ignore: append([]string{"config"}, ignore...)} // audit.New reports the config findings
+	return findings.All(cmd.Context(), im, ix, cl, fo)
 }

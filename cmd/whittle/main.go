@@ -35,7 +35,8 @@ func main() {
 }
 
 // exitCode prints err (once, on one line) and maps it to the exit status:
-// 0 success, 2 a failed CI rule, 1 any other error. The message may quote
+// 0 success, 2 a failed CI rule, 3 a doctor error-level problem, 1 any
+// other error. The message may quote
 // a hostile name from an image, so the whole line is escaped: a control
 // byte shows as \x1b, a newline as \n.
 func exitCode(err error, stderr io.Writer) int {
@@ -45,6 +46,10 @@ func exitCode(err error, stderr io.Writer) int {
 	var ce *ciFailure
 	if errors.As(err, &ce) {
 		return 2
+	}
+	var de *doctorFailure
+	if errors.As(err, &de) {
+		return 3
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "whittle: interrupted; nothing was left half-written")

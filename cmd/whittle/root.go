@@ -65,7 +65,7 @@ command on a terminal, on the demo image.`,
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
 	pf.BoolVar(&g.verify, "verify-blobs", false, "read and hash every layer blob even when the cache holds its index (a warm run only checks each blob is there with its size)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
-	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g), newBuildCommand(g), newVerifyCommand(g), newDiffCommand(g))
+	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g), newBuildCommand(g), newVerifyCommand(g), newDiffCommand(g), newDoctorCommand(g))
 	return root
 }
 

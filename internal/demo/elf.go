@@ -296,3 +296,19 @@ func indexOf(secs []*elfSection, sec *elfSection) int {
 
 // runpath joins store paths' lib directories into a DT_RUNPATH value.
 func runpath(dirs ...string) string { return strings.Join(dirs, ":") }
+
+// ELFSpec describes a synthetic ELF file for tests elsewhere (see elfSpec
+// for the fields' meaning).
+type ELFSpec struct {
+	Interp, Runpath, Soname string
+	Needed, Exports         []string
+	Imports, Rodata         []string
+	Size                    int
+}
+
+// ELF returns the bytes of a synthetic x86-64 ELF file as the demo
+// writes them: real headers, dynamic section and symbols around filler.
+func ELF(s ELFSpec) []byte {
+	return elfSpec{Interp: s.Interp, Needed: s.Needed, Runpath: s.Runpath, Soname: s.Soname,
+		Exports: s.Exports, Imports: s.Imports, Rodata: s.Rodata, Size: s.Size, Key: s.Soname + s.Interp}.bytes()
+}

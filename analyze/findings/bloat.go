@@ -1,0 +1,348 @@
+package findings
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/finding"
+)
+
+// Bloat returns what can go from the image and what each saves. cl may be
+// nil: then no file counts as needed, and the outside-the-closure and
+// unneeded-/etc findings are left out. Each visible file is counted in at
+// most one finding, in this order: the table's categories, recursive and
+// duplicated trees, every-time-zone and full-locale-archive data, files
+// identical to another, unneeded /etc, files outside the closure; layer
+// waste counts bytes no path shows.
+func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
+	b := &bloat{ix: ix, cl: cl, claimed: map[*analyze.Node]bool{}, env: env(im, opts.Env)}
+	b.files = files(ix.Root)
+	var out []finding.Finding
+	out = append(out, b.categories()...)
+	out = append(out, b.trees()...)
+	out = append(out, b.dataSets()...)
+	out = append(out, b.duplicates()...)
+	if cl != nil {
+		out = append(out, b.etc()...)
+		out = append(out, b.outside()...)
+	}
+	out = append(out, layerWaste(ix)...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return opts.filter(out), nil
+}
+
+type bloat struct {
+	ix      *analyze.Index
+	cl      *closure.Closure
+	files   []*analyze.Node
+	claimed map[*analyze.Node]bool
+	env     map[string]string
+}
+
+// files lists the visible regular files and hardlinks, in path order.
+func files(root *analyze.Node) []*analyze.Node {
+	var out []*analyze.Node
+	root.Walk(func(n *analyze.Node) bool {
+		if n.Content != nil && !n.IsDir() {
+			out = append(out, n)
+		}
+		return true
+	})
+	return out
+}
+
+// needed reports whether the closure reaches the file at p.
+func (b *bloat) needed(p string) bool {
+	if b.cl == nil {
+		return false
+	}
+	id, ok := b.cl.Owner(p)
+	return ok && b.cl.Analysis.Reachable(id)
+}
+
+// claim marks n as counted and returns the bytes it adds.
+func (b *bloat) claim(n *analyze.Node) int64 {
+	b.claimed[n] = true
+	return n.Bytes
+}
+
+// Match returns the table category an image path belongs to, by its globs
+// alone ("" for none); exists says whether another path exists (for
+// Pattern.Beside).
+func Match(p string, exists func(string) bool) string {
+	for _, c := range Categories {
+		if c.matches(p, exists) {
+			return c.ID
+		}
+	}
+	return ""
+}
+
+func (c Category) matches(p string, exists func(string) bool) bool {
+	for _, e := range c.Except {
+		if plan.Match(e, p) {
+			return false
+		}
+	}
+	for _, pat := range c.Patterns {
+		if !plan.Match(pat.Glob, p) {
+			continue
+		}
+		if pat.Beside == "" {
+			return true
+		}
+		if src := strings.TrimSuffix(p, path.Ext(p)) + pat.Beside; exists != nil && exists(src) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *bloat) exists(p string) bool { return b.ix.Root.Lookup(p) != nil }
+
+// categories applies the table.
+func (b *bloat) categories() []finding.Finding {
+	type acc struct {
+		bytes int64
+		paths []string
+	}
+	by := map[string]*acc{}
+	for _, n := range b.files {
+		p := n.Path()
+		id := Match(p, b.exists)
+		if id == "" || b.needed(p) {
+			continue
+		}
+		a := by[id]
+		if a == nil {
+			a = &acc{}
+			by[id] = a
+		}
+		a.bytes += b.claim(n)
+		a.paths = append(a.paths, p)
+	}
+	var out []finding.Finding
+	for _, c := range Categories {
+		a := by[c.ID]
+		if a == nil || a.bytes == 0 {
+			continue // empty lock files and directories' leftovers
+		}
+		var drop []string
+		for _, pat := range c.Patterns {
+			if pat.Beside == "" {
+				drop = append(drop, pat.Glob)
+			}
+		}
+		if len(drop) != len(c.Patterns) || len(c.Except) > 0 {
+			drop = escapeGlobs(a.paths) // the globs alone would take too much
+		}
+		out = append(out, finding.Finding{
+			Kind: c.ID, Severity: finding.Warning, Paths: a.paths, Bytes: a.bytes,
+			Message: fmt.Sprintf("%s in %d files: %s", humanize.Bytes(uint64(a.bytes)), len(a.paths), c.Explain),
+			Fix:     "drop them (plan drop: " + strings.Join(limit(drop, 3), ", ") + ")",
+			Change:  &finding.Change{Drop: drop},
+		})
+	}
+	return out
+}
+
+// limit returns at most n of list, with "…" when some were left out.
+func limit(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(append([]string(nil), list[:n]...), fmt.Sprintf("… %d more", len(list)-n))
+}
+
+// escapeGlobs turns image paths into plan globs that match them alone.
+func escapeGlobs(paths []string) []string {
+	out := make([]string, len(paths))
+	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
+	for i, p := range paths {
+		out[i] = r.Replace(p)
+	}
+	return out
+}
+
+// duplicates reports the visible files identical to another that no
+// finding before counted: keeping one copy of each (hardlinking the rest)
+// saves their bytes.
+func (b *bloat) duplicates() []finding.Finding {
+	var extra []string
+	var bytes int64
+	for _, d := range b.ix.Duplicates {
+		var free []*analyze.Node
+		for _, p := range d.Paths {
+			if n := b.ix.Root.Lookup(p); n != nil && !b.claimed[n] && n.Bytes > 0 {
+				free = append(free, n)
+			}
+		}
+		if len(free) < 2 {
+			continue
+		}
+		for _, n := range free[1:] {
+			bytes += b.claim(n)
+			extra = append(extra, n.Path())
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	sort.Strings(extra)
+	return []finding.Finding{{
+		Kind: "bloat/duplicate-files", Severity: finding.Info, Paths: extra, Bytes: bytes,
+		Message: fmt.Sprintf("%d files (%s) are byte-identical copies of another file of the image", len(extra), humanize.Bytes(uint64(bytes))),
+		Fix:     "store one copy and hardlink the others (or drop the copies nothing opens)",
+	}}
+}
+
+// etc reports the regular files under /etc that nothing in the closure
+// needs: the generated /etc (the plan's etc: section) replaces them.
+func (b *bloat) etc() []finding.Finding {
+	var paths []string
+	var bytes int64
+	for _, n := range b.files {
+		p := n.Path()
+		if !strings.HasPrefix(p, "/etc/") || b.claimed[n] || b.needed(p) {
+			continue
+		}
+		bytes += b.claim(n)
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 || bytes == 0 {
+		return nil
+	}
+	return []finding.Finding{{
+		Kind: "bloat/etc", Severity: finding.Warning, Paths: paths, Bytes: bytes,
+		Message: fmt.Sprintf("%d files (%s) in /etc that no root and no library of the closure needs", len(paths), humanize.Bytes(uint64(bytes))),
+		Fix:     "drop them and generate the /etc the image needs (plan etc: section; see whittle etc)",
+		Change:  &finding.Change{Drop: []string{"/etc/**"}, Etc: map[string]string{"basics": "all"}},
+	}}
+}
+
+// outside reports the files the closure does not reach, grouped by the
+// package or store path that holds them (loose files by their directory),
+// biggest first.
+func (b *bloat) outside() []finding.Finding {
+	type group struct {
+		name  string
+		store bool
+		bytes int64
+		paths []string
+	}
+	groups := map[string]*group{}
+	for _, n := range b.files {
+		p := n.Path()
+		if b.claimed[n] || b.needed(p) || n.Bytes == 0 {
+			continue
+		}
+		name, isStore := b.groupOf(p)
+		g := groups[name]
+		if g == nil {
+			g = &group{name: name, store: isStore}
+			groups[name] = g
+		}
+		g.bytes += b.claim(n)
+		g.paths = append(g.paths, p)
+	}
+	list := make([]*group, 0, len(groups))
+	for _, g := range groups {
+		list = append(list, g)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].bytes != list[j].bytes {
+			return list[i].bytes > list[j].bytes
+		}
+		return list[i].name < list[j].name
+	})
+	var out []finding.Finding
+	for _, g := range list {
+		f := finding.Finding{
+			Kind: "bloat/unreachable", Severity: finding.Info, Paths: append([]string{g.name}, g.paths...), Bytes: g.bytes,
+			Message: fmt.Sprintf("%s: %d files (%s) that no root of the closure reaches", g.name, len(g.paths), humanize.Bytes(uint64(g.bytes))),
+		}
+		if g.store {
+			f.Change = &finding.Change{Drop: []string{escapeGlobs([]string{g.name})[0] + "/**"}}
+		} else {
+			f.Change = &finding.Change{Drop: escapeGlobs(g.paths)}
+		}
+		f.Fix = "drop it, or add a root that needs it (plan roots:) if something runs it the closure does not see"
+		out = append(out, f)
+	}
+	return out
+}
+
+// groupOf names what holds an unreachable file: its package or store
+// path, else its directory.
+func (b *bloat) groupOf(p string) (string, bool) {
+	if id, ok := b.cl.Owner(p); ok {
+		if g, ok := b.cl.Group(id); ok {
+			n := b.cl.Graph.Get(g)
+			return n.Name, n.Kind == graph.StorePath
+		}
+	}
+	return path.Dir(p) + "/", false
+}
+
+// layerWaste reports the bytes later layers hide, one finding per layer
+// that stores them and layer that hides them.
+func layerWaste(ix *analyze.Index) []finding.Finding {
+	type key struct{ layer, by int }
+	type acc struct {
+		bytes  int64
+		roots  []string
+		seen   map[string]bool
+		reason map[string]bool
+	}
+	groups := map[key]*acc{}
+	var keys []key
+	for _, w := range ix.Wasted {
+		k := key{w.Layer, w.By}
+		a := groups[k]
+		if a == nil {
+			a = &acc{seen: map[string]bool{}, reason: map[string]bool{}}
+			groups[k] = a
+			keys = append(keys, k)
+		}
+		a.bytes += w.Bytes
+		root := w.Root
+		if root == "" {
+			root = w.Path
+		}
+		if !a.seen[root] {
+			a.seen[root] = true
+			a.roots = append(a.roots, root)
+		}
+		a.reason[w.Reason.String()] = true
+	}
+	var out []finding.Finding
+	for _, k := range keys {
+		a := groups[k]
+		if a.bytes == 0 {
+			continue
+		}
+		var reasons []string
+		for r := range a.reason {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		sort.Strings(a.roots)
+		out = append(out, finding.Finding{
+			Kind: "bloat/layer-waste", Severity: finding.Warning, Paths: a.roots, Layer: k.layer + 1, Bytes: a.bytes,
+			Message: fmt.Sprintf("layer %d stores %s that layer %d hides (%s): the image still ships them", k.layer+1, humanize.Bytes(uint64(a.bytes)), k.by+1, strings.Join(reasons, ", ")),
+			Fix:     "rebuild the image (whittle build writes only what is visible), or delete in the same step that writes",
+		})
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package findings
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/finding"
+)
+
+// FamilyBloat is the family of every bloat finding.
+const FamilyBloat = "bloat"
+
+// Options tune Bloat and Breakage.
+type Options struct {
+	// Ignore lists kinds ("tls/no-bundle") or families ("bloat") to leave
+	// out.
+	Ignore []string
+	// Env is added to the image config's Env (later entries win): the
+	// environment the image will run with.
+	Env []string
+	// Now is the time certificates are checked against; zero means
+	// time.Now().
+	Now time.Time
+}
+
+// Ignored reports whether opts.Ignore names the finding's kind or family.
+func (o Options) Ignored(f finding.Finding) bool {
+	for _, ig := range o.Ignore {
+		ig = strings.TrimSpace(ig)
+		if ig == f.Kind || ig == f.Family() || ig == f.Family()+"/*" {
+			return true
+		}
+	}
+	return false
+}
+
+func (o Options) filter(fs []finding.Finding) []finding.Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		if !o.Ignored(f) {
+			out = append(out, f)
+		}
+	}
+	finding.Sort(out)
+	return out
+}
+
+// All returns Bloat's and Breakage's findings together, sorted; a
+// zoneinfo loop is reported once, as bloat/symlink-cycle.
+func All(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
+	b, err := Bloat(ctx, im, ix, cl, opts)
+	if err != nil {
+		return nil, err
+	}
+	k, err := Breakage(ctx, im, ix, cl, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := b
+	for _, f := range k {
+		if f.Kind != "tz/zoneinfo-loop" { // bloat/symlink-cycle says it
+			out = append(out, f)
+		}
+	}
+	finding.Sort(out)
+	return out, nil
+}
+
+// Reclaimable is what applying every bloat finding of fs saves: the sum of
+// their bytes, which never count a file twice.
+func Reclaimable(fs []finding.Finding) int64 {
+	var n int64
+	for _, f := range fs {
+		if f.Family() == FamilyBloat {
+			n += f.Bytes
+		}
+	}
+	return n
+}
+
+// env is the image config's Env with extra entries over it.
+func env(im *source.Image, extra []string) map[string]string {
+	m := map[string]string{}
+	var list []string
+	if im.Config != nil {
+		list = append(list, im.Config.Config.Env...)
+	}
+	for _, kv := range append(list, extra...) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
