@@ -29,11 +29,16 @@ func (p *findingsPane) refresh(m *Model) {
 	if m.data == nil {
 		return
 	}
-	var all []finding.Finding
-	all = append(all, m.data.audit.Findings...)
-	if m.cl != nil {
-		all = append(all, m.cl.Problems...)
+	// The index's and the config's findings, then bloat and breakage
+	// (which repeat the config's): each once.
+	var set finding.Set
+	for _, f := range m.data.audit.Findings {
+		set.Add(f)
 	}
+	for _, f := range m.found {
+		set.Add(f)
+	}
+	all := set.List()
 	slices.SortStableFunc(all, func(a, b finding.Finding) int {
 		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
 			return c
@@ -44,9 +49,13 @@ func (p *findingsPane) refresh(m *Model) {
 	p.cursor = max(min(p.cursor, len(all)-1), 0)
 }
 
-// fixGlobs are the drop globs that apply a finding's fix: its image
-// paths. (Package and store path names are not globs, and are left out.)
+// fixGlobs are the drop globs that apply a finding's fix: the plan
+// change it suggests, else its image paths. (Package and store path
+// names are not globs, and are left out.)
 func fixGlobs(f finding.Finding) []string {
+	if f.Change != nil && len(f.Change.Drop) > 0 {
+		return f.Change.Drop
+	}
 	var globs []string
 	for _, p := range f.Paths {
 		if strings.HasPrefix(p, "/") && p != "/" {

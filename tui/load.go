@@ -8,9 +8,11 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
+	"github.com/whittle-dev/whittle/analyze/findings"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/finding"
 )
 
 // imageData is a loaded image and what the panes derive from it once.
@@ -94,9 +96,10 @@ type (
 	}
 	// closureMsg carries a closure computed for the roots of generation gen.
 	closureMsg struct {
-		id, gen int
-		cl      *closure.Closure
-		err     error
+		id, gen  int
+		cl       *closure.Closure
+		findings []finding.Finding // bloat and breakage, with that closure
+		err      error
 	}
 	// catalogMsg carries the /etc catalog of the image.
 	catalogMsg struct {
@@ -189,7 +192,11 @@ func computeClosure(ctx context.Context, id, gen int, d *imageData, roots []stri
 		copts.NixInfo = d.im.Nix.Info
 	}
 	cl, err := closure.Build(ctx, d.im, d.ix, copts)
-	return closureMsg{id: id, gen: gen, cl: cl, err: err}
+	if err != nil {
+		return closureMsg{id: id, gen: gen, err: err}
+	}
+	fs, err := findings.All(ctx, d.im, d.ix, cl, findings.Options{})
+	return closureMsg{id: id, gen: gen, cl: cl, findings: fs, err: err}
 }
 
 // readCatalog reads what /etc choices the image offers.

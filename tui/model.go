@@ -30,6 +30,7 @@ import (
 	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 
@@ -126,7 +127,9 @@ type Model struct {
 	data      *imageData
 
 	// The closure and the /etc catalog, as they arrive.
-	cl      *closure.Closure
+	cl *closure.Closure
+	// found are the bloat and breakage findings computed with cl.
+	found   []finding.Finding
 	clErr   error
 	clGen   int // the roots generation the closure was asked for
 	clBusy  bool
@@ -289,7 +292,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = waitLoad(m.loadCh)
 		}
 		if msg.gen == m.clGen {
-			m.setClosure(msg.cl, msg.err)
+			m.setClosure(msg.cl, msg.findings, msg.err)
 		}
 	case catalogMsg:
 		if msg.id != m.loadID {
@@ -360,14 +363,14 @@ func (m *Model) setData(d *imageData) {
 }
 
 // setClosure shows a computed closure and marks the files it keeps.
-func (m *Model) setClosure(cl *closure.Closure, err error) {
+func (m *Model) setClosure(cl *closure.Closure, fs []finding.Finding, err error) {
 	m.clBusy = false
 	if err != nil {
 		m.clErr = err
 		m.setNote("closure: "+err.Error(), true)
 		return
 	}
-	m.cl, m.clErr = cl, nil
+	m.cl, m.clErr, m.found = cl, nil, fs
 	markReach(m.data.merged, cl)
 	m.clp.reset(m)
 	m.findp.refresh(m)
