@@ -22,6 +22,7 @@ import (
 	"github.com/kballard/go-shellquote"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/findings"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/builder"
 	"github.com/whittle-dev/whittle/builder/dest"
@@ -140,9 +141,6 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	if p.Source == "" {
 		return nil, errors.New("the plan names no source image")
-	}
-	if len(p.Apply) > 0 {
-		return nil, fmt.Errorf("apply: no finding kind can be applied by the builder yet (%s); use drop: patterns", strings.Join(p.Apply, ", "))
 	}
 	outs, err := dest.ParseAll(p.Outputs, opts.Dest)
 	if err != nil {
@@ -377,9 +375,17 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 			r.Findings = append(r.Findings, pr)
 		}
 	}
+	drops := append([]string(nil), p.Drop...)
+	if len(p.Apply) > 0 {
+		applied, err := applyFindings(ctx, im, ix, cl, p.Apply)
+		if err != nil {
+			return err
+		}
+		drops = append(drops, applied...)
+	}
 	spec.Keep = func(n *analyze.Node) bool {
 		pth := n.Path()
-		for _, d := range p.Drop {
+		for _, d := range drops {
 			if plan.Match(d, pth) {
 				return false
 			}
@@ -397,6 +403,39 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 	}
 	spec.Group, spec.Groups = groups(cl)
 	return nil
+}
+
+// applyFindings returns the drop globs of the findings the plan applies
+// (by kind, "bloat/docs", or family, "bloat"). Only drops are applied:
+// /etc and config changes are the plan's own keys.
+func applyFindings(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, apply []string) ([]string, error) {
+	fs, err := findings.All(ctx, im, ix, cl, findings.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	used := map[string]bool{}
+	var drops []string
+	for _, f := range fs {
+		for _, a := range apply {
+			if (f.Kind == a || f.Family() == a) && f.Change != nil {
+				drops = append(drops, f.Change.Drop...)
+				used[a] = true
+			}
+		}
+	}
+	known := map[string]bool{findings.FamilyBloat: true}
+	for _, c := range findings.Categories {
+		known[c.ID] = true
+	}
+	for _, f := range fs {
+		known[f.Kind] = true
+	}
+	for _, a := range apply {
+		if !used[a] && !known[a] && !strings.HasPrefix(a, "bloat/") {
+			return nil, fmt.Errorf("apply: %q names no finding kind whittle reports (see whittle audit --json)", a)
+		}
+	}
+	return drops, nil
 }
 
 // groups names each path's layer group after the package or store path

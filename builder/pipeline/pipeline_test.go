@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/internal/testopen"
 )
@@ -64,4 +65,49 @@ func TestAssembleNeedsNix(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no Nix closure") || !strings.Contains(err.Error(), "dir:"+dir) {
 		t.Errorf("err %v", err)
 	}
+}
+
+// TestApplyFindings: a plan that applies bloat/docs drops every path that
+// finding names, even those a keep pattern holds (drop wins); without the
+// apply the keep holds them. An unknown kind is an error.
+func TestApplyFindings(t *testing.T) {
+	keep := []string{"/nix/store/*/share/doc/**"}
+	kept, err := Run(context.Background(), &plan.Plan{Source: "demo:", Keep: keep}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, err := Run(context.Background(), &plan.Plan{Source: "demo:", Keep: keep, Apply: []string{"bloat/docs"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := func(r *Report) (gone int) {
+		for _, p := range r.RemovedPaths {
+			if strings.Contains(p, "/share/doc/") {
+				gone++
+			}
+		}
+		return gone
+	}
+	all := 0
+	_, ix := testopen.Indexed(t, "demo:")
+	for _, p := range ixPaths(ix) {
+		if strings.Contains(p, "/share/doc/") {
+			all++
+		}
+	}
+	if docs(kept) != 0 || docs(applied) != all || all == 0 {
+		t.Errorf("doc paths removed: %d with keep, %d with keep and apply, of %d", docs(kept), docs(applied), all)
+	}
+	if _, err := Run(context.Background(), &plan.Plan{Source: "demo:", Apply: []string{"nonsense/kind"}}, Options{}); err == nil || !strings.Contains(err.Error(), `"nonsense/kind"`) {
+		t.Errorf("unknown kind: %v", err)
+	}
+}
+
+func ixPaths(ix *analyze.Index) []string {
+	var out []string
+	ix.Root.Walk(func(n *analyze.Node) bool {
+		out = append(out, n.Path())
+		return true
+	})
+	return out
 }
