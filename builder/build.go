@@ -102,6 +102,11 @@ type Result struct {
 	RemovedBytes  int64
 	// Findings are links the trim broke and paths it could not write.
 	Findings []finding.Finding
+	// Written lists each layer's entries as the index would read them
+	// back (paths, types, modes, owners, links, sizes and content
+	// hashes), in layer order, so that what the image holds can be merged
+	// and judged without reading it again (analyze.Merge).
+	Written []*analyze.LayerIndex
 
 	tempDir string
 }
@@ -222,6 +227,9 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 	res.Image = img
 	for _, lb := range layers {
 		res.Layers = append(res.Layers, lb.info)
+		li := lb.written()
+		li.TarBytes, li.StoredBytes = lb.info.TarBytes, lb.info.StoredBytes
+		res.Written = append(res.Written, li)
 	}
 	report(Event{Stage: "done"})
 	return res, nil

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/zstd"
@@ -146,6 +148,62 @@ func (lb *layerBuild) files(cs *contentStore) []reprotar.File {
 		out = append(out, f)
 	}
 	return out
+}
+
+// written describes the layer's entries as analyze reads them, in path
+// order: a content two paths of the layer share is a regular file at the
+// first and hardlinks at the others, as files() writes it.
+func (lb *layerBuild) written() *analyze.LayerIndex {
+	li := &analyze.LayerIndex{}
+	first := map[*analyze.Entry]string{}
+	for _, s := range lb.entries {
+		e := analyze.Entry{Path: s.path}
+		if s.extra != nil {
+			f := s.extra
+			e.Mode, e.UID, e.GID, e.Link = uint32(f.Mode), int32(f.UID), int32(f.GID), f.Link
+			switch f.Kind {
+			case reprotar.Dir:
+				e.Type = analyze.TypeDir
+			case reprotar.Symlink:
+				e.Type = analyze.TypeSymlink
+			case reprotar.Hardlink:
+				e.Type = analyze.TypeHardlink
+			case reprotar.Regular:
+				e.Type, e.Size, e.Hash = analyze.TypeRegular, int64(len(f.Data)), xxhash.Sum64(f.Data)
+			case reprotar.FIFO:
+				e.Type = analyze.TypeFIFO
+			default:
+				continue
+			}
+			li.Entries = append(li.Entries, e)
+			continue
+		}
+		n := s.node
+		src := n.Entry
+		if n.Content != nil {
+			src = n.Content
+		}
+		e.Mode, e.UID, e.GID = src.Mode, src.UID, src.GID
+		switch {
+		case n.IsDir():
+			e.Type = analyze.TypeDir
+		case n.Content != nil:
+			if p, ok := first[n.Content]; ok {
+				e.Type, e.Link = analyze.TypeHardlink, p
+			} else {
+				first[n.Content] = s.path
+				e.Type, e.Size, e.Hash = analyze.TypeRegular, n.Content.Size, n.Content.Hash
+			}
+		case n.Entry.Type == analyze.TypeSymlink:
+			e.Type, e.Link = analyze.TypeSymlink, n.Entry.Link
+		case n.Entry.Type == analyze.TypeFIFO:
+			e.Type = analyze.TypeFIFO
+		default:
+			continue
+		}
+		li.Entries = append(li.Entries, e)
+	}
+	return li
 }
 
 // write makes the layer's tar, compresses it (on every core), stores it

@@ -177,12 +177,14 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		}
 	}
 	keepAccounts(p, cfg, &spec)
+	var baseLayers []*analyze.LayerIndex
 	if p.From != "" {
-		base, err := onBase(ctx, p.From, &spec, opts, say)
+		base, bix, err := onBase(ctx, p.From, &spec, opts, say)
 		if err != nil {
 			return nil, err
 		}
 		defer base.Close()
+		baseLayers = bix.Layers
 	}
 	if !isZero(p.Etc) {
 		say(Event{Stage: "etc"})
@@ -217,16 +219,10 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("getting digest: %w", err)
 	}
 	r.Digest = d.String()
-	// Read the result back as any image: the figures after are what it
-	// holds, and verify runs in it.
-	built, err := source.FromV1(r.Digest, r.Image)
-	if err != nil {
-		return nil, err
-	}
-	bix, err := analyze.IndexImage(ctx, built, analyze.IndexOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("reading the built image: %w", err)
-	}
+	// What the result holds, merged from the entries the build wrote (and
+	// the base's): the figures after and the entry point check need no
+	// second read of its bytes.
+	bix := analyze.Merge(append(append([]*analyze.LayerIndex(nil), baseLayers...), res.Written...))
 	r.summarise(ix, bix, res, spec.Group)
 	broken := entrypointFindings(cfg, bix)
 	r.Findings = append(r.Findings, broken...)
@@ -245,7 +241,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		}
 	}
 	if len(p.Verify) > 0 {
-		if err := r.verify(ctx, built, bix, p.Verify, opts, say); err != nil {
+		if err := r.verify(ctx, p.Verify, opts, say); err != nil {
 			return r, err
 		}
 	}
@@ -259,21 +255,21 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 // The base stays open until Run has written and verified the image
 // (Report.Image's base layers are not readable after Run returns). The
 // comparison uses the index's content hashes (xxHash64 and size).
-func onBase(ctx context.Context, from string, spec *builder.Spec, opts Options, say func(Event)) (*source.Image, error) {
+func onBase(ctx context.Context, from string, spec *builder.Spec, opts Options, say func(Event)) (*source.Image, *analyze.Index, error) {
 	say(Event{Stage: "open", Message: from})
 	base, err := source.Open(ctx, from, opts.Open)
 	if err != nil {
-		return nil, fmt.Errorf("from: %w", err)
+		return nil, nil, fmt.Errorf("from: %w", err)
 	}
 	bix, err := analyze.IndexImage(ctx, base, analyze.IndexOptions{Cache: opts.Cache})
 	if err != nil {
 		base.Close()
-		return nil, fmt.Errorf("from: %w", err)
+		return nil, nil, fmt.Errorf("from: %w", err)
 	}
 	layers, err := base.V1Layers()
 	if err != nil {
 		base.Close()
-		return nil, fmt.Errorf("from: %w", err)
+		return nil, nil, fmt.Errorf("from: %w", err)
 	}
 	spec.Base = layers
 	if base.Config != nil {
@@ -295,7 +291,7 @@ func onBase(ctx context.Context, from string, spec *builder.Spec, opts Options, 
 		b := bix.Root.Lookup(n.Path())
 		return b == nil || !sameFile(n, b)
 	}
-	return base, nil
+	return base, bix, nil
 }
 
 // sameFile reports whether two nodes of two images hold the same file.
@@ -320,7 +316,16 @@ func sameFile(a, b *analyze.Node) bool {
 }
 
 // verify runs the commands inside the built image.
-func (r *Report) verify(ctx context.Context, built *source.Image, bix *analyze.Index, cmds [][]string, opts Options, say func(Event)) error {
+func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say func(Event)) error {
+	// Read the result back as any image, and run the commands in it.
+	built, err := source.FromV1(r.Digest, r.Image)
+	if err != nil {
+		return err
+	}
+	bix, err := analyze.IndexImage(ctx, built, analyze.IndexOptions{})
+	if err != nil {
+		return fmt.Errorf("reading the built image: %w", err)
+	}
 	results, err := verify.Verify(ctx, built, bix, cmds, verify.Options{
 		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
 		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
