@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/gob"
 	"fmt"
 	"io/fs"
 	"path"
@@ -32,7 +33,7 @@ const maxELF = 256 << 20
 // interpreters, dangling links) and config mistakes. cl may be nil: then
 // every ELF file of the image counts as run.
 func Breakage(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
-	d := &doctor{ctx: ctx, im: im, ix: ix, cl: cl, fsys: analyze.NewFS(ctx, im, ix), env: env(im, opts.Env), now: opts.Now}
+	d := &doctor{ctx: ctx, im: im, ix: ix, cl: cl, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache), env: env(im, opts.Env), now: opts.Now, cache: opts.Cache}
 	if d.now.IsZero() {
 		d.now = time.Now()
 	}
@@ -63,6 +64,8 @@ type doctor struct {
 	now  time.Time
 	cat  *etcgen.Catalog
 	out  finding.Set
+	// cache keeps what the checks read from files (Options.Cache).
+	cache *analyze.Cache
 
 	// objects are the run ELF files (reachable in the closure), by path.
 	objects map[string]*object
@@ -99,45 +102,127 @@ func (d *doctor) loadObjects() error {
 		return n.Content != nil && !n.IsDir() && n.Content.Size >= 64 && n.Content.Size <= maxELF &&
 			(n.Entry.Mode&0o111 != 0 || strings.Contains(n.Name, ".so")) && d.run(n.Path())
 	}
-	// One pass over the layers reads the objects and what LoadCatalog
-	// and the checks read (/etc, zoneinfo, locales, gconv).
-	if err := d.fsys.Preload(func(n *analyze.Node) bool { return want(n) || etcgen.CatalogPath(n.Path()) }); err != nil {
-		return err
+	// What each object's bytes say is cached by where they are stored;
+	// the rest is read in one pass with what LoadCatalog and the checks
+	// read (/etc, zoneinfo, locales, gconv).
+	cached := map[int]objectCache{}
+	fresh := map[int]bool{}
+	lookup := func(n *analyze.Node) (*objectFacts, int, int, bool) {
+		l, pos, ok := d.ix.ContentSource(n)
+		if !ok || d.cache == nil {
+			return nil, l, pos, false
+		}
+		oc, seen := cached[l]
+		if !seen {
+			oc = loadObjectCache(d.cache, d.im.Layers[l].DiffID.String())
+			cached[l] = oc
+		}
+		f, ok := oc[pos]
+		return f, l, pos, ok
 	}
 	var nodes []*analyze.Node
+	need := map[*analyze.Entry]bool{}
 	d.ix.Root.Walk(func(n *analyze.Node) bool {
 		if want(n) {
 			nodes = append(nodes, n)
+			if _, _, _, ok := lookup(n); !ok {
+				need[n.Content] = true
+			}
 		}
 		return true
 	})
+	if err := d.fsys.Preload(func(n *analyze.Node) bool { return need[n.Content] || etcgen.CatalogPath(n.Path()) }); err != nil {
+		return err
+	}
 	for _, n := range nodes {
 		p := n.Path()
-		data, err := d.fsys.ReadFile(imagefs.Name(p))
-		if err != nil || !bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
-			continue
-		}
-		f, err := elf.NewFile(bytes.NewReader(data))
-		if err != nil {
-			continue
-		}
-		o := &object{path: p, imports: map[string]bool{}, facts: runtime.Scan(data)}
-		if syms, err := f.ImportedSymbols(); err == nil {
-			for _, s := range syms {
-				o.imports[s.Name] = true
+		of, l, pos, ok := lookup(n)
+		if !ok {
+			data, err := d.fsys.ReadFile(imagefs.Name(p))
+			if err != nil {
+				continue
+			}
+			of = readObject(data)
+			if d.cache != nil {
+				if cached[l] == nil {
+					cached[l] = objectCache{}
+				}
+				cached[l][pos] = of
+				fresh[l] = true
 			}
 		}
-		if sn, err := f.DynString(elf.DT_SONAME); err == nil && len(sn) > 0 {
-			o.soname = sn[0]
+		if of.ELF {
+			o := &object{path: p, imports: map[string]bool{}, facts: of.Facts, soname: of.Soname, goBin: of.GoBin}
+			for _, s := range of.Imports {
+				o.imports[s] = true
+			}
+			d.objects[p] = o
 		}
-		o.goBin = f.Section(".go.buildinfo") != nil && bytes.Contains(data, []byte("/etc/ssl/certs/ca-certificates.crt"))
-		f.Close()
-		d.objects[p] = o
 		if err := d.ctx.Err(); err != nil {
 			return err
 		}
 	}
+	for l := range fresh {
+		storeObjectCache(d.cache, d.im.Layers[l].DiffID.String(), cached[l])
+	}
 	return nil
+}
+
+// objectFacts is what the checks read from one file's bytes.
+type objectFacts struct {
+	ELF     bool
+	Imports []string
+	Soname  string
+	GoBin   bool
+	Facts   *runtime.Facts
+}
+
+// objectCache is a layer's objectFacts by entry position.
+type objectCache map[int]*objectFacts
+
+const objectKind = "findings-objects-v1"
+
+func loadObjectCache(c *analyze.Cache, key string) objectCache {
+	b, ok := c.GetData(objectKind, key)
+	if !ok {
+		return nil
+	}
+	var oc objectCache
+	if gob.NewDecoder(bytes.NewReader(b)).Decode(&oc) != nil {
+		return nil
+	}
+	return oc
+}
+
+func storeObjectCache(c *analyze.Cache, key string, oc objectCache) {
+	var buf bytes.Buffer
+	if gob.NewEncoder(&buf).Encode(oc) == nil {
+		_ = c.PutData(objectKind, key, buf.Bytes()) // only costs time
+	}
+}
+
+// readObject reads an ELF object's imports, soname and facts.
+func readObject(data []byte) *objectFacts {
+	of := &objectFacts{}
+	if !bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
+		return of
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return of
+	}
+	defer f.Close()
+	of.ELF, of.Facts = true, runtime.Scan(data)
+	if syms, err := f.ImportedSymbols(); err == nil {
+		for _, s := range syms {
+			of.Imports = append(of.Imports, s.Name)
+		}
+	}
+	if sn, err := f.DynString(elf.DT_SONAME); err == nil && len(sn) > 0 {
+		of.Soname = sn[0]
+	}
+	of.GoBin = f.Section(".go.buildinfo") != nil && bytes.Contains(data, []byte("/etc/ssl/certs/ca-certificates.crt"))
+	return of
 }
 
 // sortedObjects returns the objects in path order.

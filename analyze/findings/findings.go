@@ -25,6 +25,10 @@ type Options struct {
 	// Now is the time certificates are checked against; zero means
 	// time.Now().
 	Now time.Time
+	// Cache, when set, keeps what the checks read from the image's files
+	// (ELF imports, small files) beside the layer index, so a second run
+	// over the same layers reads none of them.
+	Cache *analyze.Cache
 }
 
 // Ignored reports whether opts.Ignore names the finding's kind or family.

@@ -382,7 +382,7 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 	}
 	drops := append([]string(nil), p.Drop...)
 	if len(p.Apply) > 0 {
-		applied, err := applyFindings(ctx, im, ix, cl, p.Apply)
+		applied, err := applyFindings(ctx, im, ix, cl, opts.Cache, p.Apply)
 		if err != nil {
 			return err
 		}
@@ -413,8 +413,8 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 // applyFindings returns the drop globs of the findings the plan applies
 // (by kind, "bloat/docs", or family, "bloat"). Only drops are applied:
 // /etc and config changes are the plan's own keys.
-func applyFindings(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, apply []string) ([]string, error) {
-	fs, err := findings.All(ctx, im, ix, cl, findings.Options{})
+func applyFindings(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, cache *analyze.Cache, apply []string) ([]string, error) {
+	fs, err := findings.All(ctx, im, ix, cl, findings.Options{Cache: cache})
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}

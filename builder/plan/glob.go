@@ -11,6 +11,17 @@ import (
 // "/usr/share/doc/**" matches /usr/share/doc and everything below it.
 // A malformed pattern matches nothing (Parse refuses them).
 func Match(pattern, name string) bool {
+	// Most patterns start with literal directories ("/usr/share/doc/**"):
+	// a name outside them cannot match, and most names are outside.
+	if i := strings.IndexAny(pattern, "*?[\\"); i > 0 {
+		if dir := strings.TrimRight(pattern[:strings.LastIndexByte(pattern[:i], '/')+1], "/"); dir != "" {
+			n := "/" + strings.Trim(name, "/")
+			d := "/" + strings.Trim(dir, "/")
+			if n != d && !strings.HasPrefix(n, d+"/") {
+				return false
+			}
+		}
+	}
 	return matchParts(split(pattern), split(name))
 }
 

@@ -119,7 +119,7 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 	defer im.Close()
 	a := audit.New(im, ix, audit.Options{Top: f.top, Depth: f.depth})
 	if !f.noFindings {
-		fs, err := auditFindings(cmd, im, ix, f.ignore)
+		fs, err := auditFindings(cmd, g, im, ix, f.ignore)
 		if err != nil {
 			return err
 		}
@@ -194,8 +194,12 @@ func (f *auditFlags) anyRuleFlag(cmd *cobra.Command) bool {
 
 // auditFindings computes the closure and the bloat and breakage findings
 // over it (the closure's own problems among them).
-func auditFindings(cmd *cobra.Command, im *source.Image, ix *analyze.Index, ignore []string) ([]finding.Finding, error) {
-	opts := closure.Options{}
+func auditFindings(cmd *cobra.Command, g *globalFlags, im *source.Image, ix *analyze.Index, ignore []string) ([]finding.Finding, error) {
+	cache, err := g.cache()
+	if err != nil {
+		return nil, err
+	}
+	opts := closure.Options{Cache: cache}
 	if im.Nix != nil {
 		opts.NixInfo = im.Nix.Info
 	}
@@ -203,6 +207,6 @@ func auditFindings(cmd *cobra.Command, im *source.Image, ix *analyze.Index, igno
 	if err != nil {
 		return nil, err
 	}
-	fo := findings.Options{Ignore: append([]string{"config"}, ignore...)} // audit.New reports the config findings
+	fo := findings.Options{Ignore: append([]string{"config"}, ignore...), Cache: cache} // audit.New reports the config findings
 	return findings.All(cmd.Context(), im, ix, cl, fo)
 }

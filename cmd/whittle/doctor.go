@@ -66,7 +66,11 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 		return err
 	}
 	defer im.Close()
-	opts := closure.Options{Roots: f.roots, Env: f.env}
+	cache, err := g.cache()
+	if err != nil {
+		return err
+	}
+	opts := closure.Options{Roots: f.roots, Env: f.env, Cache: cache}
 	if im.Nix != nil {
 		opts.NixInfo = im.Nix.Info
 	}
@@ -78,7 +82,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 	if err != nil {
 		return err
 	}
-	fs, err := findings.Breakage(cmd.Context(), im, ix, cl, findings.Options{Ignore: f.ignore, Env: f.env})
+	fs, err := findings.Breakage(cmd.Context(), im, ix, cl, findings.Options{Ignore: f.ignore, Env: f.env, Cache: cache})
 	if err != nil {
 		return err
 	}
