@@ -3,12 +3,10 @@ package closure
 import (
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
@@ -58,40 +56,7 @@ func TestDebianPythonTrim(t *testing.T) {
 
 	// Copy exactly the reachable files.
 	fresh := filepath.Join(t.TempDir(), "root")
-	var files []string
-	for i := 0; i < g.Len(); i++ {
-		id := graph.NodeID(i)
-		if an.Reachable(id) && g.Get(id).Kind == graph.File {
-			files = append(files, g.Get(id).Files...)
-		}
-	}
-	sort.Strings(files)
-	var copied int64
-	for _, p := range files {
-		src, dst := filepath.Join(root, p), filepath.Join(fresh, p)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		fi, err := os.Lstat(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode()&os.ModeSymlink != 0 {
-			target, _ := os.Readlink(src)
-			if err := os.Symlink(target, dst); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, data, fi.Mode().Perm()); err != nil {
-			t.Fatal(err)
-		}
-		copied += fi.Size()
-	}
+	files, _ := copyReachable(t, cl, root, fresh)
 	total := an.TotalSize() + an.UnreachableSize()
 	t.Logf("%d reachable files, %d bytes of %d (%.1f%%)", len(files), an.TotalSize(), total, 100*float64(an.TotalSize())/float64(total))
 	if an.TotalSize()*4 > total {

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 declare -A tools=(
   [mmdebstrap]=mmdebstrap [nix-build]=nix-bin [skopeo]=skopeo [umoci]=umoci
   [docker-registry]=docker-registry [bwrap]=bubblewrap [tmux]=tmux [podman]=podman
-  [localedef]=libc-bin [openssl]=openssl [tar]=tar [busybox]=busybox-static [cc]=gcc
+  [localedef]=libc-bin [openssl]=openssl [tar]=tar [busybox]=busybox-static [cc]=gcc [patchelf]=patchelf
 )
 missing=()
 for cmd in "${!tools[@]}"; do
