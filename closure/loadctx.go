@@ -52,9 +52,13 @@ func (b *builder) elfEdges() error {
 			b.problem("bad-elf", n.Path(), bad)
 		}
 		switch {
-		case info.Interp != "":
+		// A shared object that can also be run (libc.so.6 and ld.so name
+		// an interpreter and a soname) is judged as the library programs
+		// load: a host libc copied into a store names a host interpreter
+		// that no process of the image uses.
+		case info.Interp != "" && info.Soname == "":
 			programs = append(programs, n.Path())
-		case info.Dynamic:
+		case info.Dynamic || info.Interp != "":
 			libs = append(libs, n.Path())
 		}
 		return true
