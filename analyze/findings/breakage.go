@@ -605,7 +605,7 @@ func (d *doctor) nameService() {
 		return
 	}
 	libDirs := d.libDirs()
-	for _, src := range nssSources(string(data)) {
+	for _, src := range runtime.NSSSources(string(data)) {
 		if src == "files" || src == "dns" {
 			continue // built into glibc 2.34 and later
 		}
@@ -636,32 +636,6 @@ func (d *doctor) libDirs() []string {
 	return dirs
 }
 
-// nssSources lists the sources nsswitch.conf names, each once.
-func nssSources(conf string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, line := range strings.Split(conf, "\n") {
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		_, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		inAction := false
-		for _, w := range strings.Fields(rest) {
-			if strings.HasPrefix(w, "[") || inAction {
-				inAction = !strings.HasSuffix(w, "]")
-				continue
-			}
-			if !seen[w] {
-				seen[w] = true
-				out = append(out, w)
-			}
-		}
-	}
-	return out
-}
 
 // passwd reads /etc/passwd or /etc/group as name → fields.
 func (d *doctor) table(file string) (map[string][]string, bool) {

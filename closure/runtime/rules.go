@@ -111,7 +111,7 @@ var table = []*Rule{
 		match: isGlibc,
 		targets: func(in *Input, o Object) []target {
 			var out []target
-			for _, s := range nssSources(readConfig(in.FS, "/etc/nsswitch.conf")) {
+			for _, s := range NSSSources(readConfig(in.FS, "/etc/nsswitch.conf")) {
 				out = append(out, to(path.Dir(o.Path)+"/libnss_"+s+".so.2")...)
 			}
 			return out
@@ -296,10 +296,10 @@ func glibcPrefix(libc string) string {
 	return pre
 }
 
-// nssSources returns the service names of an nsswitch.conf, each once, in
+// NSSSources returns the service names of an nsswitch.conf, each once, in
 // order of appearance ("files", "dns", …); actions in brackets are left
 // out.
-func nssSources(conf string) []string {
+func NSSSources(conf string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, line := range strings.Split(conf, "\n") {
