@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -201,7 +203,7 @@ func (m *Model) buildKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Verify):
 		v := ""
 		if len(m.plan.Verify) > 0 {
-			v = strings.Join(m.plan.Verify[0], " ")
+			v = shellquote.Join(m.plan.Verify[0]...)
 		}
 		return m.startInput(inputVerify, "verify command: ", v)
 	case key.Matches(msg, k.Layering):
@@ -234,7 +236,7 @@ func (m Model) buildView(w, h int) string {
 	if len(m.plan.Verify) > 0 {
 		var vs []string
 		for _, v := range m.plan.Verify {
-			vs = append(vs, strings.Join(v, " "))
+			vs = append(vs, shellquote.Join(v...))
 		}
 		verify = strings.Join(vs, "; ")
 	}

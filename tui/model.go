@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -620,10 +622,16 @@ func (m *Model) inputDone(purpose inputFor, value string) tea.Cmd {
 		}
 		m.changed()
 	case inputVerify:
-		if value == "" {
+		// Words are split as a shell does: python3 -c 'import ssl'.
+		words, err := shellquote.Split(value)
+		switch {
+		case err != nil:
+			m.setNote("verify command: "+err.Error(), true)
+			return nil
+		case len(words) == 0:
 			m.plan.Verify = nil
-		} else {
-			m.plan.Verify = [][]string{strings.Fields(value)}
+		default:
+			m.plan.Verify = [][]string{words}
 		}
 		m.changed()
 	}
