@@ -246,7 +246,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 	case spinner.TickMsg:
-		if m.loading() || m.clBusy || m.buildp.running {
+		// loadCh stays until the /etc catalog has come, after the closure.
+		if m.loading() || m.clBusy || m.loadCh != nil || m.buildp.running {
 			m.spinner, cmd = m.spinner.Update(msg)
 		}
 	case loadStartedMsg:
