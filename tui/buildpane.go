@@ -320,7 +320,7 @@ func (m Model) buildView(w, h int) string {
 				if !v.Passed {
 					mark = s.Error.Render("FAIL")
 				}
-				report = append(report, mark+" "+clip(text.Escape(strings.Join(v.Argv, " ")), rw-5))
+				report = append(report, mark+" "+clip(text.Escape(shellquote.Join(v.Argv...)), rw-5))
 				for _, l := range strings.Split(strings.TrimSpace(v.Output+" "+v.Error), "\n") {
 					if l != "" {
 						report = append(report, s.Dim.Render("  "+clip(text.Escape(l), rw-2)))
