@@ -367,7 +367,7 @@ func TestTmuxDebian(t *testing.T) {
 	s.keys("b")
 	screen := s.waitText("the build", "built oci:", 300*time.Second)
 	all := strings.Join(screen, "\n")
-	if !strings.Contains(all, "pass python3 -c") || strings.Contains(all, "FAIL") {
+	if !strings.Contains(all, "pass python3 -c 'import ssl'") || strings.Contains(all, "FAIL") {
 		t.Errorf("the verify command did not pass:\n%s", all)
 	}
 	if m := regexp.MustCompile(`Closure · packed (\d+)/(\d+)`).FindStringSubmatch(all); m == nil || m[1] != m[2] || m[1] == "0" {
