@@ -296,3 +296,21 @@ func BenchmarkDropToggle(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// TestVerifyQuoted types a verify command with a quoted word: the plan
+// holds its words as a shell splits them, and editing shows it quoted.
+func TestVerifyQuoted(t *testing.T) {
+	m := loadDemo(t, 120, 40)
+	m = press(m, "6", "v", "ctrl+u")
+	for _, r := range "python3 -c 'import ssl'" {
+		next, _ := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		m = next.(Model)
+	}
+	m = press(m, "enter")
+	if want := [][]string{{"python3", "-c", "import ssl"}}; !slices.EqualFunc(m.plan.Verify, want, slices.Equal) {
+		t.Errorf("verify %q, want %q", m.plan.Verify, want)
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "python3 -c 'import ssl'") {
+		t.Errorf("the build pane does not show the command quoted:\n%s", v)
+	}
+}

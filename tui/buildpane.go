@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -30,6 +32,7 @@ type buildPane struct {
 	elapsed time.Duration
 	stage   string
 	layers  []layerProgress
+	nodes   []packNode // the closure's groups, lit as layers pack them
 	report  *pipeline.Report
 	err     error
 }
@@ -71,7 +74,7 @@ func (m *Model) startBuild() tea.Cmd {
 	b := &m.buildp
 	b.stop()
 	b.id++
-	*b = buildPane{id: b.id, running: true, started: time.Now(), stage: "starting"}
+	*b = buildPane{id: b.id, running: true, started: time.Now(), stage: "starting", nodes: packNodes(m.cl)}
 	p := clonePlan(m.plan)
 	ctx, id, opts := m.ctx, b.id, pipeline.Options{Open: m.opts.Open, Cache: m.opts.Cache}
 	return tea.Batch(m.spinner.Tick, func() tea.Msg {
@@ -160,6 +163,9 @@ func (b *buildPane) event(e pipeline.Event) {
 		if be.Groups != nil {
 			l.groups = be.Groups
 		}
+		if be.Stage == "layer" {
+			b.pack(be.Groups, be.Cached)
+		}
 		l.bytes, l.total, l.cached = be.Bytes, be.Total, be.Cached
 		l.done = be.Stage == "done" || be.Total > 0 && be.Bytes >= be.Total
 	}
@@ -197,7 +203,7 @@ func (m *Model) buildKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Verify):
 		v := ""
 		if len(m.plan.Verify) > 0 {
-			v = strings.Join(m.plan.Verify[0], " ")
+			v = shellquote.Join(m.plan.Verify[0]...)
 		}
 		return m.startInput(inputVerify, "verify command: ", v)
 	case key.Matches(msg, k.Layering):
@@ -230,7 +236,7 @@ func (m Model) buildView(w, h int) string {
 	if len(m.plan.Verify) > 0 {
 		var vs []string
 		for _, v := range m.plan.Verify {
-			vs = append(vs, strings.Join(v, " "))
+			vs = append(vs, shellquote.Join(v...))
 		}
 		verify = strings.Join(vs, "; ")
 	}
@@ -294,34 +300,41 @@ func (m Model) buildView(w, h int) string {
 			break
 		}
 	}
+	var report []string
 	if r := b.report; r != nil {
-		right = append(right, "",
+		report = append(report, "",
 			s.Header.Render("Before ")+bytesText(r.Before.FileBytes)+" files, "+bytesText(r.Before.StoredBytes)+" stored",
 			s.Header.Render("After  ")+bytesText(r.After.FileBytes)+" files, "+bytesText(r.After.StoredBytes)+" stored ("+
 				signedBytes(r.After.StoredBytes-r.Before.StoredBytes)+")",
 			s.Dim.Render(clip("digest "+r.Digest, rw)))
 		if len(r.Biggest) > 0 {
-			right = append(right, "", s.Header.Render("Biggest removals"))
+			report = append(report, "", s.Header.Render("Biggest removals"))
 			for _, rm := range r.Biggest[:min(len(r.Biggest), 5)] {
-				right = append(right, padLeft(bytesText(rm.Bytes), 7)+"  "+shortPath(rm.Path, rw-9))
+				report = append(report, padLeft(bytesText(rm.Bytes), 7)+"  "+shortPath(rm.Path, rw-9))
 			}
 		}
 		if len(r.Verify) > 0 {
-			right = append(right, "", s.Header.Render("Verify"))
+			report = append(report, "", s.Header.Render("Verify"))
 			for _, v := range r.Verify {
 				mark := s.Added.Render("pass")
 				if !v.Passed {
 					mark = s.Error.Render("FAIL")
 				}
-				right = append(right, mark+" "+clip(text.Escape(strings.Join(v.Argv, " ")), rw-5))
+				report = append(report, mark+" "+clip(text.Escape(shellquote.Join(v.Argv...)), rw-5))
 				for _, l := range strings.Split(strings.TrimSpace(v.Output+" "+v.Error), "\n") {
 					if l != "" {
-						right = append(right, s.Dim.Render("  "+clip(text.Escape(l), rw-2)))
+						report = append(report, s.Dim.Render("  "+clip(text.Escape(l), rw-2)))
 					}
 				}
 			}
 		}
 	}
+	// The closure's nodes light up as layers pack them; after the build
+	// the grid takes what room the report leaves.
+	if grid := m.packGrid(rw, h-2-len(right)-len(report)-1); len(grid) > 0 {
+		right = append(append(right, ""), grid...)
+	}
+	right = append(right, report...)
 	return lipgloss.JoinHorizontal(lipgloss.Top,
 		s.box("Plan", left, leftW, h, true),
 		s.box("Build", right, rightW, h, false))

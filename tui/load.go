@@ -204,6 +204,13 @@ func readCatalog(ctx context.Context, id int, d *imageData) catalogMsg {
 	if d.im == nil {
 		return catalogMsg{id: id, err: fmt.Errorf("the image is closed")}
 	}
-	cat, err := etcgen.LoadCatalog(analyze.NewFS(ctx, d.im, d.ix))
+	// One pass over the layers for every file the catalog reads, as the
+	// CLI does; without it each zone file is a pass of its own over the
+	// layer (50 s on the Debian root without the layer cache).
+	fsys := analyze.NewFS(ctx, d.im, d.ix)
+	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
+		return catalogMsg{id: id, err: err}
+	}
+	cat, err := etcgen.LoadCatalog(fsys)
 	return catalogMsg{id: id, cat: cat, err: err}
 }

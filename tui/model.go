@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -244,7 +246,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 	case spinner.TickMsg:
-		if m.loading() || m.clBusy || m.buildp.running {
+		// loadCh stays until the /etc catalog has come, after the closure.
+		if m.loading() || m.clBusy || m.loadCh != nil || m.buildp.running {
 			m.spinner, cmd = m.spinner.Update(msg)
 		}
 	case loadStartedMsg:
@@ -620,10 +623,16 @@ func (m *Model) inputDone(purpose inputFor, value string) tea.Cmd {
 		}
 		m.changed()
 	case inputVerify:
-		if value == "" {
+		// Words are split as a shell does: python3 -c 'import ssl'.
+		words, err := shellquote.Split(value)
+		switch {
+		case err != nil:
+			m.setNote("verify command: "+err.Error(), true)
+			return nil
+		case len(words) == 0:
 			m.plan.Verify = nil
-		} else {
-			m.plan.Verify = [][]string{strings.Fields(value)}
+		default:
+			m.plan.Verify = [][]string{words}
 		}
 		m.changed()
 	}

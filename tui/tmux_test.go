@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -300,4 +301,95 @@ func TestTmuxApp(t *testing.T) {
 	if err != nil || !strings.Contains(string(saved), "share/doc/**") || !strings.Contains(string(saved), "C.utf8") {
 		t.Errorf("saved plan: %v\n%s", err, saved)
 	}
+}
+
+// TestTmuxDebian runs the app in a real terminal on a real Debian root
+// (python3, CA certificates, tzdata, locales) opened with a plan whose
+// root is /usr/bin/python3: it goes through every pane, drops
+// /usr/share/doc, picks the en_US locale, sets a verify command, builds to
+// an OCI layout that skopeo reads back and whose verify passes, and
+// times the first frame, cold and warm.
+func TestTmuxDebian(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Debian image (-short)")
+	}
+	testfix.NeedTool(t, "tmux", "skopeo", "bwrap")
+	rootfs := testfix.DebianRootfsTar(t)
+	bin := buildWhittle(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	cache := filepath.Join(dir, "cache")
+	planFile := filepath.Join(dir, "plan.yaml")
+	src := "rootfs-tar:" + rootfs
+	if err := os.WriteFile(planFile, []byte("source: "+src+"\nroots: [/usr/bin/python3]\nconfig: {entrypoint: [python3]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := "cd '" + dir + "' && '" + bin + "' --cache-dir '" + cache + "' --plan plan.yaml"
+
+	// The first frame names the image; its time counts from the start
+	// of the session to the first capture that shows it.
+	firstFrame := func(s *tmuxServer) time.Duration {
+		start := time.Now()
+		s.start(120, 40, cmd)
+		s.waitText("the first frame", src, 30*time.Second)
+		return time.Since(start)
+	}
+	s := newTmux(t)
+	cold := firstFrame(s)
+	s.waitText("the closure", "plan →", 120*time.Second)
+	for i, name := range []string{"Layers", "Files", "Closure", "Findings", "/etc", "Build"} {
+		s.keys(fmt.Sprint(i + 1))
+		s.waitText("pane "+name, fmt.Sprintf("[%d %s]", i+1, name), 10*time.Second)
+	}
+
+	// The filter opens usr/ and usr/share/ down to doc/, two rows below
+	// the cursor on usr/.
+	s.keys("2", "/")
+	s.literal("usr/share/doc")
+	s.keys("Enter", "Down", "Down", "d")
+	s.waitText("the docs dropped", "drop /usr/share/doc/**", 10*time.Second)
+
+	// The /etc catalog of a whole Debian root takes a while to read.
+	s.keys("5")
+	s.waitText("the /etc catalog", "services (", 300*time.Second)
+	s.keys("Right", "Right", "Right", "/")
+	s.literal("en_US")
+	s.keys("Enter", "Space")
+	s.waitText("a locale chosen", "/etc locales: chose en_US.utf8", 10*time.Second)
+	s.waitText("the locale's preview", "LANG=en_US.utf8", 60*time.Second)
+
+	s.keys("6", "o", "C-u")
+	s.literal("oci:" + out)
+	s.keys("Enter", "v", "C-u")
+	s.literal("python3 -c 'import ssl'")
+	s.keys("Enter")
+	s.waitText("the verify command", "python3 -c 'import ssl'", 10*time.Second)
+	s.keys("b")
+	screen := s.waitText("the build", "built oci:", 300*time.Second)
+	all := strings.Join(screen, "\n")
+	if !strings.Contains(all, "pass python3 -c 'import ssl'") || strings.Contains(all, "FAIL") {
+		t.Errorf("the verify command did not pass:\n%s", all)
+	}
+	if m := regexp.MustCompile(`Closure · packed (\d+)/(\d+)`).FindStringSubmatch(all); m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("the closure's nodes are not all packed:\n%s", all)
+	}
+	s.keys("q", "q") // q asks first: the plan is not saved
+	if status := s.waitExit(); status != "0" {
+		t.Errorf("exit status %s after q", status)
+	}
+
+	inspect, err := exec.Command("skopeo", "inspect", "oci:"+out).CombinedOutput()
+	if err != nil || !strings.Contains(string(inspect), `"Layers"`) {
+		t.Errorf("skopeo inspect: %v\n%s", err, inspect)
+	}
+	if v, err := exec.Command(bin, "verify", "oci:"+out, "--", "python3", "-c", "import ssl, locale; locale.setlocale(locale.LC_ALL, 'en_US.UTF-8')").CombinedOutput(); err != nil {
+		t.Errorf("whittle verify: %v\n%s", err, v)
+	}
+
+	// Warm: the layer index comes from the cache.
+	w := newTmux(t)
+	warm := firstFrame(w)
+	w.keys("C-c")
+	w.waitExit()
+	t.Logf("first frame on %s (%s): cold %v, warm %v", filepath.Base(rootfs), src, cold.Round(time.Millisecond), warm.Round(time.Millisecond))
 }
