@@ -636,7 +636,6 @@ func (d *doctor) libDirs() []string {
 	return dirs
 }
 
-
 // passwd reads /etc/passwd or /etc/group as name → fields.
 func (d *doctor) table(file string) (map[string][]string, bool) {
 	data, err := d.fsys.ReadFile(imagefs.Name(file))
