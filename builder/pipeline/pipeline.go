@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -353,6 +354,12 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 // trimSpec fills the spec of a trim: the closure of the roots, plus keep,
 // minus drop; layers grouped by package or store path.
 func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, spec *builder.Spec, r *Report, opts Options, say func(Event)) error {
+	if keepsAll(p) {
+		// Every path is kept and one layer holds them: the closure would
+		// decide nothing, so it is not computed (nor its findings).
+		spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool { return !n.IsDir() })
+		return nil
+	}
 	say(Event{Stage: "closure"})
 	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache}
 	if im.Nix != nil {
@@ -408,6 +415,24 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 	}
 	spec.Group, spec.Groups = groups(cl)
 	return nil
+}
+
+// keepsAll reports whether a plan keeps every path in one layer with no
+// finding applied: a keep of "/**", single layering, no apply.
+func keepsAll(p *plan.Plan) bool {
+	return slices.Contains(p.Keep, "/**") && p.Layers.Kind() == plan.Single && len(p.Apply) == 0
+}
+
+// dropper wraps keep so that the plan's drop globs win.
+func dropper(drops []string, keep func(*analyze.Node) bool) func(*analyze.Node) bool {
+	return func(n *analyze.Node) bool {
+		for _, d := range drops {
+			if plan.Match(d, n.Path()) {
+				return false
+			}
+		}
+		return keep(n)
+	}
 }
 
 // applyFindings returns the drop globs of the findings the plan applies

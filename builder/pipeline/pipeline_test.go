@@ -111,3 +111,25 @@ func ixPaths(ix *analyze.Index) []string {
 	})
 	return out
 }
+
+// TestKeepAll: keeping "/**" in one layer keeps every file of the source
+// and computes no closure; a drop still wins.
+func TestKeepAll(t *testing.T) {
+	rep, err := Run(context.Background(), &plan.Plan{Source: "demo:", Keep: []string{"/**"}, Drop: []string{"/var/**"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Closure != nil {
+		t.Error("a closure was computed")
+	}
+	_, ix := testopen.Indexed(t, "demo:")
+	var under int
+	for _, p := range ixPaths(ix) {
+		if n := ix.Root.Lookup(p); n != nil && (n.Entry.Type == analyze.TypeRegular || n.Entry.Type == analyze.TypeHardlink) && strings.HasPrefix(p, "/var/") {
+			under++
+		}
+	}
+	if rep.After.Files != ix.Totals.Files-under || rep.Removed != under {
+		t.Errorf("after %d files, removed %d; the source has %d, %d under /var", rep.After.Files, rep.Removed, ix.Totals.Files, under)
+	}
+}
