@@ -103,9 +103,9 @@ func estimateTree(root *fnode, p *plan.Plan, known bool) int64 {
 // subtree of a directory.
 func dropGlob(n *fnode) string {
 	if n.dir {
-		return n.full + "/**"
+		return plan.QuoteGlob(n.full) + "/**"
 	}
-	return n.full
+	return plan.QuoteGlob(n.full)
 }
 
 // toggleDrop adds the node's drop glob to the plan, or removes it. It

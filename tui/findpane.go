@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/text"
 )
@@ -59,7 +60,7 @@ func fixGlobs(f finding.Finding) []string {
 	var globs []string
 	for _, p := range f.Paths {
 		if strings.HasPrefix(p, "/") && p != "/" {
-			globs = append(globs, p)
+			globs = append(globs, plan.QuoteGlob(p))
 		}
 	}
 	return globs

@@ -168,9 +168,8 @@ func limit(list []string, n int) []string {
 // escapeGlobs turns image paths into plan globs that match them alone.
 func escapeGlobs(paths []string) []string {
 	out := make([]string, len(paths))
-	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
 	for i, p := range paths {
-		out[i] = r.Replace(p)
+		out[i] = plan.QuoteGlob(p)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package findings
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,6 +14,18 @@ import (
 
 // FamilyBloat is the family of every bloat finding.
 const FamilyBloat = "bloat"
+
+// BloatKinds are the kinds of every bloat finding: those a plan's apply:
+// may name (their suggested change is a drop).
+var BloatKinds = func() []string {
+	kinds := []string{"bloat/symlink-cycle", "bloat/duplicate-tree", "bloat/timezones", "bloat/locale-archive",
+		"bloat/duplicate-files", "bloat/etc", "bloat/unreachable", "bloat/layer-waste"}
+	for _, c := range Categories {
+		kinds = append(kinds, c.ID)
+	}
+	sort.Strings(kinds)
+	return kinds
+}()
 
 // Options tune Bloat and Breakage.
 type Options struct {

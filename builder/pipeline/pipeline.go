@@ -36,6 +36,7 @@ import (
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/suggest"
 )
 
 // Options tune a run.
@@ -142,6 +143,9 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	if p.Source == "" {
 		return nil, errors.New("the plan names no source image")
+	}
+	if err := checkApply(p.Apply); err != nil {
+		return nil, err
 	}
 	outs, err := dest.ParseAll(p.Outputs, opts.Dest)
 	if err != nil {
@@ -413,8 +417,46 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		id, ok := cl.Owner(pth)
 		return ok && cl.Analysis.Reachable(id)
 	}
+	r.Findings = append(r.Findings, droppedNeeded(ix, cl, spec.Keep)...)
 	spec.Group, spec.Groups = groups(cl)
 	return nil
+}
+
+// KindDroppedNeeded: a drop removes files the roots' closure needs; the
+// result may not run.
+const KindDroppedNeeded = "build/dropped-needed"
+
+// droppedNeeded reports the files the closure of the roots reaches that
+// keep leaves out (a drop pattern won over the closure).
+func droppedNeeded(ix *analyze.Index, cl *closure.Closure, keep func(*analyze.Node) bool) []finding.Finding {
+	var paths []string
+	var bytes int64
+	ix.Root.Walk(func(n *analyze.Node) bool {
+		if n.IsDir() || n.Path() == "/" {
+			return true
+		}
+		id, ok := cl.Owner(n.Path())
+		if !ok || !cl.Analysis.Reachable(id) || cl.Graph.Get(id).Kind != graph.File || keep(n) {
+			return true
+		}
+		paths = append(paths, n.Path())
+		if n.Content != nil {
+			bytes += n.Content.Size
+		}
+		return true
+	})
+	if len(paths) == 0 {
+		return nil
+	}
+	shown := paths
+	if len(shown) > 20 {
+		shown = shown[:20]
+	}
+	return []finding.Finding{{
+		Kind: KindDroppedNeeded, Severity: finding.Warning, Paths: shown, Bytes: bytes,
+		Message: fmt.Sprintf("drop patterns leave out %d files the roots need (%s first); the image may not run", len(paths), paths[0]),
+		Fix:     "narrow the drop, or prove the image with a verify command",
+	}}
 }
 
 // keepsAll reports whether a plan keeps every path in one layer with no
@@ -443,29 +485,27 @@ func applyFindings(ctx context.Context, im *source.Image, ix *analyze.Index, cl 
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}
-	used := map[string]bool{}
 	var drops []string
 	for _, f := range fs {
 		for _, a := range apply {
 			if (f.Kind == a || f.Family() == a) && f.Change != nil {
 				drops = append(drops, f.Change.Drop...)
-				used[a] = true
 			}
 		}
 	}
-	known := map[string]bool{findings.FamilyBloat: true}
-	for _, c := range findings.Categories {
-		known[c.ID] = true
-	}
-	for _, f := range fs {
-		known[f.Kind] = true
-	}
+	return drops, nil
+}
+
+// checkApply refuses apply: entries that name no bloat kind, with the
+// nearest ones.
+func checkApply(apply []string) error {
+	known := append([]string{findings.FamilyBloat}, findings.BloatKinds...)
 	for _, a := range apply {
-		if !used[a] && !known[a] && !strings.HasPrefix(a, "bloat/") {
-			return nil, fmt.Errorf("apply: %q names no finding kind whittle reports (see whittle audit --json)", a)
+		if !slices.Contains(known, a) {
+			return fmt.Errorf("apply: %q is no bloat finding kind%s; apply takes %s or one of %s", a, suggest.Hint(a, known), findings.FamilyBloat, strings.Join(findings.BloatKinds, ", "))
 		}
 	}
-	return drops, nil
+	return nil
 }
 
 // groups names each path's layer group after the package or store path

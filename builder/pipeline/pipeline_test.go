@@ -98,7 +98,7 @@ func TestApplyFindings(t *testing.T) {
 	if docs(kept) != 0 || docs(applied) != all || all == 0 {
 		t.Errorf("doc paths removed: %d with keep, %d with keep and apply, of %d", docs(kept), docs(applied), all)
 	}
-	if _, err := Run(context.Background(), &plan.Plan{Source: "demo:", Apply: []string{"nonsense/kind"}}, Options{}); err == nil || !strings.Contains(err.Error(), `"nonsense/kind"`) {
+	if _, err := Run(context.Background(), &plan.Plan{Source: "demo:", Apply: []string{"bloat/doc"}}, Options{}); err == nil || !strings.Contains(err.Error(), `"bloat/doc" is no bloat finding kind (did you mean "bloat/docs"`) {
 		t.Errorf("unknown kind: %v", err)
 	}
 }
@@ -132,4 +132,19 @@ func TestKeepAll(t *testing.T) {
 	if rep.After.Files != ix.Totals.Files-under || rep.Removed != under {
 		t.Errorf("after %d files, removed %d; the source has %d, %d under /var", rep.After.Files, rep.Removed, ix.Totals.Files, under)
 	}
+}
+
+// TestDroppedNeeded: dropping the interpreter the entry point runs is
+// reported.
+func TestDroppedNeeded(t *testing.T) {
+	rep, err := Run(context.Background(), &plan.Plan{Source: "demo:", Drop: []string{"/nix/store/*-python3-3.12.4/**"}}, Options{})
+	if err != nil && rep == nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		if f.Kind == KindDroppedNeeded && strings.Contains(f.Paths[0], "-python3-3.12.4/") {
+			return
+		}
+	}
+	t.Errorf("no %s finding: %+v", KindDroppedNeeded, rep.Findings)
 }

@@ -54,3 +54,9 @@ func matchParts(pat, name []string) bool {
 	}
 	return len(name) == 0
 }
+
+var globQuoter = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
+
+// QuoteGlob returns a glob that matches the path p alone, whatever
+// characters its name holds (a file named "a[1].txt" or "x*y").
+func QuoteGlob(p string) string { return globQuoter.Replace(p) }

@@ -345,7 +345,7 @@ func globs(n *yaml.Node, kp string) ([]string, error) {
 	return l, nil
 }
 
-var kindRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*$`)
+var kindRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)?$`)
 
 // kinds reads finding kinds, "family/name".
 func kinds(n *yaml.Node, kp string) ([]string, error) {
@@ -355,7 +355,7 @@ func kinds(n *yaml.Node, kp string) ([]string, error) {
 	}
 	for i, k := range l {
 		if !kindRE.MatchString(k) {
-			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want a finding kind like \"tar/climbs-out\", got %q", k)
+			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want a finding kind like \"bloat/docs\" or a family like \"bloat\", got %q", k)
 		}
 	}
 	return l, nil

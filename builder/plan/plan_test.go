@@ -154,7 +154,7 @@ func TestErrors(t *testing.T) {
 		{"roots: [\"  \"]\n", `plan.yaml: line 1: roots[0]: empty root`},
 		{"keep:\n  - /app/**\n  - /a/b**\n", `plan.yaml: line 3: keep[1]: "/a/b**": ** must be a whole path component`},
 		{"drop: [\"/a/[x\"]\n", `plan.yaml: line 1: drop[0]: "/a/[x": syntax error in pattern`},
-		{"apply: [climbs-out]\n", `plan.yaml: line 1: apply[0]: want a finding kind like "tar/climbs-out", got "climbs-out"`},
+		{"apply: [Bloat/Docs]\n", `plan.yaml: line 1: apply[0]: want a finding kind like "bloat/docs" or a family like "bloat", got "Bloat/Docs"`},
 		{"outputs: [[a]]\n", `plan.yaml: line 1: outputs[0]: want a value, got a list`},
 		{"verify: [python3, -c, x]\n", `plan.yaml: line 1: verify[0]: want a list of words, like ["python3"], got a value`},
 		{"verify:\n  - []\n", `plan.yaml: line 2: verify[0]: empty command`},
