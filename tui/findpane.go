@@ -40,7 +40,13 @@ func (p *findingsPane) refresh(m *Model) {
 		set.Add(f)
 	}
 	all := set.List()
+	// Errors first, as the CLI lists them; then the biggest savings.
 	slices.SortStableFunc(all, func(a, b finding.Finding) int {
+		if a.Severity == finding.Error || b.Severity == finding.Error {
+			if c := cmp.Compare(a.Severity.Rank(), b.Severity.Rank()); c != 0 {
+				return c
+			}
+		}
 		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
 			return c
 		}

@@ -95,7 +95,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 			p.printf("  %s reclaimable by applying every bloat finding\n", humanize.Bytes(uint64(a.Reclaimable)))
 		}
 		for _, f := range a.Findings {
-			p.printf("  %-8s %s  [%s]\n", f.Severity, clip(text.Escape(f.Message), 300), text.Escape(f.Kind))
+			p.printf("  %-8s %s  [%s]\n", f.Severity, text.Escape(f.Message), text.Escape(f.Kind))
 			if f.Fix != "" {
 				p.printf("  %-8s fix: %s\n", "", text.Escape(f.Fix))
 			}
