@@ -429,6 +429,29 @@ func (d *doctor) checkBundle(who, bundle string) {
 // locale returns the image's compiled locale called name.
 func (d *doctor) locale(name string) (etcgen.Locale, bool) {
 	norm := localearchive.NormalizeName(name)
+	// LOCALE_ARCHIVE names the archive glibc reads instead of the default
+	// one, and LOCPATH directories it searches first (<dir>/<name>/).
+	if p := d.env["LOCALE_ARCHIVE"]; p != "" {
+		if data, err := imagefs.ReadFile(d.fsys, p, 1<<30); err == nil {
+			if a, err := localearchive.Open(bytes.NewReader(data), int64(len(data))); err == nil {
+				for _, n := range a.Names() {
+					if n == name || localearchive.NormalizeName(n) == norm {
+						return etcgen.Locale{Name: n, Codeset: codesetOf(n)}, true
+					}
+				}
+			}
+		}
+	}
+	for _, dir := range strings.Split(d.env["LOCPATH"], ":") {
+		if dir == "" {
+			continue
+		}
+		for _, n := range []string{name, norm} {
+			if _, info, err := imagefs.Stat(d.fsys, path.Join(dir, n)); err == nil && info.IsDir() {
+				return etcgen.Locale{Name: n, Codeset: codesetOf(n)}, true
+			}
+		}
+	}
 	for _, l := range d.cat.Locales {
 		for _, n := range append([]string{l.Name}, l.Aliases...) {
 			if n == name || localearchive.NormalizeName(n) == norm {
@@ -437,6 +460,14 @@ func (d *doctor) locale(name string) (etcgen.Locale, bool) {
 		}
 	}
 	return etcgen.Locale{}, false
+}
+
+// codesetOf is the codeset a locale name gives ("UTF-8" of
+// "en_US.UTF-8"), or "".
+func codesetOf(name string) string {
+	_, cs, _ := strings.Cut(name, ".")
+	cs, _, _ = strings.Cut(cs, "@")
+	return cs
 }
 
 // builtinLocale: glibc 2.35 and later know C.UTF-8 without data files.
