@@ -22,6 +22,7 @@ import (
 	"github.com/whittle-dev/whittle/etcgen/localearchive"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/suggest"
 )
 
 // maxELF bounds the ELF files read for their symbols and strings.
@@ -488,9 +489,21 @@ func (d *doctor) locales() {
 		if builtinLocale(name) {
 			continue
 		}
+		// etc can keep only locales the image holds: point at the nearest
+		// one it has, or at building the locale into the image.
+		var names []string
+		for _, l := range d.cat.Locales {
+			names = append(names, l.Name)
+		}
+		fix := "the image holds no locale data for it: build it into the image (localedef), or set " + v + " to C.UTF-8"
+		var change *finding.Change
+		if near := suggest.Closest(name, names, 1); len(near) == 1 {
+			fix = "set " + v + "=" + near[0] + ", a locale the image has, and keep it (plan etc: locales: " + near[0] + ")"
+			change = &finding.Change{Etc: map[string]string{"locales": near[0]}, Config: map[string]string{v: near[0]}}
+		}
 		d.add("locale/missing", finding.Error, []string{name},
 			fmt.Sprintf("%s=%s names a locale the image does not have: setlocale fails and programs fall back to C (\"cannot change locale\")", v, name),
-			"add it (plan etc: locales: "+name+")", &finding.Change{Etc: map[string]string{"locales": name}})
+			fix, change)
 	}
 }
 

@@ -103,7 +103,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 		}
 	} else {
 		writeDoctorText(&out, fs)
-		fmt.Fprintf(&out, "%d errors, %d warnings, %d notes in %s\n", errs, warns, infos, text.Escape(im.Ref.String()))
+		fmt.Fprintf(&out, "%s, %s, %s in %s\n", count(errs, "error"), count(warns, "warning"), count(infos, "note"), text.Escape(im.Ref.String()))
 	}
 	if _, err := cmd.OutOrStdout().Write(out.Bytes()); err != nil {
 		return err
@@ -128,4 +128,12 @@ func writeDoctorText(out *bytes.Buffer, fs []finding.Finding) {
 		}
 		out.WriteString(line + "\n")
 	}
+}
+
+// count says "1 error", "2 errors".
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
