@@ -35,6 +35,7 @@ type ImageFS struct {
 	// cache keeps small files' bytes per layer between runs (WithCache):
 	// layers maps a layer to its cached contents by entry position.
 	cache  *Cache
+	scope  string
 	layers map[int]map[int][]byte
 }
 
@@ -43,15 +44,16 @@ type ImageFS struct {
 const (
 	maxCachedFile  = 1 << 20
 	maxCachedLayer = 64 << 20
-	contentKind    = "fs-content-v1"
+	contentKind    = "fs-content-v1-"
 )
 
 // WithCache makes the file system keep the bytes of the small files it
-// reads (configuration, package databases, scripts) in c, by layer diff
+// reads, apart for each scope (a caller's name: "closure", "etc") so that
+// one does not load what another read, (configuration, package databases, scripts) in c, by layer diff
 // ID and entry position, so a later run over the same layers reads them
 // from there instead of streaming the layers again. It returns f.
-func (f *ImageFS) WithCache(c *Cache) *ImageFS {
-	f.cache = c
+func (f *ImageFS) WithCache(c *Cache, scope string) *ImageFS {
+	f.cache, f.scope = c, scope
 	f.layers = map[int]map[int][]byte{}
 	return f
 }
@@ -64,7 +66,7 @@ func (f *ImageFS) cachedContent(n *Node) ([]byte, bool) {
 	}
 	m, loaded := f.layers[l]
 	if !loaded {
-		if b, ok := f.cache.GetData(contentKind, f.im.Layers[l].DiffID.String()); ok {
+		if b, ok := f.cache.GetData(contentKind+f.scope, f.im.Layers[l].DiffID.String()); ok {
 			gob.NewDecoder(bytes.NewReader(b)).Decode(&m)
 		}
 		f.layers[l] = m
@@ -106,7 +108,7 @@ func (f *ImageFS) remember(read []*Node) {
 	for l := range dirty {
 		var buf bytes.Buffer
 		if gob.NewEncoder(&buf).Encode(f.layers[l]) == nil {
-			_ = f.cache.PutData(contentKind, f.im.Layers[l].DiffID.String(), buf.Bytes()) // only costs time
+			_ = f.cache.PutData(contentKind+f.scope, f.im.Layers[l].DiffID.String(), buf.Bytes()) // only costs time
 		}
 	}
 }

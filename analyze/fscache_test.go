@@ -32,7 +32,7 @@ func TestFSContentCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := NewFS(context.Background(), im, ix).WithCache(c).ReadFile("etc/conf")
+		b, err := NewFS(context.Background(), im, ix).WithCache(c, "test").ReadFile("etc/conf")
 		if err != nil {
 			t.Fatal(err)
 		}

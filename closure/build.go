@@ -182,7 +182,7 @@ type builder struct {
 // Build computes the dependency graph of an indexed image.
 func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	b := &builder{
-		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache), g: graph.New(), cache: opts.Cache,
+		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, "closure"), g: graph.New(), cache: opts.Cache,
 		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
 		sizes:    map[graph.NodeID]int64{},
 		files:    map[graph.NodeID][]string{},

@@ -34,7 +34,7 @@ const maxELF = 256 << 20
 // interpreters, dangling links) and config mistakes. cl may be nil: then
 // every ELF file of the image counts as run.
 func Breakage(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
-	d := &doctor{ctx: ctx, im: im, ix: ix, cl: cl, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache), env: env(im, opts.Env), now: opts.Now, cache: opts.Cache}
+	d := &doctor{ctx: ctx, im: im, ix: ix, cl: cl, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, "findings"), env: env(im, opts.Env), now: opts.Now, cache: opts.Cache}
 	if d.now.IsZero() {
 		d.now = time.Now()
 	}

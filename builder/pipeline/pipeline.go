@@ -682,7 +682,7 @@ func mergeEnv(env []string, set map[string]string) []string {
 
 // generateEtc plans the chosen /etc from the image's own data.
 func generateEtc(ctx context.Context, im *source.Image, ix *analyze.Index, cache *analyze.Cache, sel etcgen.Selection, user string, allowMissingUser bool) (*etcgen.Output, error) {
-	fsys := analyze.NewFS(ctx, im, ix).WithCache(cache)
+	fsys := analyze.NewFS(ctx, im, ix).WithCache(cache, "etc")
 	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	if err != nil {
 		return err
 	}
-	fsys := analyze.NewFS(cmd.Context(), im, ix).WithCache(cache)
+	fsys := analyze.NewFS(cmd.Context(), im, ix).WithCache(cache, "etc")
 	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
 		return err
 	}
