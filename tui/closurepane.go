@@ -45,6 +45,12 @@ func (p *closurePane) reset(m *Model) {
 	slices.SortStableFunc(p.ulist, func(a, b graph.NodeID) int {
 		return cmp.Compare(cl.Analysis.SelfSize(b), cl.Analysis.SelfSize(a))
 	})
+	if len(cl.Graph.Roots()) == 0 {
+		// Nothing to run (no Entrypoint or Cmd): show what could be a
+		// root, and say how to choose one.
+		p.unreach = true
+		m.setNote("the image names nothing to run: press r on a node here (or on a file in Files) to make it a root", false)
+	}
 	p.relist(m)
 }
 

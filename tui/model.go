@@ -506,6 +506,8 @@ func (m Model) filesKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.tree.setFilter("")
 	case key.Matches(msg, k.Drop):
 		m.dropSelected()
+	case m.pane == paneFiles && key.Matches(msg, k.Root):
+		return m, m.rootSelected()
 	case m.pane == paneLayers && key.Matches(msg, k.Toggle):
 		m.tree.switchTo(true, m.layers.cursor)
 		m.pane = paneFiles
@@ -535,6 +537,25 @@ func (m Model) filesKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 
 // dropSelected toggles the drop glob of the file or directory under the
 // cursor. In a layer's view it acts on the same path of the image.
+// rootSelected makes the selected file a root of the plan (or no longer
+// one), as r does in the closure pane.
+func (m *Model) rootSelected() tea.Cmd {
+	n := m.tree.selected()
+	if n == nil {
+		return nil
+	}
+	if m.cl == nil {
+		m.setNote("the closure is not computed yet", true)
+		return nil
+	}
+	id, ok := m.cl.Owner(n.full)
+	if !ok || n.dir {
+		m.setNote(text.Escape(n.full)+" is no file of the closure graph; pick a file", true)
+		return nil
+	}
+	return m.toggleRoot(id)
+}
+
 func (m *Model) dropSelected() {
 	n := m.tree.selected()
 	if n == nil {
@@ -712,6 +733,7 @@ func (m *Model) syncKeys() {
 		for _, b := range []*key.Binding{&k.Expand, &k.Collapse, &k.CollapseAll} {
 			b.SetEnabled(files)
 		}
+		k.Root.SetEnabled(files && m.cl != nil)
 		for _, b := range []*key.Binding{&k.ShowAdded, &k.ShowRemoved, &k.ShowMod, &k.ShowUnmod} {
 			b.SetEnabled(files && m.tree.layerMode)
 		}
