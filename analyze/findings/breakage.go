@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -649,22 +650,40 @@ func (d *doctor) nameService() {
 		return
 	}
 	libDirs := d.libDirs()
-	for _, src := range runtime.NSSSources(string(data)) {
+	have := func(src string) bool {
 		if src == "files" || src == "dns" {
-			continue // built into glibc 2.34 and later
+			return true // built into glibc 2.34 and later
 		}
-		found := false
 		for _, dir := range libDirs {
 			if d.isFile(path.Join(dir, "libnss_"+src+".so.2")) {
-				found = true
-				break
+				return true
 			}
 		}
-		if !found {
-			d.add("nss/missing-module", finding.Warning, []string{"/etc/nsswitch.conf", "libnss_" + src + ".so.2"},
-				fmt.Sprintf("/etc/nsswitch.conf names the %q source, but libnss_%s.so.2 is not in the image: glibc skips it", src, src),
-				"generate nsswitch.conf with the sources the image has (plan etc: basics: nsswitch)", &finding.Change{Etc: map[string]string{"basics": "nsswitch"}})
+		return false
+	}
+	// A missing source on a line that names one glibc has is skipped
+	// (lookups go on to it): worth a note. On a line with none, that
+	// database's lookups fail: a warning.
+	alone := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		srcs := runtime.NSSSources(line)
+		if !slices.ContainsFunc(srcs, have) {
+			for _, src := range srcs {
+				alone[src] = true
+			}
 		}
+	}
+	for _, src := range runtime.NSSSources(string(data)) {
+		if have(src) {
+			continue
+		}
+		sev, what := finding.Info, "glibc skips it and asks the next source"
+		if alone[src] {
+			sev, what = finding.Warning, "a database that names only sources the image lacks fails every lookup"
+		}
+		d.add("nss/missing-module", sev, []string{"/etc/nsswitch.conf", "libnss_" + src + ".so.2"},
+			fmt.Sprintf("/etc/nsswitch.conf names the %q source, but libnss_%s.so.2 is not in the image: %s", src, src, what),
+			"generate nsswitch.conf with the sources the image has (plan etc: basics: nsswitch)", &finding.Change{Etc: map[string]string{"basics": "nsswitch"}})
 	}
 }
 

@@ -25,7 +25,7 @@ func TestDoctorDemo(t *testing.T) {
 	if len(errorLines) != 2 || !strings.Contains(errorLines[0], "fs/no-tmp") || !strings.Contains(errorLines[1], "tls/bundle-env-unset") {
 		t.Errorf("error lines %q", errorLines)
 	}
-	if !strings.HasSuffix(out, "2 errors, 6 warnings, 0 notes in demo:\n") {
+	if !strings.HasSuffix(out, "2 errors, 3 warnings, 3 notes in demo:\n") {
 		t.Errorf("summary line missing: %q", out)
 	}
 
