@@ -191,9 +191,7 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 	if len(need) > 0 {
 		contents, err := readContents(ctx, spec, need, report)
 		if err != nil {
-			if spec.Cache == "" && cache.dir != "" {
-				os.RemoveAll(cache.dir)
-			}
+			cache.dropTemp(spec.Cache)
 			return nil, err
 		}
 		g, gctx := errgroup.WithContext(ctx)
@@ -210,9 +208,7 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 			})
 		}
 		if err := g.Wait(); err != nil {
-			if spec.Cache == "" && cache.dir != "" {
-				os.RemoveAll(cache.dir)
-			}
+			cache.dropTemp(spec.Cache)
 			return nil, err
 		}
 	}

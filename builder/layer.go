@@ -299,6 +299,14 @@ func (c *layerCache) base() (string, error) {
 	return d, nil
 }
 
+// dropTemp removes the temporary directory a build without a cache
+// (configured "") wrote its layers to, after a failure.
+func (c *layerCache) dropTemp(configured string) {
+	if configured == "" && c.dir != "" {
+		os.RemoveAll(c.dir)
+	}
+}
+
 // get returns the cached layer for key, when the cache holds it whole.
 func (c *layerCache) get(key string) (v1.Layer, LayerInfo, bool) {
 	if c.dir == "" {

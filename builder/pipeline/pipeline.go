@@ -399,13 +399,8 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		}
 		drops = append(drops, applied...)
 	}
-	spec.Keep = func(n *analyze.Node) bool {
+	spec.Keep = dropper(drops, func(n *analyze.Node) bool {
 		pth := n.Path()
-		for _, d := range drops {
-			if plan.Match(d, pth) {
-				return false
-			}
-		}
 		for _, k := range p.Keep {
 			if plan.Match(k, pth) {
 				return true
@@ -416,7 +411,7 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		}
 		id, ok := cl.Owner(pth)
 		return ok && cl.Analysis.Reachable(id)
-	}
+	})
 	r.Findings = append(r.Findings, droppedNeeded(ix, cl, spec.Keep)...)
 	spec.Group, spec.Groups = groups(cl)
 	return nil
@@ -574,15 +569,9 @@ func assembleSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analy
 	}
 	r.Closure = cl
 	r.Findings = append(r.Findings, cl.Problems...)
-	spec.Keep = func(n *analyze.Node) bool {
-		pth := n.Path()
-		for _, d := range p.Drop {
-			if plan.Match(d, pth) {
-				return false
-			}
-		}
-		return !n.IsDir() || strings.HasPrefix(pth, "/nix/store/")
-	}
+	spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool {
+		return !n.IsDir() || strings.HasPrefix(n.Path(), "/nix/store/")
+	})
 	spec.Group, spec.Groups = groups(cl)
 	if root != "" {
 		if n := ix.Root.Lookup(root + "/bin"); n != nil && n.IsDir() {
@@ -832,16 +821,7 @@ func keepAccounts(p *plan.Plan, cfg v1.Config, spec *builder.Spec) {
 		return // a uid needs no entry
 	}
 	keep := spec.Keep
-	spec.Keep = func(n *analyze.Node) bool {
-		switch n.Path() {
-		case "/etc/passwd", "/etc/group":
-			for _, d := range p.Drop {
-				if plan.Match(d, n.Path()) {
-					return false
-				}
-			}
-			return true
-		}
-		return keep(n)
-	}
+	spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool {
+		return n.Path() == "/etc/passwd" || n.Path() == "/etc/group" || keep(n)
+	})
 }

@@ -195,15 +195,7 @@ func (f *auditFlags) anyRuleFlag(cmd *cobra.Command) bool {
 // auditFindings computes the closure and the bloat and breakage findings
 // over it (the closure's own problems among them).
 func auditFindings(cmd *cobra.Command, g *globalFlags, im *source.Image, ix *analyze.Index, ignore []string) ([]finding.Finding, error) {
-	cache, err := g.cache()
-	if err != nil {
-		return nil, err
-	}
-	opts := closure.Options{Cache: cache}
-	if im.Nix != nil {
-		opts.NixInfo = im.Nix.Info
-	}
-	cl, err := closure.Build(cmd.Context(), im, ix, opts)
+	cl, cache, err := g.buildClosure(cmd.Context(), im, ix, closure.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -66,19 +65,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 		return err
 	}
 	defer im.Close()
-	cache, err := g.cache()
-	if err != nil {
-		return err
-	}
-	opts := closure.Options{Roots: f.roots, Env: f.env, Cache: cache}
-	if im.Nix != nil {
-		opts.NixInfo = im.Nix.Info
-	}
-	cl, err := closure.Build(cmd.Context(), im, ix, opts)
-	var rootErr *closure.RootError
-	if errors.As(err, &rootErr) {
-		return fmt.Errorf("--roots (image %s): %w", im.Ref, rootErr.Err)
-	}
+	cl, cache, err := g.buildClosure(cmd.Context(), im, ix, closure.Options{Roots: f.roots, Env: f.env})
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -90,19 +89,7 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		return err
 	}
 	defer im.Close()
-	cache, err := g.cache()
-	if err != nil {
-		return err
-	}
-	opts := closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env, Cache: cache}
-	if im.Nix != nil {
-		opts.NixInfo = im.Nix.Info
-	}
-	c, err := closure.Build(cmd.Context(), im, ix, opts)
-	var rootErr *closure.RootError
-	if errors.As(err, &rootErr) {
-		return fmt.Errorf("--roots (image %s): %w", im.Ref, rootErr.Err)
-	}
+	c, _, err := g.buildClosure(cmd.Context(), im, ix, closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env})
 	if err != nil {
 		return err
 	}

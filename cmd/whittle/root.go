@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 
@@ -154,4 +156,28 @@ func (g *globalFlags) progress(stderr io.Writer, ref string) func(string) {
 		}
 		fmt.Fprintf(f, "\r\033[K%s: %s…", text.Escape(ref), text.Escape(s))
 	}
+}
+
+// buildClosure computes an opened image's closure with the layer cache
+// the flags ask for (returned for the callers' other reads), Nix's path
+// info when the source has it, and an error for a --roots entry that
+// names the flag and the image.
+func (g *globalFlags) buildClosure(ctx context.Context, im *source.Image, ix *analyze.Index, opts closure.Options) (*closure.Closure, *analyze.Cache, error) {
+	cache, err := g.cache()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.Cache = cache
+	if im.Nix != nil {
+		opts.NixInfo = im.Nix.Info
+	}
+	cl, err := closure.Build(ctx, im, ix, opts)
+	var rootErr *closure.RootError
+	if errors.As(err, &rootErr) {
+		return nil, nil, fmt.Errorf("--roots (image %s): %w", im.Ref, rootErr.Err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, cache, nil
 }

@@ -133,19 +133,26 @@ type NixStore struct {
 func NixFixture(t T) *NixStore {
 	t.Helper()
 	NeedTool(t, "nix-build", "nix-store", "nix-instantiate", "nix")
-	dir := Build(t, "nix-store:"+NixExpression, buildNixFixture)
-	st, err := readNixFixture(dir)
+	return storeFixture(t, "nix fixture", "nix-store:"+NixExpression, buildNixFixture, readNixFixture)
+}
+
+// storeFixture builds a Nix fixture once per fixture directory (Build)
+// and reads what it made; when the store has lost the paths since (wiped
+// or collected), it builds again into the same directory (nix-build is
+// idempotent).
+func storeFixture[R any](t T, what, key string, build func(dir string) error, read func(dir string) (R, error)) R {
+	t.Helper()
+	dir := Build(t, key, build)
+	out, err := read(dir)
 	if err != nil {
-		// The store was wiped or collected since the fixture was made:
-		// build again into the same directory (nix-build is idempotent).
-		if err := buildNixFixture(dir); err != nil {
-			t.Fatalf("nix fixture: %v", err)
+		if err := build(dir); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
-		if st, err = readNixFixture(dir); err != nil {
-			t.Fatalf("nix fixture: %v", err)
+		if out, err = read(dir); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	return st
+	return out
 }
 
 func buildNixFixture(dir string) error {

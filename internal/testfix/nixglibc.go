@@ -109,17 +109,7 @@ func NixGlibcFixture(t T) map[string]string {
 			t.Fatalf("nix glibc fixture: the host's Python 3.11 is needed: %v", err)
 		}
 	}
-	dir := Build(t, "nix-glibc:"+NixGlibcExpression, buildNixGlibc)
-	out, err := readNixGlibc(dir)
-	if err != nil {
-		if err := buildNixGlibc(dir); err != nil {
-			t.Fatalf("nix glibc fixture: %v", err)
-		}
-		if out, err = readNixGlibc(dir); err != nil {
-			t.Fatalf("nix glibc fixture: %v", err)
-		}
-	}
-	return out
+	return storeFixture(t, "nix glibc fixture", "nix-glibc:"+NixGlibcExpression, buildNixGlibc, readNixGlibc)
 }
 
 func buildNixGlibc(dir string) error {
