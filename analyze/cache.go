@@ -7,14 +7,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
+	"github.com/whittle-dev/whittle/internal/binenc"
 )
 
 // Cache keeps parsed layer indexes on disk, keyed by diff ID, so that
@@ -38,7 +42,7 @@ func DefaultCacheDir() (string, error) {
 
 const (
 	cacheMagic   = "WHITTLE-LAYER-INDEX\n"
-	cacheVersion = 3
+	cacheVersion = 4
 )
 
 func (c *Cache) file(key string) string {
@@ -117,8 +121,8 @@ func (c *Cache) PutBlob(key string, f BlobFacts) error {
 func encodeBlobFacts(f BlobFacts) []byte {
 	b := append([]byte(blobMagic), 1)
 	start := len(b)
-	b = appendString(b, f.DiffID.String())
-	b = appendString(b, string(f.Compression))
+	b = binenc.AppendString(b, f.DiffID.String())
+	b = binenc.AppendString(b, string(f.Compression))
 	b = binary.AppendVarint(b, f.StoredBytes)
 	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b[start:]))
 }
@@ -132,11 +136,11 @@ func decodeBlobFacts(b []byte) (BlobFacts, error) {
 	if xxhash.Sum64(body) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
 		return f, errCorrupt
 	}
-	d := decoder{b: body, s: string(body)}
-	diffID := d.str()
-	f.Compression = Compression(d.str())
-	f.StoredBytes = d.varint()
-	if d.err != nil || d.off != len(d.b) {
+	d := binenc.NewDecoder(body)
+	diffID := d.String()
+	f.Compression = Compression(d.String())
+	f.StoredBytes = d.Varint()
+	if d.Done() != nil {
 		return f, errCorrupt
 	}
 	h, err := v1.NewHash(diffID)
@@ -155,163 +159,76 @@ func encodeLayerIndex(li *LayerIndex) []byte {
 	b = append(b, cacheMagic...)
 	b = binary.AppendUvarint(b, cacheVersion)
 	start := len(b)
-	b = appendString(b, li.DiffID.String())
-	b = appendString(b, string(li.Compression))
+	b = binenc.AppendString(b, li.DiffID.String())
+	b = binenc.AppendString(b, string(li.Compression))
 	b = binary.AppendVarint(b, li.StoredBytes)
 	b = binary.AppendVarint(b, li.TarBytes)
-	b = binary.AppendUvarint(b, uint64(len(li.Findings)))
-	for _, f := range li.Findings {
-		b = appendString(b, f.Kind)
-		b = appendString(b, string(f.Severity))
-		b = appendString(b, f.Message)
-		b = appendString(b, f.Fix)
-		b = binary.AppendUvarint(b, uint64(len(f.Paths)))
-		for _, p := range f.Paths {
-			b = appendString(b, p)
-		}
-	}
+	b = finding.AppendBinary(b, li.Findings)
 	b = binary.AppendUvarint(b, uint64(len(li.Entries)))
 	for i := range li.Entries {
 		e := &li.Entries[i]
-		b = appendString(b, e.Path)
+		b = binenc.AppendString(b, e.Path)
 		b = append(b, byte(e.Type))
 		b = binary.AppendUvarint(b, uint64(e.Mode))
 		b = binary.AppendVarint(b, int64(e.UID))
 		b = binary.AppendVarint(b, int64(e.GID))
 		b = binary.AppendVarint(b, e.Size)
 		b = binary.LittleEndian.AppendUint64(b, e.Hash)
-		b = appendString(b, e.Link)
+		b = binenc.AppendString(b, e.Link)
 	}
 	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b[start:]))
 }
 
-var errCorrupt = errors.New("corrupt cache file")
+var errCorrupt = binenc.ErrCorrupt
 
 func decodeLayerIndex(b []byte) (*LayerIndex, error) {
 	if !bytes.HasPrefix(b, []byte(cacheMagic)) || len(b) < len(cacheMagic)+9 {
 		return nil, errCorrupt
 	}
 	body := b[len(cacheMagic) : len(b)-8]
-	d := decoder{b: body, s: string(body)}
-	if d.uvarint() != cacheVersion {
+	d := binenc.NewDecoderOwned(body)
+	if d.Uvarint() != cacheVersion {
 		return nil, errCorrupt
 	}
-	if xxhash.Sum64(d.b[d.off:]) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
+	if xxhash.Sum64(d.Rest()) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
 		return nil, errCorrupt
 	}
 	li := &LayerIndex{}
-	diffID := d.str()
-	if diffID != "" && d.err == nil {
+	diffID := d.String()
+	if diffID != "" && d.Err() == nil {
 		h, err := v1.NewHash(diffID)
 		if err != nil {
 			return nil, errCorrupt
 		}
 		li.DiffID = h
 	}
-	li.Compression = Compression(d.str())
-	li.StoredBytes = d.varint()
-	li.TarBytes = d.varint()
-	nf := d.uvarint()
-	for i := uint64(0); i < nf && d.err == nil; i++ {
-		f := finding.Finding{Kind: d.str(), Severity: finding.Severity(d.str()), Message: d.str(), Fix: d.str()}
-		np := d.uvarint()
-		for j := uint64(0); j < np && d.err == nil; j++ {
-			f.Paths = append(f.Paths, d.str())
-		}
-		li.Findings = append(li.Findings, f)
-	}
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(d.b)) {
+	li.Compression = Compression(d.String())
+	li.StoredBytes = d.Varint()
+	li.TarBytes = d.Varint()
+	li.Findings = finding.DecodeBinary(d)
+	n := d.Count()
+	if d.Err() != nil {
 		return nil, errCorrupt
 	}
 	li.Entries = make([]Entry, n)
 	for i := range li.Entries {
 		e := &li.Entries[i]
-		e.Path = d.str()
-		e.Type = Type(d.byte())
-		e.Mode = uint32(d.uvarint())
-		e.UID = int32(d.varint())
-		e.GID = int32(d.varint())
-		e.Size = d.varint()
-		e.Hash = d.uint64()
-		e.Link = d.str()
-		if d.err != nil {
+		e.Path = d.String()
+		e.Type = Type(d.Byte())
+		e.Mode = uint32(d.Uvarint())
+		e.UID = int32(d.Varint())
+		e.GID = int32(d.Varint())
+		e.Size = d.Varint()
+		e.Hash = d.Uint64()
+		e.Link = d.String()
+		if d.Err() != nil {
 			return nil, errCorrupt
 		}
 	}
-	if d.err != nil || d.off != len(d.b) {
+	if d.Done() != nil {
 		return nil, errCorrupt
 	}
 	return li, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// decoder reads the cache encoding; the first error sticks. s is b as a
-// string, which strings are sliced from.
-type decoder struct {
-	b   []byte
-	s   string
-	off int
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil || d.off >= len(d.b) {
-		d.err = errCorrupt
-		return 0
-	}
-	d.off++
-	return d.b[d.off-1]
-}
-
-func (d *decoder) uint64() uint64 {
-	if d.err != nil || d.off+8 > len(d.b) {
-		d.err = errCorrupt
-		return 0
-	}
-	d.off += 8
-	return binary.LittleEndian.Uint64(d.b[d.off-8:])
-}
-
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(d.b)-d.off) {
-		d.err = errCorrupt
-		return ""
-	}
-	s := d.s[d.off : d.off+int(n)]
-	d.off += int(n)
-	return s
 }
 
 // GetData returns the bytes another package cached under kind and key
@@ -322,18 +239,68 @@ func (c *Cache) GetData(kind, key string) ([]byte, bool) {
 		return nil, false
 	}
 	b, err := os.ReadFile(c.file(kind + "-" + key))
-	if err != nil || len(b) < sha256.Size {
+	if err != nil || len(b) < 8 {
 		return nil, false
 	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+	body := b[:len(b)-8]
+	if xxhash.Sum64(body) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
 		return nil, false
 	}
 	return body, true
 }
 
-// PutData caches b under kind and key, atomically and checksummed.
+// PutData caches b under kind and key, atomically, followed by its
+// xxHash64 (which catches a torn or damaged file, as the layer index's).
 func (c *Cache) PutData(kind, key string, b []byte) error {
-	sum := sha256.Sum256(b)
-	return c.write(kind+"-"+key, append(append([]byte(nil), b...), sum[:]...))
+	return c.write(kind+"-"+key, binary.LittleEndian.AppendUint64(append([]byte(nil), b...), xxhash.Sum64(b)))
+}
+
+// TouchData marks the entry under kind and key as just used, for
+// PruneData; it does nothing when the entry is gone.
+func (c *Cache) TouchData(kind, key string) {
+	if c == nil || key == "" {
+		return
+	}
+	now := time.Now()
+	_ = os.Chtimes(c.file(kind+"-"+key), now, now)
+}
+
+// PruneData removes the entries of one kind beyond the keep most
+// recently written or touched: for kinds keyed by more than the layers
+// (a closure per set of roots and options, per whittle build), which
+// would otherwise grow without bound. Entries another process removes
+// meanwhile are not an error; nothing else is removed.
+func (c *Cache) PruneData(kind string, keep int) error {
+	if c == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(c.Dir)
+	if err != nil {
+		return fmt.Errorf("pruning the cache: %w", err)
+	}
+	type aged struct {
+		name string
+		mod  time.Time
+	}
+	var found []aged
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), kind+"-") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		found = append(found, aged{e.Name(), info.ModTime()})
+	}
+	if len(found) <= keep {
+		return nil
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].mod.After(found[j].mod) })
+	for _, f := range found[keep:] {
+		if err := os.Remove(filepath.Join(c.Dir, f.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pruning the cache: %w", err)
+		}
+	}
+	return nil
 }
