@@ -31,6 +31,15 @@ type Analysis struct {
 // about linear time, plus a bit-parallel pass over the strongly connected
 // components for the closure sizes.
 func (g *Graph) Analyze() *Analysis {
+	a := g.csr()
+	a.closureSizes()
+	a.dominators(g.roots)
+	a.distances(g.roots)
+	return a
+}
+
+// csr starts an analysis: the sizes, roots and edges in CSR form.
+func (g *Graph) csr() *Analysis {
 	n := len(g.nodes)
 	a := &Analysis{
 		n:      n,
@@ -71,9 +80,6 @@ func (g *Graph) Analyze() *Analysis {
 		a.inEdges[fill[e.To]] = e
 		fill[e.To]++
 	}
-	a.closureSizes()
-	a.dominators(g.roots)
-	a.distances(g.roots)
 	return a
 }
 

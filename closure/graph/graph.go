@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Kind is what a node stands for.
@@ -116,14 +117,17 @@ type nodeKey struct {
 // Graph is a dependency graph under construction. It is not safe for
 // concurrent mutation; Analyze takes a snapshot that is.
 type Graph struct {
-	nodes  []Node
-	byKey  map[nodeKey]NodeID
-	edges  []Edge
-	edgeAt map[uint64]int32
-	out    [][]int32 // edge indices by From
-	in     [][]int32 // edge indices by To
-	roots  []NodeID
-	isRoot []bool
+	nodes []Node
+	// byKey and edgeAt index nodes and edges; a decoded graph builds
+	// them on first use (indexOnce).
+	byKey     map[nodeKey]NodeID
+	edges     []Edge
+	edgeAt    map[uint64]int32
+	indexOnce sync.Once
+	out       [][]int32 // edge indices by From
+	in        [][]int32 // edge indices by To
+	roots     []NodeID
+	isRoot    []bool
 }
 
 // New returns an empty graph.
@@ -134,6 +138,7 @@ func New() *Graph {
 // Node returns the node of that kind and name, adding it (with size 0)
 // when it is new.
 func (g *Graph) Node(kind Kind, name string) NodeID {
+	g.index()
 	k := nodeKey{kind, name}
 	if id, ok := g.byKey[k]; ok {
 		return id
@@ -147,8 +152,28 @@ func (g *Graph) Node(kind Kind, name string) NodeID {
 	return id
 }
 
+// index builds the node and edge indexes of a graph made without them
+// (Decode), once; it is safe to call from many goroutines reading the
+// graph.
+func (g *Graph) index() {
+	g.indexOnce.Do(func() {
+		if g.byKey != nil {
+			return
+		}
+		g.byKey = make(map[nodeKey]NodeID, len(g.nodes))
+		for i, nd := range g.nodes {
+			g.byKey[nodeKey{nd.Kind, nd.Name}] = NodeID(i)
+		}
+		g.edgeAt = make(map[uint64]int32, len(g.edges))
+		for i, e := range g.edges {
+			g.edgeAt[uint64(uint32(e.From))<<32|uint64(uint32(e.To))] = int32(i)
+		}
+	})
+}
+
 // Lookup returns the node of that kind and name, if there is one.
 func (g *Graph) Lookup(kind Kind, name string) (NodeID, bool) {
+	g.index()
 	id, ok := g.byKey[nodeKey{kind, name}]
 	return id, ok
 }
@@ -170,6 +195,7 @@ func (g *Graph) Len() int { return len(g.nodes) }
 // AddEdge records that from needs to, for the reasons in kind; the kinds of
 // repeated edges between the same two nodes accumulate on one edge.
 func (g *Graph) AddEdge(from, to NodeID, kind EdgeKind) {
+	g.index()
 	key := uint64(uint32(from))<<32 | uint64(uint32(to))
 	if i, ok := g.edgeAt[key]; ok {
 		g.edges[i].Kinds |= kind
