@@ -12,8 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -79,7 +82,7 @@ type Closure struct {
 	loads map[string][]string
 	// fsys resolves the image paths Find, Owner and Loads are given;
 	// searchDir is the image's PATH.
-	fsys      *analyze.ImageFS
+	fsys      fs.FS
 	searchDir []string
 	// group is, in files granularity, the package or store path that
 	// holds each file node.
@@ -181,6 +184,20 @@ type builder struct {
 
 // Build computes the dependency graph of an indexed image.
 func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
+	key, cacheable := resultKey(im, opts)
+	if cacheable {
+		if c := loadResult(opts.Cache, key, analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, "closure")); c != nil {
+			return c, nil
+		}
+	}
+	c, err := build(ctx, im, ix, opts)
+	if err == nil && cacheable {
+		storeResult(opts.Cache, key, c)
+	}
+	return c, err
+}
+
+func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	b := &builder{
 		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, "closure"), g: graph.New(), cache: opts.Cache,
 		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
@@ -540,7 +557,8 @@ func (b *builder) nixEdges() error {
 	if b.c.Granularity == Files {
 		return nil // files are linked by what they load, not by references
 	}
-	for sp, sc := range b.scanners {
+	for _, sp := range slices.Sorted(maps.Keys(b.scanners)) {
+		sc := b.scanners[sp]
 		from := b.stores[sp]
 		self := path.Base(sp)[:nixref.HashLen]
 		for _, h := range sc.Found() {
@@ -585,9 +603,12 @@ func (b *builder) linkChain(from graph.NodeID, links []string, real string, kind
 	}
 }
 
-// scriptEdges links every #! script to its interpreter (and env's command).
+// scriptEdges links every #! script to its interpreter (and env's command),
+// in path order so that the edges' order, which the outputs keep, does not
+// change from run to run.
 func (b *builder) scriptEdges() error {
-	for p, s := range b.scripts {
+	for _, p := range slices.Sorted(maps.Keys(b.scripts)) {
+		s := b.scripts[p]
 		from, ok := b.nodeOf(p)
 		if !ok || isModule(p) {
 			continue
