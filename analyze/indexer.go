@@ -131,19 +131,59 @@ func cachedLayer(l *source.Layer, cache *Cache) (*LayerIndex, bool) {
 	if !ok || (l.DiffID.Hex != "" && li.DiffID != l.DiffID) {
 		return nil, false
 	}
-	facts, ok := cache.GetBlob(blobKey(l, li.DiffID))
+	facts, ok := checkedBlob(l, li.DiffID, cache)
 	if !ok || facts.DiffID != li.DiffID {
 		return nil, false
 	}
+	li.Compression, li.StoredBytes = facts.Compression, facts.StoredBytes
+	return li, true
+}
+
+// checkedBlob returns the cached facts of the blob l names (diffID is the
+// layer's, or zero when not known yet) after checking, without reading
+// it, that the blob is there with the size it had when it was read.
+func checkedBlob(l *source.Layer, diffID v1.Hash, cache *Cache) (BlobFacts, bool) {
+	facts, ok := cache.GetBlob(blobKey(l, diffID))
+	if !ok {
+		return facts, false
+	}
 	if l.Size >= 0 && l.Size != facts.StoredBytes {
-		return nil, false
+		return facts, false
 	}
 	size, err := l.StatBlob()
 	if err != nil || (size >= 0 && size != facts.StoredBytes) {
-		return nil, false // reading it gives the error a cold run gives
+		return facts, false // reading it gives the error a cold run gives
 	}
-	li.Compression, li.StoredBytes = facts.Compression, facts.StoredBytes
-	return li, true
+	return facts, true
+}
+
+// Identify learns the diff ID of every layer of im without reading a
+// layer or decoding its index: from the config, checked against the
+// cache's facts of the blob (which must be there with its size, as a warm
+// IndexImage checks), or from those facts alone for root file system
+// sources, whose made-up config it then finishes. It reports false, and
+// changes nothing, when some layer cannot be vouched for that way (no
+// cache, never read, --verify): IndexImage must then read it. It lets a
+// caller whose result is cached by diff IDs (the closure) skip the index.
+func Identify(im *source.Image, opts IndexOptions) bool {
+	if opts.Cache == nil || opts.Verify {
+		return false
+	}
+	ids := make([]v1.Hash, len(im.Layers))
+	for i, l := range im.Layers {
+		if l.CacheKey == "" {
+			return false
+		}
+		facts, ok := checkedBlob(l, l.DiffID, opts.Cache)
+		if !ok || facts.DiffID.Hex == "" || (l.DiffID.Hex != "" && facts.DiffID != l.DiffID) {
+			return false
+		}
+		ids[i] = facts.DiffID
+	}
+	if im.Synthetic() {
+		return im.FinishSynthetic(ids) == nil
+	}
+	return true
 }
 
 // blobKey names the stored blob of l in the cache: by its digest when the

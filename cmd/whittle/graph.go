@@ -84,12 +84,12 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 	if err != nil {
 		return fmt.Errorf("--closure: %w", err)
 	}
-	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	im, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
 	defer im.Close()
-	c, _, err := g.buildClosure(cmd.Context(), im, ix, closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env})
+	c, err := g.closure(cmd.Context(), im, cmd.ErrOrStderr(), closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,5 +50,70 @@ func TestGraphMergedUsr(t *testing.T) {
 	_, errs, code = run(t, "graph", ref, "--why", "/bin/nothing")
 	if code != 1 || !strings.Contains(errs, `"/bin/nothing": no such file in the image`) {
 		t.Errorf("--why /bin/nothing: code %d, stderr %q", code, errs)
+	}
+}
+
+// TestGraphWarm: a second graph of the same image and options prints what
+// a cold one prints, from the cached closure, without reading the layer
+// index (its cache file, removed, stays absent) until --why has to look a
+// path up.
+func TestGraphWarm(t *testing.T) {
+	tarball, err := reprotar.Bytes([]reprotar.File{
+		{Path: "/usr/bin/tool", Kind: reprotar.Regular, Mode: 0o755, Data: []byte("#!/usr/bin/helper\n")},
+		{Path: "/usr/bin/helper", Kind: reprotar.Regular, Mode: 0o755, Data: []byte(strings.Repeat("h", 100))},
+		{Path: "/usr/share/extra", Kind: reprotar.Regular, Mode: 0o644, Data: []byte(strings.Repeat("e", 500))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "root.tar")
+	if err := os.WriteFile(p, tarball, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	indexFiles := func() []string {
+		entries, _ := os.ReadDir(cache)
+		var names []string
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "rootfs-") {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	formats := [][]string{
+		{"graph", p, "--roots", "/usr/bin/tool", "--unreachable"},
+		{"graph", p, "--roots", "/usr/bin/tool", "--format", "json"},
+		{"graph", p, "--roots", "/usr/bin/tool", "--format", "dot", "--unreachable"},
+	}
+	// The first cached run computes and stores the closure (the output
+	// format is not part of it).
+	first, errs, code := runCached(t, append([]string{"--cache-dir", cache}, formats[0]...)...)
+	if cold, _, _ := run(t, formats[0]...); code != 0 || first != cold {
+		t.Fatalf("first cached run: exit %d, stderr %q, output differs from --no-cache:\n%s\n%s", code, errs, first, cold)
+	}
+	index := indexFiles()
+	if len(index) != 1 {
+		t.Fatalf("cache holds layer indexes %q, want one", index)
+	}
+	os.Remove(filepath.Join(cache, index[0]))
+	for _, args := range formats {
+		cold, _, code := run(t, args...)
+		warm, errs, code2 := runCached(t, append([]string{"--cache-dir", cache}, args...)...)
+		if code != 0 || code2 != 0 || warm != cold {
+			t.Fatalf("%q: exit %d/%d, stderr %q; warm output differs from cold:\n%s\ncold:\n%s", args, code, code2, errs, warm, cold)
+		}
+		if got := indexFiles(); len(got) != 0 {
+			t.Errorf("%q: the warm run read the layer index (cache now holds %q)", args, got)
+		}
+	}
+	why := []string{"--cache-dir", cache, "graph", p, "--roots", "/usr/bin/tool", "--why", "/usr/bin/helper"}
+	out, errs, code := runCached(t, why...)
+	cold, _, _ := run(t, why[2:]...)
+	if code != 0 || out != cold || !strings.Contains(out, "/usr/bin/tool -[shebang]-> /usr/bin/helper") {
+		t.Errorf("warm --why: exit %d, stderr %q, output:\n%s\ncold:\n%s", code, errs, out, cold)
+	}
+	if got := indexFiles(); !slices.Equal(got, index) {
+		t.Errorf("--why: cache holds layer indexes %q, want %q (the image indexed again)", got, index)
 	}
 }

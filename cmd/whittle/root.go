@@ -112,34 +112,53 @@ func (g *globalFlags) cache() (*analyze.Cache, error) {
 // openAndIndex opens a reference and indexes it, showing progress on a
 // terminal's stderr. The caller closes the image.
 func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer) (*source.Image, *analyze.Index, error) {
-	opts, err := g.openOptions()
+	im, err := g.open(ctx, ref, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	cache, err := g.cache()
-	if err != nil {
-		return nil, nil, err
-	}
-	progress := g.progress(stderr, ref)
-	progress("opening")
-	im, err := source.Open(ctx, ref, opts)
-	if err != nil {
-		progress("")
-		return nil, nil, err
-	}
-	done := 0
-	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: cache, Verify: g.verify, Progress: func(p analyze.LayerProgress) {
-		if p.Done {
-			done++
-		}
-		progress(fmt.Sprintf("reading layers %d/%d", done, p.Layers))
-	}})
-	progress("")
+	ix, err := g.index(ctx, im, stderr)
 	if err != nil {
 		im.Close()
 		return nil, nil, err
 	}
 	return im, ix, nil
+}
+
+// open opens a reference, showing progress on a terminal's stderr. The
+// caller closes the image.
+func (g *globalFlags) open(ctx context.Context, ref string, stderr io.Writer) (*source.Image, error) {
+	opts, err := g.openOptions()
+	if err != nil {
+		return nil, err
+	}
+	progress := g.progress(stderr, ref)
+	progress("opening")
+	defer progress("")
+	return source.Open(ctx, ref, opts)
+}
+
+// indexOptions are the IndexOptions the flags ask for.
+func (g *globalFlags) indexOptions() (analyze.IndexOptions, error) {
+	cache, err := g.cache()
+	return analyze.IndexOptions{Cache: cache, Verify: g.verify}, err
+}
+
+// index indexes an opened image, showing progress on a terminal's stderr.
+func (g *globalFlags) index(ctx context.Context, im *source.Image, stderr io.Writer) (*analyze.Index, error) {
+	opts, err := g.indexOptions()
+	if err != nil {
+		return nil, err
+	}
+	progress := g.progress(stderr, im.Ref.String())
+	defer progress("")
+	done := 0
+	opts.Progress = func(p analyze.LayerProgress) {
+		if p.Done {
+			done++
+		}
+		progress(fmt.Sprintf("reading layers %d/%d", done, p.Layers))
+	}
+	return analyze.IndexImage(ctx, im, opts)
 }
 
 // progress returns a function that shows one updating status line on a
@@ -163,13 +182,9 @@ func (g *globalFlags) progress(stderr io.Writer, ref string) func(string) {
 // info when the source has it, and an error for a --roots entry that
 // names the flag and the image.
 func (g *globalFlags) buildClosure(ctx context.Context, im *source.Image, ix *analyze.Index, opts closure.Options) (*closure.Closure, *analyze.Cache, error) {
-	cache, err := g.cache()
+	opts, err := g.closureOptions(im, opts)
 	if err != nil {
 		return nil, nil, err
-	}
-	opts.Cache = cache
-	if im.Nix != nil {
-		opts.NixInfo = im.Nix.Info
 	}
 	cl, err := closure.Build(ctx, im, ix, opts)
 	var rootErr *closure.RootError
@@ -179,5 +194,43 @@ func (g *globalFlags) buildClosure(ctx context.Context, im *source.Image, ix *an
 	if err != nil {
 		return nil, nil, err
 	}
-	return cl, cache, nil
+	return cl, opts.Cache, nil
+}
+
+// closureOptions completes opts with the cache the flags ask for and
+// Nix's path info when the source has it.
+func (g *globalFlags) closureOptions(im *source.Image, opts closure.Options) (closure.Options, error) {
+	cache, err := g.cache()
+	if err != nil {
+		return opts, err
+	}
+	opts.Cache = cache
+	if im.Nix != nil {
+		opts.NixInfo = im.Nix.Info
+	}
+	return opts, nil
+}
+
+// closure returns an opened image's closure for a command that needs the
+// index only through it (graph): when the cache holds the closure of
+// these layers and options, without indexing the image at all (the index
+// is read only if the closure must look a path up); else as
+// buildClosure does.
+func (g *globalFlags) closure(ctx context.Context, im *source.Image, stderr io.Writer, opts closure.Options) (*closure.Closure, error) {
+	iopts, err := g.indexOptions()
+	if err != nil {
+		return nil, err
+	}
+	if copts, err := g.closureOptions(im, opts); err == nil && analyze.Identify(im, iopts) {
+		index := func() (*analyze.Index, error) { return g.index(ctx, im, stderr) }
+		if cl, ok := closure.Cached(ctx, im, copts, index); ok {
+			return cl, nil
+		}
+	}
+	ix, err := g.index(ctx, im, stderr)
+	if err != nil {
+		return nil, err
+	}
+	cl, _, err := g.buildClosure(ctx, im, ix, opts)
+	return cl, err
 }
