@@ -42,7 +42,7 @@ func DefaultCacheDir() (string, error) {
 
 const (
 	cacheMagic   = "WHITTLE-LAYER-INDEX\n"
-	cacheVersion = 4
+	cacheVersion = 5
 )
 
 func (c *Cache) file(key string) string {
@@ -173,6 +173,7 @@ func encodeLayerIndex(li *LayerIndex) []byte {
 		b = binary.AppendVarint(b, int64(e.UID))
 		b = binary.AppendVarint(b, int64(e.GID))
 		b = binary.AppendVarint(b, e.Size)
+		b = binary.AppendVarint(b, e.Offset)
 		b = binary.LittleEndian.AppendUint64(b, e.Hash)
 		b = binenc.AppendString(b, e.Link)
 	}
@@ -219,6 +220,7 @@ func decodeLayerIndex(b []byte) (*LayerIndex, error) {
 		e.UID = int32(d.Varint())
 		e.GID = int32(d.Varint())
 		e.Size = d.Varint()
+		e.Offset = d.Varint()
 		e.Hash = d.Uint64()
 		e.Link = d.String()
 		if d.Err() != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/cespare/xxhash/v2"
@@ -20,14 +22,23 @@ import (
 // it (equal Node.Content). fn must not keep r after returning. The content
 // is checked against the index's hash, so a layer that changed since it
 // was indexed is an error, not a wrong answer.
+//
+// From an uncompressed layer whose blob can be read at an offset (a file,
+// an archive member), each file is read where the index says its bytes
+// lie, and nothing else of the layer is.
 func ReadFiles(ctx context.Context, im *source.Image, ix *Index, want func(*Node) bool, fn func(n *Node, r io.Reader) error) error {
-	return ReadContents(ctx, im, ix, want, func(n *Node, _ *tar.Header, r io.Reader) error { return fn(n, r) })
+	return readContents(ctx, im, ix, want, func(n *Node, _ *tar.Header, r io.Reader) error { return fn(n, r) }, false)
 }
 
 // ReadContents is ReadFiles that also hands over each content's tar
 // header, for what the index does not keep (extended attributes in
-// hdr.PAXRecords, modification times). fn must not keep hdr or r.
+// hdr.PAXRecords, modification times). fn must not keep hdr or r. It
+// always reads the layers in order, headers and all.
 func ReadContents(ctx context.Context, im *source.Image, ix *Index, want func(*Node) bool, fn func(n *Node, hdr *tar.Header, r io.Reader) error) error {
+	return readContents(ctx, im, ix, want, fn, true)
+}
+
+func readContents(ctx context.Context, im *source.Image, ix *Index, want func(*Node) bool, fn func(n *Node, hdr *tar.Header, r io.Reader) error, headers bool) error {
 	type target struct {
 		pos  int
 		node *Node
@@ -54,7 +65,11 @@ func ReadContents(ctx context.Context, im *source.Image, ix *Index, want func(*N
 		for _, t := range ts {
 			byPos[t.pos] = t.node
 		}
-		if err := readLayerFiles(ctx, im, l, byPos, ts[len(ts)-1].pos, fn); err != nil {
+		read := readLayerFiles
+		if !headers && ix.Layers[l].Compression == compress.None {
+			read = readLayerFilesAt
+		}
+		if err := read(ctx, im, l, byPos, ts[len(ts)-1].pos, fn); err != nil {
 			return fmt.Errorf("%s: %w", im.Ref, describeLayer(im.Layers[l], err))
 		}
 	}
@@ -103,6 +118,49 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 			}
 		}
 		pos++
+	}
+	return nil
+}
+
+// readLayerFilesAt reads the files at the positions in want from an
+// uncompressed layer at their offsets, in layer order, when the blob can
+// be read at an offset and every file's offset is known; else it reads
+// the layer in order (readLayerFiles). Each file is checked against the
+// index's hash as readLayerFiles checks it.
+func readLayerFilesAt(ctx context.Context, im *source.Image, l int, want map[int]*Node, last int, fn func(*Node, *tar.Header, io.Reader) error) error {
+	for _, n := range want {
+		if n.Content.Offset <= 0 {
+			return readLayerFiles(ctx, im, l, want, last, fn)
+		}
+	}
+	rc, err := im.Layers[l].Open()
+	if err != nil {
+		return fmt.Errorf("opening: %w", err)
+	}
+	defer rc.Close()
+	ra, ok := rc.(io.ReaderAt)
+	if !ok {
+		return readLayerFiles(ctx, im, l, want, last, fn)
+	}
+	h := xxhash.New()
+	for _, pos := range slices.Sorted(maps.Keys(want)) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := want[pos]
+		e := n.Content
+		h.Reset()
+		r := io.NewSectionReader(ra, e.Offset, e.Size)
+		if err := fn(n, nil, io.TeeReader(r, h)); err != nil {
+			return err
+		}
+		if _, err := io.Copy(h, r); err != nil {
+			return fmt.Errorf("reading %s: %w", e.Path, err)
+		}
+		// A blob cut short or rewritten since the index fails here.
+		if h.Sum64() != e.Hash {
+			return fmt.Errorf("%s changed since the layer was indexed", e.Path)
+		}
 	}
 	return nil
 }

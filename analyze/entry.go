@@ -79,15 +79,20 @@ func isLinkSourcePath(p string) bool {
 // whiteout it is the deleted path, for an opaque marker the directory.
 // Link is a symlink's target as written, or a hardlink's target path,
 // normalised. Hash is a fast content hash (xxHash64) of a regular file.
+// Offset is where a regular file's bytes start in the layer's
+// uncompressed tar stream, when they lie there whole (0: not known, or
+// a sparse file), so that an uncompressed layer's file can be read
+// without reading the layer up to it.
 type Entry struct {
-	Path string
-	Link string
-	Size int64
-	Hash uint64
-	Mode uint32 // permission bits plus setuid, setgid and sticky (as in tar)
-	UID  int32
-	GID  int32
-	Type Type
+	Path   string
+	Link   string
+	Size   int64
+	Offset int64
+	Hash   uint64
+	Mode   uint32 // permission bits plus setuid, setgid and sticky (as in tar)
+	UID    int32
+	GID    int32
+	Type   Type
 }
 
 // FileMode returns the entry's mode as an fs.FileMode, type bits included.

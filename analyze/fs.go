@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/gob"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )
@@ -37,6 +41,10 @@ type ImageFS struct {
 	cache  *Cache
 	scope  string
 	layers map[int]map[int][]byte
+
+	// known gives the bytes a Learner kept while the layers were read
+	// (WithKnown), by layer and entry position.
+	known func(layer, pos int) ([]byte, bool)
 }
 
 // The content cache's limits: files up to maxCachedFile bytes, at most
@@ -58,17 +66,31 @@ func (f *ImageFS) WithCache(c *Cache, scope string) *ImageFS {
 	return f
 }
 
-// cachedContent returns n's bytes from the content cache.
+// WithKnown makes the file system take a file's bytes from known, when
+// it has them, before the content cache and the layers: known is given
+// the layer and entry position (Index.ContentSource's) and returns the
+// file's whole content, such as a Learner kept while IndexImage read the
+// layers. It returns f.
+func (f *ImageFS) WithKnown(known func(layer, pos int) ([]byte, bool)) *ImageFS {
+	f.known = known
+	return f
+}
+
+// cachedContent returns n's bytes from what WithKnown gives or the
+// content cache.
 func (f *ImageFS) cachedContent(n *Node) ([]byte, bool) {
 	l, pos, ok := f.ix.ContentSource(n)
+	if ok && f.known != nil {
+		if b, have := f.known(l, pos); have && int64(len(b)) == n.Content.Size {
+			return b, true
+		}
+	}
 	if !ok || f.cache == nil || f.im.Layers[l].DiffID.Hex == "" {
 		return nil, false
 	}
 	m, loaded := f.layers[l]
 	if !loaded {
-		if b, ok := f.cache.GetData(contentKind+f.scope, f.im.Layers[l].DiffID.String()); ok {
-			gob.NewDecoder(bytes.NewReader(b)).Decode(&m)
-		}
+		m = f.cache.Contents(f.scope, f.im.Layers[l].DiffID)
 		f.layers[l] = m
 	}
 	b, ok := m[pos]
@@ -106,11 +128,42 @@ func (f *ImageFS) remember(read []*Node) {
 		dirty[l] = true
 	}
 	for l := range dirty {
-		var buf bytes.Buffer
-		if gob.NewEncoder(&buf).Encode(f.layers[l]) == nil {
-			_ = f.cache.PutData(contentKind+f.scope, f.im.Layers[l].DiffID.String(), buf.Bytes()) // only costs time
+		_ = f.cache.PutContents(f.scope, f.im.Layers[l].DiffID, f.layers[l]) // only costs time
+	}
+}
+
+// Contents returns the small files' bytes a scope (ImageFS.WithCache's)
+// keeps for the layer with that diff ID, by entry position; nil when
+// there are none.
+func (c *Cache) Contents(scope string, diffID v1.Hash) map[int][]byte {
+	var m map[int][]byte
+	if b, ok := c.GetData(contentKind+scope, diffID.String()); ok {
+		if gob.NewDecoder(bytes.NewReader(b)).Decode(&m) != nil {
+			return nil
 		}
 	}
+	return m
+}
+
+// PutContents stores the small files' bytes a scope keeps for a layer,
+// by entry position, replacing what was there; files over 1 MiB and
+// beyond 64 MiB a layer are left out.
+func (c *Cache) PutContents(scope string, diffID v1.Hash, byPos map[int][]byte) error {
+	kept := make(map[int][]byte, len(byPos))
+	total := 0
+	for _, pos := range slices.Sorted(maps.Keys(byPos)) {
+		b := byPos[pos]
+		if len(b) > maxCachedFile || total+len(b) > maxCachedLayer {
+			continue
+		}
+		kept[pos] = b
+		total += len(b)
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(kept); err != nil {
+		return fmt.Errorf("encoding cached contents: %w", err)
+	}
+	return c.PutData(contentKind+scope, diffID.String(), buf.Bytes())
 }
 
 var (

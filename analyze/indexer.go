@@ -3,6 +3,7 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 
@@ -23,6 +24,29 @@ type IndexOptions struct {
 	// Progress, when set, is told as each layer starts and ends (from
 	// several goroutines, one call at a time).
 	Progress func(LayerProgress)
+	// Learner, when set, sees the bytes of the files it wants as each
+	// layer is read, so that a later step needs no pass of its own.
+	Learner Learner
+}
+
+// A Learner sees the bytes of chosen regular files while IndexImage reads
+// each layer: what a later step would learn from them (the closure's ELF
+// facts, small configuration files) then costs no second pass over the
+// layer. Layers the cache holds are not read, so a Learner sees nothing
+// of them. Its methods are called from one goroutine per layer being
+// read, for several layers at once.
+type Learner interface {
+	// Wants reports whether Learn should see the entry's bytes; the
+	// entry's path, type, mode and size are set, its hash is not.
+	Wants(e *Entry) bool
+	// Learn reads what it needs of the entry's bytes from r (not
+	// necessarily all); layer is the zero-based layer and pos the
+	// entry's position in that layer's index (Index.ContentSource's).
+	// An error ends the index with it: return only r's errors.
+	Learn(layer, pos int, e *Entry, r io.Reader) error
+	// LayerRead is told a layer's diff ID once it was read whole and
+	// every wanted entry learnt.
+	LayerRead(layer int, diffID v1.Hash)
 }
 
 // LayerProgress reports one layer's indexing.
@@ -55,10 +79,13 @@ func IndexImage(ctx context.Context, im *source.Image, opts IndexOptions) (*Inde
 	for i, l := range im.Layers {
 		g.Go(func() error {
 			report(LayerProgress{Layer: i})
-			li, cached, err := indexLayer(gctx, l, opts.Cache, opts.Verify)
+			li, cached, err := indexLayer(gctx, l, opts.Cache, opts.Verify, learnerFor(opts.Learner, i))
 			report(LayerProgress{Layer: i, Done: true, Cached: cached, Err: err})
 			if err != nil {
 				return fmt.Errorf("%s: %w", im.Ref, describeLayer(l, err))
+			}
+			if !cached && opts.Learner != nil {
+				opts.Learner.LayerRead(i, li.DiffID)
 			}
 			scans[i] = li
 			return nil
@@ -93,7 +120,20 @@ func short(h v1.Hash) string {
 	return h.String()
 }
 
-func indexLayer(ctx context.Context, l *source.Layer, cache *Cache, verify bool) (*LayerIndex, bool, error) {
+// learnerFor adapts a Learner to scanLayer for layer i; nil for none.
+func learnerFor(lr Learner, i int) learnFunc {
+	if lr == nil {
+		return nil
+	}
+	return func(pos int, e *Entry, r io.Reader) error {
+		if !lr.Wants(e) {
+			return nil
+		}
+		return lr.Learn(i, pos, e, r)
+	}
+}
+
+func indexLayer(ctx context.Context, l *source.Layer, cache *Cache, verify bool, learn learnFunc) (*LayerIndex, bool, error) {
 	if !verify {
 		if li, ok := cachedLayer(l, cache); ok {
 			return li, true, nil
@@ -108,7 +148,7 @@ func indexLayer(ctx context.Context, l *source.Layer, cache *Cache, verify bool)
 	if l.VerifyDigest && l.Digest.Algorithm == "sha256" {
 		wantDigest = l.Digest
 	}
-	li, err := scanLayer(ctx, rc, l.DiffID, wantDigest)
+	li, err := scanLayerLearning(ctx, rc, l.DiffID, wantDigest, learn)
 	if err != nil {
 		return nil, false, err
 	}

@@ -54,6 +54,16 @@ func (li *LayerIndex) ContentBytes() int64 {
 // ID and the stored stream against the digest. Both digests are computed
 // beside the parsing; for an uncompressed layer they are one and the same.
 func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash) (*LayerIndex, error) {
+	return scanLayerLearning(ctx, stored, wantDiffID, wantDigest, nil)
+}
+
+// learnFunc reads the bytes of the regular file at pos (its position in
+// the layer's index) for a Learner; nil learns nothing.
+type learnFunc func(pos int, e *Entry, r io.Reader) error
+
+// scanLayerLearning is scanLayer that also hands the bytes of chosen
+// files to learn as they stream past.
+func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash, learn learnFunc) (*LayerIndex, error) {
 	counted := &countingReader{r: stored}
 	br := bufio.NewReaderSize(counted, compress.BufferSize)
 	magic, err := br.Peek(4)
@@ -76,7 +86,7 @@ func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.
 	diffHash := newAsyncHasher()
 	defer diffHash.Close()
 	tarStream := &countingReader{r: uncompressed, w: diffHash}
-	if err := scanTar(ctx, tarStream, li); err != nil {
+	if err := scanTar(ctx, tarStream, li, learn); err != nil {
 		return nil, err
 	}
 	// The tar's end-of-archive blocks and any padding belong to the diff ID.
@@ -104,7 +114,10 @@ func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.
 	return li, nil
 }
 
-func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
+// scanTar reads the entries of a tar stream r; at counts the bytes read
+// of r so far (nil: offsets are not recorded).
+func scanTar(ctx context.Context, r io.Reader, li *LayerIndex, learn learnFunc) error {
+	at, _ := r.(*countingReader)
 	tr := tar.NewReader(r)
 	buf := make([]byte, compress.BufferSize)
 	h := xxhash.New()
@@ -130,7 +143,22 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 		}
 		if e.Type.HasContent() {
 			h.Reset()
-			got, err := io.CopyBuffer(h, tr, buf)
+			var start int64
+			if at != nil {
+				start = at.n // archive/tar reads no further than a header asks
+			}
+			var got int64
+			if learn != nil && e.Type == TypeRegular {
+				// The learner reads what it wants through the hash; the
+				// rest is hashed below.
+				seen := &countingReader{r: tr, w: h}
+				if err := learn(len(li.Entries), &e, seen); err != nil {
+					return fmt.Errorf("reading %s: %w", e.Path, compress.DescribeReadError(err))
+				}
+				got = seen.n
+			}
+			rest, err := io.CopyBuffer(h, tr, buf)
+			got += rest
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", e.Path, compress.DescribeReadError(err))
 			}
@@ -138,6 +166,9 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex) error {
 				return fmt.Errorf("reading %s: %d of %d bytes: layer is truncated", e.Path, got, hdr.Size)
 			}
 			e.Hash = h.Sum64()
+			if at != nil && e.Type == TypeRegular && at.n-start == got && got > 0 {
+				e.Offset = start // contiguous: not a sparse file
+			}
 		}
 		li.Entries = append(li.Entries, e)
 	}

@@ -54,6 +54,9 @@ type Options struct {
 	Cache *analyze.Cache
 	// Granularity is what a node is: Files (the default) or Packages.
 	Granularity Granularity
+	// Learned is the Learner IndexImage was given for this image, if
+	// any: what it learnt is not read again.
+	Learned *Learner
 	// Env is added to the config's Env (later entries win): the
 	// environment the image will run with, which the run-time rules
 	// read (LANG, TZ, SSL_CERT_FILE, PYTHONPATH, …).
@@ -148,12 +151,13 @@ const maxELFSize = 1 << 30
 const storeDir = nixref.DefaultStoreDir
 
 type builder struct {
-	ctx  context.Context
-	im   *source.Image
-	ix   *analyze.Index
-	fsys *analyze.ImageFS
-	g    *graph.Graph
-	c    *Closure
+	ctx     context.Context
+	im      *source.Image
+	ix      *analyze.Index
+	fsys    *analyze.ImageFS
+	learned *Learner
+	g       *graph.Graph
+	c       *Closure
 
 	db       *pkgdb.DB
 	sizes    map[graph.NodeID]int64
@@ -186,7 +190,7 @@ type builder struct {
 func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	key, cacheable := resultKey(im, opts)
 	if cacheable {
-		if c := loadResult(opts.Cache, key, analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, "closure")); c != nil {
+		if c := loadResult(opts.Cache, key, analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope)); c != nil {
 			return c, nil
 		}
 	}
@@ -199,7 +203,8 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 
 func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	b := &builder{
-		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, "closure"), g: graph.New(), cache: opts.Cache,
+		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope).WithKnown(opts.Learned.fileAt), g: graph.New(), cache: opts.Cache,
+		learned:  opts.Learned,
 		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
 		sizes:    map[graph.NodeID]int64{},
 		files:    map[graph.NodeID][]string{},
@@ -275,12 +280,27 @@ func (b *builder) configPath() string {
 // preloadMetadata reads the small files the graph needs (the package
 // databases, the loader configuration) in one pass over the layers.
 func (b *builder) preloadMetadata() error {
-	return b.fsys.Preload(func(n *analyze.Node) bool {
-		p := n.Path()
-		return strings.HasPrefix(p, "/var/lib/dpkg/") || strings.HasPrefix(p, "/lib/apk/db/") ||
-			strings.HasPrefix(p, "/etc/ld.so.") || strings.HasPrefix(p, "/etc/ld-musl-") ||
-			runtimeConfig(p)
-	})
+	return b.fsys.Preload(func(n *analyze.Node) bool { return metadataFile(n.Path()) })
+}
+
+// metadataFile reports whether the graph reads the file at image path p
+// whole: the package databases, the loader's and the run-time rules'
+// configuration.
+func metadataFile(p string) bool {
+	return strings.HasPrefix(p, "/var/lib/dpkg/") || strings.HasPrefix(p, "/lib/apk/db/") ||
+		strings.HasPrefix(p, "/etc/ld.so.") || strings.HasPrefix(p, "/etc/ld-musl-") ||
+		runtimeConfig(p)
+}
+
+// mayBeProgram reports whether the file at image path p with that mode
+// may be an ELF object or a script: executable, or named like a library
+// or a loader. The closure learns the facts of those.
+func mayBeProgram(p string, mode uint32) bool {
+	if mode&0o111 != 0 {
+		return true
+	}
+	base := path.Base(p)
+	return strings.Contains(base, ".so") || strings.HasPrefix(base, "ld-")
 }
 
 // findStorePaths makes a node of every entry of /nix/store with a store
@@ -466,11 +486,7 @@ func (b *builder) streamContents() error {
 		if storeOf(p) != "" && b.hashSet != nil {
 			return true
 		}
-		if n.Entry.Mode&0o111 != 0 {
-			return true
-		}
-		base := path.Base(p)
-		return strings.Contains(base, ".so") || strings.HasPrefix(base, "ld-")
+		return mayBeProgram(p, n.Entry.Mode)
 	}
 	// Facts depend on bytes alone: take them from the cache where a
 	// layer's are kept (not for Nix images, whose reference scan needs the
@@ -480,6 +496,11 @@ func (b *builder) streamContents() error {
 	fresh := map[int]layerFacts{}
 	factsOf := func(n *analyze.Node) (*contentFacts, int, int, bool) {
 		l, pos, ok := b.ix.ContentSource(n)
+		if ok && b.hashSet == nil {
+			if f, learnt := b.learned.factsAt(l, pos); learnt {
+				return f, l, pos, true
+			}
+		}
 		if !ok || !useCache {
 			return nil, l, pos, false
 		}

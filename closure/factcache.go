@@ -28,6 +28,10 @@ type contentFacts struct {
 	Dialect string
 }
 
+// fsScope names the small files the closure reads in the content cache
+// (analyze.ImageFS.WithCache).
+const fsScope = "closure"
+
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
 const factsKind = "closure-facts-v1"

@@ -5,11 +5,15 @@ package closure
 // file, wired into Build by a few calls.
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/closure/script"
 	"github.com/whittle-dev/whittle/finding"
@@ -50,6 +54,9 @@ func (b *builder) shellEdges() error {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	if err := b.prefetchSourced(paths); err != nil {
+		return err
+	}
 	b.sh.args = map[string][]script.Command{}
 	for _, p := range paths {
 		from, ok := b.nodeOf(p)
@@ -98,6 +105,54 @@ func (b *builder) shellEdges() error {
 			}
 			b.runsEdge(src, res, fmt.Sprintf("%s line %d runs %s → %s", c.File, c.Line, c.Name, found))
 		}
+	}
+	return nil
+}
+
+// errNotRead stands for a sourced file prefetchSourced has not read yet.
+var errNotRead = errors.New("not read yet")
+
+// maxSourceRounds bounds prefetchSourced's passes: files sourced deeper
+// are read one by one when the scripts are walked.
+const maxSourceRounds = 4
+
+// prefetchSourced reads the files the scripts source before they are
+// walked, all the files of one level of sourcing in one pass over the
+// layers (a file found sourced by a sourced file is read in the next),
+// instead of one pass for each file.
+func (b *builder) prefetchSourced(scripts []string) error {
+	todo := scripts
+	for round := 0; round < maxSourceRounds && len(todo) > 0; round++ {
+		want := map[string]bool{}
+		var again []string
+		for _, p := range todo {
+			asked := false
+			probe := func(name string, dirs []string) (string, []byte, error) {
+				_, res, err := b.lookCommand(name, dirs, false)
+				if err != nil {
+					return "", nil, err
+				}
+				if data, ok := b.sh.read[res.Path]; ok {
+					return res.Path, data, nil
+				}
+				want[res.Path], asked = true, true
+				return "", nil, errNotRead
+			}
+			script.Commands(b.sh.src[p], p, script.Options{Path: b.searchDir, Dialect: b.sh.dialect[p], ReadFile: probe})
+			if asked {
+				again = append(again, p)
+			}
+		}
+		if len(want) == 0 {
+			return nil
+		}
+		if err := b.fsys.Preload(func(n *analyze.Node) bool { return want[n.Path()] }); err != nil {
+			return err
+		}
+		for _, p := range slices.Sorted(maps.Keys(want)) {
+			b.readSourced(p, nil) // now from memory; a file that cannot be read is the walk's to report
+		}
+		todo = again
 	}
 	return nil
 }

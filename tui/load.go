@@ -25,6 +25,8 @@ type imageData struct {
 	audit  *audit.Audit
 	merged *fnode
 	waste  []wasteGroup
+	// learned holds what the closure learnt as the layers were read.
+	learned *closure.Learner
 }
 
 // newImageData derives the panes' data from an opened and indexed image.
@@ -160,7 +162,8 @@ func load(ctx context.Context, id int, opts Options, roots []string, ch chan<- t
 	}
 	send(loadOpenedMsg{id, newManifestInfo(im)})
 	done := 0
-	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache, Progress: func(p analyze.LayerProgress) {
+	learned := closure.NewLearner(opts.Cache)
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache, Learner: learned, Progress: func(p analyze.LayerProgress) {
 		if p.Done {
 			done++
 		}
@@ -173,6 +176,7 @@ func load(ctx context.Context, id int, opts Options, roots []string, ch chan<- t
 	}
 	send(loadProgressMsg{id: id, status: "building the file tree", done: done, total: done})
 	d := newImageData(im, ix)
+	d.learned = learned
 	if ctx.Err() != nil {
 		im.Close()
 		return
@@ -187,7 +191,7 @@ func computeClosure(ctx context.Context, id, gen int, d *imageData, roots []stri
 	if d.im == nil {
 		return closureMsg{id: id, gen: gen, err: fmt.Errorf("the image is closed")}
 	}
-	copts := closure.Options{Roots: roots, NoConfigRoots: len(roots) > 0}
+	copts := closure.Options{Roots: roots, NoConfigRoots: len(roots) > 0, Learned: d.learned}
 	if d.im.Nix != nil {
 		copts.NixInfo = d.im.Nix.Info
 	}

@@ -96,9 +96,16 @@ func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
 
 func memberOpener(a *tarArchive, m *tarMember) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
-		return io.NopCloser(io.NewSectionReader(a.f, m.offset, m.size)), nil
+		return memberReader{io.NewSectionReader(a.f, m.offset, m.size)}, nil
 	}
 }
+
+// memberReader reads one archive member; it keeps io.ReaderAt, so that
+// a file in an uncompressed layer can be read where it lies. Closing it
+// leaves the archive open (the image closes it).
+type memberReader struct{ *io.SectionReader }
+
+func (memberReader) Close() error { return nil }
 
 // memberStat checks that a member's data still lies within the archive
 // file (which may have been cut short since it was opened).

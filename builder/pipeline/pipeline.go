@@ -158,7 +158,10 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	defer im.Close()
 	say(Event{Stage: "index", Message: p.Source})
-	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache})
+	// The closure's facts are learnt as the layers are read, so that a
+	// trim reads no layer twice to compute it.
+	learned := closure.NewLearner(opts.Cache)
+	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache, Learner: learned})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +176,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	switch p.BuildMode() {
 	case plan.Trim:
-		if err := trimSpec(ctx, p, im, ix, &spec, r, opts, say); err != nil {
+		if err := trimSpec(ctx, p, im, ix, learned, &spec, r, opts, say); err != nil {
 			return nil, err
 		}
 	case plan.Assemble:
@@ -357,7 +360,7 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 
 // trimSpec fills the spec of a trim: the closure of the roots, plus keep,
 // minus drop; layers grouped by package or store path.
-func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, spec *builder.Spec, r *Report, opts Options, say func(Event)) error {
+func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, learned *closure.Learner, spec *builder.Spec, r *Report, opts Options, say func(Event)) error {
 	if keepsAll(p) {
 		// Every path is kept and one layer holds them: the closure would
 		// decide nothing, so it is not computed (nor its findings).
@@ -365,7 +368,7 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		return nil
 	}
 	say(Event{Stage: "closure"})
-	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache}
+	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache, Learned: learned}
 	if im.Nix != nil {
 		copts.NixInfo = im.Nix.Info
 	}

@@ -112,6 +112,11 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 			return err
 		}
 	}
+	if !f.noFindings {
+		if err := g.learnClosure(); err != nil {
+			return err
+		}
+	}
 	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
 	if err != nil {
 		return err

@@ -26,6 +26,21 @@ type globalFlags struct {
 	verify   bool
 	quiet    bool
 	planFile string // the app's --plan
+
+	// learner, set by commands that compute a closure (learnClosure),
+	// learns the closure's facts as the layers are indexed.
+	learner *closure.Learner
+}
+
+// learnClosure makes the next index learn what the closure reads, so a
+// cold closure reads no layer again.
+func (g *globalFlags) learnClosure() error {
+	cache, err := g.cache()
+	if err != nil {
+		return err
+	}
+	g.learner = closure.NewLearner(cache)
+	return nil
 }
 
 func newRootCommand() *cobra.Command {
@@ -140,7 +155,11 @@ func (g *globalFlags) open(ctx context.Context, ref string, stderr io.Writer) (*
 // indexOptions are the IndexOptions the flags ask for.
 func (g *globalFlags) indexOptions() (analyze.IndexOptions, error) {
 	cache, err := g.cache()
-	return analyze.IndexOptions{Cache: cache, Verify: g.verify}, err
+	opts := analyze.IndexOptions{Cache: cache, Verify: g.verify}
+	if g.learner != nil {
+		opts.Learner = g.learner
+	}
+	return opts, err
 }
 
 // index indexes an opened image, showing progress on a terminal's stderr.
@@ -204,7 +223,7 @@ func (g *globalFlags) closureOptions(im *source.Image, opts closure.Options) (cl
 	if err != nil {
 		return opts, err
 	}
-	opts.Cache = cache
+	opts.Cache, opts.Learned = cache, g.learner
 	if im.Nix != nil {
 		opts.NixInfo = im.Nix.Info
 	}
@@ -217,6 +236,9 @@ func (g *globalFlags) closureOptions(im *source.Image, opts closure.Options) (cl
 // is read only if the closure must look a path up); else as
 // buildClosure does.
 func (g *globalFlags) closure(ctx context.Context, im *source.Image, stderr io.Writer, opts closure.Options) (*closure.Closure, error) {
+	if err := g.learnClosure(); err != nil {
+		return nil, err
+	}
 	iopts, err := g.indexOptions()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,125 @@
+package closure
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/whittle-dev/whittle/analyze"
+)
+
+// Learner collects, while analyze.IndexImage reads the layers, what Build
+// would otherwise read them again for: the facts of every file that may
+// be an ELF object or a script, and the bytes of the files the graph
+// reads whole (package databases, the loader's and the run-time rules'
+// configuration). Give it to IndexImage as IndexOptions.Learner, then to
+// Build as Options.Learned: a cold graph then reads each layer once. With
+// a cache, what it learnt of each layer is also kept there, under the
+// layer's diff ID, for the runs after. It is safe for IndexImage's
+// concurrent calls.
+type Learner struct {
+	cache *analyze.Cache
+
+	mu    sync.Mutex
+	facts map[int]layerFacts     // by layer, then entry position
+	files map[int]map[int][]byte // by layer, then entry position
+	read  map[int]bool           // layers read whole
+}
+
+// NewLearner returns a Learner that also fills cache (nil: none).
+func NewLearner(cache *analyze.Cache) *Learner {
+	return &Learner{cache: cache, facts: map[int]layerFacts{}, files: map[int]map[int][]byte{}, read: map[int]bool{}}
+}
+
+var _ analyze.Learner = (*Learner)(nil)
+
+// maxLearntFile is the largest configuration file a Learner keeps.
+const maxLearntFile = 1 << 20
+
+// Wants reports whether the entry may be a program (its facts are
+// learnt) or is a file the graph reads whole (its bytes are kept).
+func (l *Learner) Wants(e *analyze.Entry) bool {
+	return mayBeProgram(e.Path, e.Mode) || (metadataFile(e.Path) && e.Size <= maxLearntFile)
+}
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
+// Learn reads an entry's facts or bytes.
+func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
+	var data []byte
+	if metadataFile(e.Path) && e.Size <= maxLearntFile {
+		var err error
+		if data, err = io.ReadAll(r); err != nil {
+			return err
+		}
+		r = bytes.NewReader(data)
+	}
+	var f *contentFacts
+	if mayBeProgram(e.Path, e.Mode) {
+		br := readers.Get().(*bufio.Reader)
+		var err error
+		f, err = learn(r, br, io.Discard)
+		br.Reset(nil)
+		readers.Put(br)
+		if err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f != nil {
+		if l.facts[layer] == nil {
+			l.facts[layer] = layerFacts{}
+		}
+		l.facts[layer][pos] = f
+	}
+	if data != nil {
+		if l.files[layer] == nil {
+			l.files[layer] = map[int][]byte{}
+		}
+		l.files[layer][pos] = data
+	}
+	return nil
+}
+
+// LayerRead marks the layer learnt whole and keeps what was learnt of it
+// in the cache.
+func (l *Learner) LayerRead(layer int, diffID v1.Hash) {
+	l.mu.Lock()
+	l.read[layer] = true
+	facts, files := l.facts[layer], l.files[layer]
+	l.mu.Unlock()
+	if l.cache == nil {
+		return
+	}
+	storeLayerFacts(l.cache, diffID.String(), facts)
+	_ = l.cache.PutContents(fsScope, diffID, files) // a cache that cannot be written only costs time
+}
+
+// factsAt returns the facts learnt of the entry at pos of a layer read
+// whole; ok is false when the layer was not read (its facts come from the
+// cache or a pass of Build's own) or the entry was not wanted.
+func (l *Learner) factsAt(layer, pos int) (*contentFacts, bool) {
+	if l == nil {
+		return nil, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.facts[layer][pos]
+	return f, ok && l.read[layer]
+}
+
+// fileAt returns the bytes kept of the entry at pos of a layer read
+// whole.
+func (l *Learner) fileAt(layer, pos int) ([]byte, bool) {
+	if l == nil {
+		return nil, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.files[layer][pos]
+	return b, ok && l.read[layer]
+}
