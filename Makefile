@@ -11,11 +11,13 @@ demo:
 build:
 	go build -o whittle ./cmd/whittle
 
-# Go benchmarks, then whittle against dive on a real Debian image.
+# Go benchmarks, then whittle against dive, crane and itself (graph) on a
+# real Debian image.
 bench:
 	go test -run XXX -bench . -benchtime 5x ./analyze/... ./closure/... ./etcgen/...
 	./bench/audit-vs-dive.sh
 	./bench/build-vs-crane.sh
+	./bench/graph.sh
 
 # A few minutes of each fuzz target; new corpus entries land in testdata.
 fuzz:
