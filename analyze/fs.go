@@ -3,9 +3,7 @@ package analyze
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -17,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/binenc"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
@@ -52,7 +51,7 @@ type ImageFS struct {
 const (
 	maxCachedFile  = 1 << 20
 	maxCachedLayer = 64 << 20
-	contentKind    = "fs-content-v1-"
+	contentKind    = "fs-content-v2-"
 )
 
 // WithCache makes the file system keep the bytes of the small files it
@@ -134,13 +133,27 @@ func (f *ImageFS) remember(read []*Node) {
 
 // Contents returns the small files' bytes a scope (ImageFS.WithCache's)
 // keeps for the layer with that diff ID, by entry position; nil when
-// there are none.
+// there are none. The bytes share one buffer, which nothing writes.
 func (c *Cache) Contents(scope string, diffID v1.Hash) map[int][]byte {
-	var m map[int][]byte
-	if b, ok := c.GetData(contentKind+scope, diffID.String()); ok {
-		if gob.NewDecoder(bytes.NewReader(b)).Decode(&m) != nil {
-			return nil
+	b, ok := c.GetData(contentKind+scope, diffID.String())
+	if !ok {
+		return nil
+	}
+	d := binenc.NewDecoderOwned(b)
+	n := d.Count()
+	m := make(map[int][]byte, n)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		pos := int(d.Uvarint())
+		size := d.Count()
+		if d.Err() != nil {
+			break
 		}
+		rest := d.Rest()
+		m[pos] = rest[:size:size]
+		d.Skip(size)
+	}
+	if d.Done() != nil {
+		return nil
 	}
 	return m
 }
@@ -149,21 +162,24 @@ func (c *Cache) Contents(scope string, diffID v1.Hash) map[int][]byte {
 // by entry position, replacing what was there; files over 1 MiB and
 // beyond 64 MiB a layer are left out.
 func (c *Cache) PutContents(scope string, diffID v1.Hash, byPos map[int][]byte) error {
-	kept := make(map[int][]byte, len(byPos))
+	var kept []int
 	total := 0
 	for _, pos := range slices.Sorted(maps.Keys(byPos)) {
 		b := byPos[pos]
 		if len(b) > maxCachedFile || total+len(b) > maxCachedLayer {
 			continue
 		}
-		kept[pos] = b
+		kept = append(kept, pos)
 		total += len(b)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(kept); err != nil {
-		return fmt.Errorf("encoding cached contents: %w", err)
+	out := make([]byte, 0, total+len(kept)*8+8)
+	out = binenc.AppendUvarint(out, uint64(len(kept)))
+	for _, pos := range kept {
+		out = binenc.AppendUvarint(out, uint64(pos))
+		out = binenc.AppendUvarint(out, uint64(len(byPos[pos])))
+		out = append(out, byPos[pos]...)
 	}
-	return c.PutData(contentKind+scope, diffID.String(), buf.Bytes())
+	return c.PutData(contentKind+scope, diffID.String(), out)
 }
 
 var (

@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/whittle-dev/whittle/analyze/source"
 )
 
@@ -46,5 +48,40 @@ func TestFSContentCache(t *testing.T) {
 	os.Chtimes(p, fi.ModTime(), fi.ModTime())
 	if b := read(cache); !bytes.Equal(b, bytes.Repeat([]byte("a"), 64)) {
 		t.Errorf("warm read %q, want the cached bytes", b)
+	}
+}
+
+// TestContentsRoundTrip: a scope's contents come back as stored, files
+// over the per-file limit are left out, and a damaged entry reads as
+// none.
+func TestContentsRoundTrip(t *testing.T) {
+	cache := &Cache{Dir: t.TempDir()}
+	diffID := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}
+	in := map[int][]byte{0: []byte("first"), 7: {}, 9: bytes.Repeat([]byte{0}, 5000), 12: make([]byte, maxCachedFile+1)}
+	if err := cache.PutContents("test", diffID, in); err != nil {
+		t.Fatal(err)
+	}
+	got := cache.Contents("test", diffID)
+	delete(in, 12)
+	if len(got) != len(in) {
+		t.Fatalf("got %d files, want %d", len(got), len(in))
+	}
+	for pos, b := range in {
+		if !bytes.Equal(got[pos], b) {
+			t.Errorf("file %d: %d bytes, want %d", pos, len(got[pos]), len(b))
+		}
+	}
+	if cache.Contents("other", diffID) != nil {
+		t.Error("another scope sees the contents")
+	}
+	entry := filepath.Join(cache.Dir, contentKind+"test-"+strings.ReplaceAll(diffID.String(), ":", "-"))
+	raw, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[3] ^= 1
+	os.WriteFile(entry, raw, 0o644)
+	if got := cache.Contents("test", diffID); got != nil {
+		t.Errorf("a damaged entry read as %d files", len(got))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dustin/go-humanize"
 	"github.com/whittle-dev/whittle/analyze"
@@ -81,28 +82,54 @@ func (b *bloat) claim(n *analyze.Node) int64 {
 // alone ("" for none); exists says whether another path exists (for
 // Pattern.Beside).
 func Match(p string, exists func(string) bool) string {
-	for _, c := range Categories {
-		if c.matches(p, exists) {
-			return c.ID
+	parts := plan.SplitPath(p)
+	for _, c := range compiledCategories() {
+		if c.matches(p, parts, exists) {
+			return c.id
 		}
 	}
 	return ""
 }
 
-func (c Category) matches(p string, exists func(string) bool) bool {
-	for _, e := range c.Except {
-		if plan.Match(e, p) {
+// compiledCategory is a Category with its globs compiled, for matching
+// every file of an image.
+type compiledCategory struct {
+	id       string
+	except   []plan.Glob
+	patterns []plan.Glob
+	beside   []string
+}
+
+var compiledCategories = sync.OnceValue(func() []compiledCategory {
+	out := make([]compiledCategory, len(Categories))
+	for i, c := range Categories {
+		cc := compiledCategory{id: c.ID}
+		for _, e := range c.Except {
+			cc.except = append(cc.except, plan.CompileGlob(e))
+		}
+		for _, pat := range c.Patterns {
+			cc.patterns = append(cc.patterns, plan.CompileGlob(pat.Glob))
+			cc.beside = append(cc.beside, pat.Beside)
+		}
+		out[i] = cc
+	}
+	return out
+})
+
+func (c compiledCategory) matches(p string, parts []string, exists func(string) bool) bool {
+	for _, e := range c.except {
+		if e.MatchSplit(p, parts) {
 			return false
 		}
 	}
-	for _, pat := range c.Patterns {
-		if !plan.Match(pat.Glob, p) {
+	for i, g := range c.patterns {
+		if !g.MatchSplit(p, parts) {
 			continue
 		}
-		if pat.Beside == "" {
+		if c.beside[i] == "" {
 			return true
 		}
-		if src := strings.TrimSuffix(p, path.Ext(p)) + pat.Beside; exists != nil && exists(src) {
+		if src := strings.TrimSuffix(p, path.Ext(p)) + c.beside[i]; exists != nil && exists(src) {
 			return true
 		}
 	}

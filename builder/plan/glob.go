@@ -10,20 +10,58 @@ import (
 // whole component matching any number of components (none included), so
 // "/usr/share/doc/**" matches /usr/share/doc and everything below it.
 // A malformed pattern matches nothing (Parse refuses them).
-func Match(pattern, name string) bool {
-	// Most patterns start with literal directories ("/usr/share/doc/**"):
-	// a name outside them cannot match, and most names are outside.
+func Match(pattern, name string) bool { return CompileGlob(pattern).Match(name) }
+
+// Glob is a pattern compiled for matching many names (Match's syntax):
+// split into components once, with the literal directory it lies under.
+type Glob struct {
+	// dir is the pattern's literal leading directory ("/usr/share/doc"
+	// for "/usr/share/doc/**"), "" when the pattern starts with a
+	// wildcard; a name outside it cannot match.
+	dir   string
+	parts []string
+}
+
+// CompileGlob compiles a pattern; a malformed one compiles to a Glob
+// that matches nothing.
+func CompileGlob(pattern string) Glob {
+	g := Glob{parts: split(pattern)}
 	if i := strings.IndexAny(pattern, "*?[\\"); i > 0 {
 		if dir := strings.TrimRight(pattern[:strings.LastIndexByte(pattern[:i], '/')+1], "/"); dir != "" {
-			n := "/" + strings.Trim(name, "/")
-			d := "/" + strings.Trim(dir, "/")
-			if n != d && !strings.HasPrefix(n, d+"/") {
-				return false
-			}
+			g.dir = "/" + strings.Trim(dir, "/")
 		}
 	}
-	return matchParts(split(pattern), split(name))
+	return g
 }
+
+// Match reports whether the image path name matches.
+func (g Glob) Match(name string) bool {
+	if !g.under(name) {
+		return false
+	}
+	return matchParts(g.parts, split(name))
+}
+
+// MatchSplit is Match for a name already split into its components
+// (SplitPath's), for matching one name against many globs.
+func (g Glob) MatchSplit(name string, parts []string) bool {
+	return g.under(name) && matchParts(g.parts, parts)
+}
+
+// under reports whether name lies in or is the glob's literal directory.
+func (g Glob) under(name string) bool {
+	if g.dir == "" {
+		return true
+	}
+	n := name
+	if !strings.HasPrefix(n, "/") || strings.HasSuffix(n, "/") || strings.HasPrefix(n, "//") {
+		n = "/" + strings.Trim(name, "/")
+	}
+	return n == g.dir || strings.HasPrefix(n, g.dir) && n[len(g.dir)] == '/'
+}
+
+// SplitPath splits an image path into its components ("/a/b" → a, b).
+func SplitPath(p string) []string { return split(p) }
 
 func split(p string) []string {
 	p = strings.Trim(p, "/")

@@ -82,6 +82,15 @@ func (d *Decoder) Done() error {
 	return d.err
 }
 
+// Skip passes over n bytes (read through Rest).
+func (d *Decoder) Skip(n int) {
+	if d.err != nil || n < 0 || n > len(d.b)-d.off {
+		d.err = ErrCorrupt
+		return
+	}
+	d.off += n
+}
+
 // Uvarint reads an unsigned varint.
 func (d *Decoder) Uvarint() uint64 {
 	if d.err != nil {
