@@ -323,6 +323,26 @@ func (f *ImageFS) content(n *Node) ([]byte, error) {
 	return f.data[n.Content], nil
 }
 
+// Ready reports whether reading name needs no pass over a layer: its
+// bytes are in memory, known (WithKnown) or in the content cache, or it
+// is not a regular file, so that reading it fails at once.
+func (f *ImageFS) Ready(name string) bool {
+	n, err := f.resolve("open", name, imagefs.Follow)
+	if err != nil || n.Content == nil {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.data[n.Content]; ok {
+		return true
+	}
+	if b, ok := f.cachedContent(n); ok {
+		f.data[n.Content] = b
+		return true
+	}
+	return false
+}
+
 // ReadFile returns a file's content.
 func (f *ImageFS) ReadFile(name string) ([]byte, error) {
 	n, err := f.resolve("readfile", name, imagefs.Follow)

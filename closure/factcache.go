@@ -3,15 +3,18 @@ package closure
 import (
 	"bufio"
 	"bytes"
-	"encoding/gob"
+	"debug/elf"
 	"io"
+	"maps"
 	"path"
+	"slices"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
 	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/closure/script"
 	"github.com/whittle-dev/whittle/closure/shebang"
+	"github.com/whittle-dev/whittle/internal/binenc"
 )
 
 // contentFacts is what the closure learns from one file's bytes: its ELF
@@ -34,7 +37,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v1"
+const factsKind = "closure-facts-v2"
 
 // learn reads one content and returns its facts; sink sees every byte
 // (the Nix reference scanners).
@@ -133,16 +136,124 @@ func loadLayerFacts(c *analyze.Cache, key string) layerFacts {
 	if !ok {
 		return nil
 	}
-	var lf layerFacts
-	if gob.NewDecoder(bytes.NewReader(b)).Decode(&lf) != nil {
+	lf, err := decodeLayerFacts(binenc.NewDecoderOwned(b))
+	if err != nil {
 		return nil
 	}
 	return lf
 }
 
 func storeLayerFacts(c *analyze.Cache, key string, lf layerFacts) {
-	var buf bytes.Buffer
-	if gob.NewEncoder(&buf).Encode(lf) == nil {
-		_ = c.PutData(factsKind, key, buf.Bytes()) // a cache that cannot be written only costs time
+	_ = c.PutData(factsKind, key, appendLayerFacts(nil, lf)) // a cache that cannot be written only costs time
+}
+
+// Which parts of contentFacts an encoded entry holds.
+const (
+	hasELF = 1 << iota
+	hasRuntime
+	hasScript
+	hasShell
+)
+
+// appendLayerFacts encodes a layer's facts with binenc, by position.
+func appendLayerFacts(b []byte, lf layerFacts) []byte {
+	b = binenc.AppendUvarint(b, uint64(len(lf)))
+	for _, pos := range slices.Sorted(maps.Keys(lf)) {
+		f := lf[pos]
+		b = binenc.AppendUvarint(b, uint64(pos))
+		var flags byte
+		if f.ELF != nil {
+			flags |= hasELF
+		}
+		if f.Runtime != nil {
+			flags |= hasRuntime
+		}
+		if f.Script != nil {
+			flags |= hasScript
+		}
+		if f.Shell != nil {
+			flags |= hasShell
+		}
+		b = append(b, flags)
+		b = binenc.AppendString(b, f.ELFErr)
+		b = binenc.AppendString(b, f.Dialect)
+		if e := f.ELF; e != nil {
+			for _, v := range []uint64{uint64(e.Class), uint64(e.Data), uint64(e.Machine), uint64(e.Type), uint64(e.Flags1)} {
+				b = binenc.AppendUvarint(b, v)
+			}
+			b = binenc.AppendString(b, e.Interp)
+			b = appendBool(b, e.Dynamic)
+			b = binenc.AppendStrings(b, e.Needed)
+			b = binenc.AppendString(b, e.Soname)
+			b = binenc.AppendStrings(b, e.RPath)
+			b = binenc.AppendStrings(b, e.RunPath)
+			b = binenc.AppendStrings(b, e.Bad)
+		}
+		if r := f.Runtime; r != nil {
+			b = binenc.AppendString(b, r.OpenSSLDir)
+			b = binenc.AppendString(b, r.EnginesDir)
+			b = binenc.AppendString(b, r.ModulesDir)
+			b = binenc.AppendStrings(b, r.Paths)
+		}
+		if sc := f.Script; sc != nil {
+			b = binenc.AppendString(b, sc.Interpreter)
+			b = binenc.AppendString(b, sc.Arg)
+			b = appendBool(b, sc.HasArg)
+			b = appendBool(b, sc.Env)
+			b = binenc.AppendString(b, sc.Command)
+			b = binenc.AppendStrings(b, sc.Args)
+			b = binenc.AppendString(b, sc.Problem)
+		}
+		if f.Shell != nil {
+			b = binenc.AppendString(b, string(f.Shell))
+		}
 	}
+	return b
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// decodeLayerFacts reads what appendLayerFacts wrote; a script's text
+// shares the decoder's buffer.
+func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
+	n := d.Count()
+	lf := make(layerFacts, n)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		pos := int(d.Uvarint())
+		flags := d.Byte()
+		f := &contentFacts{ELFErr: d.String(), Dialect: d.String()}
+		if flags&hasELF != 0 {
+			e := &elfdeps.Info{}
+			e.Class, e.Data, e.Machine = elf.Class(d.Uvarint()), elf.Data(d.Uvarint()), elf.Machine(d.Uvarint())
+			e.Type, e.Flags1 = elf.Type(d.Uvarint()), elf.DynFlag1(d.Uvarint())
+			e.Interp = d.String()
+			e.Dynamic = d.Byte() == 1
+			e.Needed = d.Strings()
+			e.Soname = d.String()
+			e.RPath, e.RunPath, e.Bad = d.Strings(), d.Strings(), d.Strings()
+			f.ELF = e
+		}
+		if flags&hasRuntime != 0 {
+			f.Runtime = &runtime.Facts{OpenSSLDir: d.String(), EnginesDir: d.String(), ModulesDir: d.String(), Paths: d.Strings()}
+		}
+		if flags&hasScript != 0 {
+			sc := &shebang.Script{}
+			sc.Interpreter, sc.Arg, sc.HasArg = d.String(), d.String(), d.Byte() == 1
+			sc.Env, sc.Command, sc.Args, sc.Problem = d.Byte() == 1, d.String(), d.Strings(), d.String()
+			f.Script = sc
+		}
+		if flags&hasShell != 0 {
+			f.Shell = []byte(d.String())
+		}
+		lf[pos] = f
+	}
+	if err := d.Done(); err != nil {
+		return nil, err
+	}
+	return lf, nil
 }

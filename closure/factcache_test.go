@@ -4,13 +4,19 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/closure/elfdeps"
+	"github.com/whittle-dev/whittle/closure/runtime"
+	"github.com/whittle-dev/whittle/closure/shebang"
+	"github.com/whittle-dev/whittle/internal/binenc"
 )
 
 // TestFactsCache builds a closure twice with one cache: the second reads
@@ -92,5 +98,38 @@ func TestFactsCacheOff(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no missing-command for xxxx: %+v", cl.Problems)
+	}
+}
+
+// TestLayerFactsRoundTrip: every part of the facts comes back from the
+// encoding, and every cut of it fails.
+func TestLayerFactsRoundTrip(t *testing.T) {
+	lf := layerFacts{
+		0: {},
+		3: {ELFErr: "truncated ELF header"},
+		7: {ELF: &elfdeps.Info{Class: elf.ELFCLASS64, Data: elf.ELFDATA2LSB, Machine: elf.EM_X86_64, Type: elf.ET_DYN,
+			Interp: "/lib64/ld-linux-x86-64.so.2", Dynamic: true, Needed: []string{"libc.so.6", "libm.so.6"}, Soname: "libx.so.1",
+			RPath: []string{"$ORIGIN/../lib"}, RunPath: []string{"/opt/lib", ""}, Flags1: elf.DF_1_NODEFLIB, Bad: []string{"DT_NEEDED 3: too long"}},
+			Runtime: &runtime.Facts{OpenSSLDir: "/usr/lib/ssl", ModulesDir: "/usr/lib/ossl-modules", Paths: []string{"/usr/share/perl5"}}},
+		9: {Script: &shebang.Script{Line: shebang.Line{Interpreter: "/usr/bin/env", Arg: "-S python3 -u", HasArg: true}, Env: true, Command: "python3", Args: []string{"-u"}},
+			Shell: []byte("#!/bin/sh\nexec \"$@\"\n"), Dialect: "posix"},
+		12: {Script: &shebang.Script{Line: shebang.Line{Interpreter: "/bin/sh"}, Problem: "odd"}, Shell: []byte{}, Dialect: "bash"},
+	}
+	b := appendLayerFacts(nil, lf)
+	got, err := decodeLayerFacts(binenc.NewDecoder(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, lf) {
+		for pos := range lf {
+			if !reflect.DeepEqual(got[pos], lf[pos]) {
+				t.Errorf("entry %d: got %+v, want %+v", pos, got[pos], lf[pos])
+			}
+		}
+	}
+	for n := 0; n < len(b); n++ {
+		if _, err := decodeLayerFacts(binenc.NewDecoder(b[:n])); err == nil {
+			t.Fatalf("cut at %d of %d decoded", n, len(b))
+		}
 	}
 }

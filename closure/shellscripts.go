@@ -7,9 +7,7 @@ package closure
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 
@@ -54,7 +52,8 @@ func (b *builder) shellEdges() error {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	if err := b.prefetchSourced(paths); err != nil {
+	walked, err := b.prefetchSourced(paths)
+	if err != nil {
 		return err
 	}
 	b.sh.args = map[string][]script.Command{}
@@ -63,11 +62,15 @@ func (b *builder) shellEdges() error {
 		if !ok {
 			continue
 		}
-		cmds, dyn, err := script.Commands(b.sh.src[p], p, script.Options{
-			Path: b.searchDir, Dialect: b.sh.dialect[p], ReadFile: b.readSourced,
-		})
-		if err != nil {
-			b.problem("bad-script", p, err.Error())
+		w, done := walked[p]
+		if !done {
+			w.cmds, w.dyn, w.err = script.Commands(b.sh.src[p], p, script.Options{
+				Path: b.searchDir, Dialect: b.sh.dialect[p], ReadFile: b.readSourced,
+			})
+		}
+		cmds, dyn := w.cmds, w.dyn
+		if w.err != nil {
+			b.problem("bad-script", p, w.err.Error())
 			continue
 		}
 		for _, d := range dyn {
@@ -116,11 +119,21 @@ var errNotRead = errors.New("not read yet")
 // are read one by one when the scripts are walked.
 const maxSourceRounds = 4
 
+// walk is what script.Commands found in one script.
+type walk struct {
+	cmds []script.Command
+	dyn  []script.Dynamic
+	err  error
+}
+
 // prefetchSourced reads the files the scripts source before they are
 // walked, all the files of one level of sourcing in one pass over the
 // layers (a file found sourced by a sourced file is read in the next),
-// instead of one pass for each file.
-func (b *builder) prefetchSourced(scripts []string) error {
+// instead of one pass for each file. It returns the walks of the scripts
+// whose sourced files were all at hand (in memory or cached), which need
+// no second walk.
+func (b *builder) prefetchSourced(scripts []string) (map[string]walk, error) {
+	walked := map[string]walk{}
 	todo := scripts
 	for round := 0; round < maxSourceRounds && len(todo) > 0; round++ {
 		want := map[string]bool{}
@@ -132,29 +145,29 @@ func (b *builder) prefetchSourced(scripts []string) error {
 				if err != nil {
 					return "", nil, err
 				}
-				if data, ok := b.sh.read[res.Path]; ok {
-					return res.Path, data, nil
+				if _, ok := b.sh.read[res.Path]; ok || b.fsys.Ready(imagefs.Name(res.Path)) {
+					return b.readSourced(name, dirs)
 				}
 				want[res.Path], asked = true, true
 				return "", nil, errNotRead
 			}
-			script.Commands(b.sh.src[p], p, script.Options{Path: b.searchDir, Dialect: b.sh.dialect[p], ReadFile: probe})
+			var w walk
+			w.cmds, w.dyn, w.err = script.Commands(b.sh.src[p], p, script.Options{Path: b.searchDir, Dialect: b.sh.dialect[p], ReadFile: probe})
 			if asked {
 				again = append(again, p)
+			} else {
+				walked[p] = w
 			}
 		}
 		if len(want) == 0 {
-			return nil
+			return walked, nil
 		}
 		if err := b.fsys.Preload(func(n *analyze.Node) bool { return want[n.Path()] }); err != nil {
-			return err
-		}
-		for _, p := range slices.Sorted(maps.Keys(want)) {
-			b.readSourced(p, nil) // now from memory; a file that cannot be read is the walk's to report
+			return nil, err
 		}
 		todo = again
 	}
-	return nil
+	return walked, nil
 }
 
 func viaText(via []string) string {
