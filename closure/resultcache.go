@@ -89,7 +89,7 @@ func encodeResult(c *Closure) []byte {
 	b = binenc.AppendStrings(b, c.NixMismatches)
 	b = binenc.AppendString(b, string(c.Granularity))
 	b = appendOwners(b, c.Graph, c.owner)
-	b = appendStringMap(b, c.loads, binenc.AppendStrings)
+	b = binenc.AppendMap(b, c.loads, binenc.AppendStrings)
 	b = binenc.AppendStrings(b, c.searchDir)
 	b = appendIDMap(b, c.group, func(b []byte, id graph.NodeID) []byte { return binenc.AppendUvarint(b, uint64(id)) })
 	b = appendEdgeMap(b, c.rules, func(b []byte, rs []*runtime.Rule) []byte {
@@ -129,7 +129,7 @@ func decodeResult(data []byte, fsys fs.FS) (*Closure, error) {
 	c.NixMismatches = d.Strings()
 	c.Granularity = Granularity(d.String())
 	c.owner = decodeOwners(d, g)
-	c.loads = decodeStringMap(d, (*binenc.Decoder).Strings)
+	c.loads = binenc.DecodeMap(d, (*binenc.Decoder).Strings)
 	c.searchDir = d.Strings()
 	c.group = decodeIDMap(d, n, node)
 	c.rules = decodeEdgeMap(d, n, func(d *binenc.Decoder) []*runtime.Rule {
@@ -336,30 +336,6 @@ func decodeIDMap[V any](d *binenc.Decoder, n uint64, val func(*binenc.Decoder) V
 			d.Fail()
 		}
 		m[graph.NodeID(id)] = val(d)
-	}
-	return m
-}
-
-func appendStringMap[V any](b []byte, m map[string]V, val func([]byte, V) []byte) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b = binenc.AppendUvarint(b, uint64(len(keys)))
-	for _, k := range keys {
-		b = binenc.AppendString(b, k)
-		b = val(b, m[k])
-	}
-	return b
-}
-
-func decodeStringMap[V any](d *binenc.Decoder, val func(*binenc.Decoder) V) map[string]V {
-	count := d.Count()
-	m := make(map[string]V, count)
-	for i := 0; i < count && d.Err() == nil; i++ {
-		k := d.String()
-		m[k] = val(d)
 	}
 	return m
 }

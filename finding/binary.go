@@ -1,8 +1,6 @@
 package finding
 
 import (
-	"sort"
-
 	"github.com/whittle-dev/whittle/internal/binenc"
 )
 
@@ -32,17 +30,7 @@ func AppendBinary(b []byte, fs []Finding) []byte {
 }
 
 func appendMap(b []byte, m map[string]string) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b = binenc.AppendUvarint(b, uint64(len(keys)))
-	for _, k := range keys {
-		b = binenc.AppendString(b, k)
-		b = binenc.AppendString(b, m[k])
-	}
-	return b
+	return binenc.AppendMap(b, m, binenc.AppendString)
 }
 
 // DecodeBinary reads what AppendBinary wrote; nil for none. On corrupt
@@ -78,14 +66,9 @@ func DecodeBinary(d *binenc.Decoder) []Finding {
 }
 
 func decodeMap(d *binenc.Decoder) map[string]string {
-	n := d.Count()
-	if n == 0 {
+	m := binenc.DecodeMap(d, (*binenc.Decoder).String)
+	if len(m) == 0 {
 		return nil
-	}
-	m := make(map[string]string, n)
-	for i := 0; i < n && d.Err() == nil; i++ {
-		k := d.String()
-		m[k] = d.String()
 	}
 	return m
 }

@@ -10,6 +10,8 @@ package binenc
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
+	"slices"
 	"unsafe"
 )
 
@@ -177,4 +179,31 @@ func (d *Decoder) Strings() []string {
 		return nil
 	}
 	return ss
+}
+
+// AppendMap appends the number of entries, then each key (in sorted
+// order, so equal maps encode equally) followed by its value as val
+// appends it.
+func AppendMap[V any](b []byte, m map[string]V, val func([]byte, V) []byte) []byte {
+	b = AppendUvarint(b, uint64(len(m)))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = AppendString(b, k)
+		b = val(b, m[k])
+	}
+	return b
+}
+
+// DecodeMap reads what AppendMap wrote, each value with val; an empty
+// map for none, nil after an error.
+func DecodeMap[V any](d *Decoder, val func(*Decoder) V) map[string]V {
+	n := d.Count()
+	m := make(map[string]V, n)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		k := d.String()
+		m[k] = val(d)
+	}
+	if d.Err() != nil {
+		return nil
+	}
+	return m
 }
