@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -60,8 +62,8 @@ func (c *Cache) Get(key string) (*LayerIndex, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	b, err := os.ReadFile(c.file(key))
-	if err != nil {
+	b, ok := readCacheFile(c.file(key))
+	if !ok {
 		return nil, false
 	}
 	li, err := decodeLayerIndex(b)
@@ -105,8 +107,8 @@ func (c *Cache) GetBlob(key string) (BlobFacts, bool) {
 	if c == nil || key == "" {
 		return BlobFacts{}, false
 	}
-	b, err := os.ReadFile(c.file(key))
-	if err != nil {
+	b, ok := readCacheFile(c.file(key))
+	if !ok {
 		return BlobFacts{}, false
 	}
 	f, err := decodeBlobFacts(b)
@@ -240,21 +242,60 @@ func (c *Cache) GetData(kind, key string) ([]byte, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	b, err := os.ReadFile(c.file(kind + "-" + key))
-	if err != nil || len(b) < 8 {
+	b, ok := readCacheFile(c.file(kind + "-" + key))
+	if !ok || len(b) < 8 {
 		return nil, false
 	}
 	body := b[:len(b)-8]
-	if xxhash.Sum64(body) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
+	if dataSum(kind, key, body) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
 		return nil, false
 	}
 	return body, true
 }
 
-// PutData caches b under kind and key, atomically, followed by its
-// xxHash64 (which catches a torn or damaged file, as the layer index's).
+// dataSum is the xxHash64 of an entry's kind, key and bytes: a file
+// copied under another key fails it as a damaged one does.
+func dataSum(kind, key string, body []byte) uint64 {
+	h := xxhash.New()
+	h.WriteString(kind)
+	h.WriteString("\x00")
+	h.WriteString(key)
+	h.WriteString("\x00")
+	h.Write(body)
+	return h.Sum64()
+}
+
+// maxCacheFile is the largest cache file read; a larger one is taken for
+// damaged (a 10,000-file layer's index is about 1 MB).
+const maxCacheFile = 1 << 30
+
+// readCacheFile returns a cache file's bytes, or false when it is not a
+// regular file of at most maxCacheFile bytes (a FIFO, a device, a link
+// to one, a huge or growing file) or cannot be read: a cache entry that
+// is not what whittle writes is absent, it never blocks or exhausts
+// memory.
+func readCacheFile(p string) ([]byte, bool) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxCacheFile {
+		return nil, false
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+// PutData caches b under kind and key, atomically, followed by the
+// xxHash64 of kind, key and b (which catches a torn or damaged file, as
+// the layer index's does, and one copied under another key).
 func (c *Cache) PutData(kind, key string, b []byte) error {
-	return c.write(kind+"-"+key, binary.LittleEndian.AppendUint64(append([]byte(nil), b...), xxhash.Sum64(b)))
+	return c.write(kind+"-"+key, binary.LittleEndian.AppendUint64(append([]byte(nil), b...), dataSum(kind, key, b)))
 }
 
 // TouchData marks the entry under kind and key as just used, for

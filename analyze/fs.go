@@ -42,8 +42,10 @@ type ImageFS struct {
 	layers map[int]map[int][]byte
 
 	// known gives the bytes a Learner kept while the layers were read
-	// (WithKnown), by layer and entry position.
-	known func(layer, pos int) ([]byte, bool)
+	// (WithKnown), by layer and entry position; learnt lists the nodes
+	// whose bytes came from it and the content cache lacks, for Flush.
+	known  func(layer, pos int) ([]byte, bool)
+	learnt []*Node
 }
 
 // The content cache's limits: files up to maxCachedFile bytes, at most
@@ -75,28 +77,45 @@ func (f *ImageFS) WithKnown(known func(layer, pos int) ([]byte, bool)) *ImageFS 
 	return f
 }
 
-// cachedContent returns n's bytes from what WithKnown gives or the
-// content cache.
+// cachedContent returns n's bytes from the content cache or what
+// WithKnown gives; f.mu is held.
 func (f *ImageFS) cachedContent(n *Node) ([]byte, bool) {
 	l, pos, ok := f.ix.ContentSource(n)
-	if ok && f.known != nil {
-		if b, have := f.known(l, pos); have && int64(len(b)) == n.Content.Size {
+	if !ok {
+		return nil, false
+	}
+	if f.cache != nil && f.im.Layers[l].DiffID.Hex != "" {
+		m, loaded := f.layers[l]
+		if !loaded {
+			m = f.cache.Contents(f.scope, f.im.Layers[l].DiffID)
+			f.layers[l] = m
+		}
+		if b, ok := m[pos]; ok && int64(len(b)) == n.Content.Size {
 			return b, true
 		}
 	}
-	if !ok || f.cache == nil || f.im.Layers[l].DiffID.Hex == "" {
-		return nil, false
+	if f.known != nil {
+		if b, have := f.known(l, pos); have && int64(len(b)) == n.Content.Size {
+			f.learnt = append(f.learnt, n)
+			return b, true
+		}
 	}
-	m, loaded := f.layers[l]
-	if !loaded {
-		m = f.cache.Contents(f.scope, f.im.Layers[l].DiffID)
-		f.layers[l] = m
-	}
-	b, ok := m[pos]
-	if ok && int64(len(b)) != n.Content.Size {
-		return nil, false
-	}
-	return b, ok
+	return nil, false
+}
+
+// Flush keeps in the content cache the bytes of the files used since the
+// last Flush that came from WithKnown, not from the cache: so that a run
+// without a Learner finds them there. Preload flushes too.
+func (f *ImageFS) Flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flush(nil)
+}
+
+// flush remembers read and the learnt nodes; f.mu is held.
+func (f *ImageFS) flush(read []*Node) {
+	f.remember(append(read, f.learnt...))
+	f.learnt = nil
 }
 
 // remember adds the bytes read of the nodes to their layers' cached
@@ -232,7 +251,7 @@ func (f *ImageFS) Preload(want func(*Node) bool) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.remember(read)
+	f.flush(read)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,5 +121,54 @@ func TestPruneData(t *testing.T) {
 	cache.TouchData("result", "gone") // no error, no file
 	if _, err := os.Stat(filepath.Join(cache.Dir, "result-gone")); err == nil {
 		t.Error("TouchData created an entry")
+	}
+}
+
+// TestCacheEntriesThatAreNotFiles: an entry that is a FIFO, a link to a
+// device, a huge sparse file or a copy of another key's entry reads as
+// absent, at once.
+func TestCacheEntriesThatAreNotFiles(t *testing.T) {
+	cache := &Cache{Dir: t.TempDir()}
+	for _, key := range []string{"fifo", "dev", "huge", "copied", "good"} {
+		if err := cache.PutData("kind", key, []byte("bytes of "+key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entry := func(key string) string { return filepath.Join(cache.Dir, "kind-"+key) }
+	os.Remove(entry("fifo"))
+	if err := syscall.Mkfifo(entry("fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(entry("dev"))
+	if err := os.Symlink("/dev/zero", entry("dev")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(entry("huge"), maxCacheFile+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(cache.Dir, "index-fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(entry("good"))
+	os.WriteFile(entry("copied"), good, 0o644)
+	done := make(chan bool)
+	go func() {
+		for _, key := range []string{"fifo", "dev", "huge", "copied"} {
+			if b, ok := cache.GetData("kind", key); ok {
+				t.Errorf("entry %s read as %d bytes", key, len(b))
+			}
+		}
+		if b, ok := cache.GetData("kind", "good"); !ok || string(b) != "bytes of good" {
+			t.Errorf("the good entry: %q, %v", b, ok)
+		}
+		if _, ok := cache.Get("index-fifo"); ok {
+			t.Error("a FIFO read as a layer index")
+		}
+		done <- true
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading the cache blocked")
 	}
 }

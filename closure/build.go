@@ -57,6 +57,9 @@ type Options struct {
 	// Learned is the Learner IndexImage was given for this image, if
 	// any: what it learnt is not read again.
 	Learned *Learner
+	// Refresh computes the closure even when the cache holds it, and
+	// replaces what the cache holds (--verify-blobs).
+	Refresh bool
 	// Env is added to the config's Env (later entries win): the
 	// environment the image will run with, which the run-time rules
 	// read (LANG, TZ, SSL_CERT_FILE, PYTHONPATH, …).
@@ -189,7 +192,7 @@ type builder struct {
 // Build computes the dependency graph of an indexed image.
 func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	key, cacheable := resultKey(im, opts)
-	if cacheable {
+	if cacheable && !opts.Refresh {
 		if c := loadResult(opts.Cache, key, analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope)); c != nil {
 			return c, nil
 		}
@@ -249,6 +252,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.shellFindings()
 	b.narSizes(opts.NixInfo)
 	b.compareNix(opts.NixInfo)
+	b.fsys.Flush() // files a Learner gave, kept for the runs without one
 	b.c.Problems = b.problems.List()
 	finding.Sort(b.c.Problems)
 	return b.c, nil

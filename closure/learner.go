@@ -26,36 +26,61 @@ type Learner struct {
 	mu    sync.Mutex
 	facts map[int]layerFacts     // by layer, then entry position
 	files map[int]map[int][]byte // by layer, then entry position
-	read  map[int]bool           // layers read whole
+	// texts are small files that may be shell libraries scripts source;
+	// kept in memory only, since few of them are.
+	texts map[int]map[int][]byte
+	read  map[int]bool // layers read whole
 }
 
 // NewLearner returns a Learner that also fills cache (nil: none).
 func NewLearner(cache *analyze.Cache) *Learner {
-	return &Learner{cache: cache, facts: map[int]layerFacts{}, files: map[int]map[int][]byte{}, read: map[int]bool{}}
+	return &Learner{cache: cache, facts: map[int]layerFacts{}, files: map[int]map[int][]byte{}, texts: map[int]map[int][]byte{}, read: map[int]bool{}}
 }
 
 var _ analyze.Learner = (*Learner)(nil)
 
-// maxLearntFile is the largest configuration file a Learner keeps.
-const maxLearntFile = 1 << 20
+// maxLearntFile is the largest configuration file a Learner keeps;
+// maxLearntText the largest file it keeps as a shell library scripts
+// may source.
+const (
+	maxLearntFile = 1 << 20
+	maxLearntText = 16 << 10
+)
 
 // Wants reports whether the entry may be a program (its facts are
-// learnt) or is a file the graph reads whole (its bytes are kept).
+// learnt), is a file the graph reads whole (its bytes are kept), or may
+// be a shell library (a small file, not executable: kept when it starts
+// with "#", as shell libraries, /etc/default files and most sourced
+// configuration do, so that a script sourcing it needs no pass of its
+// own over a compressed layer).
 func (l *Learner) Wants(e *analyze.Entry) bool {
-	return mayBeProgram(e.Path, e.Mode) || (metadataFile(e.Path) && e.Size <= maxLearntFile)
+	return mayBeProgram(e.Path, e.Mode) || (metadataFile(e.Path) && e.Size <= maxLearntFile) || mayBeSourced(e)
+}
+
+func mayBeSourced(e *analyze.Entry) bool {
+	return e.Mode&0o111 == 0 && e.Size > 0 && e.Size <= maxLearntText
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // Learn reads an entry's facts or bytes.
 func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
-	var data []byte
-	if metadataFile(e.Path) && e.Size <= maxLearntFile {
+	var data, text []byte
+	switch {
+	case metadataFile(e.Path) && e.Size <= maxLearntFile:
 		var err error
 		if data, err = io.ReadAll(r); err != nil {
 			return err
 		}
 		r = bytes.NewReader(data)
+	case mayBeSourced(e) && !mayBeProgram(e.Path, e.Mode):
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		if len(b) > 0 && b[0] == '#' {
+			text = b
+		}
 	}
 	var f *contentFacts
 	if mayBeProgram(e.Path, e.Mode) {
@@ -81,6 +106,12 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 			l.files[layer] = map[int][]byte{}
 		}
 		l.files[layer][pos] = data
+	}
+	if text != nil {
+		if l.texts[layer] == nil {
+			l.texts[layer] = map[int][]byte{}
+		}
+		l.texts[layer][pos] = text
 	}
 	return nil
 }
@@ -121,5 +152,8 @@ func (l *Learner) fileAt(layer, pos int) ([]byte, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.files[layer][pos]
+	if !ok {
+		b, ok = l.texts[layer][pos]
+	}
 	return b, ok && l.read[layer]
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // TestLearner: with a Learner at the index, a cold closure reads no layer
-// again, and with a cache the next run's closure (other roots, so not the
+// again (ELF facts, package database, configuration, a sourced library), and with a cache the next run's closure (other roots, so not the
 // cached closure) reads none either. The layer is zeroed after the index,
 // but for its first header, so any read of it fails.
 func TestLearner(t *testing.T) {
@@ -24,7 +24,8 @@ func TestLearner(t *testing.T) {
 	tarball, err := reprotar.Bytes([]reprotar.File{
 		reg("/usr/bin/true", string(elfBytes), 0o755),
 		reg("/usr/lib/x86_64-linux-gnu/libfake.so.1", string(elfBytes), 0o644),
-		reg("/usr/bin/entry.sh", "#!/bin/sh\nset -e\nexec true \"$@\"\n", 0o755),
+		reg("/usr/bin/entry.sh", "#!/bin/sh\nset -e\n. /usr/lib/tools/lib.sh\nexec true \"$@\"\n", 0o755),
+		reg("/usr/lib/tools/lib.sh", "# sourced by entry.sh\nhelper() { env; }\n", 0o644),
 		reg("/usr/bin/other.sh", "#!/bin/sh\nexec entry.sh\n", 0o755),
 		reg("/bin/sh", "\x7fELF not really", 0o755),
 		reg("/var/lib/dpkg/status", "Package: tools\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n", 0o644),
@@ -87,11 +88,11 @@ func TestLearner(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chtimes(p, fi.ModTime(), fi.ModTime())
-	got := build(im, ix, Options{Roots: []string{"/usr/bin/entry.sh"}, Learned: learner})
+	got := build(im, ix, Options{Roots: []string{"/usr/bin/entry.sh"}, Learned: learner, Cache: cache})
 	if want := reference("/usr/bin/entry.sh"); !bytes.Equal(got, want) {
 		t.Errorf("closure from the learner differs from one read from the layer:\n%s\nwant:\n%s", got, want)
 	}
-	if !bytes.Contains(got, []byte("runs")) || !bytes.Contains(got, []byte("bad-elf")) {
+	if !bytes.Contains(got, []byte("runs")) || !bytes.Contains(got, []byte("bad-elf")) || !bytes.Contains(got, []byte("/usr/lib/tools/lib.sh")) {
 		t.Errorf("the closure lacks the script's runs edge or the bad ELF:\n%s", got)
 	}
 	// The next run: the index from the cache, no learner, other roots.

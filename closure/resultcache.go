@@ -160,7 +160,7 @@ func decodeResult(data []byte, fsys fs.FS) (*Closure, error) {
 // known (analyze.Identify learns them without an index).
 func Cached(ctx context.Context, im *source.Image, opts Options, index func() (*analyze.Index, error)) (*Closure, bool) {
 	key, ok := resultKey(im, opts)
-	if !ok {
+	if !ok || opts.Refresh {
 		return nil, false
 	}
 	load := sync.OnceValues(func() (*analyze.ImageFS, error) {

@@ -285,3 +285,41 @@ func TestBuildDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestResultRefresh: the cache is trusted (a valid entry is used as it
+// is), and Refresh computes afresh and replaces it.
+func TestResultRefresh(t *testing.T) {
+	im, ix := testopen.Indexed(t, "demo:")
+	cache := &analyze.Cache{Dir: t.TempDir()}
+	files := Options{Cache: cache}
+	packages := Options{Cache: cache, Granularity: Packages}
+	want, err := Build(context.Background(), im, ix, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Build(context.Background(), im, ix, packages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := resultKey(im, files)
+	if err := cache.PutData(resultKind, key, encodeResult(other)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Build(context.Background(), im, ix, files); err != nil || got.Granularity != Packages {
+		t.Fatalf("a valid entry was not used as it is (%v)", err)
+	}
+	files.Refresh = true
+	if _, ok := Cached(context.Background(), im, files, nil); ok {
+		t.Error("Cached with Refresh")
+	}
+	got, err := Build(context.Background(), im, ix, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameClosure(t, want, got)
+	files.Refresh = false
+	again, ok := Cached(context.Background(), im, files, func() (*analyze.Index, error) { return ix, nil })
+	if !ok || again.Granularity != Files {
+		t.Error("Refresh did not replace the entry")
+	}
+}

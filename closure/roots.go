@@ -212,7 +212,7 @@ func (c *Closure) find(spec string) ([]graph.NodeID, imagefs.Resolved, error) {
 	if strings.HasPrefix(spec, "/") {
 		res, err := imagefs.ResolveParent(c.fsys, spec)
 		if err != nil {
-			return nil, res, fmt.Errorf("root %q: %v", spec, describeMissing(err))
+			return nil, res, fmt.Errorf("%q: %v", spec, describeMissing(err))
 		}
 		if id, ok := c.owner[res.Path]; ok {
 			return []graph.NodeID{id}, res, nil
@@ -220,7 +220,7 @@ func (c *Closure) find(spec string) ([]graph.NodeID, imagefs.Resolved, error) {
 		if id, ok := g.Lookup(graph.StorePath, res.Path); ok {
 			return []graph.NodeID{id}, res, nil
 		}
-		return nil, res, fmt.Errorf("root %q: no such file in the image", spec)
+		return nil, res, fmt.Errorf("%q: no such file in the image", spec)
 	}
 	if id, ok := g.Lookup(graph.Package, spec); ok {
 		return []graph.NodeID{id}, imagefs.Resolved{}, nil

@@ -74,7 +74,7 @@ Exit status: 0 built (and verified), 1 an error or a failed verify command.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.plan, "plan", "", "plan file (YAML) to build; the flags below add to it")
 	fl.StringVar(&f.savePlan, "save-plan", "", "write the plan this build ran (plan file and flags combined) to this file")
-	fl.StringSliceVar(&f.roots, "root", nil, "path, package or command whose closure to keep (default: the Entrypoint and Cmd); repeatable")
+	fl.StringArrayVar(&f.roots, "root", nil, "path, package or command whose closure to keep (default: the Entrypoint and Cmd); repeatable")
 	fl.StringArrayVar(&f.keep, "keep", nil, "glob of paths to keep as well (/app/**); repeatable")
 	fl.StringArrayVar(&f.drop, "drop", nil, "glob of paths to leave out, even if needed (/usr/share/doc/**); repeatable")
 	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "where to write the image: docker-archive:PATH[:TAG], oci:DIR[:NAME], oci-archive:PATH, docker://REF, docker-daemon:REF; repeatable")

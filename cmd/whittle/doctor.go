@@ -49,7 +49,7 @@ error-level problem remains.`,
 	fl.BoolVar(&f.json, "json", false, "print the problems as JSON (schema "+DoctorSchema+")")
 	fl.StringSliceVar(&f.ignore, "ignore", nil, "leave out problems with this id or family (repeatable, comma-separated)")
 	fl.StringArrayVar(&f.env, "env", nil, "NAME=value added to the config's Env: the environment the image will run with (repeatable)")
-	fl.StringSliceVar(&f.roots, "roots", nil, "paths, packages or commands that run besides the Entrypoint and Cmd")
+	fl.StringArrayVar(&f.roots, "roots", nil, "paths, packages or commands that run besides the Entrypoint and Cmd (repeatable)")
 	return cmd
 }
 

@@ -62,15 +62,15 @@ root; --unreachable lists what no root needs.
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "tree", "tree, json or dot")
-	fl.StringSliceVar(&f.why, "why", nil, "explain why a path, package or store path is in the image (repeatable)")
-	fl.StringSliceVar(&f.roots, "roots", nil, "more roots: paths, packages, store paths or commands")
+	fl.StringArrayVar(&f.why, "why", nil, "explain why a path, package or store path is in the image (repeatable)")
+	fl.StringArrayVar(&f.roots, "roots", nil, "more roots: paths, packages, store paths or commands (repeatable; each value is one name, commas and all)")
 	fl.BoolVar(&f.noConfigRoots, "no-config-roots", false, "ignore the config's Entrypoint and Cmd as roots")
 	fl.BoolVar(&f.unreachable, "unreachable", false, "list what no root needs (tree); include it (dot)")
 	fl.IntVar(&f.depth, "depth", 0, "deepest level of the tree (0: all)")
 	fl.IntVar(&f.chains, "chains", 5, "most chains --why shows per target")
 	fl.StringVarP(&f.output, "output", "o", "", "write to this file instead of stdout")
 	fl.StringVar(&f.closure, "closure", "files", "granularity: files (what runs and loads, what a trim keeps) or packages (what the package manager keeps)")
-	fl.StringSliceVar(&f.env, "env", nil, "KEY=VALUE added to the config's Env for the run-time rules (LANG, TZ, SSL_CERT_FILE, …; repeatable)")
+	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE added to the config's Env for the run-time rules (LANG, TZ, SSL_CERT_FILE, …; repeatable)")
 	return cmd
 }
 

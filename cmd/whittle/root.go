@@ -80,7 +80,7 @@ command on a terminal, on the demo image.`,
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP to registries that are not on loopback")
 	pf.BoolVar(&g.noCache, "no-cache", false, "read every layer, neither using nor filling the layer index cache")
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "layer index cache directory (default $XDG_CACHE_HOME/whittle/layers)")
-	pf.BoolVar(&g.verify, "verify-blobs", false, "read and hash every layer blob even when the cache holds its index (a warm run only checks each blob is there with its size)")
+	pf.BoolVar(&g.verify, "verify-blobs", false, "read and hash every layer blob even when the cache holds its index, and compute closures afresh (a warm run only checks each blob is there with its size)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
 	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g), newBuildCommand(g), newVerifyCommand(g), newDiffCommand(g), newDoctorCommand(g))
 	return root
@@ -223,7 +223,7 @@ func (g *globalFlags) closureOptions(im *source.Image, opts closure.Options) (cl
 	if err != nil {
 		return opts, err
 	}
-	opts.Cache, opts.Learned = cache, g.learner
+	opts.Cache, opts.Learned, opts.Refresh = cache, g.learner, g.verify
 	if im.Nix != nil {
 		opts.NixInfo = im.Nix.Info
 	}
