@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,75 @@ func TestReadFilesAt(t *testing.T) {
 	}
 	if _, err := read(false); err == nil || !strings.Contains(err.Error(), "/b/big changed since the layer was indexed") {
 		t.Errorf("ReadFiles of a rewritten file: %v", err)
+	}
+}
+
+// TestSparseFilesReadInOrder: GNU tar's sparse files (old GNU and PAX
+// formats) get no offset, their stored bytes not being the file, and
+// ReadFiles still returns their whole content (holes as zeros), as GNU
+// tar extracts it.
+func TestSparseFilesReadInOrder(t *testing.T) {
+	if _, err := exec.LookPath("tar"); err != nil {
+		t.Skip("no tar")
+	}
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(filepath.Join(tree, "usr/lib"), 0o755)
+	f, err := os.Create(filepath.Join(tree, "usr/lib/libholes.so.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(append([]byte("\x7fELF"), bytes.Repeat([]byte("x"), 4092)...))
+	f.Seek(4<<12, io.SeekStart) // a hole of whole file system blocks
+	f.Write(bytes.Repeat([]byte("tail"), 1024))
+	f.Close()
+	want, _ := os.ReadFile(filepath.Join(tree, "usr/lib/libholes.so.1"))
+	for _, format := range []string{"gnu", "posix"} {
+		t.Run(format, func(t *testing.T) {
+			p := filepath.Join(dir, format+".tar")
+			if out, err := exec.Command("tar", "--sparse", "--format="+format, "-C", tree, "-cf", p, "usr").CombinedOutput(); err != nil {
+				t.Fatalf("tar: %v\n%s", err, out)
+			}
+			im, err := source.Open(context.Background(), "rootfs-tar:"+p, source.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			ix, err := IndexImage(context.Background(), im, IndexOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := ix.Root.Lookup("/usr/lib/libholes.so.1")
+			if n == nil || n.Content == nil {
+				t.Fatal("the sparse file is not in the index")
+			}
+			if n.Content.Offset != 0 {
+				t.Errorf("sparse file has offset %d", n.Content.Offset)
+			}
+			var got []byte
+			err = ReadFiles(context.Background(), im, ix, func(m *Node) bool { return m == n }, func(_ *Node, r io.Reader) error {
+				got, err = io.ReadAll(r)
+				return err
+			})
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("ReadFiles: %v, %d bytes (want %d, equal %v)", err, len(got), len(want), bytes.Equal(got, want))
+			}
+		})
+	}
+}
+
+func TestSparseHeader(t *testing.T) {
+	for _, tc := range []struct {
+		hdr  tar.Header
+		want bool
+	}{
+		{tar.Header{Typeflag: tar.TypeReg}, false},
+		{tar.Header{Typeflag: tar.TypeGNUSparse}, true},
+		{tar.Header{Typeflag: tar.TypeReg, PAXRecords: map[string]string{"GNU.sparse.major": "1"}}, true},
+		{tar.Header{Typeflag: tar.TypeReg, PAXRecords: map[string]string{"mtime": "1"}}, false},
+	} {
+		if got := sparse(&tc.hdr); got != tc.want {
+			t.Errorf("sparse(%c, %v) = %v", tc.hdr.Typeflag, tc.hdr.PAXRecords, got)
+		}
 	}
 }

@@ -166,8 +166,8 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex, learn learnFunc) 
 				return fmt.Errorf("reading %s: %d of %d bytes: layer is truncated", e.Path, got, hdr.Size)
 			}
 			e.Hash = h.Sum64()
-			if at != nil && e.Type == TypeRegular && at.n-start == got && got > 0 {
-				e.Offset = start // contiguous: not a sparse file
+			if at != nil && e.Type == TypeRegular && at.n-start == got && got > 0 && !sparse(hdr) {
+				e.Offset = start // the bytes lie whole in the stream
 			}
 		}
 		li.Entries = append(li.Entries, e)
@@ -264,3 +264,19 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 var zeroHash v1.Hash
+
+// sparse reports whether a header describes a sparse file (GNU's old
+// format, or PAX's GNU.sparse records), whose stored bytes are a map and
+// the data without its holes: even when they add up to the file's size,
+// they are not the file.
+func sparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
