@@ -490,7 +490,7 @@ func (b *builder) streamContents() error {
 		if storeOf(p) != "" && b.hashSet != nil {
 			return true
 		}
-		return mayBeProgram(p, n.Entry.Mode)
+		return mayBeProgram(p, n.Content.Mode) // a hardlink has its file's mode
 	}
 	// Facts depend on bytes alone: take them from the cache where a
 	// layer's are kept (not for Nix images, whose reference scan needs the
@@ -516,23 +516,36 @@ func (b *builder) streamContents() error {
 		f, ok := lf[pos]
 		return f, l, pos, ok
 	}
-	seen := map[*analyze.Entry]bool{}
-	var toRead map[*analyze.Entry]bool
+	// Hardlinked paths share a content: its facts apply to each of them
+	// (a script's #! line is recorded by path).
+	paths := map[*analyze.Entry][]*analyze.Node{}
+	var contents []*analyze.Entry
 	b.ix.Root.Walk(func(n *analyze.Node) bool {
-		if n.Content == nil || seen[n.Content] || !want(n) {
+		if n.Content == nil || !want(n) {
 			return true
 		}
-		seen[n.Content] = true
-		if f, _, _, ok := factsOf(n); ok {
+		if _, seen := paths[n.Content]; !seen {
+			contents = append(contents, n.Content)
+		}
+		paths[n.Content] = append(paths[n.Content], n)
+		return true
+	})
+	applyAll := func(c *analyze.Entry, f *contentFacts) {
+		for _, n := range paths[c] {
 			b.apply(n, f)
-			return true
+		}
+	}
+	var toRead map[*analyze.Entry]bool
+	for _, c := range contents {
+		if f, _, _, ok := factsOf(paths[c][0]); ok {
+			applyAll(c, f)
+			continue
 		}
 		if toRead == nil {
 			toRead = map[*analyze.Entry]bool{}
 		}
-		toRead[n.Content] = true
-		return true
-	})
+		toRead[c] = true
+	}
 	if len(toRead) == 0 {
 		return nil
 	}
@@ -556,7 +569,7 @@ func (b *builder) streamContents() error {
 		if err != nil {
 			return err
 		}
-		b.apply(n, f)
+		applyAll(n.Content, f)
 		if l, pos, ok := b.ix.ContentSource(n); ok && useCache {
 			if fresh[l] == nil {
 				fresh[l] = layerFacts{}

@@ -40,3 +40,24 @@ func TestEntrypointHardlinkToSymlink(t *testing.T) {
 		}
 	}
 }
+
+// TestHardlinkedScripts: every path of a hardlinked script runs its
+// interpreter (before, only the path that sorts first had the #! edge;
+// reprotar writes entries in path order, so the file is a.sh here).
+func TestHardlinkedScripts(t *testing.T) {
+	for _, root := range []string{"/usr/bin/a.sh", "/usr/bin/b.sh", "/usr/bin/z.sh"} {
+		im, ix := memImage(t, nil,
+			reg("/usr/bin/a.sh", "#!/bin/sh\necho hi\n", 0o755), reg("/bin/sh", "\x7fELF", 0o755),
+			reprotar.File{Path: "/usr/bin/b.sh", Kind: reprotar.Hardlink, Link: "/usr/bin/a.sh"},
+			reprotar.File{Path: "/usr/bin/z.sh", Kind: reprotar.Hardlink, Link: "/usr/bin/a.sh"},
+		)
+		cl, err := Build(context.Background(), im, ix, Options{Roots: []string{root}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh, ok := cl.Graph.Lookup(graph.File, "/bin/sh")
+		if !ok || !cl.Analysis.Reachable(sh) {
+			t.Errorf("--roots %s: /bin/sh is not reached", root)
+		}
+	}
+}
