@@ -7,13 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -271,24 +269,11 @@ const maxCacheFile = 1 << 30
 
 // readCacheFile returns a cache file's bytes, or false when it is not a
 // regular file of at most maxCacheFile bytes (a FIFO, a device, a link
-// to one, a huge or growing file) or cannot be read: a cache entry that
-// is not what whittle writes is absent, it never blocks or exhausts
-// memory.
+// to one, a huge file) or cannot be read: a cache entry that is not what
+// whittle writes is absent, it never blocks or exhausts memory.
 func readCacheFile(p string) ([]byte, bool) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxCacheFile {
-		return nil, false
-	}
-	b := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, false
-	}
-	return b, true
+	b, err := atomicfile.ReadRegular(p, maxCacheFile)
+	return b, err == nil
 }
 
 // PutData caches b under kind and key, atomically, followed by the

@@ -8,10 +8,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
@@ -240,6 +244,55 @@ func TestReproducible(t *testing.T) {
 	}
 	if z[0] != z[1] || z[0] == digests[0] {
 		t.Errorf("zstd digests %q (gzip %s)", z, digests[0])
+	}
+}
+
+// TestLayerCacheDamaged: a cached layer whose blob was changed (same
+// size) or whose metadata is a FIFO is built again, not used: the image
+// stays valid and the build does not block.
+func TestLayerCacheDamaged(t *testing.T) {
+	im, ix := srcImage(t, srcTar(t,
+		entry{name: "a", typ: tar.TypeReg, mode: 0o644, data: strings.Repeat("a", 100<<10)},
+	))
+	all := func(*analyze.Node) bool { return true }
+	cache := t.TempDir()
+	build := func() *Result {
+		t.Helper()
+		res, err := Build(context.Background(), Spec{Source: im, Index: ix, Keep: all, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate.Image(res.Image); err != nil {
+			t.Fatalf("invalid image: %v", err)
+		}
+		return res
+	}
+	want, _ := build().Image.Digest()
+	blobs, _ := filepath.Glob(filepath.Join(cache, "*.blob"))
+	metas, _ := filepath.Glob(filepath.Join(cache, "*.json"))
+	if len(blobs) != 1 || len(metas) != 1 {
+		t.Fatalf("cache holds %q and %q", blobs, metas)
+	}
+	raw, _ := os.ReadFile(blobs[0])
+	raw[len(raw)/2] ^= 0xff
+	os.WriteFile(blobs[0], raw, 0o644)
+	res := build()
+	if got, _ := res.Image.Digest(); got != want || res.Layers[0].Cached {
+		t.Errorf("with a damaged blob: digest %s (want %s), cached %v", got, want, res.Layers[0].Cached)
+	}
+	os.Remove(metas[0])
+	if err := syscall.Mkfifo(metas[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *Result)
+	go func() { done <- build() }()
+	select {
+	case res := <-done:
+		if got, _ := res.Image.Digest(); got != want {
+			t.Errorf("with a FIFO for metadata: digest %s, want %s", got, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a FIFO in the layer cache blocked the build")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -312,7 +313,7 @@ func (c *layerCache) get(key string) (v1.Layer, LayerInfo, bool) {
 	if c.dir == "" {
 		return nil, LayerInfo{}, false
 	}
-	b, err := os.ReadFile(filepath.Join(c.dir, key+".json"))
+	b, err := atomicfile.ReadRegular(filepath.Join(c.dir, key+".json"), 1<<20)
 	if err != nil {
 		return nil, LayerInfo{}, false
 	}
@@ -321,15 +322,31 @@ func (c *layerCache) get(key string) (v1.Layer, LayerInfo, bool) {
 		return nil, LayerInfo{}, false
 	}
 	blob := filepath.Join(c.dir, key+".blob")
-	fi, err := os.Stat(blob)
-	if err != nil || fi.Size() != m.StoredBytes {
-		return nil, LayerInfo{}, false
-	}
 	l, err := newFileLayer(blob, m)
-	if err != nil {
+	if err != nil || !c.intact(blob, l.digest, m.StoredBytes) {
 		return nil, LayerInfo{}, false
 	}
 	return l, m.LayerInfo, true
+}
+
+// intact reports whether a cached blob is a regular file of the size and
+// digest its metadata gives: a damaged blob is built again rather than
+// written into an image whose layer does not match its digest.
+func (c *layerCache) intact(blob string, digest v1.Hash, size int64) bool {
+	f, err := os.OpenFile(blob, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size || digest.Algorithm != "sha256" {
+		return false
+	}
+	h := sha256.New()
+	if n, err := io.Copy(h, f); err != nil || n != size {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == digest.Hex
 }
 
 // pendingBlob is a layer being written to a temporary file of the cache.

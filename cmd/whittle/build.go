@@ -248,7 +248,13 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 	}
 	opts.Sandbox = sandbox
 	if cache != nil {
+		// Built layers go beside the default layer cache
+		// ($XDG_CACHE_HOME/whittle/build), or inside a --cache-dir:
+		// never outside the directory the user named.
 		opts.LayerCache = filepath.Join(filepath.Dir(cache.Dir), "build")
+		if g.cacheDir != "" {
+			opts.LayerCache = filepath.Join(cache.Dir, "build")
+		}
 	}
 	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
 		n, err := strconv.ParseInt(epoch, 10, 64)

@@ -3,7 +3,10 @@
 // complete, so a failed or interrupted write never leaves half a file
 // behind. Files end up with mode 0644 less the process umask, as a plain
 // create would give them (os.CreateTemp alone gives 0600). It writes
-// nothing outside the target's own directory.
+// nothing outside the target's own directory. ReadRegular is the reading
+// side, for files whittle wrote itself (caches): it reads only regular
+// files of bounded size, so a FIFO or a device put in their place is
+// refused rather than waited on or read forever.
 package atomicfile
 
 import (
@@ -15,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/whittle-dev/whittle/internal/hosterr"
 	"golang.org/x/sys/unix"
@@ -131,4 +135,32 @@ func ReplaceDir(path string, fill func(tmpDir string) error) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// ErrNotRegular is ReadRegular's error for a path that is not a regular
+// file of at most the size asked (a FIFO, a device or a link to one, a
+// directory, a file too large).
+var ErrNotRegular = errors.New("not a regular file of the expected size")
+
+// ReadRegular returns the whole content of the regular file at p, of at
+// most max bytes. It never blocks on a FIFO (it opens without waiting
+// for a writer) and never reads past max: anything else is ErrNotRegular.
+func ReadRegular(p string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > max {
+		return nil, fmt.Errorf("reading %s: %w", p, ErrNotRegular)
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	return b, nil
 }
