@@ -155,11 +155,11 @@ func (f *buildFlags) buildPlan(args []string) (*plan.Plan, error) {
 	if f.workdir != "" {
 		p.Config.WorkingDir = &f.workdir
 	}
+	if err := checkEnv(f.env); err != nil {
+		return nil, err
+	}
 	for _, kv := range f.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--env %q: want NAME=value", kv)
-		}
+		k, v, _ := strings.Cut(kv, "=")
 		if p.Config.Env == nil {
 			p.Config.Env = map[string]string{}
 		}

@@ -57,7 +57,10 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{[]string{"build", "demo:", "--compression", "xz"}, `whittle: --compression "xz": want gzip or zstd` + "\n"},
 		{[]string{"build", "demo:", "--verify", "sh -c 'unbalanced"}, `whittle: --verify "sh -c 'unbalanced": Unterminated single-quoted string` + "\n"},
-		{[]string{"build", "demo:", "--env", "NOEQUALS"}, `whittle: --env "NOEQUALS": want NAME=value` + "\n"},
+		{[]string{"build", "demo:", "--env", "NOEQUALS"}, `whittle: --env "NOEQUALS": want NAME=value, the name without blanks or control characters` + "\n"},
+		{[]string{"graph", "demo:", "--env", "=v"}, `whittle: --env "=v": want NAME=value, the name without blanks or control characters` + "\n"},
+		{[]string{"doctor", "demo:", "--env", "A B=v"}, `whittle: --env "A B=v": want NAME=value, the name without blanks or control characters` + "\n"},
+		{[]string{"build", "demo:", "--env", "X\x1b=v"}, `whittle: --env "X\\x1b=v": want NAME=value`},
 		{[]string{"build", "--plan", bad}, "config.Environment: unknown key"},
 		{[]string{"build", "demo:", "-o", "tarball:x"}, "tarball:x"},
 	} {

@@ -60,6 +60,9 @@ type doctorFailure struct{ errors int }
 func (e *doctorFailure) Error() string { return fmt.Sprintf("%d error-level problems", e.errors) }
 
 func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) error {
+	if err := checkEnv(f.env); err != nil {
+		return err
+	}
 	if err := g.learnClosure(); err != nil {
 		return err
 	}

@@ -84,6 +84,9 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 	if err != nil {
 		return fmt.Errorf("--closure: %w", err)
 	}
+	if err := checkEnv(f.env); err != nil {
+		return err
+	}
 	im, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr())
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"unicode"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/mattn/go-isatty"
@@ -255,4 +257,16 @@ func (g *globalFlags) closure(ctx context.Context, im *source.Image, stderr io.W
 	}
 	cl, _, err := g.buildClosure(ctx, im, ix, opts)
 	return cl, err
+}
+
+// checkEnv checks --env values: each NAME=value, the name not empty and
+// free of blanks and control characters (a name no shell could set).
+func checkEnv(env []string) error {
+	for _, kv := range env {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.IndexFunc(k, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			return fmt.Errorf("--env %q: want NAME=value, the name without blanks or control characters", kv)
+		}
+	}
+	return nil
 }
