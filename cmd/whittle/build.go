@@ -18,6 +18,7 @@ import (
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
 	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
 	"github.com/whittle-dev/whittle/internal/text"
@@ -267,6 +268,10 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 	opts.Progress = func(e pipeline.Event) { progress(describeEvent(e)) }
 	rep, err := pipeline.Run(cmd.Context(), p, opts)
 	progress("")
+	var rootErr *closure.RootError
+	if errors.As(err, &rootErr) {
+		err = fmt.Errorf("--root (image %s): %w", p.Source, rootErr.Err) // exitCode escapes the line
+	}
 	if rep == nil {
 		return err
 	}

@@ -57,6 +57,7 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{[]string{"build", "demo:", "--compression", "xz"}, `whittle: --compression "xz": want gzip or zstd` + "\n"},
 		{[]string{"build", "demo:", "--verify", "sh -c 'unbalanced"}, `whittle: --verify "sh -c 'unbalanced": Unterminated single-quoted string` + "\n"},
+		{[]string{"build", "demo:", "--root", "/nope"}, `whittle: --root (image demo:): "/nope": no such file in the image` + "\n"},
 		{[]string{"build", "demo:", "--env", "NOEQUALS"}, `whittle: --env "NOEQUALS": want NAME=value, the name without blanks or control characters` + "\n"},
 		{[]string{"graph", "demo:", "--env", "=v"}, `whittle: --env "=v": want NAME=value, the name without blanks or control characters` + "\n"},
 		{[]string{"doctor", "demo:", "--env", "A B=v"}, `whittle: --env "A B=v": want NAME=value, the name without blanks or control characters` + "\n"},
