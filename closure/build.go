@@ -565,7 +565,7 @@ func (b *builder) streamContents() error {
 			}
 			sink = io.MultiWriter(ws...)
 		}
-		f, err := learn(r, br, sink)
+		f, err := learn(r, n.Content.Size, br, sink)
 		if err != nil {
 			return err
 		}

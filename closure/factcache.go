@@ -39,18 +39,21 @@ const fsScope = "closure"
 // changes with contentFacts or with what learn extracts.
 const factsKind = "closure-facts-v2"
 
-// learn reads one content and returns its facts; sink sees every byte
-// (the Nix reference scanners).
-func learn(r io.Reader, br *bufio.Reader, sink io.Writer) (*contentFacts, error) {
+// learn reads one content of size bytes and returns its facts; sink sees
+// every byte (the Nix reference scanners).
+func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentFacts, error) {
 	br.Reset(r)
 	f := &contentFacts{}
 	head, _ := br.Peek(shebang.HeadSize)
 	switch {
 	case bytes.HasPrefix(head, []byte("\x7fELF")):
-		data, err := io.ReadAll(io.LimitReader(br, maxELFSize))
-		if err != nil {
+		// Read into one buffer of the file's size (io.ReadAll would grow
+		// and copy a large library many times).
+		buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), maxELFSize)+bytes.MinRead))
+		if _, err := buf.ReadFrom(io.LimitReader(br, maxELFSize)); err != nil {
 			return nil, err
 		}
+		data := buf.Bytes()
 		sink.Write(data)
 		info, err := elfdeps.Parse(bytes.NewReader(data))
 		if err != nil {

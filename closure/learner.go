@@ -86,7 +86,7 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	if mayBeProgram(e.Path, e.Mode) {
 		br := readers.Get().(*bufio.Reader)
 		var err error
-		f, err = learn(r, br, io.Discard)
+		f, err = learn(r, e.Size, br, io.Discard)
 		br.Reset(nil)
 		readers.Put(br)
 		if err != nil {

@@ -49,7 +49,15 @@ func Scan(data []byte) *Facts {
 	// Perl's @INC: NUL-terminated absolute paths naming a perl directory.
 	if bytes.Contains(data, []byte("/perl")) {
 		seen := map[string]bool{}
-		for _, s := range bytes.Split(data, []byte{0}) {
+		for rest := data; len(rest) > 0; {
+			// The NUL-terminated strings, one at a time (splitting a
+			// whole binary at once cost a slice per string).
+			s := rest
+			if i := bytes.IndexByte(rest, 0); i >= 0 {
+				s, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
 			if len(s) < 6 || len(s) > 256 || s[0] != '/' || !bytes.Contains(s, []byte("perl")) || !printable(s) {
 				continue
 			}
