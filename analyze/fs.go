@@ -119,7 +119,8 @@ func (f *ImageFS) flush(read []*Node) {
 }
 
 // remember adds the bytes read of the nodes to their layers' cached
-// contents and writes the layers that changed.
+// contents and writes the layers that changed (PutContents leaves out
+// what is over its limits).
 func (f *ImageFS) remember(read []*Node) {
 	if f.cache == nil {
 		return
@@ -127,22 +128,13 @@ func (f *ImageFS) remember(read []*Node) {
 	dirty := map[int]bool{}
 	for _, n := range read {
 		l, pos, ok := f.ix.ContentSource(n)
-		if !ok || n.Content.Size > maxCachedFile || f.im.Layers[l].DiffID.Hex == "" {
+		if !ok || f.im.Layers[l].DiffID.Hex == "" {
 			continue
 		}
-		m := f.layers[l]
-		if m == nil {
-			m = map[int][]byte{}
-			f.layers[l] = m
+		if f.layers[l] == nil {
+			f.layers[l] = map[int][]byte{}
 		}
-		total := 0
-		for _, b := range m {
-			total += len(b)
-		}
-		if total+int(n.Content.Size) > maxCachedLayer {
-			continue
-		}
-		m[pos] = f.data[n.Content]
+		f.layers[l][pos] = f.data[n.Content]
 		dirty[l] = true
 	}
 	for l := range dirty {

@@ -193,7 +193,7 @@ type builder struct {
 func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	key, cacheable := resultKey(im, opts)
 	if cacheable && !opts.Refresh {
-		if c := loadResult(opts.Cache, key, analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope)); c != nil {
+		if c := loadResult(opts.Cache, key, newFS(ctx, im, ix, opts)); c != nil {
 			return c, nil
 		}
 	}
@@ -204,9 +204,15 @@ func Build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	return c, err
 }
 
+// newFS is the file system the closure reads the image through: small
+// files kept in the cache's closure scope, and what a Learner kept.
+func newFS(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) *analyze.ImageFS {
+	return analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope).WithKnown(opts.Learned.fileAt)
+}
+
 func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	b := &builder{
-		ctx: ctx, im: im, ix: ix, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope).WithKnown(opts.Learned.fileAt), g: graph.New(), cache: opts.Cache,
+		ctx: ctx, im: im, ix: ix, fsys: newFS(ctx, im, ix, opts), g: graph.New(), cache: opts.Cache,
 		learned:  opts.Learned,
 		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
 		sizes:    map[graph.NodeID]int64{},

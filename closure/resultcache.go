@@ -168,7 +168,7 @@ func Cached(ctx context.Context, im *source.Image, opts Options, index func() (*
 		if err != nil {
 			return nil, err
 		}
-		return analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope), nil
+		return newFS(ctx, im, ix, opts), nil
 	})
 	c := loadResult(opts.Cache, key, lazyFS{load})
 	return c, c != nil

@@ -134,11 +134,11 @@ type walk struct {
 // no second walk.
 func (b *builder) prefetchSourced(scripts []string) (map[string]walk, error) {
 	walked := map[string]walk{}
-	todo := scripts
-	for round := 0; round < maxSourceRounds && len(todo) > 0; round++ {
+	unwalked := scripts
+	for round := 0; round < maxSourceRounds && len(unwalked) > 0; round++ {
 		want := map[string]bool{}
 		var again []string
-		for _, p := range todo {
+		for _, p := range unwalked {
 			asked := false
 			probe := func(name string, dirs []string) (string, []byte, error) {
 				_, res, err := b.lookCommand(name, dirs, false)
@@ -165,7 +165,7 @@ func (b *builder) prefetchSourced(scripts []string) (map[string]walk, error) {
 		if err := b.fsys.Preload(func(n *analyze.Node) bool { return want[n.Path()] }); err != nil {
 			return nil, err
 		}
-		todo = again
+		unwalked = again
 	}
 	return walked, nil
 }
