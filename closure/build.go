@@ -64,6 +64,11 @@ type Options struct {
 	// environment the image will run with, which the run-time rules
 	// read (LANG, TZ, SSL_CERT_FILE, PYTHONPATH, …).
 	Env []string
+	// EtcProvides are the image paths (files, or directories with all
+	// below them) that a generated /etc writes instead of the image's
+	// (etcgen.Selection.Provides): a name in a file's contents that
+	// leads there is not followed.
+	EtcProvides []string
 }
 
 // Closure is an image's dependency graph and what building it found.
@@ -187,6 +192,8 @@ type builder struct {
 	sh       shellScripts
 	// cache keeps each layer's file facts (Options.Cache).
 	cache *analyze.Cache
+	// nm is what named.go needs: the files that name paths.
+	nm namedState
 }
 
 // Build computes the dependency graph of an indexed image.
@@ -227,6 +234,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		facts:    map[*analyze.Entry]*runtime.Facts{},
 		dirs:     map[string]graph.NodeID{},
 		extraEnv: opts.Env,
+		nm:       namedState{etc: opts.EtcProvides},
 	}
 	b.c.Granularity = opts.Granularity.orDefault()
 	b.c.group = map[graph.NodeID]graph.NodeID{}
@@ -238,6 +246,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
 		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.symlinkEdges, b.packageEdges,
 		b.runtimeEdges, // run-time payload rules (runtime.go)
+		b.namedEdges,   // paths named in contents (named.go)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -496,7 +505,7 @@ func (b *builder) streamContents() error {
 		if storeOf(p) != "" && b.hashSet != nil {
 			return true
 		}
-		return mayBeProgram(p, n.Content.Mode) // a hardlink has its file's mode
+		return mayBeProgram(p, n.Content.Mode) || mayName(p, n.Content.Size) // a hardlink has its file's mode
 	}
 	// Facts depend on bytes alone: take them from the cache where a
 	// layer's are kept (not for Nix images, whose reference scan needs the

@@ -8,9 +8,11 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
+	"github.com/whittle-dev/whittle/closure/names"
 	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/closure/script"
 	"github.com/whittle-dev/whittle/closure/shebang"
@@ -29,6 +31,10 @@ type contentFacts struct {
 	Script  *shebang.Script
 	Shell   []byte
 	Dialect string
+	// Names are the runs that may name absolute paths of the image: an
+	// ELF object's strings, a script's or another small text file's
+	// (named.go).
+	Names []names.Name
 }
 
 // fsScope names the small files the closure reads in the content cache
@@ -37,7 +43,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v2"
+const factsKind = "closure-facts-v3"
 
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
@@ -62,23 +68,52 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 		}
 		f.ELF = info
 		f.Runtime = runtime.Scan(data)
+		f.Names = names.Binary(data)
 	case bytes.HasPrefix(head, []byte("#!")):
 		s, err := shebang.ParseScript(head)
 		if err != nil {
 			break
 		}
 		f.Script = s
+		data, err := io.ReadAll(io.LimitReader(br, max(script.DefaultMaxSize, maxNamesText)+1))
+		if err != nil {
+			return nil, err
+		}
+		sink.Write(data)
 		if dialect := shellDialect(s); dialect != "" {
-			data, err := io.ReadAll(io.LimitReader(br, script.DefaultMaxSize+1))
-			if err != nil {
-				return nil, err
-			}
-			sink.Write(data)
 			f.Shell, f.Dialect = data, dialect
 		}
+		f.Names = textNames(data)
+	case size > 0 && size <= maxNamesText && len(head) > 0:
+		data, err := io.ReadAll(io.LimitReader(br, maxNamesText+1))
+		if err != nil {
+			return nil, err
+		}
+		sink.Write(data)
+		f.Names = textNames(data)
 	}
 	_, err := io.Copy(sink, br)
 	return f, err
+}
+
+// maxNamesText is the largest text file whose names are learnt.
+const maxNamesText = 1 << 20
+
+// textNames are the names of a file's bytes when it is a text file of at
+// most maxNamesText bytes.
+func textNames(data []byte) []names.Name {
+	if len(data) > maxNamesText || !names.IsText(data) {
+		return nil
+	}
+	return names.Text(data)
+}
+
+// mayName reports whether the regular file at image path p, of size
+// bytes, may be a text file whose names the closure learns: any small
+// file but the package databases' (which name every file of the image
+// and are no program's input).
+func mayName(p string, size int64) bool {
+	return size > 0 && size <= maxNamesText && !strings.HasPrefix(p, "/var/lib/dpkg/") && !strings.HasPrefix(p, "/lib/apk/db/")
 }
 
 // shellDialect is the shell a #! line runs a script with ("" for none).
@@ -124,6 +159,9 @@ func (b *builder) apply(n *analyze.Node, f *contentFacts) {
 			b.sh.src[p], b.sh.dialect[p] = f.Shell, f.Dialect
 		}
 	}
+	if f.Names != nil {
+		b.noteNames(p, f)
+	}
 }
 
 type errorString string
@@ -156,6 +194,7 @@ const (
 	hasRuntime
 	hasScript
 	hasShell
+	hasNames
 )
 
 // appendLayerFacts encodes a layer's facts with binenc, by position.
@@ -176,6 +215,9 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		}
 		if f.Shell != nil {
 			flags |= hasShell
+		}
+		if f.Names != nil {
+			flags |= hasNames
 		}
 		b = append(b, flags)
 		b = binenc.AppendString(b, f.ELFErr)
@@ -209,6 +251,14 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		}
 		if f.Shell != nil {
 			b = binenc.AppendString(b, string(f.Shell))
+		}
+		if f.Names != nil {
+			b = binenc.AppendUvarint(b, uint64(len(f.Names)))
+			for _, n := range f.Names {
+				b = binenc.AppendString(b, n.Text)
+				b = binenc.AppendUvarint(b, uint64(n.Line))
+				b = appendBool(b, n.Packed)
+			}
 		}
 	}
 	return b
@@ -252,6 +302,13 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 		}
 		if flags&hasShell != 0 {
 			f.Shell = []byte(d.String())
+		}
+		if flags&hasNames != 0 {
+			n := d.Count()
+			f.Names = make([]names.Name, 0, min(n, names.MaxNames))
+			for j := 0; j < n && d.Err() == nil; j++ {
+				f.Names = append(f.Names, names.Name{Text: d.String(), Line: int(d.Uvarint()), Packed: d.Byte() == 1})
+			}
 		}
 		lf[pos] = f
 	}

@@ -47,14 +47,14 @@ const (
 	maxLearntText = 16 << 10
 )
 
-// Wants reports whether the entry may be a program (its facts are
-// learnt), is a file the graph reads whole (its bytes are kept), or may
+// Wants reports whether the entry may be a program or a small text file
+// naming paths (its facts are learnt), is a file the graph reads whole (its bytes are kept), or may
 // be a shell library (a small file, not executable: kept when it starts
 // with "#", as shell libraries, /etc/default files and most sourced
 // configuration do, so that a script sourcing it needs no pass of its
 // own over a compressed layer).
 func (l *Learner) Wants(e *analyze.Entry) bool {
-	return mayBeProgram(e.Path, e.Mode) || (metadataFile(e.Path) && e.Size <= maxLearntFile) || mayBeSourced(e)
+	return mayBeProgram(e.Path, e.Mode) || (metadataFile(e.Path) && e.Size <= maxLearntFile) || mayBeSourced(e) || mayName(e.Path, e.Size)
 }
 
 func mayBeSourced(e *analyze.Entry) bool {
@@ -81,9 +81,10 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 		if len(b) > 0 && b[0] == '#' {
 			text = b
 		}
+		r = bytes.NewReader(b)
 	}
 	var f *contentFacts
-	if mayBeProgram(e.Path, e.Mode) {
+	if mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size) {
 		br := readers.Get().(*bufio.Reader)
 		var err error
 		f, err = learn(r, e.Size, br, io.Discard)

@@ -62,6 +62,7 @@ func resultKey(im *source.Image, opts Options) (string, bool) {
 	b = binenc.AppendString(b, string(nix))
 	b = binenc.AppendStrings(b, opts.Roots)
 	b = binenc.AppendStrings(b, opts.Env)
+	b = binenc.AppendStrings(b, opts.EtcProvides)
 	b = binenc.AppendString(b, string(opts.Granularity.orDefault()))
 	if opts.NoConfigRoots {
 		b = append(b, 1)

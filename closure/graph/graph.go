@@ -62,12 +62,15 @@ const (
 	Contains
 	// Runs: a shell script runs the program (or sources the file).
 	Runs
+	// Named: the file's contents name the path (a configuration file, a
+	// script, an ELF object's strings).
+	Named
 
 	// LastKind is the highest kind; kinds run from NixReference to it.
-	LastKind = Runs
+	LastKind = Named
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs", "named"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".
@@ -206,6 +209,15 @@ func (g *Graph) AddEdge(from, to NodeID, kind EdgeKind) {
 	g.edgeAt[key] = i
 	g.out[from] = append(g.out[from], i)
 	g.in[to] = append(g.in[to], i)
+}
+
+// EdgeKinds returns the reasons from needs to (0 when it does not).
+func (g *Graph) EdgeKinds(from, to NodeID) EdgeKind {
+	g.index()
+	if i, ok := g.edgeAt[uint64(uint32(from))<<32|uint64(uint32(to))]; ok {
+		return g.edges[i].Kinds
+	}
+	return 0
 }
 
 // NumEdges returns the number of distinct (from, to) edges.
