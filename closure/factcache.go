@@ -35,6 +35,10 @@ type contentFacts struct {
 	// ELF object's strings, a script's or another small text file's
 	// (named.go).
 	Names []names.Name
+	// Libc marks an ELF object that holds glibc itself (libc.so.6, the
+	// loader, a statically linked program such as ldconfig): its names
+	// are glibc's, which the run-time rules cover.
+	Libc bool
 }
 
 // fsScope names the small files the closure reads in the content cache
@@ -69,6 +73,7 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 		f.ELF = info
 		f.Runtime = runtime.Scan(data)
 		f.Names = names.Binary(data)
+		f.Libc = bytes.Contains(data, []byte("GLIBC_TUNABLES"))
 	case bytes.HasPrefix(head, []byte("#!")):
 		s, err := shebang.ParseScript(head)
 		if err != nil {
@@ -195,6 +200,7 @@ const (
 	hasScript
 	hasShell
 	hasNames
+	hasLibc
 )
 
 // appendLayerFacts encodes a layer's facts with binenc, by position.
@@ -218,6 +224,9 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		}
 		if f.Names != nil {
 			flags |= hasNames
+		}
+		if f.Libc {
+			flags |= hasLibc
 		}
 		b = append(b, flags)
 		b = binenc.AppendString(b, f.ELFErr)
@@ -279,7 +288,7 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 	for i := 0; i < n && d.Err() == nil; i++ {
 		pos := int(d.Uvarint())
 		flags := d.Byte()
-		f := &contentFacts{ELFErr: d.String(), Dialect: d.String()}
+		f := &contentFacts{ELFErr: d.String(), Dialect: d.String(), Libc: flags&hasLibc != 0}
 		if flags&hasELF != 0 {
 			e := &elfdeps.Info{}
 			e.Class, e.Data, e.Machine = elf.Class(d.Uvarint()), elf.Data(d.Uvarint()), elf.Machine(d.Uvarint())

@@ -42,6 +42,7 @@ type namedFile struct {
 	names  []names.Name
 	elf    bool
 	soname string
+	libc   bool
 }
 
 type nameKey struct {
@@ -60,7 +61,7 @@ const maxGlobMatches = 256
 
 // noteNames records the names a file's contents hold (apply).
 func (b *builder) noteNames(p string, f *contentFacts) {
-	nf := namedFile{path: p, names: f.Names, elf: f.ELF != nil}
+	nf := namedFile{path: p, names: f.Names, elf: f.ELF != nil, libc: f.Libc}
 	if f.ELF != nil {
 		nf.soname = f.ELF.Soname
 	}
@@ -77,7 +78,7 @@ func (b *builder) namedEdges() error {
 				return err
 			}
 		}
-		if nf.elf && narrowedObject(nf.path, nf.soname) {
+		if nf.elf && (nf.libc || narrowedObject(nf.path, nf.soname)) || unfollowedFile[nf.path] {
 			continue
 		}
 		from, ok := b.nodeOf(nf.path)
@@ -97,7 +98,8 @@ func (b *builder) namedEdges() error {
 }
 
 // narrowedObject reports whether an ELF object's strings are not
-// followed: glibc's (libc, the loader, NSS modules), musl's and
+// followed: glibc's (libc, the loader, NSS modules, and what holds glibc
+// statically: namedFile.libc), musl's and
 // libcrypto's name whole trees (every time zone, every locale, the CA
 // directory) of which the run-time rules (closure/runtime) keep exactly
 // what the environment selects.
@@ -112,6 +114,10 @@ func narrowedObject(p, soname string) bool {
 	}
 	return false
 }
+
+// unfollowedFile are the files whose names no reader of theirs opens:
+// the shells of /etc/passwd run only when someone logs in.
+var unfollowedFile = map[string]bool{"/etc/passwd": true, "/etc/shells": true, "/etc/group": true}
 
 // skipName reports the names no image file answers: the file systems the
 // runtime mounts, and the Nix store, whose paths are linked by their own
