@@ -14,6 +14,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
+	"github.com/whittle-dev/whittle/closure/names"
 	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/closure/shebang"
 	"github.com/whittle-dev/whittle/internal/binenc"
@@ -21,7 +22,8 @@ import (
 
 // TestFactsCache builds a closure twice with one cache: the second reads
 // no file (in between, the script's command is changed in place, same size
-// and time, which a read would see) and gives the same report.
+// and time, which a read would see) and gives the same report, the names
+// in the script and in the configuration it names included.
 func TestFactsCache(t *testing.T) {
 	elfBytes, err := os.ReadFile("/bin/true")
 	if err != nil {
@@ -35,7 +37,9 @@ func TestFactsCache(t *testing.T) {
 		data []byte
 	}{
 		{"bin/true", 0o755, elfBytes},
-		{"bin/entry.sh", 0o755, []byte("#!/bin/sh\nset -e\nexec true \"$@\"\n")},
+		{"bin/entry.sh", 0o755, []byte("#!/bin/sh\nset -e\nexec true \"$@\" </etc/app.conf\n")},
+		{"etc/app.conf", 0o644, []byte("dir /srv/data\n")},
+		{"srv/data/x", 0o644, []byte("x")},
 		{"bin/sh", 0o755, []byte("\x7fELF not really")},
 	} {
 		tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), Typeflag: tar.TypeReg})
@@ -79,8 +83,8 @@ func TestFactsCache(t *testing.T) {
 	if !bytes.Equal(cold, warm) {
 		t.Errorf("warm report differs:\n%s\ncold:\n%s", warm, cold)
 	}
-	if !bytes.Contains(cold, []byte(`"runs"`)) || !bytes.Contains(cold, []byte("bad-elf")) {
-		t.Errorf("the report lacks the script's runs edge or the bad ELF:\n%s", cold)
+	if !bytes.Contains(cold, []byte(`"runs"`)) || !bytes.Contains(cold, []byte("bad-elf")) || bytes.Count(cold, []byte(`"named"`)) != 2 {
+		t.Errorf("the report lacks the script's runs edge, the bad ELF or the two named edges:\n%s", cold)
 	}
 }
 
@@ -113,7 +117,10 @@ func TestLayerFactsRoundTrip(t *testing.T) {
 			Runtime: &runtime.Facts{OpenSSLDir: "/usr/lib/ssl", ModulesDir: "/usr/lib/ossl-modules", Paths: []string{"/usr/share/perl5"}}},
 		9: {Script: &shebang.Script{Line: shebang.Line{Interpreter: "/usr/bin/env", Arg: "-S python3 -u", HasArg: true}, Env: true, Command: "python3", Args: []string{"-u"}},
 			Shell: []byte("#!/bin/sh\nexec \"$@\"\n"), Dialect: "posix"},
-		12: {Script: &shebang.Script{Line: shebang.Line{Interpreter: "/bin/sh"}, Problem: "odd"}, Shell: []byte{}, Dialect: "bash"},
+		12: {Script: &shebang.Script{Line: shebang.Line{Interpreter: "/bin/sh"}, Problem: "odd"}, Shell: []byte{}, Dialect: "bash",
+			Names: []names.Name{{Text: "/etc/app.conf", Line: 3}}},
+		14: {Names: []names.Name{{Text: "/usr/share/zoneinfo/", Packed: true}, {Text: "/etc/x"}}, Libc: true},
+		15: {Names: []names.Name{}},
 	}
 	b := appendLayerFacts(nil, lf)
 	got, err := decodeLayerFacts(binenc.NewDecoder(b))

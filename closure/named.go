@@ -121,9 +121,19 @@ var unfollowedFile = map[string]bool{"/etc/passwd": true, "/etc/shells": true, "
 
 // skipName reports the names no image file answers: the file systems the
 // runtime mounts, and the Nix store, whose paths are linked by their own
-// rule.
+// rule; and the names of documentation, which people read, not programs
+// ("see /usr/share/doc/python3.11/README.venv").
 func skipName(s string) bool {
-	return runtimeFS(strings.TrimRight(s, "/")) || strings.HasPrefix(s, storeDir+"/")
+	s = strings.TrimRight(s, "/")
+	if runtimeFS(s) || strings.HasPrefix(s, storeDir+"/") {
+		return true
+	}
+	for _, d := range []string{"/usr/share/doc", "/usr/share/man", "/usr/share/info"} {
+		if s == d || strings.HasPrefix(s, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // etcProvided reports whether p is, or lies below, a path the generated
@@ -217,7 +227,7 @@ func (b *builder) resolveName(n names.Name, binary bool) []nameTarget {
 				break walk
 			case !binary && names.HasGlob(c):
 				out = append(out, b.globTargets(cur, comps[i:])...)
-				i = len(comps)
+				i, found = len(comps), 0 // the glob's matches, not its directory
 				break walk
 			}
 			p := cur + "/" + c

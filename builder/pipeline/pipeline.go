@@ -368,7 +368,7 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		return nil
 	}
 	say(Event{Stage: "closure"})
-	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache, Learned: learned}
+	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache, Learned: learned, EtcProvides: p.Etc.Provides()}
 	if im.Nix != nil {
 		copts.NixInfo = im.Nix.Info
 	}
