@@ -122,13 +122,14 @@ var unfollowedFile = map[string]bool{"/etc/passwd": true, "/etc/shells": true, "
 // skipName reports the names no image file answers: the file systems the
 // runtime mounts, and the Nix store, whose paths are linked by their own
 // rule; and the names of documentation, which people read, not programs
-// ("see /usr/share/doc/python3.11/README.venv").
+// ("see /usr/share/doc/python3.11/README.venv"), and of debugging symbols
+// (/usr/lib/debug, which ELF objects name for debuggers).
 func skipName(s string) bool {
 	s = strings.TrimRight(s, "/")
 	if runtimeFS(s) || strings.HasPrefix(s, storeDir+"/") {
 		return true
 	}
-	for _, d := range []string{"/usr/share/doc", "/usr/share/man", "/usr/share/info"} {
+	for _, d := range []string{"/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/lib/debug"} {
 		if s == d || strings.HasPrefix(s, d+"/") {
 			return true
 		}
@@ -148,7 +149,7 @@ func (b *builder) etcProvided(p string) bool {
 }
 
 func (b *builder) namedEdge(from graph.NodeID, nf namedFile, n names.Name, t nameTarget) {
-	if b.etcProvided(t.res.Path) {
+	if b.etcProvided(t.res.Path) || skipName(t.res.Path) {
 		return
 	}
 	var to graph.NodeID
@@ -232,6 +233,20 @@ func (b *builder) resolveName(n names.Name, binary bool) []nameTarget {
 			}
 			p := cur + "/" + c
 			node, res, err := b.fsys.Resolve(p, imagefs.Follow)
+			if err != nil && binary && found > 0 {
+				// A packed string runs on after the name
+				// ("ca-certificates.crtx509: ..."): the longest entry
+				// of the directory the component starts with.
+				if name := b.entryPrefix(cur, c); name != "" {
+					p = cur + "/" + name
+					node, res, err = b.fsys.Resolve(p, imagefs.Follow)
+					if err == nil {
+						cur, last, found, dir = p, res, found+1, node.IsDir()
+					}
+					i++
+				}
+				break
+			}
 			if err != nil {
 				break
 			}
@@ -257,6 +272,22 @@ func (b *builder) resolveName(n names.Name, binary bool) []nameTarget {
 	}
 	b.nm.memo[k] = out
 	return out
+}
+
+// entryPrefix returns the longest name of an entry of the directory dir
+// that c starts with, at least two bytes long ("" for none).
+func (b *builder) entryPrefix(dir, c string) string {
+	ents, _, err := imagefs.ReadDir(b.fsys, dir+"/")
+	if err != nil {
+		return ""
+	}
+	best := ""
+	for _, e := range ents {
+		if n := e.Name(); len(n) > len(best) && len(n) >= 2 && strings.HasPrefix(c, n) {
+			best = n
+		}
+	}
+	return best
 }
 
 // globTargets returns the paths below the directory dir ("" for the

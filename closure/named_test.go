@@ -157,7 +157,8 @@ func gccELF(t *testing.T, src string, flags ...string) []byte {
 
 // TestNamedELF: an ELF program's C strings and a Go-style packed run name
 // a configuration file, the CA bundle (the first of a packed list that
-// exists) and the zones of a package (kept whole); what glibc's strings
+// exists), a file whose name the next string runs on from, and the zones
+// of a package (kept whole); what glibc's strings
 // name, in libc.so.6 or in a program that holds glibc statically, is not
 // followed.
 func TestNamedELF(t *testing.T) {
@@ -167,6 +168,7 @@ func TestNamedELF(t *testing.T) {
 	testfix.NeedTool(t, "gcc")
 	app := gccELF(t, `const char conf[] = "/etc/app/app.conf";
 const char packed[] = "x509: invalid/etc/ssl/certs/ca-certificates.crt/etc/pki/tls/certs/ca-bundle.crt/usr/share/zoneinfo/unexpected EOF";
+const char runon[] = "high bit set illegally/etc/app/runon.confx509: unknown";
 void _start(void) { for (;;); }
 `, "-static")
 	libc := gccELF(t, `const char z[] = "/usr/share/zoneinfo/";
@@ -181,6 +183,8 @@ void _start(void) { for (;;); }
 		{Path: "/usr/lib/x86_64-linux-gnu/libc.so.6", Kind: reprotar.Regular, Mode: 0o755, Data: libc},
 		{Path: "/usr/sbin/ldconfig", Kind: reprotar.Regular, Mode: 0o755, Data: static},
 		reg("/etc/app/app.conf", "x", 0o644),
+		reg("/etc/app/runon.conf", "r", 0o644),
+		reg("/etc/app/run", "not named: runon.conf is longer", 0o644),
 		reg("/etc/ssl/certs/ca-certificates.crt", "certs", 0o644),
 		reg("/usr/share/zoneinfo/UTC", "TZif", 0o644),
 		reg("/usr/share/zoneinfo/Europe/Riga", "TZif", 0o644),
@@ -191,7 +195,7 @@ void _start(void) { for (;;); }
 	}
 	cl := buildMem(t, nil, Options{Roots: []string{"/usr/bin/app", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/sbin/ldconfig"}}, files...)
 	got := reachableFiles(cl, "/etc", "/opt", "/srv", "/usr")
-	want := []string{"/etc/app/app.conf", "/etc/ssl/certs/ca-certificates.crt", "/usr/bin/app", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+	want := []string{"/etc/app/app.conf", "/etc/app/runon.conf", "/etc/ssl/certs/ca-certificates.crt", "/usr/bin/app", "/usr/lib/x86_64-linux-gnu/libc.so.6",
 		"/usr/sbin/ldconfig", "/usr/share/zoneinfo/Europe/Riga", "/usr/share/zoneinfo/UTC"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("reachable\n got %q\nwant %q", got, want)
