@@ -47,7 +47,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v3"
+const factsKind = "closure-facts-v4"
 
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
@@ -267,6 +267,7 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 				b = binenc.AppendString(b, n.Text)
 				b = binenc.AppendUvarint(b, uint64(n.Line))
 				b = appendBool(b, n.Packed)
+				b = appendBool(b, n.Exact)
 			}
 		}
 	}
@@ -316,7 +317,7 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 			n := d.Count()
 			f.Names = make([]names.Name, 0, min(n, names.MaxNames))
 			for j := 0; j < n && d.Err() == nil; j++ {
-				f.Names = append(f.Names, names.Name{Text: d.String(), Line: int(d.Uvarint()), Packed: d.Byte() == 1})
+				f.Names = append(f.Names, names.Name{Text: d.String(), Line: int(d.Uvarint()), Packed: d.Byte() == 1, Exact: d.Byte() == 1})
 			}
 		}
 		lf[pos] = f

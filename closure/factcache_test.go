@@ -119,7 +119,7 @@ func TestLayerFactsRoundTrip(t *testing.T) {
 			Shell: []byte("#!/bin/sh\nexec \"$@\"\n"), Dialect: "posix"},
 		12: {Script: &shebang.Script{Line: shebang.Line{Interpreter: "/bin/sh"}, Problem: "odd"}, Shell: []byte{}, Dialect: "bash",
 			Names: []names.Name{{Text: "/etc/app.conf", Line: 3}}},
-		14: {Names: []names.Name{{Text: "/usr/share/zoneinfo/", Packed: true}, {Text: "/etc/x"}}, Libc: true},
+		14: {Names: []names.Name{{Text: "/usr/share/zoneinfo/", Packed: true}, {Text: "/etc/x", Exact: true}}, Libc: true},
 		15: {Names: []names.Name{}},
 	}
 	b := appendLayerFacts(nil, lf)

@@ -46,8 +46,8 @@ type namedFile struct {
 }
 
 type nameKey struct {
-	text           string
-	packed, binary bool
+	text                  string
+	packed, binary, exact bool
 }
 
 // nameTarget is one path a name leads to.
@@ -208,11 +208,23 @@ func (b *builder) explainEdge(from, to graph.NodeID, why string) {
 // prefix of it that exists (a file ends the walk: nothing is below it);
 // in a binary, the walk starts again at the component where it stopped,
 // and a path found so (or in a packed run) must be two components long
-// at least. A glob in a text file's name gives its matches.
+// at least. A glob in a text file's name gives its matches; an Exact
+// name, the path only when all of it exists.
 func (b *builder) resolveName(n names.Name, binary bool) []nameTarget {
-	k := nameKey{n.Text, n.Packed, binary}
+	k := nameKey{n.Text, n.Packed, binary, n.Exact}
 	if t, ok := b.nm.memo[k]; ok {
 		return t
+	}
+	if b.nm.memo == nil {
+		b.nm.memo = map[nameKey][]nameTarget{}
+	}
+	if n.Exact {
+		var out []nameTarget
+		if node, res, err := b.fsys.Resolve(n.Text, imagefs.Follow); err == nil {
+			out = []nameTarget{{res: res, dir: node.IsDir()}}
+		}
+		b.nm.memo[k] = out
+		return out
 	}
 	var out []nameTarget
 	comps := strings.Split(n.Text[1:], "/")
@@ -266,9 +278,6 @@ func (b *builder) resolveName(n names.Name, binary bool) []nameTarget {
 			i++
 		}
 		start = i
-	}
-	if b.nm.memo == nil {
-		b.nm.memo = map[nameKey][]nameTarget{}
 	}
 	b.nm.memo[k] = out
 	return out

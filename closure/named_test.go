@@ -206,3 +206,23 @@ void _start(void) { for (;;); }
 		t.Errorf("explain %q", got)
 	}
 }
+
+// TestNamedNginxModule: nginx's relative load_module, below the prefix
+// that has it, through the prefix's modules symlink; the module next to it
+// is not kept, nor the other prefixes' directories.
+func TestNamedNginxModule(t *testing.T) {
+	cl := buildMem(t, nil, Options{Roots: []string{"/etc/nginx/nginx.conf"}},
+		reg("/etc/nginx/nginx.conf", "include /etc/nginx/modules-enabled/*.conf;\n", 0o644),
+		reg("/etc/nginx/modules-enabled/50-echo.conf", "load_module modules/ngx_echo.so;\n", 0o644),
+		reg("/etc/nginx/other.conf", "o", 0o644),
+		link("/usr/share/nginx/modules", "../../lib/nginx/modules"),
+		reg("/usr/share/nginx/html/index.html", "i", 0o644),
+		reg("/usr/lib/nginx/modules/ngx_echo.so", "e", 0o644),
+		reg("/usr/lib/nginx/modules/ngx_other.so", "o", 0o644),
+	)
+	got := reachableFiles(cl, "/")
+	want := []string{"/etc/nginx/modules-enabled/50-echo.conf", "/etc/nginx/nginx.conf", "/usr/lib/nginx/modules/ngx_echo.so", "/usr/share/nginx/modules"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("reachable\n got %q\nwant %q", got, want)
+	}
+}

@@ -26,6 +26,10 @@ type Name struct {
 	// beginning (a character of another string came before its '/'): a
 	// Go string packed after another one, or a relative name's tail.
 	Packed bool
+	// Exact marks a name made from a relative one by a rule (nginx's
+	// load_module below each prefix nginx may have): it names a path
+	// only when all of it exists.
+	Exact bool
 }
 
 // Limits on what one file gives, so that a large binary or a generated
@@ -135,7 +139,56 @@ func Text(data []byte) []Name {
 		}
 		i = end
 	}
+	nginxModules(&c, data)
 	return c.out
+}
+
+// nginxPrefixes are the prefixes nginx is built with (Debian's, the
+// official image's and nginx's own default), which a relative
+// load_module path is relative to.
+var nginxPrefixes = []string{"/usr/share/nginx", "/etc/nginx", "/usr/local/nginx"}
+
+var loadModule = []byte("load_module")
+
+// nginxModules adds, for each nginx `load_module RELATIVE;` directive,
+// the path below each of nginxPrefixes, Exact.
+func nginxModules(c *collector, data []byte) {
+	for off := 0; !c.full(); {
+		j := bytes.Index(data[off:], loadModule)
+		if j < 0 {
+			return
+		}
+		i := off + j
+		off = i + len(loadModule)
+		start := bytes.LastIndexByte(data[:i], '\n') + 1
+		if len(bytes.TrimLeft(data[start:i], " \t")) > 0 || off >= len(data) || (data[off] != ' ' && data[off] != '\t') {
+			continue // not a directive at a line's start
+		}
+		rest := data[off:]
+		if k := bytes.IndexAny(rest, ";\n"); k >= 0 {
+			rest = rest[:k]
+		}
+		rel := bytes.Trim(bytes.TrimSpace(rest), `"'`)
+		if len(rel) == 0 || rel[0] == '/' || bytes.ContainsAny(rel, " \t$") {
+			continue
+		}
+		line := 1 + bytes.Count(data[:i], []byte{'\n'})
+		for _, pre := range nginxPrefixes {
+			c.addExact(pre+"/"+string(rel), line)
+		}
+	}
+}
+
+func (c *collector) addExact(p string, line int) {
+	if c.seen == nil {
+		c.seen, c.prefixes = map[string]bool{}, map[string]int{}
+	}
+	if len(p) > MaxRun || c.seen[p] {
+		return
+	}
+	c.seen[p] = true
+	c.bytes += len(p)
+	c.out = append(c.out, Name{Text: p, Line: line, Exact: true})
 }
 
 func runEnd(data []byte, i int) int {

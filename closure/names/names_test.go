@@ -14,6 +14,9 @@ func show(ns []Name) []string {
 		if n.Packed {
 			s += " packed"
 		}
+		if n.Exact {
+			s += " exact"
+		}
 		out = append(out, s)
 	}
 	return out
@@ -40,6 +43,9 @@ func TestText(t *testing.T) {
 		{"relative and root", "lib/x.so ./a/b / x/ /\n// /etc/commented\n; /etc/ini-comment\n",
 			nil},
 		{"variable ends a run", "exec /usr/lib/jvm/$JAVA/bin/java\n", []string{"1 /usr/lib/jvm/"}},
+		{"nginx load_module", "load_module modules/ngx_http_echo_module.so;\n# load_module modules/off.so;\nload_module /usr/lib/nginx/modules/abs.so;\n",
+			[]string{"3 /usr/lib/nginx/modules/abs.so", "1 /usr/share/nginx/modules/ngx_http_echo_module.so exact",
+				"1 /etc/nginx/modules/ngx_http_echo_module.so exact", "1 /usr/local/nginx/modules/ngx_http_echo_module.so exact"}},
 		{"properties", "java.home=/usr/lib/jvm/java-17\nlog.dir = /var/log/app/\n",
 			[]string{"1 /usr/lib/jvm/java-17", "2 /var/log/app/"}},
 	}
