@@ -29,6 +29,10 @@ type contentFacts struct {
 	Script  *shebang.Script
 	Shell   []byte
 	Dialect string
+	// Nix are the store path hash parts the bytes name, each followed by
+	// the path text after it (nixref.Scanner.Occurrences), when the image
+	// has a Nix store.
+	Nix []string
 }
 
 // fsScope names the small files the closure reads in the content cache
@@ -37,7 +41,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v2"
+const factsKind = "closure-facts-v3"
 
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
@@ -106,6 +110,7 @@ func shellDialect(s *shebang.Script) string {
 // apply records a content's facts for the node p that shows it.
 func (b *builder) apply(n *analyze.Node, f *contentFacts) {
 	p := n.Path()
+	b.nix.record(p, f)
 	switch {
 	case f.ELFErr != "":
 		b.elfErr[n.Content] = errorString(f.ELFErr)
@@ -156,6 +161,7 @@ const (
 	hasRuntime
 	hasScript
 	hasShell
+	hasNix
 )
 
 // appendLayerFacts encodes a layer's facts with binenc, by position.
@@ -176,6 +182,9 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		}
 		if f.Shell != nil {
 			flags |= hasShell
+		}
+		if f.Nix != nil {
+			flags |= hasNix
 		}
 		b = append(b, flags)
 		b = binenc.AppendString(b, f.ELFErr)
@@ -209,6 +218,9 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		}
 		if f.Shell != nil {
 			b = binenc.AppendString(b, string(f.Shell))
+		}
+		if f.Nix != nil {
+			b = binenc.AppendStrings(b, f.Nix)
 		}
 	}
 	return b
@@ -252,6 +264,12 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 		}
 		if flags&hasShell != 0 {
 			f.Shell = []byte(d.String())
+		}
+		if flags&hasNix != 0 {
+			f.Nix = d.Strings()
+			if f.Nix == nil {
+				f.Nix = []string{}
+			}
 		}
 		lf[pos] = f
 	}

@@ -1,0 +1,369 @@
+package closure
+
+// Nix references, file by file. Nix counts a store path as referenced by
+// another when the hash part of the first occurs anywhere in the second's
+// NAR: a file's bytes, a symlink's target, an entry's name. The closure
+// finds those occurrences for every file (nixref.Scanner with
+// TrackOccurrences), with the path text that follows each, and makes of
+// them:
+//
+//   - in packages granularity, the store path → store path references
+//     (the union over each store path's files), as Nix has them;
+//   - in files granularity, file → what it names: the named subpath when
+//     "/nix/store/HASH-name/sub" names one that exists (a directory: its
+//     tree), else the whole store path (its node owns every file of it,
+//     each with its own references, so what a whole store path reaches
+//     over store paths is `nix-store -qR` of it). Where a rule that is
+//     certain already says what is needed, the occurrence adds nothing: an
+//     ELF file's RPATH/RUNPATH directories and interpreter (the loader
+//     rules resolve those), an ELF file's own store path (its data
+//     directories are the run-time rules'), a file naming its own store
+//     path without a subpath. A symlink to a directory links the store path
+//     that holds it, not the symlink: a path resolved through the link
+//     needs the link, not the tree behind it (/run/current-system ->
+//     /nix/store/…-nixos-system must not keep the whole system), while
+//     the whole store path, once needed, needs what its links lead to.
+//
+// Both granularities compare the union with Nix's own references (compareNix).
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/closure/elfdeps"
+	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/imagefs"
+)
+
+// nixFiles is what the builder knows of each file's Nix references.
+type nixFiles struct {
+	// setKey names the set of hash parts looked for (factsKey).
+	setKey string
+	// occ holds the occurrences in each file's bytes, by image path, and
+	// the file's ELF facts (nil for other files).
+	occ map[string]fileOccurrences
+	// found is, per store path, the hash parts of other store paths its
+	// files, links and names name: its references as Nix finds them.
+	found map[string]map[string]bool
+	// sc scans one content at a time (contentScanner).
+	sc *nixref.Scanner
+}
+
+type fileOccurrences struct {
+	occ []string
+	elf *elfdeps.Info
+}
+
+// setKey names a set of hash parts: the facts of a layer's contents in an
+// image with a Nix store depend on which store paths are looked for.
+func setKey(hashes []string) string {
+	sorted := slices.Clone(hashes)
+	sort.Strings(sorted)
+	sum := sha256.Sum256([]byte(strings.Join(sorted, "\n")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// factsKey is the cache key of layer l's content facts: its diff ID, and
+// the set of store paths looked for when the image has a Nix store.
+func (b *builder) factsKey(l int) string {
+	key := b.im.Layers[l].DiffID.String()
+	if b.nix.setKey != "" {
+		key += "+nix-" + b.nix.setKey
+	}
+	return key
+}
+
+// contentScanner returns the scanner for the next content read, reset.
+func (x *nixFiles) contentScanner(set *nixref.Set) *nixref.Scanner {
+	if x.sc == nil {
+		x.sc = set.NewScanner()
+		x.sc.TrackOccurrences()
+	}
+	x.sc.Reset()
+	return x.sc
+}
+
+// contentOccurrences ends the content contentScanner read and returns
+// its occurrences.
+func (x *nixFiles) contentOccurrences() []string {
+	x.sc.EndStream()
+	return x.sc.Occurrences()
+}
+
+// record keeps what a file's bytes name (apply).
+func (x *nixFiles) record(p string, f *contentFacts) {
+	if len(f.Nix) == 0 {
+		return
+	}
+	if x.occ == nil {
+		x.occ = map[string]fileOccurrences{}
+	}
+	x.occ[p] = fileOccurrences{occ: f.Nix, elf: f.ELF}
+}
+
+// nixEdges turns what each file names into edges: store path references
+// in packages granularity, file edges in files granularity (see above).
+func (b *builder) nixEdges() error {
+	if b.hashSet == nil {
+		return nil
+	}
+	b.nix.found = map[string]map[string]bool{}
+	// Names and link targets need no reading: scan them here, each a
+	// stream of its own, as in a NAR.
+	sc := b.hashSet.NewScanner()
+	sc.TrackOccurrences()
+	scan := func(s string) []string {
+		sc.Reset()
+		sc.Write([]byte(s))
+		sc.EndStream()
+		return sc.Occurrences()
+	}
+	type named struct {
+		p    string
+		occ  []string
+		link bool
+		dir  bool
+	}
+	var names []named
+	b.ix.Root.Walk(func(n *analyze.Node) bool {
+		p := n.Path()
+		sp := storeOf(p)
+		if _, ok := b.stores[sp]; !ok || p == sp {
+			return true
+		}
+		if occ := scan(n.Name); len(occ) > 0 {
+			names = append(names, named{p: p, occ: occ, dir: n.IsDir()})
+		}
+		if n.Entry.Type == analyze.TypeSymlink {
+			if occ := scan(n.Entry.Link); len(occ) > 0 {
+				names = append(names, named{p: p, occ: occ, link: true})
+			}
+		}
+		return true
+	})
+	for _, nm := range names {
+		b.nixFile(nm.p, nm.occ, nil, nm.link, nm.dir)
+	}
+	for _, p := range slices.Sorted(maps.Keys(b.nix.occ)) {
+		fo := b.nix.occ[p]
+		b.nixFile(p, fo.occ, fo.elf, false, false)
+	}
+	if b.c.Granularity == Files {
+		return nil
+	}
+	for _, sp := range slices.Sorted(maps.Keys(b.nix.found)) {
+		from := b.stores[sp]
+		for _, h := range slices.Sorted(maps.Keys(b.nix.found[sp])) {
+			b.g.AddEdge(from, b.stores[b.byHash[h]], graph.NixReference)
+		}
+	}
+	return nil
+}
+
+// nixFile handles what one entry names: in its bytes (elf: its ELF facts,
+// if it is one), its link target (link) or its name (dir: the entry is a
+// directory).
+func (b *builder) nixFile(p string, occ []string, elf *elfdeps.Info, link, dir bool) {
+	sp := storeOf(p)
+	if _, ok := b.stores[sp]; !ok {
+		sp = ""
+	}
+	self := ""
+	if sp != "" {
+		self = path.Base(sp)[:nixref.HashLen]
+	}
+	for _, o := range occ {
+		h, tail := o[:nixref.HashLen], o[nixref.HashLen:]
+		target, ok := b.byHash[h]
+		if !ok {
+			continue
+		}
+		if sp != "" && h != self {
+			if b.nix.found[sp] == nil {
+				b.nix.found[sp] = map[string]bool{}
+			}
+			b.nix.found[sp][h] = true
+		}
+		if b.c.Granularity != Files {
+			continue
+		}
+		sub := subpath(target, tail)
+		if h == self && (sub == "" || elf != nil || link) {
+			continue // its own store path: the other rules say what of it
+		}
+		if elf != nil && sub != "" && elfCovers(elf, target+sub) {
+			continue
+		}
+		var from graph.NodeID
+		switch {
+		case dir:
+			from = b.stores[sp]
+		default:
+			if from, ok = b.nodeOf(p); !ok {
+				continue
+			}
+		}
+		b.nixEdge(from, p, sp, target, sub, link)
+	}
+}
+
+// nixEdge links from (the node of image path p, in store path sp or none)
+// to what it names: the subpath sub of store path target when it exists,
+// else the whole store path.
+func (b *builder) nixEdge(from graph.NodeID, p, sp, target, sub string, link bool) {
+	named := target + sub
+	to, links, isDir := b.stores[target], []string(nil), false
+	if sub != "" {
+		res, err := imagefs.Resolve(b.fsys, named)
+		if err == nil {
+			if _, fi, err := imagefs.Stat(b.fsys, res.Path); err == nil && fi.IsDir() {
+				to, isDir = b.dirNode(res.Path), true
+			} else if id, ok := b.nodeOf(res.Path); ok {
+				to = id
+			} else {
+				named = target
+			}
+			links = res.Links
+		} else {
+			named = target // not there as written: the whole store path
+		}
+	}
+	if named == target {
+		if _, fi, err := imagefs.Stat(b.fsys, target); err == nil && fi.IsDir() {
+			isDir = true
+		}
+	}
+	if link && isDir {
+		// A link to a directory: the store path holding the link needs
+		// the tree; a path resolved through the link only the link.
+		if sp == "" {
+			return
+		}
+		from = b.stores[sp]
+	}
+	why := fmt.Sprintf("%s names %s", p, named)
+	if link {
+		why = fmt.Sprintf("%s links to %s", p, named)
+	}
+	for _, l := range links {
+		if ln, ok := b.nodeOf(l); ok && ln != from {
+			b.g.AddEdge(from, ln, graph.NixReference)
+			b.explainEdge(from, ln, why)
+		}
+	}
+	if to == from {
+		return
+	}
+	b.g.AddEdge(from, to, graph.NixReference)
+	b.explainEdge(from, to, why)
+}
+
+// explainEdge records what the edge from → to stands for (at most
+// maxExplain reasons).
+func (b *builder) explainEdge(from, to graph.NodeID, why string) {
+	if b.c.explain == nil {
+		b.c.explain = map[[2]graph.NodeID][]string{}
+	}
+	k := [2]graph.NodeID{from, to}
+	if len(b.c.explain[k]) < maxExplain && !slices.Contains(b.c.explain[k], why) {
+		b.c.explain[k] = append(b.c.explain[k], why)
+	}
+}
+
+// subpath returns the path inside store path target that the text after
+// its hash part names ("-name/etc/ssl/certs/ca-bundle.crt" gives
+// "/etc/ssl/certs/ca-bundle.crt"), or "" when it names the store path
+// itself, another name, or a path that leaves it.
+func subpath(target, tail string) string {
+	name := path.Base(target)[nixref.HashLen:]
+	rest, ok := strings.CutPrefix(tail, name)
+	if !ok || !strings.HasPrefix(rest, "/") {
+		return ""
+	}
+	rest = strings.TrimRight(rest, ".,")
+	clean := path.Clean(rest)
+	if clean == "/" || clean != rest && strings.Contains(rest, "/..") {
+		return ""
+	}
+	return clean
+}
+
+// elfCovers reports whether p is a directory of an ELF file's RPATH or
+// RUNPATH or its interpreter: what the loader rules already resolve.
+func elfCovers(info *elfdeps.Info, p string) bool {
+	if p == path.Clean(info.Interp) {
+		return true
+	}
+	for _, d := range append(slices.Clone(info.RPath), info.RunPath...) {
+		if path.Clean(d) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// compareNix checks the references the scan found, per store path (the
+// union over its files, links and names), against Nix's own, in either
+// granularity.
+func (b *builder) compareNix(info []nixref.PathInfo) {
+	for _, pi := range info {
+		if _, ok := b.stores[pi.Path]; !ok {
+			b.c.NixMismatches = append(b.c.NixMismatches, pi.Path+": in nix's closure but not in the image")
+			continue
+		}
+		want := map[string]bool{}
+		for _, r := range pi.References {
+			if r != pi.Path {
+				want[r] = true
+			}
+		}
+		got := map[string]bool{}
+		for h := range b.nix.found[pi.Path] {
+			got[b.byHash[h]] = true
+		}
+		for r := range want {
+			if !got[r] {
+				b.c.NixMismatches = append(b.c.NixMismatches, fmt.Sprintf("%s: nix says it references %s; the scan did not find it", pi.Path, r))
+			}
+		}
+		for r := range got {
+			if !want[r] {
+				b.c.NixMismatches = append(b.c.NixMismatches, fmt.Sprintf("%s: the scan finds a reference to %s that nix does not list", pi.Path, r))
+			}
+		}
+	}
+	sort.Strings(b.c.NixMismatches)
+}
+
+// StorePathsReached returns the store paths of which a root needs
+// something (the store path whole, or one of its files), sorted: in
+// packages granularity the reachable store path nodes, in files
+// granularity also those holding a reachable file.
+func (c *Closure) StorePathsReached() []string {
+	g, a := c.Graph, c.Analysis
+	seen := map[string]bool{}
+	for i := 0; i < g.Len(); i++ {
+		id := graph.NodeID(i)
+		if !a.Reachable(id) {
+			continue
+		}
+		n := g.Get(id)
+		switch n.Kind {
+		case graph.StorePath:
+			seen[n.Name] = true
+		case graph.File:
+			if grp, ok := c.group[id]; ok && g.Get(grp).Kind == graph.StorePath {
+				seen[g.Get(grp).Name] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
