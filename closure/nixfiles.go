@@ -18,11 +18,18 @@ package closure
 //     ELF file's RPATH/RUNPATH directories and interpreter (the loader
 //     rules resolve those), an ELF file's own store path (its data
 //     directories are the run-time rules'), a file naming its own store
-//     path without a subpath. A symlink to a directory links the store path
-//     that holds it, not the symlink: a path resolved through the link
-//     needs the link, not the tree behind it (/run/current-system ->
-//     /nix/store/…-nixos-system must not keep the whole system), while
-//     the whole store path, once needed, needs what its links lead to.
+//     path without a subpath. A symlink needs its target when that is a
+//     file (as symlinkEdges has it), never the tree behind a directory: a
+//     path resolved through a link needs the link, not the whole
+//     directory (/run/current-system -> /nix/store/…-nixos-system must
+//     not keep the whole system). The store path holding a link, once
+//     needed whole, needs the store path the link leads into whole: a
+//     profile or a system path is a tree of links into the packages it
+//     holds. So what a store-path root reaches over store paths is
+//     `nix-store -qR` of it whenever each reference is needed whole
+//     somewhere on the way (by a link, by a name without a subpath); a
+//     store path reached only through subpaths that name none of its own
+//     references is reached without them.
 //
 // Both granularities compare the union with Nix's own references (compareNix).
 
@@ -241,17 +248,21 @@ func (b *builder) nixEdge(from graph.NodeID, p, sp, target, sub string, link boo
 			isDir = true
 		}
 	}
-	if link && isDir {
-		// A link to a directory: the store path holding the link needs
-		// the tree; a path resolved through the link only the link.
-		if sp == "" {
-			return
-		}
-		from = b.stores[sp]
-	}
 	why := fmt.Sprintf("%s names %s", p, named)
 	if link {
 		why = fmt.Sprintf("%s links to %s", p, named)
+		if sp != "" && target != sp {
+			// A store path needed whole needs what its links lead to
+			// whole: a profile or a system path is a tree of links
+			// into the packages it holds.
+			b.g.AddEdge(b.stores[sp], b.stores[target], graph.NixReference)
+			b.explainEdge(b.stores[sp], b.stores[target], why)
+		}
+		if isDir {
+			// A path resolved through a link to a directory needs the
+			// link, not the tree behind it.
+			return
+		}
 	}
 	for _, l := range links {
 		if ln, ok := b.nodeOf(l); ok && ln != from {
