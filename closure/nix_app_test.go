@@ -2,6 +2,8 @@ package closure
 
 import (
 	"bytes"
+	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
@@ -142,5 +146,99 @@ func TestNixOSTrimToApp(t *testing.T) {
 	res := sb.Run(t, testfix.NixOSCmd...)
 	if wantOut := testfix.NixAppCertLine + "\n" + testfix.NixAppTimeLine + "\n"; res.ExitCode != 0 || res.Stdout != wantOut {
 		t.Errorf("the app in the trimmed root: exit %d, stdout %q (want %q), stderr %q", res.ExitCode, res.Stdout, wantOut, res.Stderr)
+	}
+}
+
+// TestNixFactsCache: in an image with a Nix store, what each file names
+// is kept with its facts, so a warm closure reads no file. The app's
+// script is changed in place in the tarball (same size and time) to name
+// a bundle that does not exist, which makes the whole cacert store path
+// needed when read: the warm closure, built from the cache, still needs
+// the bundle alone; a fresh cache sees the change.
+func TestNixFactsCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Nix store (-short)")
+	}
+	fx := testfix.NixAppFixture(t)
+	out := fx.Out
+	paths := nixLines(t, "-qR", out["app"])
+	tarball := filepath.Join(t.TempDir(), "closure.tar")
+	args := []string{"-C", "/", "-cf", tarball}
+	for _, p := range paths {
+		args = append(args, strings.TrimPrefix(p, "/"))
+	}
+	if o, err := testfix.Run("", "tar", args...); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	readme := out["cacert"] + "/share/doc/cacert/README"
+	needsReadme := func(cache *analyze.Cache) bool {
+		t.Helper()
+		im, err := source.Open(context.Background(), "rootfs-tar:"+tarball, source.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer im.Close()
+		ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// build, not Build: the whole closure is not taken from the cache.
+		cl, err := build(context.Background(), im, ix, Options{Roots: []string{out["app"]}, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := cl.Find(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl.Analysis.Reachable(ids[0])
+	}
+	cache := &analyze.Cache{Dir: t.TempDir()}
+	if needsReadme(cache) {
+		t.Fatalf("cold: %s is needed", readme)
+	}
+	data, err := os.ReadFile(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(data, []byte("/etc/ssl/certs/ca-bundle.crt\n"), []byte("/etc/ssl/certs/ca-bundle.xxx\n"), 1)
+	if bytes.Equal(changed, data) {
+		t.Fatal("the app's script is not in the tarball")
+	}
+	fi, _ := os.Stat(tarball)
+	if err := os.WriteFile(tarball, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(tarball, fi.ModTime(), fi.ModTime())
+	if needsReadme(cache) {
+		t.Errorf("warm: the script was read again (%s is needed)", readme)
+	}
+	if !needsReadme(&analyze.Cache{Dir: t.TempDir()}) {
+		t.Errorf("fresh cache: the changed script does not make %s needed", readme)
+	}
+}
+
+// TestSubpath: what the text after a hash part names inside its store path.
+func TestSubpath(t *testing.T) {
+	const sp = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-cacert-3.98"
+	for _, c := range []struct{ tail, want string }{
+		{"-cacert-3.98/etc/ssl/certs/ca-bundle.crt", "/etc/ssl/certs/ca-bundle.crt"},
+		{"-cacert-3.98/share/zoneinfo/", "/share/zoneinfo"},
+		{"-cacert-3.98/etc//ssl/./certs", "/etc/ssl/certs"},
+		{"-cacert-3.98/README.", "/README"},
+		{"-cacert-3.98", ""},
+		{"-cacert-3.98/", ""},
+		{"", ""},
+		{"-cacert-3.99/etc", ""},
+		{"-cacert-3.98x/etc", ""},
+		{"-cacert-3.98/../other/etc", ""},
+		{"-cacert-3.98/etc/../lib", "/lib"},
+		{"-cacert-3.98/etc/..", ""},
+		{"-cacert-3.98/etc/.", "/etc"},
+		{"-cacert-3.98/etc/ssl,", "/etc/ssl"},
+	} {
+		if got := subpath(sp, c.tail); got != c.want {
+			t.Errorf("subpath(%q) = %q, want %q", c.tail, got, c.want)
+		}
 	}
 }

@@ -299,12 +299,15 @@ func subpath(target, tail string) string {
 	if !ok || !strings.HasPrefix(rest, "/") {
 		return ""
 	}
-	rest = strings.TrimRight(rest, ".,")
-	clean := path.Clean(rest)
-	if clean == "/" || clean != rest && strings.Contains(rest, "/..") {
+	// A sentence's full stop or comma after a path is no part of it.
+	if strings.HasSuffix(rest, ",") || strings.HasSuffix(rest, ".") && !strings.HasSuffix(rest, "..") && !strings.HasSuffix(rest, "/.") {
+		rest = rest[:len(rest)-1]
+	}
+	rel := path.Clean(rest[1:])
+	if rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
 		return ""
 	}
-	return clean
+	return "/" + rel
 }
 
 // elfCovers reports whether p is a directory of an ELF file's RPATH or
