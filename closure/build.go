@@ -338,7 +338,6 @@ func (b *builder) findStorePaths() error {
 		if b.hashSet, err = nixref.NewSet(hashes); err != nil {
 			return err
 		}
-		b.nix.setKey = setKey(hashes)
 	}
 	return nil
 }
@@ -473,17 +472,16 @@ func (b *builder) streamContents() error {
 		}
 		return mayBeProgram(p, n.Content.Mode) // a hardlink has its file's mode
 	}
-	// Facts depend on bytes alone (and, in an image with a Nix store, on
-	// the store paths whose hash parts are looked for, which the key
-	// names): take them from the cache where a layer's are kept, read the
-	// rest.
+	// Facts depend on bytes alone: take them from the cache where a
+	// layer's are kept, read the rest (in an image with a Nix store, also
+	// the files whose facts do not say what they name).
 	useCache := b.cache != nil
 	cached := map[int]layerFacts{}
 	fresh := map[int]layerFacts{}
 	factsOf := func(n *analyze.Node) (*contentFacts, int, int, bool) {
 		l, pos, ok := b.ix.ContentSource(n)
-		if ok && b.hashSet == nil {
-			if f, learnt := b.learned.factsAt(l, pos); learnt {
+		if ok {
+			if f, learnt := b.learned.factsAt(l, pos); learnt && b.nixKnown(f) {
 				return f, l, pos, true
 			}
 		}
@@ -492,11 +490,11 @@ func (b *builder) streamContents() error {
 		}
 		lf, seen := cached[l]
 		if !seen {
-			lf = loadLayerFacts(b.cache, b.factsKey(l))
+			lf = loadLayerFacts(b.cache, b.im.Layers[l].DiffID.String())
 			cached[l] = lf
 		}
 		f, ok := lf[pos]
-		return f, l, pos, ok
+		return f, l, pos, ok && b.nixKnown(f)
 	}
 	// Hardlinked paths share a content: its facts apply to each of them
 	// (a script's #! line is recorded by path).
@@ -535,14 +533,14 @@ func (b *builder) streamContents() error {
 	err := analyze.ReadFiles(b.ctx, b.im, b.ix, func(n *analyze.Node) bool { return toRead[n.Content] }, func(n *analyze.Node, r io.Reader) error {
 		var sink io.Writer = io.Discard
 		if b.hashSet != nil {
-			sink = b.nix.contentScanner(b.hashSet)
+			sink = b.nix.contentScanners(b.hashSet)
 		}
 		f, err := learn(r, n.Content.Size, br, sink)
 		if err != nil {
 			return err
 		}
 		if b.hashSet != nil {
-			f.Nix = b.nix.contentOccurrences()
+			b.nix.contentDone(f)
 		}
 		applyAll(n.Content, f)
 		if l, pos, ok := b.ix.ContentSource(n); ok && useCache {
@@ -560,7 +558,7 @@ func (b *builder) streamContents() error {
 		return err
 	}
 	for l, lf := range fresh {
-		storeLayerFacts(b.cache, b.factsKey(l), lf)
+		storeLayerFacts(b.cache, b.im.Layers[l].DiffID.String(), lf)
 	}
 	return nil
 }

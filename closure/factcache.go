@@ -29,10 +29,15 @@ type contentFacts struct {
 	Script  *shebang.Script
 	Shell   []byte
 	Dialect string
-	// Nix are the store path hash parts the bytes name, each followed by
-	// the path text after it (nixref.Scanner.Occurrences), when the image
-	// has a Nix store.
-	Nix []string
+	// NixRuns are the places the bytes may name a store path
+	// (nixref.RunScanner.Runs), when they were looked for: a file of a
+	// Nix store, or any file read for an image with one. Nil when not
+	// looked for or too many to keep.
+	NixRuns []string
+	// nixOcc are, when NixRuns could not be kept, the occurrences of
+	// the image's store paths, found by a Scanner of them (not cached:
+	// they depend on the store).
+	nixOcc []string
 }
 
 // fsScope names the small files the closure reads in the content cache
@@ -41,7 +46,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v3"
+const factsKind = "closure-facts-v4"
 
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
@@ -110,7 +115,7 @@ func shellDialect(s *shebang.Script) string {
 // apply records a content's facts for the node p that shows it.
 func (b *builder) apply(n *analyze.Node, f *contentFacts) {
 	p := n.Path()
-	b.nix.record(p, f)
+	b.nix.record(p, f, b.hashSet)
 	switch {
 	case f.ELFErr != "":
 		b.elfErr[n.Content] = errorString(f.ELFErr)
@@ -183,7 +188,7 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		if f.Shell != nil {
 			flags |= hasShell
 		}
-		if f.Nix != nil {
+		if f.NixRuns != nil {
 			flags |= hasNix
 		}
 		b = append(b, flags)
@@ -219,8 +224,8 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		if f.Shell != nil {
 			b = binenc.AppendString(b, string(f.Shell))
 		}
-		if f.Nix != nil {
-			b = binenc.AppendStrings(b, f.Nix)
+		if f.NixRuns != nil {
+			b = binenc.AppendStrings(b, f.NixRuns)
 		}
 	}
 	return b
@@ -266,9 +271,9 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 			f.Shell = []byte(d.String())
 		}
 		if flags&hasNix != 0 {
-			f.Nix = d.Strings()
-			if f.Nix == nil {
-				f.Nix = []string{}
+			f.NixRuns = d.Strings()
+			if f.NixRuns == nil {
+				f.NixRuns = []string{}
 			}
 		}
 		lf[pos] = f

@@ -149,6 +149,82 @@ func TestNixOSTrimToApp(t *testing.T) {
 	}
 }
 
+// appClosureTar writes the fixture app's closure (nix-store -qR) as a
+// root file system tarball.
+func appClosureTar(t *testing.T, app string) string {
+	t.Helper()
+	tarball := filepath.Join(t.TempDir(), "closure.tar")
+	args := []string{"-C", "/", "-cf", tarball}
+	for _, p := range nixLines(t, "-qR", app) {
+		args = append(args, strings.TrimPrefix(p, "/"))
+	}
+	if o, err := testfix.Run("", "tar", args...); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	return tarball
+}
+
+// breakAppScript changes the app's script in place in the tarball (same
+// size and time) to name a bundle that does not exist: read, it makes the
+// whole cacert store path needed.
+func breakAppScript(t *testing.T, tarball string) {
+	t.Helper()
+	data, err := os.ReadFile(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(data, []byte("/etc/ssl/certs/ca-bundle.crt\n"), []byte("/etc/ssl/certs/ca-bundle.xxx\n"), 1)
+	if bytes.Equal(changed, data) {
+		t.Fatal("the app's script is not in the tarball")
+	}
+	fi, _ := os.Stat(tarball)
+	if err := os.WriteFile(tarball, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(tarball, fi.ModTime(), fi.ModTime())
+}
+
+// TestNixOnePass: with a Learner, what every store file names is learnt
+// while the layers are indexed, so the graph reads no layer again: the
+// tarball is changed between the index and the graph (a read would fail
+// on the changed bytes or see the changed script), and the graph still
+// needs the bundle alone.
+func TestNixOnePass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Nix store (-short)")
+	}
+	fx := testfix.NixAppFixture(t)
+	out := fx.Out
+	tarball := appClosureTar(t, out["app"])
+	im, err := source.Open(context.Background(), "rootfs-tar:"+tarball, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	learner := NewLearner(nil)
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{Learner: learner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	breakAppScript(t, tarball)
+	cl, err := Build(context.Background(), im, ix, Options{Roots: []string{out["app"]}, Learned: learner})
+	if err != nil {
+		t.Fatalf("the graph read the layer again: %v", err)
+	}
+	for _, c := range []struct {
+		p    string
+		want bool
+	}{
+		{out["cacert"] + "/etc/ssl/certs/ca-bundle.crt", true},
+		{out["cacert"] + "/share/doc/cacert/README", false},
+		{out["data"] + "/a.txt", true},
+	} {
+		if got := cl.Analysis.Reachable(mustFind(t, cl, c.p)[0]); got != c.want {
+			t.Errorf("%s needed: %v, want %v", c.p, got, c.want)
+		}
+	}
+}
+
 // TestNixFactsCache: in an image with a Nix store, what each file names
 // is kept with its facts, so a warm closure reads no file. The app's
 // script is changed in place in the tarball (same size and time) to name
@@ -161,15 +237,7 @@ func TestNixFactsCache(t *testing.T) {
 	}
 	fx := testfix.NixAppFixture(t)
 	out := fx.Out
-	paths := nixLines(t, "-qR", out["app"])
-	tarball := filepath.Join(t.TempDir(), "closure.tar")
-	args := []string{"-C", "/", "-cf", tarball}
-	for _, p := range paths {
-		args = append(args, strings.TrimPrefix(p, "/"))
-	}
-	if o, err := testfix.Run("", "tar", args...); err != nil {
-		t.Fatalf("%v\n%s", err, o)
-	}
+	tarball := appClosureTar(t, out["app"])
 	readme := out["cacert"] + "/share/doc/cacert/README"
 	needsReadme := func(cache *analyze.Cache) bool {
 		t.Helper()
@@ -197,19 +265,7 @@ func TestNixFactsCache(t *testing.T) {
 	if needsReadme(cache) {
 		t.Fatalf("cold: %s is needed", readme)
 	}
-	data, err := os.ReadFile(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := bytes.Replace(data, []byte("/etc/ssl/certs/ca-bundle.crt\n"), []byte("/etc/ssl/certs/ca-bundle.xxx\n"), 1)
-	if bytes.Equal(changed, data) {
-		t.Fatal("the app's script is not in the tarball")
-	}
-	fi, _ := os.Stat(tarball)
-	if err := os.WriteFile(tarball, changed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	os.Chtimes(tarball, fi.ModTime(), fi.ModTime())
+	breakAppScript(t, tarball)
 	if needsReadme(cache) {
 		t.Errorf("warm: the script was read again (%s is needed)", readme)
 	}

@@ -34,9 +34,8 @@ package closure
 // Both granularities compare the union with Nix's own references (compareNix).
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"path"
 	"slices"
@@ -52,16 +51,16 @@ import (
 
 // nixFiles is what the builder knows of each file's Nix references.
 type nixFiles struct {
-	// setKey names the set of hash parts looked for (factsKey).
-	setKey string
 	// occ holds the occurrences in each file's bytes, by image path, and
 	// the file's ELF facts (nil for other files).
 	occ map[string]fileOccurrences
 	// found is, per store path, the hash parts of other store paths its
 	// files, links and names name: its references as Nix finds them.
 	found map[string]map[string]bool
-	// sc scans one content at a time (contentScanner).
+	// rs and sc scan one content at a time (contentScanners).
+	rs *nixref.RunScanner
 	sc *nixref.Scanner
+	mw io.Writer
 }
 
 type fileOccurrences struct {
@@ -69,51 +68,58 @@ type fileOccurrences struct {
 	elf *elfdeps.Info
 }
 
-// setKey names a set of hash parts: the facts of a layer's contents in an
-// image with a Nix store depend on which store paths are looked for.
-func setKey(hashes []string) string {
-	sorted := slices.Clone(hashes)
-	sort.Strings(sorted)
-	sum := sha256.Sum256([]byte(strings.Join(sorted, "\n")))
-	return hex.EncodeToString(sum[:16])
+// inStore reports whether image path p lies in the Nix store: a Learner
+// learns what every such file names.
+func inStore(p string) bool { return storeOf(p) != "" }
+
+// nixKnown reports whether facts say what their file names, as the
+// graph needs to know in an image with a Nix store.
+func (b *builder) nixKnown(f *contentFacts) bool {
+	return b.hashSet == nil || f.NixRuns != nil
 }
 
-// factsKey is the cache key of layer l's content facts: its diff ID, and
-// the set of store paths looked for when the image has a Nix store.
-func (b *builder) factsKey(l int) string {
-	key := b.im.Layers[l].DiffID.String()
-	if b.nix.setKey != "" {
-		key += "+nix-" + b.nix.setKey
-	}
-	return key
-}
-
-// contentScanner returns the scanner for the next content read, reset.
-func (x *nixFiles) contentScanner(set *nixref.Set) *nixref.Scanner {
-	if x.sc == nil {
+// contentScanners returns the writer the next content read goes
+// through: a RunScanner (what is cached) and a Scanner of the image's
+// store paths (for a file with more runs than a RunScanner keeps).
+func (x *nixFiles) contentScanners(set *nixref.Set) io.Writer {
+	if x.rs == nil {
+		x.rs = nixref.NewRunScanner()
 		x.sc = set.NewScanner()
 		x.sc.TrackOccurrences()
+		x.mw = io.MultiWriter(x.rs, x.sc)
 	}
+	x.rs.Reset()
 	x.sc.Reset()
-	return x.sc
+	return x.mw
 }
 
-// contentOccurrences ends the content contentScanner read and returns
-// its occurrences.
-func (x *nixFiles) contentOccurrences() []string {
+// contentDone ends the content contentScanners read and keeps what it
+// names in f.
+func (x *nixFiles) contentDone(f *contentFacts) {
 	x.sc.EndStream()
-	return x.sc.Occurrences()
+	if runs, ok := x.rs.Runs(); ok {
+		f.NixRuns = runs
+		return
+	}
+	f.nixOcc = x.sc.Occurrences()
 }
 
 // record keeps what a file's bytes name (apply).
-func (x *nixFiles) record(p string, f *contentFacts) {
-	if len(f.Nix) == 0 {
+func (x *nixFiles) record(p string, f *contentFacts, set *nixref.Set) {
+	if set == nil {
+		return
+	}
+	occ := f.nixOcc
+	if f.NixRuns != nil {
+		occ = set.Resolve(f.NixRuns)
+	}
+	if len(occ) == 0 {
 		return
 	}
 	if x.occ == nil {
 		x.occ = map[string]fileOccurrences{}
 	}
-	x.occ[p] = fileOccurrences{occ: f.Nix, elf: f.ELF}
+	x.occ[p] = fileOccurrences{occ: occ, elf: f.ELF}
 }
 
 // nixEdges turns what each file names into edges: store path references
