@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -167,20 +166,18 @@ type builder struct {
 	g       *graph.Graph
 	c       *Closure
 
-	db       *pkgdb.DB
-	sizes    map[graph.NodeID]int64
-	files    map[graph.NodeID][]string
-	stores   map[string]graph.NodeID // full store path → node
-	byHash   map[string]string       // hash part → full store path
-	hashSet  *nixref.Set
-	scanners map[string]*nixref.Scanner
-	elfInfo  map[*analyze.Entry]*elfdeps.Info
-	elfErr   map[*analyze.Entry]error
-	scripts  map[string]*shebang.Script
-	symlinks []string
-	// sharers are the store paths holding each content (more than one
-	// when the store was optimised into hardlinks).
-	sharers   map[*analyze.Entry][]string
+	db      *pkgdb.DB
+	sizes   map[graph.NodeID]int64
+	files   map[graph.NodeID][]string
+	stores  map[string]graph.NodeID // full store path → node
+	byHash  map[string]string       // hash part → full store path
+	hashSet *nixref.Set
+	// nix holds the Nix references each file names (nixfiles.go).
+	nix       nixFiles
+	elfInfo   map[*analyze.Entry]*elfdeps.Info
+	elfErr    map[*analyze.Entry]error
+	scripts   map[string]*shebang.Script
+	symlinks  []string
 	searchDir []string
 	problems  finding.Set
 	// facts are what the run-time rules read from each ELF file's bytes.
@@ -226,11 +223,9 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		files:    map[graph.NodeID][]string{},
 		stores:   map[string]graph.NodeID{},
 		byHash:   map[string]string{},
-		scanners: map[string]*nixref.Scanner{},
 		elfInfo:  map[*analyze.Entry]*elfdeps.Info{},
 		elfErr:   map[*analyze.Entry]error{},
 		scripts:  map[string]*shebang.Script{},
-		sharers:  map[*analyze.Entry][]string{},
 		facts:    map[*analyze.Entry]*runtime.Facts{},
 		dirs:     map[string]graph.NodeID{},
 		extraEnv: opts.Env,
@@ -469,31 +464,10 @@ func (b *builder) own(id graph.NodeID, p string, n *analyze.Node) {
 	if !n.IsDir() {
 		b.sizes[id] += n.Bytes
 		b.files[id] = append(b.files[id], p)
-		if n.Content != nil && storeOf(p) != "" {
-			b.sharers[n.Content] = append(b.sharers[n.Content], storeOf(p))
-		}
 	}
 	if n.Entry.Type == analyze.TypeSymlink {
 		b.symlinks = append(b.symlinks, p)
-		if sp := storeOf(p); sp != "" && b.hashSet != nil {
-			// Nix scans link targets and entry names too.
-			b.scanner(sp).Write([]byte(n.Entry.Link))
-			b.scanner(sp).EndStream()
-		}
 	}
-	if sp := storeOf(p); sp != "" && b.hashSet != nil {
-		b.scanner(sp).Write([]byte(n.Name))
-		b.scanner(sp).EndStream()
-	}
-}
-
-func (b *builder) scanner(sp string) *nixref.Scanner {
-	sc := b.scanners[sp]
-	if sc == nil {
-		sc = b.hashSet.NewScanner()
-		b.scanners[sp] = sc
-	}
-	return sc
 }
 
 // streamContents reads, in one pass over the layers, every file that
@@ -508,15 +482,15 @@ func (b *builder) streamContents() error {
 		return mayBeProgram(p, n.Content.Mode) || mayName(p, n.Content.Size) // a hardlink has its file's mode
 	}
 	// Facts depend on bytes alone: take them from the cache where a
-	// layer's are kept (not for Nix images, whose reference scan needs the
-	// bytes), read the rest.
-	useCache := b.cache != nil && b.hashSet == nil
+	// layer's are kept, read the rest (in an image with a Nix store, also
+	// the files whose facts do not say what they name).
+	useCache := b.cache != nil
 	cached := map[int]layerFacts{}
 	fresh := map[int]layerFacts{}
 	factsOf := func(n *analyze.Node) (*contentFacts, int, int, bool) {
 		l, pos, ok := b.ix.ContentSource(n)
-		if ok && b.hashSet == nil {
-			if f, learnt := b.learned.factsAt(l, pos); learnt {
+		if ok {
+			if f, learnt := b.learned.factsAt(l, pos); learnt && b.nixKnown(f) {
 				return f, l, pos, true
 			}
 		}
@@ -529,7 +503,7 @@ func (b *builder) streamContents() error {
 			cached[l] = lf
 		}
 		f, ok := lf[pos]
-		return f, l, pos, ok
+		return f, l, pos, ok && b.nixKnown(f)
 	}
 	// Hardlinked paths share a content: its facts apply to each of them
 	// (a script's #! line is recorded by path).
@@ -567,22 +541,15 @@ func (b *builder) streamContents() error {
 	br := bufio.NewReaderSize(nil, 64<<10)
 	err := analyze.ReadFiles(b.ctx, b.im, b.ix, func(n *analyze.Node) bool { return toRead[n.Content] }, func(n *analyze.Node, r io.Reader) error {
 		var sink io.Writer = io.Discard
-		if b.hashSet != nil && len(b.sharers[n.Content]) > 0 {
-			var ws []io.Writer
-			seen := map[string]bool{}
-			for _, sp := range b.sharers[n.Content] {
-				if !seen[sp] {
-					seen[sp] = true
-					sc := b.scanner(sp)
-					ws = append(ws, sc)
-					defer sc.EndStream()
-				}
-			}
-			sink = io.MultiWriter(ws...)
+		if b.hashSet != nil {
+			sink = b.nix.contentScanners(b.hashSet)
 		}
 		f, err := learn(r, n.Content.Size, br, sink)
 		if err != nil {
 			return err
+		}
+		if b.hashSet != nil {
+			b.nix.contentDone(f)
 		}
 		applyAll(n.Content, f)
 		if l, pos, ok := b.ix.ContentSource(n); ok && useCache {
@@ -601,25 +568,6 @@ func (b *builder) streamContents() error {
 	}
 	for l, lf := range fresh {
 		storeLayerFacts(b.cache, b.im.Layers[l].DiffID.String(), lf)
-	}
-	return nil
-}
-
-// nixEdges turns the hashes found in each store path into references.
-func (b *builder) nixEdges() error {
-	if b.c.Granularity == Files {
-		return nil // files are linked by what they load, not by references
-	}
-	for _, sp := range slices.Sorted(maps.Keys(b.scanners)) {
-		sc := b.scanners[sp]
-		from := b.stores[sp]
-		self := path.Base(sp)[:nixref.HashLen]
-		for _, h := range sc.Found() {
-			if h == self {
-				continue
-			}
-			b.g.AddEdge(from, b.stores[b.byHash[h]], graph.NixReference)
-		}
 	}
 	return nil
 }
@@ -739,40 +687,6 @@ func (b *builder) narSizes(info []nixref.PathInfo) {
 			b.c.NarSize[id] = n
 		}
 	}
-}
-
-// compareNix checks the scanned references against Nix's own.
-func (b *builder) compareNix(info []nixref.PathInfo) {
-	for _, pi := range info {
-		id, ok := b.stores[pi.Path]
-		if !ok {
-			b.c.NixMismatches = append(b.c.NixMismatches, pi.Path+": in nix's closure but not in the image")
-			continue
-		}
-		want := map[string]bool{}
-		for _, r := range pi.References {
-			if r != pi.Path {
-				want[r] = true
-			}
-		}
-		got := map[string]bool{}
-		for _, e := range b.g.Edges(id) {
-			if e.Kinds.Has(graph.NixReference) {
-				got[b.g.Get(e.To).Name] = true
-			}
-		}
-		for r := range want {
-			if !got[r] {
-				b.c.NixMismatches = append(b.c.NixMismatches, fmt.Sprintf("%s: nix says it references %s; the scan did not find it", pi.Path, r))
-			}
-		}
-		for r := range got {
-			if !want[r] {
-				b.c.NixMismatches = append(b.c.NixMismatches, fmt.Sprintf("%s: the scan finds a reference to %s that nix does not list", pi.Path, r))
-			}
-		}
-	}
-	sort.Strings(b.c.NixMismatches)
 }
 
 // Loads returns the real paths of the objects the loader maps to run the

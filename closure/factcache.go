@@ -39,6 +39,15 @@ type contentFacts struct {
 	// loader, a statically linked program such as ldconfig): its names
 	// are glibc's, which the run-time rules cover.
 	Libc bool
+	// NixRuns are the places the bytes may name a store path
+	// (nixref.RunScanner.Runs), when they were looked for: a file of a
+	// Nix store, or any file read for an image with one. Nil when not
+	// looked for or too many to keep.
+	NixRuns []string
+	// nixOcc are, when NixRuns could not be kept, the occurrences of
+	// the image's store paths, found by a Scanner of them (not cached:
+	// they depend on the store).
+	nixOcc []string
 }
 
 // fsScope names the small files the closure reads in the content cache
@@ -146,6 +155,7 @@ func shellDialect(s *shebang.Script) string {
 // apply records a content's facts for the node p that shows it.
 func (b *builder) apply(n *analyze.Node, f *contentFacts) {
 	p := n.Path()
+	b.nix.record(p, f, b.hashSet)
 	switch {
 	case f.ELFErr != "":
 		b.elfErr[n.Content] = errorString(f.ELFErr)
@@ -201,6 +211,7 @@ const (
 	hasShell
 	hasNames
 	hasLibc
+	hasNix
 )
 
 // appendLayerFacts encodes a layer's facts with binenc, by position.
@@ -227,6 +238,9 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 		}
 		if f.Libc {
 			flags |= hasLibc
+		}
+		if f.NixRuns != nil {
+			flags |= hasNix
 		}
 		b = append(b, flags)
 		b = binenc.AppendString(b, f.ELFErr)
@@ -269,6 +283,9 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 				b = appendBool(b, n.Packed)
 				b = appendBool(b, n.Exact)
 			}
+		}
+		if f.NixRuns != nil {
+			b = binenc.AppendStrings(b, f.NixRuns)
 		}
 	}
 	return b
@@ -318,6 +335,12 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 			f.Names = make([]names.Name, 0, min(n, names.MaxNames))
 			for j := 0; j < n && d.Err() == nil; j++ {
 				f.Names = append(f.Names, names.Name{Text: d.String(), Line: int(d.Uvarint()), Packed: d.Byte() == 1, Exact: d.Byte() == 1})
+			}
+		}
+		if flags&hasNix != 0 {
+			f.NixRuns = d.Strings()
+			if f.NixRuns == nil {
+				f.NixRuns = []string{}
 			}
 		}
 		lf[pos] = f

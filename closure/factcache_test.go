@@ -110,6 +110,8 @@ func TestFactsCacheOff(t *testing.T) {
 func TestLayerFactsRoundTrip(t *testing.T) {
 	lf := layerFacts{
 		0: {},
+		1: {NixRuns: []string{}},
+		2: {NixRuns: []string{"0123456789abcdfghijklmnpqrsvwxyz-cacert/etc/ssl/certs/ca-bundle.crt", "0123456789abcdfghijklmnpqrsvwxyz"}},
 		3: {ELFErr: "truncated ELF header"},
 		7: {ELF: &elfdeps.Info{Class: elf.ELFCLASS64, Data: elf.ELFDATA2LSB, Machine: elf.EM_X86_64, Type: elf.ET_DYN,
 			Interp: "/lib64/ld-linux-x86-64.so.2", Dynamic: true, Needed: []string{"libc.so.6", "libm.so.6"}, Soname: "libx.so.1",

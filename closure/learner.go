@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/closure/nixref"
 )
 
 // Learner collects, while analyze.IndexImage reads the layers, what Build
@@ -54,7 +55,7 @@ const (
 // configuration do, so that a script sourcing it needs no pass of its
 // own over a compressed layer).
 func (l *Learner) Wants(e *analyze.Entry) bool {
-	return mayBeProgram(e.Path, e.Mode) || (metadataFile(e.Path) && e.Size <= maxLearntFile) || mayBeSourced(e) || mayName(e.Path, e.Size)
+	return mayBeProgram(e.Path, e.Mode) || (metadataFile(e.Path) && e.Size <= maxLearntFile) || mayBeSourced(e) || mayName(e.Path, e.Size) || inStore(e.Path)
 }
 
 func mayBeSourced(e *analyze.Entry) bool {
@@ -63,8 +64,19 @@ func mayBeSourced(e *analyze.Entry) bool {
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
-// Learn reads an entry's facts or bytes.
+var runScanners = sync.Pool{New: func() any { return nixref.NewRunScanner() }}
+
+// Learn reads an entry's facts or bytes; of a file of the Nix store, also
+// what it may name (nixref.RunScanner), so that a graph of an image with
+// a store reads no layer again.
 func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
+	var rs *nixref.RunScanner
+	if inStore(e.Path) {
+		rs = runScanners.Get().(*nixref.RunScanner)
+		rs.Reset()
+		defer runScanners.Put(rs)
+		r = io.TeeReader(r, rs)
+	}
 	var data, text []byte
 	switch {
 	case metadataFile(e.Path) && e.Size <= maxLearntFile:
@@ -92,6 +104,17 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 		readers.Put(br)
 		if err != nil {
 			return err
+		}
+	}
+	if rs != nil {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return err
+		}
+		if f == nil {
+			f = &contentFacts{}
+		}
+		if runs, ok := rs.Runs(); ok {
+			f.NixRuns = runs
 		}
 	}
 	l.mu.Lock()

@@ -105,6 +105,15 @@ func TestNixStore(t *testing.T) {
 			if len(cl.Roots) != 1 || cl.Roots[0].Path != root || cl.Roots[0].Source != "nix" {
 				t.Errorf("roots %+v", cl.Roots)
 			}
+			// The files granularity reaches the same store paths and
+			// finds the same references.
+			fl := graphOf(t, "nix:"+root, Options{})
+			if got, want := fl.StorePathsReached(), nixLines(t, "-qR", root); !reflect.DeepEqual(got, want) {
+				t.Errorf("files: store paths reached:\n got %q\nwant %q (nix-store -qR)", got, want)
+			}
+			if len(fl.NixMismatches) > 0 {
+				t.Errorf("files: the scan disagrees with nix path-info: %q", fl.NixMismatches)
+			}
 			// Nix's NAR sizes are reported for every store path.
 			for i := 0; i < cl.Graph.Len(); i++ {
 				if cl.Graph.Get(graph.NodeID(i)).Kind == graph.StorePath && cl.NarSize[graph.NodeID(i)] <= 0 {
@@ -130,6 +139,10 @@ func TestNixStore(t *testing.T) {
 		}
 		cl := graphOf(t, "rootfs-tar:"+args[3], Options{Roots: []string{top}, Granularity: Packages})
 		checkAgainstNix(t, cl, top)
+		fl := graphOf(t, "rootfs-tar:"+args[3], Options{Roots: []string{top}})
+		if got := fl.StorePathsReached(); !reflect.DeepEqual(got, paths) {
+			t.Errorf("files: store paths reached:\n got %q\nwant %q (nix-store -qR)", got, paths)
+		}
 	})
 	t.Run("split hash", func(t *testing.T) {
 		b, err := os.ReadFile(st.SplitFile)

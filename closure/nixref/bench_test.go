@@ -75,6 +75,26 @@ func BenchmarkScan(b *testing.B) {
 	}
 }
 
+// BenchmarkRunScan is BenchmarkScan for the RunScanner a Learner runs
+// over every store file (no candidate set; the "base32" input overflows).
+func BenchmarkRunScan(b *testing.B) {
+	hashes := randomHashes(rand.New(rand.NewPCG(3, 3)), 1000)
+	for _, kind := range []string{"binary", "elf", "text", "base32"} {
+		data := benchContent(kind, hashes)
+		b.Run(kind, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			rs := NewRunScanner()
+			for b.Loop() {
+				rs.Reset()
+				for off := 0; off < len(data); off += ScanBufferSize {
+					rs.Write(data[off:min(off+ScanBufferSize, len(data))])
+				}
+				rs.Runs()
+			}
+		})
+	}
+}
+
 // BenchmarkScanFile scans the file named by $NIXREF_BENCH_FILE as
 // ScanTree scans a regular file (64 KiB reads); bench/nixref.sh sets it.
 func BenchmarkScanFile(b *testing.B) {

@@ -95,20 +95,25 @@ type Scanner struct {
 	tail    [HashLen - 1]byte
 	tailLen int
 	buf     []byte
+
+	// occ is set by TrackOccurrences (occurrences.go).
+	occ *occurrences
 }
 
 // Write scans p; it never fails.
 func (sc *Scanner) Write(p []byte) (int, error) {
-	if sc.nfound == len(sc.set.hashes) {
+	if sc.occ != nil {
+		sc.occ.extend(p)
+	} else if sc.nfound == len(sc.set.hashes) {
 		return len(p), nil
 	}
 	if sc.tailLen > 0 {
 		var joint [2*HashLen - 2]byte
 		n := copy(joint[:], sc.tail[:sc.tailLen])
 		n += copy(joint[n:], p[:min(len(p), HashLen-1)])
-		sc.search(joint[:n])
+		sc.search(joint[:n], p, -sc.tailLen)
 	}
-	sc.search(p)
+	sc.search(p, p, 0)
 	// Keep the last HashLen-1 bytes of tail+p.
 	if len(p) >= HashLen-1 {
 		sc.tailLen = copy(sc.tail[:], p[len(p)-(HashLen-1):])
@@ -143,7 +148,12 @@ func (sc *Scanner) ReadFrom(r io.Reader) (int64, error) {
 // EndStream forgets the kept tail, so that the next Write starts a new
 // stream: a hash part split across the two streams is not found, as Nix
 // does not find one split across two files. What was found is kept.
-func (sc *Scanner) EndStream() { sc.tailLen = 0 }
+func (sc *Scanner) EndStream() {
+	sc.tailLen = 0
+	if sc.occ != nil {
+		sc.occ.end()
+	}
+}
 
 // Found returns the candidates seen so far, sorted.
 func (sc *Scanner) Found() []string {
@@ -164,13 +174,18 @@ func (sc *Scanner) Reset() {
 	clear(sc.found)
 	sc.nfound = 0
 	sc.tailLen = 0
+	if sc.occ != nil {
+		sc.occ.reset()
+	}
 }
 
-// search looks for candidates in b. Like Nix, it checks the last character
+// search looks for candidates in b, which starts at offset base of the
+// stream's current write p (negative for the bytes kept from the write
+// before). Like Nix, it checks the last character
 // of each 32-byte window first and jumps past any character that is not
 // base-32; it also remembers how far the current run of base-32 characters
 // has been checked, so no byte is tested twice.
-func (sc *Scanner) search(b []byte) {
+func (sc *Scanner) search(b, p []byte, base int) {
 	n := len(b)
 	i, known := 0, 0 // b[i:known] are known to be base-32
 	for i+HashLen <= n {
@@ -191,19 +206,20 @@ func (sc *Scanner) search(b []byte) {
 		// b[i:i+HashLen] is all base-32: every window in the run is a
 		// possible hash part.
 		key := prefixKey(b[i], b[i+1], b[i+2], b[i+3])
-		sc.check(key, b[i:i+HashLen])
+		sc.check(key, b[i:i+HashLen], p, base+i+HashLen)
 		for i+HashLen < n && isBase32[b[i+HashLen]] {
 			key = (key<<5 | base32Val[b[i+4]]) & (1<<filterBits - 1)
 			i++
-			sc.check(key, b[i:i+HashLen])
+			sc.check(key, b[i:i+HashLen], p, base+i+HashLen)
 		}
 		i += HashLen + 1
 		known = i
 	}
 }
 
-// check looks up the window w, whose first four characters give key.
-func (sc *Scanner) check(key uint32, w []byte) {
+// check looks up the window w, whose first four characters give key and
+// which ends at offset after of the current write p.
+func (sc *Scanner) check(key uint32, w, p []byte, after int) {
 	s := sc.set
 	if s.filter[key/64]&(1<<(key%64)) == 0 {
 		return
@@ -211,6 +227,9 @@ func (sc *Scanner) check(key uint32, w []byte) {
 	idx, ok := s.index[string(w)]
 	if !ok {
 		return
+	}
+	if sc.occ != nil {
+		sc.occ.start(s.hashes[idx], p, after)
 	}
 	if sc.found[idx/64]&(1<<(idx%64)) == 0 {
 		sc.found[idx/64] |= 1 << (idx % 64)

@@ -26,6 +26,9 @@ type Sandbox struct {
 	Symlinks []Symlink
 	// Env is the whole environment of the commands ("KEY=value").
 	Env []string
+	// NoTmp leaves /tmp as the mounts have it (absent when the root has
+	// none) instead of a fresh tmpfs, as a runtime runs an image.
+	NoTmp bool
 }
 
 // Symlink is a symbolic link created inside a Sandbox.
@@ -53,7 +56,7 @@ func (s *Sandbox) Run(t testing.TB, argv ...string) Result {
 			hasTmp = true
 		}
 	}
-	if !hasTmp {
+	if !hasTmp && !s.NoTmp {
 		args = append(args, "--tmpfs", "/tmp")
 	}
 	for _, m := range s.Mounts {

@@ -1,0 +1,300 @@
+package closure
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/testfix"
+)
+
+// reachableFiles returns the image paths of the reachable file nodes
+// below prefix, sorted.
+func reachableNixFiles(cl *Closure, prefix string) []string {
+	var out []string
+	for i := 0; i < cl.Graph.Len(); i++ {
+		id := graph.NodeID(i)
+		n := cl.Graph.Get(id)
+		if n.Kind == graph.File && cl.Analysis.Reachable(id) {
+			for _, f := range n.Files {
+				if strings.HasPrefix(f, prefix) {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// TestNixAppFiles is the Nix oracle of the files granularity: the store
+// paths a store-path root reaches are exactly nix-store -qR of it, with
+// no false mismatch against nix path-info, in both granularities; what a
+// file names with a subpath keeps that subpath alone (the CA bundle, not
+// cacert's README; zoneinfo, not tzdata's NEWS), what it names whole
+// keeps the store path whole; --why says which file names what.
+func TestNixAppFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Nix store (-short)")
+	}
+	fx := testfix.NixAppFixture(t)
+	out := fx.Out
+	for _, root := range []string{"app", "system"} {
+		t.Run(root, func(t *testing.T) {
+			for _, gran := range []Granularity{Files, Packages} {
+				cl := graphOf(t, "nix:"+out[root], Options{Granularity: gran})
+				want := nixLines(t, "-qR", out[root])
+				if got := cl.StorePathsReached(); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: store paths reached:\n got %q\nwant %q (nix-store -qR)", gran, got, want)
+				}
+				if len(cl.NixMismatches) > 0 {
+					t.Errorf("%s: false mismatches with nix path-info: %q", gran, cl.NixMismatches)
+				}
+				if gran == Packages {
+					checkAgainstNix(t, cl, out[root])
+				}
+				t.Logf("%s: %d store paths, %d of %d bytes needed", gran, len(want), cl.Analysis.TotalSize(), cl.Analysis.TotalSize()+cl.Analysis.UnreachableSize())
+			}
+		})
+	}
+
+	cl := graphOf(t, "nix:"+out["app"], Options{})
+	for _, c := range []struct {
+		store string
+		want  []string
+	}{
+		{"cacert", []string{"/etc/ssl/certs/ca-bundle.crt"}},
+		{"tzdata", []string{"/share/zoneinfo/Europe/Riga", "/share/zoneinfo/UTC", "/share/zoneinfo/posix"}},
+		{"data", []string{"/a.txt", "/b.txt"}},
+		{"busybox", []string{"/bin/busybox", "/bin/date", "/bin/head", "/bin/sh"}},
+	} {
+		var want []string
+		for _, w := range c.want {
+			want = append(want, out[c.store]+w)
+		}
+		if got := reachableNixFiles(cl, out[c.store]+"/"); !reflect.DeepEqual(got, want) {
+			t.Errorf("reachable files of %s:\n got %q\nwant %q", c.store, got, want)
+		}
+	}
+	// "needed by the roots" is the app's closure less the two documents.
+	var buf bytes.Buffer
+	if err := cl.WriteWhy(&buf, mustFind(t, cl, out["cacert"]+"/etc/ssl/certs/ca-bundle.crt"), 1, 50); err != nil {
+		t.Fatal(err)
+	}
+	if want := out["app"] + "/bin/app names " + out["cacert"] + "/etc/ssl/certs/ca-bundle.crt"; !strings.Contains(buf.String(), want) {
+		t.Errorf("--why of the bundle does not say %q:\n%s", want, buf.String())
+	}
+	buf.Reset()
+	if err := cl.WriteTree(&buf, "nix:app", TreeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "nix says") {
+		t.Errorf("the tree reports false nix problems:\n%s", buf.String())
+	}
+}
+
+func mustFind(t *testing.T, cl *Closure, spec string) []graph.NodeID {
+	t.Helper()
+	ids, err := cl.Find(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// TestNixOSTrimToApp trims the NixOS-shaped system to its app (the Cmd
+// /run/current-system/sw/bin/app): the store paths kept are the app's
+// closure less what only the app's whole store path names (data), plus
+// the system and system path whose links lead to it; the kernel, the
+// bloat, the etc store path are left out; the reachable files copied
+// into a fresh root run the app, which prints its certificate line and
+// time.
+func TestNixOSTrimToApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Nix store (-short)")
+	}
+	testfix.NeedTool(t, "bwrap")
+	fx := testfix.NixAppFixture(t)
+	out := fx.Out
+	cl := graphOf(t, "docker-archive:"+fx.NixOS, Options{})
+	var want []string
+	for _, a := range []string{"busybox", "cacert", "tzdata", "app", "sw", "system"} {
+		want = append(want, out[a])
+	}
+	sort.Strings(want)
+	if got := cl.StorePathsReached(); !reflect.DeepEqual(got, want) {
+		t.Errorf("store paths reached:\n got %q\nwant %q", got, want)
+	}
+	for _, p := range cl.Problems {
+		t.Logf("problem: %s %s %s", p.Name(), p.Path(), p.Message)
+	}
+	root := filepath.Join(t.TempDir(), "nixos-root")
+	testfix.UnpackDockerArchive(t, fx.NixOS, root)
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	files, copied := copyReachable(t, cl, root, fresh)
+	t.Logf("%d reachable files, %d bytes copied; %d of %d bytes needed", len(files), copied, cl.Analysis.TotalSize(), cl.Analysis.TotalSize()+cl.Analysis.UnreachableSize())
+	sb := &testfix.Sandbox{Mounts: []testfix.Mount{{Src: fresh, Dst: "/"}}, Env: testfix.NixOSEnv}
+	res := sb.Run(t, testfix.NixOSCmd...)
+	if wantOut := testfix.NixAppCertLine + "\n" + testfix.NixAppTimeLine + "\n"; res.ExitCode != 0 || res.Stdout != wantOut {
+		t.Errorf("the app in the trimmed root: exit %d, stdout %q (want %q), stderr %q", res.ExitCode, res.Stdout, wantOut, res.Stderr)
+	}
+}
+
+// appClosureTar writes the fixture app's closure (nix-store -qR) as a
+// root file system tarball.
+func appClosureTar(t *testing.T, app string) string {
+	t.Helper()
+	tarball := filepath.Join(t.TempDir(), "closure.tar")
+	args := []string{"-C", "/", "-cf", tarball}
+	for _, p := range nixLines(t, "-qR", app) {
+		args = append(args, strings.TrimPrefix(p, "/"))
+	}
+	if o, err := testfix.Run("", "tar", args...); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	return tarball
+}
+
+// breakAppScript changes the app's script in place in the tarball (same
+// size and time) to name a bundle that does not exist: read, it makes the
+// whole cacert store path needed.
+func breakAppScript(t *testing.T, tarball string) {
+	t.Helper()
+	data, err := os.ReadFile(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(data, []byte("/etc/ssl/certs/ca-bundle.crt\n"), []byte("/etc/ssl/certs/ca-bundle.xxx\n"), 1)
+	if bytes.Equal(changed, data) {
+		t.Fatal("the app's script is not in the tarball")
+	}
+	fi, _ := os.Stat(tarball)
+	if err := os.WriteFile(tarball, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(tarball, fi.ModTime(), fi.ModTime())
+}
+
+// TestNixOnePass: with a Learner, what every store file names is learnt
+// while the layers are indexed, so the graph reads no layer again: the
+// tarball is changed between the index and the graph (a read would fail
+// on the changed bytes or see the changed script), and the graph still
+// needs the bundle alone.
+func TestNixOnePass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Nix store (-short)")
+	}
+	fx := testfix.NixAppFixture(t)
+	out := fx.Out
+	tarball := appClosureTar(t, out["app"])
+	im, err := source.Open(context.Background(), "rootfs-tar:"+tarball, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	learner := NewLearner(nil)
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{Learner: learner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	breakAppScript(t, tarball)
+	cl, err := Build(context.Background(), im, ix, Options{Roots: []string{out["app"]}, Learned: learner})
+	if err != nil {
+		t.Fatalf("the graph read the layer again: %v", err)
+	}
+	for _, c := range []struct {
+		p    string
+		want bool
+	}{
+		{out["cacert"] + "/etc/ssl/certs/ca-bundle.crt", true},
+		{out["cacert"] + "/share/doc/cacert/README", false},
+		{out["data"] + "/a.txt", true},
+	} {
+		if got := cl.Analysis.Reachable(mustFind(t, cl, c.p)[0]); got != c.want {
+			t.Errorf("%s needed: %v, want %v", c.p, got, c.want)
+		}
+	}
+}
+
+// TestNixFactsCache: in an image with a Nix store, what each file names
+// is kept with its facts, so a warm closure reads no file. The app's
+// script is changed in place in the tarball (same size and time) to name
+// a bundle that does not exist, which makes the whole cacert store path
+// needed when read: the warm closure, built from the cache, still needs
+// the bundle alone; a fresh cache sees the change.
+func TestNixFactsCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Nix store (-short)")
+	}
+	fx := testfix.NixAppFixture(t)
+	out := fx.Out
+	tarball := appClosureTar(t, out["app"])
+	readme := out["cacert"] + "/share/doc/cacert/README"
+	needsReadme := func(cache *analyze.Cache) bool {
+		t.Helper()
+		im, err := source.Open(context.Background(), "rootfs-tar:"+tarball, source.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer im.Close()
+		ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// build, not Build: the whole closure is not taken from the cache.
+		cl, err := build(context.Background(), im, ix, Options{Roots: []string{out["app"]}, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := cl.Find(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl.Analysis.Reachable(ids[0])
+	}
+	cache := &analyze.Cache{Dir: t.TempDir()}
+	if needsReadme(cache) {
+		t.Fatalf("cold: %s is needed", readme)
+	}
+	breakAppScript(t, tarball)
+	if needsReadme(cache) {
+		t.Errorf("warm: the script was read again (%s is needed)", readme)
+	}
+	if !needsReadme(&analyze.Cache{Dir: t.TempDir()}) {
+		t.Errorf("fresh cache: the changed script does not make %s needed", readme)
+	}
+}
+
+// TestSubpath: what the text after a hash part names inside its store path.
+func TestSubpath(t *testing.T) {
+	const sp = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-cacert-3.98"
+	for _, c := range []struct{ tail, want string }{
+		{"-cacert-3.98/etc/ssl/certs/ca-bundle.crt", "/etc/ssl/certs/ca-bundle.crt"},
+		{"-cacert-3.98/share/zoneinfo/", "/share/zoneinfo"},
+		{"-cacert-3.98/etc//ssl/./certs", "/etc/ssl/certs"},
+		{"-cacert-3.98/README.", "/README"},
+		{"-cacert-3.98", ""},
+		{"-cacert-3.98/", ""},
+		{"", ""},
+		{"-cacert-3.99/etc", ""},
+		{"-cacert-3.98x/etc", ""},
+		{"-cacert-3.98/../other/etc", ""},
+		{"-cacert-3.98/etc/../lib", "/lib"},
+		{"-cacert-3.98/etc/..", ""},
+		{"-cacert-3.98/etc/.", "/etc"},
+		{"-cacert-3.98/etc/ssl,", "/etc/ssl"},
+	} {
+		if got := subpath(sp, c.tail); got != c.want {
+			t.Errorf("subpath(%q) = %q, want %q", c.tail, got, c.want)
+		}
+	}
+}
