@@ -129,7 +129,7 @@ func (r Root) Resolution() string {
 // "missing-interpreter", "missing-package", "dangling-symlink",
 // "symlink-loop", "bad-elf", "package-database", "root", "nix",
 // "unloaded-library" (a library no program loads fails on its own),
-// "bad-script", "missing-command" or "dynamic-command".
+// "bad-script", "missing-command", "dynamic-command" or "dynamic-import".
 type Problem = finding.Finding
 
 // problemSeverity is how much each kind of problem matters: what makes a
@@ -187,6 +187,8 @@ type builder struct {
 	sh       shellScripts
 	// cache keeps each layer's file facts (Options.Cache).
 	cache *analyze.Cache
+	// mods is what the module search decided (modulesearch.go).
+	mods moduleState
 }
 
 // Build computes the dependency graph of an indexed image.
@@ -236,7 +238,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.c.fsys, b.c.searchDir = b.fsys, b.searchDir
 	steps := []func() error{
 		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
-		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.symlinkEdges, b.packageEdges,
+		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.moduleEdges, b.symlinkEdges, b.packageEdges,
 		b.runtimeEdges, // run-time payload rules (runtime.go)
 	}
 	for _, step := range steps {

@@ -62,12 +62,17 @@ const (
 	Contains
 	// Runs: a shell script runs the program (or sources the file).
 	Runs
+	// Imports: a program loads the module by name through its
+	// interpreter's search path (Python import, Node require/import,
+	// Perl use/require), or the module needs the rest of its
+	// distribution or package.
+	Imports
 
 	// LastKind is the highest kind; kinds run from NixReference to it.
-	LastKind = Runs
+	LastKind = Imports
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs", "imports"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".

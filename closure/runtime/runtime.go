@@ -27,6 +27,10 @@ type Facts struct {
 	// Paths are the absolute paths among the object's strings that name
 	// a perl library directory (an interpreter's compiled-in @INC).
 	Paths []string
+	// NodeRelativePath is Node's compiled-in node_relative_path (its
+	// global module folders relative to its prefix, ':'-separated;
+	// Debian's libnode: "lib/x86_64-linux-gnu/nodejs:share/nodejs").
+	NodeRelativePath string
 }
 
 // Scan collects the Facts of an ELF object's bytes; nil when it holds
@@ -44,6 +48,13 @@ func Scan(data []byte) *Facts {
 				*k.dst = string(rest[:j])
 				found = true
 			}
+		}
+	}
+	if i := bytes.Index(data, []byte(`"node_relative_path": "`)); i >= 0 {
+		rest := data[i+len(`"node_relative_path": "`):]
+		if j := bytes.IndexByte(rest, '"'); j > 0 && j < 4096 {
+			f.NodeRelativePath = string(rest[:j])
+			found = true
 		}
 	}
 	// Perl's @INC: NUL-terminated absolute paths naming a perl directory.
