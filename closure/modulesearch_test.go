@@ -107,6 +107,7 @@ except ImportError: pass
 	files := append(lib, app,
 		reg("/app/localmod.py", "", 0o644),
 		reg("/app/vendor/vendored.py", "", 0o644),
+		reg("/app/vendor/data.bin", "", 0o644),
 	)
 	cl := pythonImage(t, map[string]any{"Cmd": []string{"python3", "/app/app.py"}}, files...)
 	got := reachedFiles(cl, site)
@@ -122,7 +123,7 @@ except ImportError: pass
 		site + "/gamma_ext.cpython-311-x86_64-linux-gnu.so",
 		site + "/ns/part/__init__.py",
 		"/usr/local/lib/python3.11/dist-packages/ns/other/__init__.py",
-		"/app/app.py", "/app/localmod.py", "/app/vendor/vendored.py",
+		"/app/app.py", "/app/localmod.py", "/app/vendor/data.bin", "/app/vendor/vendored.py",
 	}
 	sort.Strings(want)
 	sort.Strings(got)
@@ -216,4 +217,113 @@ func minimalELF(t *testing.T) []byte {
 	le.PutUint64(ph[40:], uint64(len(b)))
 	le.PutUint64(ph[48:], 0x1000)
 	return b
+}
+
+// TestNodeRequires: require, import, export-from and import() resolve as
+// Node does: relative files with their extensions and index.js,
+// node_modules up the directory chain, package.json exports and main,
+// NODE_PATH; a package is kept whole; builtins need nothing; a computed
+// require is a dynamic-import note.
+func TestNodeRequires(t *testing.T) {
+	app := `const fs = require('fs'); const p = require("node:path");
+const a = require('./lib/a');
+import b from "pkg-b";
+export { c } from './c.mjs';
+const d = await import("pkg-d/sub");
+// require('commented-out')
+const s = "require('in-a-string')";
+const re = /require\('in-a-regex'\)/;
+const e = require('glob-e');
+const f = require(process.env.X);
+`
+	cl := pythonImage(t, map[string]any{"Cmd": []string{"node", "server.js"}, "WorkingDir": "/app", "Env": []string{"NODE_PATH=/opt/global", "PATH=/usr/bin"}},
+		reg("/usr/bin/node", string(minimalELF(t)), 0o755),
+		reg("/app/server.js", app, 0o644),
+		reg("/app/lib/a/index.js", "module.exports = require('../../data.json')", 0o644),
+		reg("/app/data.json", "{}", 0o644),
+		reg("/app/c.mjs", "", 0o644),
+		reg("/app/node_modules/pkg-b/package.json", `{"main": "dist/main"}`, 0o644),
+		reg("/app/node_modules/pkg-b/dist/main.js", "require('dep-of-b')", 0o644),
+		reg("/app/node_modules/pkg-b/README.md", "", 0o644),
+		reg("/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "", 0o644),
+		reg("/app/node_modules/pkg-d/package.json", `{"exports": {".": "./i.js", "./sub": {"require": "./s.cjs", "import": "./s.mjs"}}}`, 0o644),
+		reg("/app/node_modules/pkg-d/s.cjs", "", 0o644),
+		reg("/app/node_modules/pkg-d/s.mjs", "", 0o644),
+		reg("/app/node_modules/unused/index.js", "", 0o644),
+		reg("/opt/global/glob-e/index.js", "", 0o644),
+		reg("/opt/global/unused2/index.js", "", 0o644),
+	)
+	got := append(reachedFiles(cl, "/app/"), reachedFiles(cl, "/opt/")...)
+	want := []string{
+		"/app/c.mjs", "/app/data.json", "/app/lib/a/index.js",
+		"/app/node_modules/pkg-b/README.md", "/app/node_modules/pkg-b/dist/main.js", "/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "/app/node_modules/pkg-b/package.json",
+		"/app/node_modules/pkg-d/package.json", "/app/node_modules/pkg-d/s.cjs", "/app/node_modules/pkg-d/s.mjs",
+		"/app/server.js", "/opt/global/glob-e/index.js",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("kept\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var notes []string
+	for _, p := range cl.Problems {
+		if p.Kind == "closure/"+DynamicImport {
+			notes = append(notes, p.Path()+": "+p.Message)
+		}
+	}
+	if want := []string{"/app/server.js: line 10: require(process.env.X) names a module computed at run time; add a keep: for what it loads"}; !reflect.DeepEqual(notes, want) {
+		t.Errorf("notes %q, want %q", notes, want)
+	}
+	srv, _ := cl.Owner("/app/server.js")
+	b, _ := cl.Owner("/app/node_modules/pkg-b/dist/main.js")
+	if ex := cl.Explain(srv, b); !reflect.DeepEqual(ex, []string{"/app/server.js line 3 loads pkg-b (import)"}) {
+		t.Errorf("explain: %q", ex)
+	}
+}
+
+// TestPerlUses: use, require, use parent/base, use lib, PERL5LIB and an
+// XS module's auto/ directory.
+func TestPerlUses(t *testing.T) {
+	script := `#!/usr/bin/perl
+use strict;
+use lib '/opt/lib';
+use My::Mod qw(f);
+use parent -norequire, 'Not::Loaded';
+use base qw(Base::Class);
+require Other;
+eval { require Optional::Missing };
+my $m = "X"; require $m;
+=pod
+
+use In::Pod;
+
+=cut
+__END__
+use After::End;
+`
+	cl := pythonImage(t, map[string]any{"Cmd": []string{"perl", "/app/run.pl"}, "Env": []string{"PERL5LIB=/env/lib", "PATH=/usr/bin"}},
+		reg("/usr/bin/perl", string(minimalELF(t)), 0o755),
+		reg("/app/run.pl", script, 0o644),
+		reg("/opt/lib/My/Mod.pm", "package My::Mod;\nrequire XSThing;\n1;\n", 0o644),
+		reg("/opt/lib/Unused.pm", "", 0o644),
+		reg("/env/lib/Base/Class.pm", "", 0o644),
+		reg("/env/lib/Other.pm", "", 0o644),
+		reg("/env/lib/XSThing.pm", "", 0o644),
+		reg("/env/lib/auto/XSThing/XSThing.so", "", 0o644),
+		reg("/env/lib/In/Pod.pm", "", 0o644),
+		reg("/env/lib/After/End.pm", "", 0o644),
+		reg("/env/lib/Not/Loaded.pm", "", 0o644),
+	)
+	got := append(reachedFiles(cl, "/env/"), reachedFiles(cl, "/opt/")...)
+	want := []string{"/env/lib/Base/Class.pm", "/env/lib/Other.pm", "/env/lib/XSThing.pm", "/env/lib/auto/XSThing/XSThing.so", "/opt/lib/My/Mod.pm", "/opt/lib/Unused.pm"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("kept %q\nwant %q", got, want)
+	}
+	n := 0
+	for _, p := range cl.Problems {
+		if p.Kind == "closure/"+DynamicImport && p.Path() == "/app/run.pl" && strings.HasPrefix(p.Message, "line 9: require $m") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("no dynamic-import note for require $m: %v", cl.Problems)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
 // JSSource is what a JavaScript file loads.
@@ -188,7 +190,7 @@ func jsCall(s string, i, line int, form string, out *JSSource) {
 	if end < 0 || end > 60 {
 		end = min(60, len(s)-i)
 	}
-	out.Dynamic = append(out.Dynamic, Dynamic{Line: line, What: form + "(" + s[i:i+end] + ")"})
+	out.Dynamic = append(out.Dynamic, Dynamic{Line: line, What: strings.TrimSuffix(form, "()") + "(" + s[i:i+end] + ")"})
 }
 
 // jsFrom finds the module of an import or export statement starting
@@ -324,7 +326,7 @@ func (w *nodeWalk) load(file, dir string, imp Import) {
 		}
 		if target := w.fileOrDir(clean(p)); target != "" {
 			w.edge(file, target, false, why)
-			w.visit(target)
+			w.visit(w.real(target))
 		}
 		return
 	}
@@ -335,22 +337,20 @@ func (w *nodeWalk) load(file, dir string, imp Import) {
 			if sub == "" {
 				if target := w.fileOrDir(pkg); target != "" {
 					w.edge(file, target, false, why)
-					w.visit(target)
+					w.visit(w.real(target))
 					return
 				}
 			}
 			continue
 		}
 		target := w.packageEntry(pkg, sub)
+		from := file
 		if target != "" {
 			w.edge(file, target, false, why)
-			w.visit(target)
+			from = w.real(target)
+			w.visit(from)
 		}
-		from := target
-		if from == "" {
-			from = file
-		}
-		w.keepPackage(from, pkg)
+		w.keepPackage(from, w.real(pkg))
 		return
 	}
 }
@@ -548,19 +548,25 @@ func (w *nodeWalk) visit(p string) {
 	}
 }
 
-// keepPackage keeps a package directory whole (its files may load each
-// other by computed names, read data next to them) and parses its
-// scripts; its own node_modules are packages of their own, kept when
-// loaded.
+// keepPackage keeps a package directory whole: its files may load each
+// other by computed names and read data next to them. Only the files
+// loaded are parsed (a package's tests require what it never loads);
+// its own node_modules are packages of their own, kept when loaded.
 func (w *nodeWalk) keepPackage(from, pkg string) {
 	if w.pkgs[pkg] {
 		return
 	}
 	w.pkgs[pkg] = true
 	w.edge(from, pkg, true, fmt.Sprintf("%s is a file of the package %s, kept whole", from, pkg))
-	for _, f := range w.files(pkg, jsSuffixes, func(name string) bool { return name == "node_modules" }) {
-		w.enqueue(f)
+}
+
+// real is a path with every symlink followed, as Node names a module it
+// loads (the path itself when it does not resolve).
+func (w *nodeWalk) real(p string) string {
+	if r, err := imagefs.Resolve(w.fsys, p); err == nil {
+		return r.Path
 	}
+	return p
 }
 
 // pkgOf returns the package directory holding a file, "" for none.

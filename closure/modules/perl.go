@@ -79,7 +79,7 @@ func ParsePerl(src []byte) PerlSource {
 				continue
 			case "parent", "base":
 				words := perlWords(rest)
-				if !contains(words, "-norequire") {
+				if !strings.Contains(rest, "-norequire") {
 					for _, w := range words {
 						out.Imports = append(out.Imports, Import{Name: w, Line: ln, Form: "use " + name})
 					}
@@ -175,7 +175,7 @@ func (p *Perl) Walk(entries []PerlEntry) Result {
 				w.inc = append([]string{d}, w.inc...)
 			}
 			if w.isDir(d) {
-				w.edge(f, d, false, fmt.Sprintf("%s line %d puts %s in @INC (use lib)", f, l.Line, d))
+				w.edge(f, d, true, fmt.Sprintf("%s line %d puts %s in @INC (use lib): the app's own modules, kept whole", f, l.Line, d))
 			}
 		}
 		for _, imp := range ps.Imports {

@@ -120,7 +120,7 @@ func (w *pyWalk) source(file, dir string, src []byte, form string) {
 			w.path = append(w.path, d)
 		}
 		if w.isDir(d) {
-			w.edge(file, d, false, fmt.Sprintf("%s line %d puts %s on sys.path", file, e.Line, d))
+			w.edge(file, d, true, fmt.Sprintf("%s line %d puts %s on sys.path: the app's own modules, kept whole", file, e.Line, d))
 		}
 	}
 	for _, imp := range ps.Imports {
@@ -128,6 +128,9 @@ func (w *pyWalk) source(file, dir string, src []byte, form string) {
 	}
 	for _, d := range ps.Dynamic {
 		msg := fmt.Sprintf("line %d: %s names a module computed at run time", d.Line, d.What)
+		if strings.HasPrefix(d.What, "sys.path.") {
+			msg = fmt.Sprintf("line %d: %s adds a directory computed at run time to sys.path", d.Line, d.What)
+		}
 		if keep := w.unitOf(file); keep != "" {
 			msg += "; the package it is in (" + keep + ") is kept"
 		}
@@ -306,13 +309,13 @@ func (w *pyWalk) follow(m pyModule) {
 		why := fmt.Sprintf("%s belongs to the distribution %s (%s)", m.file, d.name, d.source)
 		for _, f := range d.files {
 			w.edge(m.file, f, false, why)
-			if strings.HasSuffix(f, ".py") {
+			if strings.HasSuffix(f, ".py") && !testFile(f) {
 				w.enqueue(f)
 			}
 		}
 		for _, dir := range d.dirs {
 			w.edge(m.file, dir, true, why)
-			for _, f := range w.files(dir, []string{".py"}, nil) {
+			for _, f := range w.files(dir, []string{".py"}, testDir) {
 				w.enqueue(f)
 			}
 		}
@@ -325,10 +328,20 @@ func (w *pyWalk) follow(m pyModule) {
 		}
 		w.followed[dir] = true
 		w.edge(m.file, dir, true, fmt.Sprintf("%s is part of the package %s, kept whole (no distribution lists its files)", m.file, dir))
-		for _, f := range w.files(dir, []string{".py"}, nil) {
+		for _, f := range w.files(dir, []string{".py"}, testDir) {
 			w.enqueue(f)
 		}
 	}
+}
+
+// testDir reports whether a package's subdirectory holds its tests, which
+// import test frameworks the package never loads; they are kept with the
+// package, not parsed.
+func testDir(name string) bool { return name == "tests" || name == "test" }
+
+// testFile reports whether a file of a distribution is one of its tests.
+func testFile(p string) bool {
+	return strings.Contains(p, "/tests/") || strings.Contains(p, "/test/") || strings.HasPrefix(path.Base(p), "conftest.py")
 }
 
 // unitOf names what holds a source file: its distribution or top-level
