@@ -39,6 +39,8 @@ func interpKind(real string) string {
 		return "node"
 	case perlInterp.MatchString(b):
 		return "perl"
+	case b == "java":
+		return "java"
 	}
 	return ""
 }
@@ -108,6 +110,8 @@ func (b *builder) moduleEdges() error {
 			res = b.nodeWalk(ip, es, env, read)
 		case "perl":
 			res = b.perlWalk(ip, es, env, read)
+		case "java":
+			b.javaEdges(ip, es)
 		}
 		b.addModuleResult(res)
 	}
@@ -271,6 +275,21 @@ func (b *builder) commandEntries(argv []string, workdir string) []modEntry {
 				return []modEntry{e}
 			}
 		}
+	case "java":
+		for i := 0; i < len(args); i++ {
+			a := args[i]
+			switch {
+			case (a == "-cp" || a == "-classpath" || a == "--class-path") && i+1 < len(args):
+				e.mods = append(e.mods, strings.Split(args[i+1], ":")...)
+				i++
+			case a == "-jar" && i+1 < len(args):
+				script(args[i+1])
+				return []modEntry{e}
+			case strings.HasPrefix(a, "-"):
+			default:
+				return []modEntry{e} // the main class
+			}
+		}
 	case "perl":
 		for i := 0; i < len(args); i++ {
 			a := args[i]
@@ -296,6 +315,23 @@ func (b *builder) commandEntries(argv []string, workdir string) []modEntry {
 		}
 	}
 	return nil
+}
+
+// javaEdges links java to the jar it runs and its class path entries (a
+// directory, a jar, or DIR/* for the jars in DIR).
+func (b *builder) javaEdges(interp string, es []modEntry) {
+	for _, e := range es {
+		for _, cp := range e.mods {
+			p := strings.TrimSuffix(cp, "/*")
+			if p == "*" || p == "" {
+				p = "."
+			}
+			if !strings.HasPrefix(p, "/") {
+				p = path.Join(e.dir, p)
+			}
+			b.moduleEdge(interp, p, false, "java's class path names "+cp)
+		}
+	}
 }
 
 // pythonWalk resolves the imports of the entries run on one python.

@@ -327,3 +327,52 @@ use After::End;
 		t.Errorf("no dynamic-import note for require $m: %v", cl.Problems)
 	}
 }
+
+// TestJavaHome: java (found through /usr/bin/java → /etc/alternatives)
+// needs its home's lib and conf (the cacerts link into /etc followed), not
+// its docs; -jar and -cp name what it runs.
+func TestJavaHome(t *testing.T) {
+	h := "/usr/lib/jvm/java-17-openjdk-amd64"
+	for _, tc := range []struct {
+		name string
+		cmd  []string
+		app  []string
+	}{
+		{"jar", []string{"java", "-jar", "/app/app.jar"}, []string{"/app/app.jar"}},
+		{"classpath", []string{"java", "-cp", "/app/lib/*:/app/classes", "Main"}, []string{"/app/classes/Main.class", "/app/lib/dep.jar"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := pythonImage(t, map[string]any{"Cmd": tc.cmd, "Env": []string{"PATH=/usr/bin"}},
+				reg(h+"/bin/java", string(minimalELF(t)), 0o755),
+				reg(h+"/lib/modules", "m", 0o644),
+				reg(h+"/lib/jvm.cfg", "-server KNOWN\n", 0o644),
+				reg(h+"/lib/server/libjvm.so", "x", 0o644),
+				reg(h+"/lib/libnio.so", "x", 0o644),
+				reg(h+"/lib/tzdb.dat", "x", 0o644),
+				link(h+"/lib/security/cacerts", "/etc/ssl/certs/java/cacerts"),
+				reg("/etc/ssl/certs/java/cacerts", "certs", 0o644),
+				reg(h+"/conf/security/java.security", "x", 0o644),
+				reg(h+"/legal/java.base/LICENSE", "x", 0o644),
+				reg(h+"/man/man1/java.1.gz", "x", 0o644),
+				link("/etc/alternatives/java", h+"/bin/java"),
+				link("/usr/bin/java", "/etc/alternatives/java"),
+				reg("/app/app.jar", "PK", 0o644),
+				reg("/app/lib/dep.jar", "PK", 0o644),
+				reg("/app/classes/Main.class", "x", 0o644),
+				reg("/app/other.txt", "x", 0o644),
+			)
+			got := reachedFiles(cl, h)
+			want := []string{h + "/bin/java", h + "/conf/security/java.security", h + "/lib/jvm.cfg", h + "/lib/libnio.so", h + "/lib/modules",
+				h + "/lib/security/cacerts", h + "/lib/server/libjvm.so", h + "/lib/tzdb.dat"}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("home keeps %q\nwant %q", got, want)
+			}
+			if got := reachedFiles(cl, "/etc/ssl/"); !reflect.DeepEqual(got, []string{"/etc/ssl/certs/java/cacerts"}) {
+				t.Errorf("cacerts target: %q", got)
+			}
+			if got := reachedFiles(cl, "/app/"); !reflect.DeepEqual(got, tc.app) {
+				t.Errorf("app keeps %q, want %q", got, tc.app)
+			}
+		})
+	}
+}
