@@ -197,4 +197,3 @@ func TestDebianModules(t *testing.T) {
 		})
 	}
 }
-
