@@ -37,7 +37,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v3"
+const factsKind = "closure-facts-v4"
 
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
@@ -198,6 +198,7 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 			b = binenc.AppendString(b, r.ModulesDir)
 			b = binenc.AppendStrings(b, r.Paths)
 			b = binenc.AppendString(b, r.NodeRelativePath)
+			b = binenc.AppendStrings(b, r.NodeBuiltins)
 		}
 		if sc := f.Script; sc != nil {
 			b = binenc.AppendString(b, sc.Interpreter)
@@ -245,6 +246,7 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 		if flags&hasRuntime != 0 {
 			f.Runtime = &runtime.Facts{OpenSSLDir: d.String(), EnginesDir: d.String(), ModulesDir: d.String(), Paths: d.Strings()}
 			f.Runtime.NodeRelativePath = d.String()
+			f.Runtime.NodeBuiltins = d.Strings()
 		}
 		if flags&hasScript != 0 {
 			sc := &shebang.Script{}

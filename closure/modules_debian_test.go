@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/testfix"
 	"github.com/whittle-dev/whittle/internal/testopen"
 )
@@ -159,6 +160,22 @@ func TestDebianModules(t *testing.T) {
 				t.Fatalf("the oracle listed %d files: %q", loaded, res.Stdout)
 			}
 			t.Logf("%s: %d files loaded, all kept; %d dynamic-import notes", tc.name, loaded, cl.DynamicImports())
+			// The closure alone, copied into a fresh root, runs the app
+			// and loads the same files.
+			fresh := filepath.Join(t.TempDir(), "root")
+			copyReachableFrom(t, cl, func(p string) string {
+				if rel, ok := strings.CutPrefix(p, "/app/"); ok {
+					return filepath.Join(appDir, rel)
+				}
+				return filepath.Join(root, p)
+			}, fresh)
+			trimmed := freshSandbox(t, fresh).Run(t, tc.argv...)
+			if trimmed.ExitCode != 0 {
+				t.Fatalf("%s in the closure alone: exit %d: %s", tc.argv, trimmed.ExitCode, trimmed.Stderr)
+			}
+			if a, b := sortedFields(res.Stdout), sortedFields(trimmed.Stdout); a != b {
+				t.Errorf("%s loads other files in the closure alone:\n%s\nwant\n%s", tc.argv, b, a)
+			}
 			for _, p := range cl.Problems {
 				if p.Kind == "closure/"+DynamicImport {
 					t.Logf("  %s: %s", p.Path(), p.Message)
@@ -196,4 +213,69 @@ func TestDebianModules(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sortedFields(s string) string {
+	f := strings.Fields(s)
+	sort.Strings(f)
+	return strings.Join(f, "\n")
+}
+
+// copyReachableFrom copies the closure's reachable files (symlinks as
+// links) into dst, reading each image path from where src says.
+func copyReachableFrom(t *testing.T, cl *Closure, src func(p string) string, dst string) {
+	t.Helper()
+	for i := 0; i < cl.Graph.Len(); i++ {
+		id := graph.NodeID(i)
+		if !cl.Analysis.Reachable(id) || cl.Graph.Get(id).Kind != graph.File {
+			continue
+		}
+		for _, p := range cl.Graph.Get(id).Files {
+			from, to := src(p), filepath.Join(dst, p)
+			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Lstat(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode()&os.ModeSymlink != 0 {
+				target, _ := os.Readlink(from)
+				if err := os.Symlink(target, to); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			data, err := os.ReadFile(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(to, data, fi.Mode().Perm()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// freshSandbox runs programs in a root made of dir's top-level
+// directories and links (not dir mounted at /, which would hide the
+// sandbox's /proc: Node finds its own path there).
+func freshSandbox(t *testing.T, dir string) *testfix.Sandbox {
+	sb := &testfix.Sandbox{Env: []string{"PATH=/usr/bin:/bin"}}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if e.Type()&os.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			sb.Symlinks = append(sb.Symlinks, testfix.Symlink{Path: "/" + e.Name(), Target: target})
+			continue
+		}
+		if e.IsDir() && e.Name() != "proc" && e.Name() != "dev" && e.Name() != "tmp" {
+			sb.Mounts = append(sb.Mounts, testfix.Mount{Src: p, Dst: "/" + e.Name()})
+		}
+	}
+	return sb
 }

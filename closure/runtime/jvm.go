@@ -5,6 +5,9 @@ import (
 	"strings"
 )
 
+// Node built with externalized builtins (Debian's libnode) reads them
+// from the files its build names at start-up.
+//
 // The JVM finds its own files from where its launcher or libjvm lies (the
 // Java home: bin/java's parent's parent), not through the loader: lib/
 // (the modules image, jvm.cfg, libjvm.so and the libraries it dlopens by
@@ -13,6 +16,12 @@ import (
 // the image's scripts run java from.
 func init() {
 	table = append(table, &Rule{
+		Name: "node-builtins", Explain: "a builtin module Node loads at start-up from a file (a Debian libnode's externalized builtins)",
+		match: func(o Object) bool { return o.Facts != nil && len(o.Facts.NodeBuiltins) > 0 },
+		targets: func(in *Input, o Object) []target {
+			return to(o.Facts.NodeBuiltins...)
+		},
+	}, &Rule{
 		Name: "jvm-home", Explain: "the Java home the JVM loads its class library, libraries and configuration from",
 		match: isJVM,
 		targets: func(in *Input, o Object) []target {

@@ -50,6 +50,7 @@ func image() fstest.MapFS {
 		"usr/lib/jvm/jdk/conf/security/java.security":     f(""),
 		"usr/lib/jvm/jdk/release":                         f(""),
 		"opt/jre8/lib/rt.jar":                             f(""),
+		"usr/share/nodejs/acorn/dist/acorn.js":            f(""),
 	}
 }
 
@@ -61,6 +62,7 @@ func objects() []Object {
 		{Path: "/usr/lib/x86_64-linux-gnu/libc.so.6", Soname: "libc.so.6"},
 		{Path: "/usr/lib/x86_64-linux-gnu/libcrypto.so.3", Soname: "libcrypto.so.3", Facts: &Facts{
 			OpenSSLDir: "/usr/lib/ssl", ModulesDir: "/usr/lib/x86_64-linux-gnu/ossl-modules", EnginesDir: "/usr/lib/x86_64-linux-gnu/engines-3"}},
+		{Path: "/usr/lib/x86_64-linux-gnu/libnode.so.108", Soname: "libnode.so.108", Facts: &Facts{NodeBuiltins: []string{"/usr/share/nodejs/acorn/dist/acorn.js", "/usr/share/nodejs/undici/missing.js"}}},
 		{Path: "/usr/lib/jvm/jdk/bin/java"},
 		{Path: "/usr/lib/jvm/jdk/lib/server/libjvm.so", Soname: "libjvm.so"},
 	}
@@ -100,6 +102,7 @@ func TestRules(t *testing.T) {
 		"openssl-config":  {crypto + " -> /usr/lib/ssl/openssl.cnf"},
 		"openssl-ca":      {crypto + " -> /srv/bundle.pem", crypto + " -> /usr/lib/ssl/certs"},
 		"openssl-modules": {crypto + " -> /usr/lib/x86_64-linux-gnu/ossl-modules"},
+		"node-builtins":   {"/usr/lib/x86_64-linux-gnu/libnode.so.108 -> /usr/share/nodejs/acorn/dist/acorn.js"},
 		"jvm-home": {
 			java + " -> " + jdk + "/conf", java + " -> " + jdk + "/lib", java + " -> " + jdk + "/release", java + " -> /opt/jre8/lib",
 			jvm + " -> " + jdk + "/conf", jvm + " -> " + jdk + "/lib", jvm + " -> " + jdk + "/release", jvm + " -> /opt/jre8/lib",
@@ -151,6 +154,13 @@ func TestScan(t *testing.T) {
 	want := &Facts{OpenSSLDir: "/usr/lib/ssl", EnginesDir: "/e", ModulesDir: "/m", Paths: []string{"/usr/share/perl5", "/usr/lib/x86_64-linux-gnu/perl-base"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Scan = %+v, want %+v", got, want)
+	}
+	node := []byte(`{"defines": ["NODE_OPENSSL_CONF_NAME=nodejs_conf", "NODE_SHARED_BUILTIN_CJS_MODULE_LEXER_LEXER_PATH=/usr/share/nodejs/cjs-module-lexer/lexer.js", ` +
+		`"NODE_SHARED_BUILTIN_UNDICI_UNDICI_PATH=/usr/share/nodejs/undici/undici-fetch.js"], "node_relative_path": "lib/x86_64-linux-gnu/nodejs:share/nodejs",` +
+		"\x00/usr/share/nodejs/undici/undici-fetch.js\x00")
+	wantNode := &Facts{NodeRelativePath: "lib/x86_64-linux-gnu/nodejs:share/nodejs", NodeBuiltins: []string{"/usr/share/nodejs/cjs-module-lexer/lexer.js", "/usr/share/nodejs/undici/undici-fetch.js"}}
+	if got := Scan(node); !reflect.DeepEqual(got, wantNode) {
+		t.Errorf("Scan(libnode) = %+v, want %+v", got, wantNode)
 	}
 	if Scan([]byte("\x7fELF nothing here")) != nil {
 		t.Error("Scan of a plain file is not nil")
