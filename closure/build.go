@@ -133,7 +133,7 @@ func (r Root) Resolution() string {
 // "missing-interpreter", "missing-package", "dangling-symlink",
 // "symlink-loop", "bad-elf", "package-database", "root", "nix",
 // "unloaded-library" (a library no program loads fails on its own),
-// "bad-script", "missing-command" or "dynamic-command".
+// "bad-script", "missing-command", "dynamic-command" or "dynamic-import".
 type Problem = finding.Finding
 
 // problemSeverity is how much each kind of problem matters: what makes a
@@ -191,6 +191,8 @@ type builder struct {
 	cache *analyze.Cache
 	// nm is what named.go needs: the files that name paths.
 	nm namedState
+	// mods is what the module search decided (modulesearch.go).
+	mods moduleState
 }
 
 // Build computes the dependency graph of an indexed image.
@@ -239,7 +241,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.c.fsys, b.c.searchDir = b.fsys, b.searchDir
 	steps := []func() error{
 		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
-		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.symlinkEdges, b.packageEdges,
+		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.moduleEdges, b.symlinkEdges, b.packageEdges,
 		b.runtimeEdges, // run-time payload rules (runtime.go)
 		b.namedEdges,   // paths named in contents (named.go)
 	}

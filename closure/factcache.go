@@ -262,6 +262,8 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 			b = binenc.AppendString(b, r.EnginesDir)
 			b = binenc.AppendString(b, r.ModulesDir)
 			b = binenc.AppendStrings(b, r.Paths)
+			b = binenc.AppendString(b, r.NodeRelativePath)
+			b = binenc.AppendStrings(b, r.NodeBuiltins)
 		}
 		if sc := f.Script; sc != nil {
 			b = binenc.AppendString(b, sc.Interpreter)
@@ -320,6 +322,8 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 		}
 		if flags&hasRuntime != 0 {
 			f.Runtime = &runtime.Facts{OpenSSLDir: d.String(), EnginesDir: d.String(), ModulesDir: d.String(), Paths: d.Strings()}
+			f.Runtime.NodeRelativePath = d.String()
+			f.Runtime.NodeBuiltins = d.Strings()
 		}
 		if flags&hasScript != 0 {
 			sc := &shebang.Script{}

@@ -55,6 +55,9 @@ func (b *builder) runtimeEdges() error {
 		if e.Rule.EtcOutput && underEtc(e.To) {
 			continue // see below
 		}
+		if b.skipRuntime(e) {
+			continue // the module search keeps what is imported (modulesearch.go)
+		}
 		res, err := imagefs.Resolve(b.fsys, e.To)
 		if err != nil {
 			if errors.Is(err, imagefs.ErrLoop) {

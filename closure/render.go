@@ -47,6 +47,9 @@ type ReportTotals struct {
 	// DynamicCommands counts the dynamic-command findings: commands
 	// reachable scripts choose at run time, which the graph cannot follow.
 	DynamicCommands int `json:"dynamic_commands"`
+	// DynamicImports counts the dynamic-import findings: modules
+	// reachable programs name at run time, which the graph cannot follow.
+	DynamicImports int `json:"dynamic_imports"`
 }
 
 // ReportRoot is one root. Like every name in the report, Spec and Path
@@ -128,7 +131,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 	r.Totals = ReportTotals{
 		Nodes: g.Len(), Edges: g.NumEdges(), Bytes: a.TotalSize() + a.UnreachableSize(),
 		ReachableBytes: a.TotalSize(), UnreachableBytes: a.UnreachableSize(),
-		DynamicCommands: c.DynamicCommands(),
+		DynamicCommands: c.DynamicCommands(), DynamicImports: c.DynamicImports(),
 	}
 	for _, root := range c.Roots {
 		rr := ReportRoot{Node: int(root.Node),

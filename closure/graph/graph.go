@@ -65,12 +65,17 @@ const (
 	// Named: the file's contents name the path (a configuration file, a
 	// script, an ELF object's strings).
 	Named
+	// Imports: a program loads the module by name through its
+	// interpreter's search path (Python import, Node require/import,
+	// Perl use/require), or the module needs the rest of its
+	// distribution or package.
+	Imports
 
 	// LastKind is the highest kind; kinds run from NixReference to it.
-	LastKind = Named
+	LastKind = Imports
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs", "named"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs", "named", "imports"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".

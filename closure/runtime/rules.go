@@ -263,6 +263,17 @@ func installPrefix(p string) string {
 	return pre
 }
 
+// PythonInstall returns, for the real path of a python executable or
+// libpython, its installation prefix, its version ("3.11") and the site
+// directories site.py puts on sys.path; ok is false for anything else.
+func PythonInstall(p string) (prefix, version string, site []string, ok bool) {
+	if !isPython(Object{Path: p}) {
+		return "", "", nil, false
+	}
+	prefix, version = pythonPrefix(p)
+	return prefix, version, pythonSiteDirs(p), true
+}
+
 // pythonSiteDirs are the site directories site.py adds for the
 // interpreter: the prefix's site-packages, Debian's dist-packages, and
 // /usr/local's when the prefix is /usr.

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,6 +28,14 @@ type Facts struct {
 	// Paths are the absolute paths among the object's strings that name
 	// a perl library directory (an interpreter's compiled-in @INC).
 	Paths []string
+	// NodeRelativePath is Node's compiled-in node_relative_path (its
+	// global module folders relative to its prefix, ':'-separated;
+	// Debian's libnode: "lib/x86_64-linux-gnu/nodejs:share/nodejs").
+	NodeRelativePath string
+	// NodeBuiltins are the files a Node built with externalized builtins
+	// loads at start-up (its NODE_SHARED_BUILTIN_*_PATH defines; Debian's
+	// libnode: /usr/share/nodejs/cjs-module-lexer/lexer.js, …).
+	NodeBuiltins []string
 }
 
 // Scan collects the Facts of an ELF object's bytes; nil when it holds
@@ -42,6 +51,30 @@ func Scan(data []byte) *Facts {
 			rest := data[i+len(k.key):]
 			if j := bytes.IndexByte(rest, '"'); j > 0 && j < 4096 {
 				*k.dst = string(rest[:j])
+				found = true
+			}
+		}
+	}
+	if i := bytes.Index(data, []byte(`"node_relative_path": "`)); i >= 0 {
+		rest := data[i+len(`"node_relative_path": "`):]
+		if j := bytes.IndexByte(rest, '"'); j > 0 && j < 4096 {
+			f.NodeRelativePath = string(rest[:j])
+			found = true
+		}
+	}
+	for rest := data; ; {
+		i := bytes.Index(rest, []byte("NODE_SHARED_BUILTIN_"))
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("NODE_SHARED_BUILTIN_"):]
+		end := bytes.IndexAny(rest, "\"\x00")
+		if end < 0 || end > 4096 {
+			continue
+		}
+		if name, val, ok := bytes.Cut(rest[:end], []byte("_PATH=")); ok && len(name) > 0 && bytes.HasPrefix(val, []byte("/")) && printable(val) {
+			if p := string(val); !slices.Contains(f.NodeBuiltins, p) {
+				f.NodeBuiltins = append(f.NodeBuiltins, p)
 				found = true
 			}
 		}

@@ -44,6 +44,13 @@ func image() fstest.MapFS {
 		"usr/lib/ssl/certs":                               dir(),
 		"usr/lib/x86_64-linux-gnu/ossl-modules/legacy.so": f("ELF"),
 		"srv/bundle.pem":                                  f(""),
+		"usr/lib/jvm/jdk/bin/java":                        f("ELF"),
+		"usr/lib/jvm/jdk/lib/modules":                     f(""),
+		"usr/lib/jvm/jdk/lib/server/libjvm.so":            f("ELF"),
+		"usr/lib/jvm/jdk/conf/security/java.security":     f(""),
+		"usr/lib/jvm/jdk/release":                         f(""),
+		"opt/jre8/lib/rt.jar":                             f(""),
+		"usr/share/nodejs/acorn/dist/acorn.js":            f(""),
 	}
 }
 
@@ -55,6 +62,9 @@ func objects() []Object {
 		{Path: "/usr/lib/x86_64-linux-gnu/libc.so.6", Soname: "libc.so.6"},
 		{Path: "/usr/lib/x86_64-linux-gnu/libcrypto.so.3", Soname: "libcrypto.so.3", Facts: &Facts{
 			OpenSSLDir: "/usr/lib/ssl", ModulesDir: "/usr/lib/x86_64-linux-gnu/ossl-modules", EnginesDir: "/usr/lib/x86_64-linux-gnu/engines-3"}},
+		{Path: "/usr/lib/x86_64-linux-gnu/libnode.so.108", Soname: "libnode.so.108", Facts: &Facts{NodeBuiltins: []string{"/usr/share/nodejs/acorn/dist/acorn.js", "/usr/share/nodejs/undici/missing.js"}}},
+		{Path: "/usr/lib/jvm/jdk/bin/java"},
+		{Path: "/usr/lib/jvm/jdk/lib/server/libjvm.so", Soname: "libjvm.so"},
 	}
 }
 
@@ -71,10 +81,12 @@ func describe(edges []Edge) []string {
 func TestRules(t *testing.T) {
 	env := map[string]string{
 		"LANG": "ru_RU.KOI8-R", "LC_MESSAGES": "C.UTF-8", "LC_TIME": "C", "TZ": ":Europe/Riga",
-		"PYTHONPATH": "/app/lib:/missing", "SSL_CERT_FILE": "/srv/bundle.pem",
+		"PYTHONPATH": "/app/lib:/missing", "SSL_CERT_FILE": "/srv/bundle.pem", "JAVA_HOME": "/opt/jre8",
 	}
 	got := describe(Edges(&Input{FS: image(), Env: env, Objects: objects()}))
 	const py, libc, crypto = "/usr/bin/python3.11", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3"
+	const jdk = "/usr/lib/jvm/jdk"
+	const java, jvm = jdk + "/bin/java", jdk + "/lib/server/libjvm.so"
 	want := map[string][]string{
 		"python-stdlib":   {py + " -> /usr/lib/python3.11"},
 		"python-site":     {py + " -> /usr/lib/python3/dist-packages", py + " -> /usr/local/lib/python3.11/dist-packages"},
@@ -90,6 +102,11 @@ func TestRules(t *testing.T) {
 		"openssl-config":  {crypto + " -> /usr/lib/ssl/openssl.cnf"},
 		"openssl-ca":      {crypto + " -> /srv/bundle.pem", crypto + " -> /usr/lib/ssl/certs"},
 		"openssl-modules": {crypto + " -> /usr/lib/x86_64-linux-gnu/ossl-modules"},
+		"node-builtins":   {"/usr/lib/x86_64-linux-gnu/libnode.so.108 -> /usr/share/nodejs/acorn/dist/acorn.js"},
+		"jvm-home": {
+			java + " -> " + jdk + "/conf", java + " -> " + jdk + "/lib", java + " -> " + jdk + "/release", java + " -> /opt/jre8/lib",
+			jvm + " -> " + jdk + "/conf", jvm + " -> " + jdk + "/lib", jvm + " -> " + jdk + "/release", jvm + " -> /opt/jre8/lib",
+		},
 	}
 	for _, r := range Rules() {
 		if r.Name == "" || r.Explain == "" || strings.Contains(r.Explain, "\n") {
@@ -137,6 +154,13 @@ func TestScan(t *testing.T) {
 	want := &Facts{OpenSSLDir: "/usr/lib/ssl", EnginesDir: "/e", ModulesDir: "/m", Paths: []string{"/usr/share/perl5", "/usr/lib/x86_64-linux-gnu/perl-base"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Scan = %+v, want %+v", got, want)
+	}
+	node := []byte(`{"defines": ["NODE_OPENSSL_CONF_NAME=nodejs_conf", "NODE_SHARED_BUILTIN_CJS_MODULE_LEXER_LEXER_PATH=/usr/share/nodejs/cjs-module-lexer/lexer.js", ` +
+		`"NODE_SHARED_BUILTIN_UNDICI_UNDICI_PATH=/usr/share/nodejs/undici/undici-fetch.js"], "node_relative_path": "lib/x86_64-linux-gnu/nodejs:share/nodejs",` +
+		"\x00/usr/share/nodejs/undici/undici-fetch.js\x00")
+	wantNode := &Facts{NodeRelativePath: "lib/x86_64-linux-gnu/nodejs:share/nodejs", NodeBuiltins: []string{"/usr/share/nodejs/cjs-module-lexer/lexer.js", "/usr/share/nodejs/undici/undici-fetch.js"}}
+	if got := Scan(node); !reflect.DeepEqual(got, wantNode) {
+		t.Errorf("Scan(libnode) = %+v, want %+v", got, wantNode)
 	}
 	if Scan([]byte("\x7fELF nothing here")) != nil {
 		t.Error("Scan of a plain file is not nil")

@@ -44,7 +44,13 @@ func DebianRootfsTar(t T) string {
 // change.
 func DebianRootfsDir(t T) string {
 	t.Helper()
-	tarPath := DebianRootfsTar(t)
+	return extract(t, DebianRootfsTar(t))
+}
+
+// extract returns a fixture tarball extracted to a directory (device
+// nodes left out), built once.
+func extract(t T, tarPath string) string {
+	t.Helper()
 	dir := Build(t, "extracted:"+tarPath, func(dir string) error {
 		root := filepath.Join(dir, "root")
 		if err := os.MkdirAll(root, 0o755); err != nil {
