@@ -89,8 +89,11 @@ func (b *builder) appRoots(opts Options) {
 		if err != nil || !fi.IsDir() || seen[res.Path] || SystemDir(res.Path) || b.packaged(res.Path) {
 			continue
 		}
+		if b.c.Granularity != Files && storeOf(res.Path) != "" {
+			continue // the store path's node, which the entry reaches
+		}
 		seen[res.Path] = true
-		id := b.dirNode(res.Path)
+		id := b.appDirNode(res.Path)
 		b.addRoot(Root{Spec: d, Path: res.Path, Named: res.Named, Links: res.Links, Node: id, Source: SourceAppDir,
 			Reason: "holds the application's own code (WorkingDir or the directory of what the config runs): kept whole"})
 	}
@@ -213,4 +216,30 @@ func SystemDir(dir string) bool {
 		return len(parts) != 3 || parts[1] != "store"
 	}
 	return false
+}
+
+// appDirNode is the node of an application's directory: it contains every
+// file below it but the documentation of a package prefix (share/doc,
+// share/man, share/info), which is never code and which bloat/docs
+// offers to drop.
+func (b *builder) appDirNode(dir string) graph.NodeID {
+	id := b.g.Node(graph.File, dir)
+	n, err := b.fsys.Node(imagefs.Name(dir))
+	if err != nil {
+		return id
+	}
+	n.Walk(func(m *analyze.Node) bool {
+		if m == n {
+			return true
+		}
+		if m.IsDir() {
+			rel := strings.TrimPrefix(m.Path(), dir+"/")
+			return rel != "share/doc" && rel != "share/man" && rel != "share/info"
+		}
+		if to, ok := b.nodeOf(m.Path()); ok && to != id {
+			b.g.AddEdge(id, to, graph.Contains)
+		}
+		return true
+	})
+	return id
 }

@@ -34,8 +34,12 @@ var defaultEtc = []struct {
 // etcRoots makes roots of the default /etc files the image has, unless
 // the plan generates them (Options.EtcGenerated). Nothing is added when
 // nothing runs: with no root there is no program to read them.
+//
+// Only in files granularity, what a trim keeps: in packages granularity
+// an /etc file of a NixOS image is its etc store path, whose references
+// are the whole system.
 func (b *builder) etcRoots(opts Options) {
-	if len(b.c.Roots) == 0 {
+	if len(b.c.Roots) == 0 || b.c.Granularity != Files {
 		return
 	}
 	user := false
@@ -92,7 +96,14 @@ func (b *builder) etcMatches(pat string) []string {
 
 // generated reports whether the plan's etc: section writes p, a file
 // below p or a directory holding p: what it writes replaces the image's.
+//
+// In packages granularity every /etc path counts as generated, as the
+// run-time rules' /etc targets lead into the whole system there (the
+// NixOS etc store path).
 func (b *builder) generated(p string) bool {
+	if b.c.Granularity != Files && len(b.etcGenerated) == 0 {
+		return p == "/etc" || strings.HasPrefix(p, "/etc/")
+	}
 	for _, g := range b.etcGenerated {
 		if g == p || strings.HasPrefix(p, g+"/") || strings.HasPrefix(g, p+"/") {
 			return true

@@ -107,14 +107,15 @@ func appDirs(cl *closure.Closure) []string {
 }
 
 // withDefaults wraps keep so that a trim also keeps the runtime
-// directories and every directory of the application's directories (an
-// empty uploads/ of the app's tree): the plan's own drops still win,
-// drops that findings applied do not.
+// directories and the empty directories of the application's directories
+// (an uploads/ of the app's tree; the others are kept by what they
+// hold): the plan's own drops still win, drops that findings applied do
+// not.
 func withDefaults(drops []string, dirs map[string]bool, apps []string, keep func(*analyze.Node) bool) func(*analyze.Node) bool {
 	return func(n *analyze.Node) bool {
 		p := n.Path()
 		implied := dirs[p]
-		if !implied && n.IsDir() {
+		if !implied && n.IsDir() && len(n.Children) == 0 {
 			for _, a := range apps {
 				if p == a || strings.HasPrefix(p, a+"/") {
 					implied = true
