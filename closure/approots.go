@@ -26,8 +26,11 @@ const (
 // arguments that are paths relative to WorkingDir (`node server.js`,
 // `python3 main.py`), and the directories holding the application's own
 // code, kept whole.
+//
+// The working directory is the runtime's even when the caller names the
+// roots (Options.NoConfigRoots); the arguments are not.
 func (b *builder) appRoots(opts Options) {
-	if opts.NoConfigRoots || b.im.Config == nil {
+	if b.im.Config == nil {
 		return
 	}
 	cfg := b.im.Config.Config
@@ -35,7 +38,10 @@ func (b *builder) appRoots(opts Options) {
 	if workdir == "" {
 		workdir = "/"
 	}
-	argv := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
+	var argv []string
+	if !opts.NoConfigRoots {
+		argv = append(append(argv, cfg.Entrypoint...), cfg.Cmd...)
+	}
 	var dirs []string
 	for i, arg := range argv {
 		if i == 0 || !relativePathArg(arg) {
@@ -69,7 +75,7 @@ func (b *builder) appRoots(opts Options) {
 	// lies in a bin directory: /app/bin/run → /app).
 	for _, r := range b.c.Roots {
 		switch r.Source {
-		case "entrypoint", "cmd", "shell", "argument":
+		case "entrypoint", "cmd", "shell", "argument", "option":
 		default:
 			continue
 		}
