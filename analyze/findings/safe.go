@@ -57,7 +57,7 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 			changed = true
 			g := plan.CompileGlob(d)
 			for _, p := range f.Paths {
-				if strings.HasPrefix(p, "/") && !strings.HasSuffix(p, "/") && g.Match(p) && !b.needed(p) {
+				if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && g.Match(p) && !b.needed(p) {
 					drops = append(drops, plan.QuoteGlob(p))
 				}
 			}
