@@ -44,6 +44,22 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 	}
 	for i := range fs {
 		f := &fs[i]
+		if f.Change == nil && f.Family() == FamilyBloat {
+			// Say what applying it drops, as front ends otherwise take
+			// its paths: the unneeded visible files among them. Layer
+			// waste is fixed by squashing, not by dropping what a later
+			// layer shows.
+			var drops []string
+			if f.Kind != "bloat/layer-waste" {
+				for _, p := range f.Paths {
+					if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && !neededSet[p] {
+						drops = append(drops, plan.QuoteGlob(p))
+					}
+				}
+			}
+			f.Change = &finding.Change{Drop: drops}
+			continue
+		}
 		if f.Change == nil || len(f.Change.Drop) == 0 {
 			continue
 		}
