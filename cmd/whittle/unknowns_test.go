@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
+	"github.com/whittle-dev/whittle/internal/demo"
+	"github.com/whittle-dev/whittle/internal/testopen"
 )
 
 // TestWriteUnknowns: the build's unknowns section, exactly, names from the
@@ -25,5 +29,35 @@ func TestWriteUnknowns(t *testing.T) {
 	writeUnknowns(&b, nil)
 	if b.Len() != 0 {
 		t.Errorf("no unknowns printed %q", b.String())
+	}
+}
+
+// TestBuildDemoKeepsApp: `whittle build demo:` with no plan keeps the
+// app's Python package (hello_web/app.py was lost once), its WorkingDir,
+// and records an empty unknowns list in --json.
+func TestBuildDemoKeepsApp(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "min")
+	stdout, errs, code := run(t, "build", "demo:", "-o", "oci:"+out, "--json")
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, errs)
+	}
+	var r struct {
+		Unknowns []pipeline.Unknown `json:"unknowns"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil || r.Unknowns == nil || len(r.Unknowns) != 0 {
+		t.Errorf("--json unknowns %+v (%v)", r.Unknowns, err)
+	}
+	want, err := demo.Describe("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ix := testopen.Indexed(t, "oci:"+out)
+	for _, rel := range []string{"__init__.py", "app.py", "config.py", "tz.py", "upstream.py", "templates/index.html", "static/app.js"} {
+		if p := want.App + "/lib/python3.12/site-packages/hello_web/" + rel; ix.Root.Lookup(p) == nil {
+			t.Errorf("%s was left out", p)
+		}
+	}
+	if n := ix.Root.Lookup(want.WorkingDir); n == nil || n.Entry.Mode&0o7777 != 0o750 || n.Entry.UID != 999 {
+		t.Errorf("WorkingDir %s: %+v", want.WorkingDir, n)
 	}
 }
