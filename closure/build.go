@@ -68,6 +68,13 @@ type Options struct {
 	// (etcgen.Selection.Provides): a name in a file's contents that
 	// leads there is not followed.
 	EtcProvides []string
+	// EtcGenerated are the paths the plan's etc: section writes (etcgen's
+	// files, not directories). They replace the image's own: the
+	// run-time rules' /etc targets among them, and the default /etc
+	// files (etcdefaults.go) among them, are not the closure's. Empty:
+	// the image's own /etc is what runs, and everything there the
+	// closure needs is kept.
+	EtcGenerated []string
 }
 
 // Closure is an image's dependency graph and what building it found.
@@ -117,9 +124,13 @@ type Root struct {
 	Links []string
 	Node  graph.NodeID
 	// Source is "entrypoint", "cmd", "argument", "shell", "option", "nix",
-	// or "link": a directory symlink the path of the root named Spec goes
-	// through (/bin for /bin/sh on a merged-/usr image), needed with it.
+	// "link": a directory symlink the path of the root named Spec goes
+	// through (/bin for /bin/sh on a merged-/usr image), needed with it,
+	// SourceAppDir or SourceEtc.
 	Source string
+	// Reason says why a root the runtime implies is one ("" for the roots
+	// the config or the user names).
+	Reason string
 }
 
 // Resolution says how the root's path was found: "/bin/tool →
@@ -186,7 +197,9 @@ type builder struct {
 	dirs map[string]graph.NodeID
 	// extraEnv is Options.Env.
 	extraEnv []string
-	sh       shellScripts
+	// etcGenerated is Options.EtcGenerated.
+	etcGenerated []string
+	sh           shellScripts
 	// cache keeps each layer's file facts (Options.Cache).
 	cache *analyze.Cache
 	// nm is what named.go needs: the files that name paths.
@@ -219,19 +232,20 @@ func newFS(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Options) (*Closure, error) {
 	b := &builder{
 		ctx: ctx, im: im, ix: ix, fsys: newFS(ctx, im, ix, opts), g: graph.New(), cache: opts.Cache,
-		learned:  opts.Learned,
-		c:        &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
-		sizes:    map[graph.NodeID]int64{},
-		files:    map[graph.NodeID][]string{},
-		stores:   map[string]graph.NodeID{},
-		byHash:   map[string]string{},
-		elfInfo:  map[*analyze.Entry]*elfdeps.Info{},
-		elfErr:   map[*analyze.Entry]error{},
-		scripts:  map[string]*shebang.Script{},
-		facts:    map[*analyze.Entry]*runtime.Facts{},
-		dirs:     map[string]graph.NodeID{},
-		extraEnv: opts.Env,
-		nm:       namedState{etc: opts.EtcProvides},
+		learned:      opts.Learned,
+		c:            &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
+		sizes:        map[graph.NodeID]int64{},
+		files:        map[graph.NodeID][]string{},
+		stores:       map[string]graph.NodeID{},
+		byHash:       map[string]string{},
+		elfInfo:      map[*analyze.Entry]*elfdeps.Info{},
+		elfErr:       map[*analyze.Entry]error{},
+		scripts:      map[string]*shebang.Script{},
+		facts:        map[*analyze.Entry]*runtime.Facts{},
+		dirs:         map[string]graph.NodeID{},
+		extraEnv:     opts.Env,
+		etcGenerated: opts.EtcGenerated,
+		nm:           namedState{etc: opts.EtcProvides},
 	}
 	b.c.Granularity = opts.Granularity.orDefault()
 	b.c.group = map[graph.NodeID]graph.NodeID{}
@@ -259,6 +273,8 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	if err := b.addRoots(opts); err != nil {
 		return nil, err
 	}
+	b.appRoots(opts) // approots.go
+	b.etcRoots(opts) // etcdefaults.go
 	b.shellArgsRoots(opts)
 	b.c.Analysis = b.g.Analyze()
 	b.shellFindings()
@@ -646,8 +662,13 @@ func (b *builder) symlinkEdges() error {
 			b.problem("dangling-symlink", p, "points to "+target+", which is not in the image")
 			continue
 		}
-		if to, ok := b.nodeOf(res.Path); ok && to != from {
-			b.g.AddEdge(from, to, graph.Symlink)
+		// Every link on the way is needed (/usr/bin/java ->
+		// /etc/alternatives/java -> /usr/lib/jvm/…/bin/java): without the
+		// middle one the name leads nowhere.
+		for _, l := range append(res.Links, res.Path) {
+			if to, ok := b.nodeOf(l); ok && to != from {
+				b.g.AddEdge(from, to, graph.Symlink)
+			}
 		}
 	}
 	return nil

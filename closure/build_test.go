@@ -111,11 +111,11 @@ func TestRootsFromConfig(t *testing.T) {
 		want   []string // spec source path
 	}{
 		{map[string]any{"Cmd": []string{"python3", "/app/main.py"}, "Env": []string{"PATH=/usr/local/bin:/usr/bin"}},
-			[]string{"python3 cmd /usr/bin/python3", "/app/main.py argument /app/main.py"}},
+			[]string{"python3 cmd /usr/bin/python3", "/app/main.py argument /app/main.py", "/app app-dir /app"}},
 		{map[string]any{"Entrypoint": []string{"/bin/sh", "-c"}, "Cmd": []string{"FOO=1 exec serve --port 80"}, "Env": []string{"PATH=/usr/local/bin:/bin"}},
 			[]string{"/bin/sh entrypoint /bin/sh", "serve shell /usr/local/bin/serve"}},
 		{map[string]any{"Entrypoint": []string{"./main.py"}, "WorkingDir": "/app"},
-			[]string{"./main.py entrypoint /app/main.py"}},
+			[]string{"./main.py entrypoint /app/main.py", "/app app-dir /app"}},
 	} {
 		im, ix := memImage(t, tc.config, files...)
 		cl, err := Build(context.Background(), im, ix, Options{})

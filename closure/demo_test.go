@@ -77,8 +77,11 @@ func TestDemo(t *testing.T) {
 	if !reflect.DeepEqual(unreached, want.Unreachable) {
 		t.Errorf("unreachable store paths:\n got %q\nwant %q", unreached, want.Unreachable)
 	}
-	if len(cl.Roots) != 1 || cl.Roots[0].Path != want.Entrypoint[0] {
-		t.Errorf("roots %+v, want the entrypoint %s", cl.Roots, want.Entrypoint[0])
+	// The entry point, and the WorkingDir as the app's own directory (in
+	// packages granularity the app's store path is the entry's node, and
+	// /etc is the etc output's).
+	if len(cl.Roots) != 2 || cl.Roots[0].Path != want.Entrypoint[0] || cl.Roots[1].Path != want.WorkingDir || cl.Roots[1].Source != SourceAppDir {
+		t.Errorf("roots %+v, want the entrypoint %s and the app directory %s", cl.Roots, want.Entrypoint[0], want.WorkingDir)
 	}
 	// The app alone keeps itself; glibc is needed by everything, so only
 	// the app's going would free it.

@@ -192,7 +192,7 @@ func TestDebianModules(t *testing.T) {
 				want = append(want, top)
 			}
 			seen := map[string]bool{}
-			for _, f := range reachedFiles(cl, dist+"/") {
+			for _, f := range reachedModuleFiles(cl, dist+"/") {
 				top, _, _ := strings.Cut(strings.TrimPrefix(f, dist+"/"), "/")
 				if strings.HasSuffix(top, "-info") || seen[top] {
 					continue

@@ -14,7 +14,7 @@ import (
 
 // reachedFiles lists the files of the image the closure keeps (their
 // paths), among those named with the prefix.
-func reachedFiles(cl *Closure, prefix string) []string {
+func reachedModuleFiles(cl *Closure, prefix string) []string {
 	var out []string
 	for i := 0; i < cl.Graph.Len(); i++ {
 		id := graph.NodeID(i)
@@ -110,9 +110,9 @@ except ImportError: pass
 		reg("/app/vendor/data.bin", "", 0o644),
 	)
 	cl := pythonImage(t, map[string]any{"Cmd": []string{"python3", "/app/app.py"}}, files...)
-	got := reachedFiles(cl, site)
-	got = append(got, reachedFiles(cl, "/usr/local/lib/python3.11")...)
-	got = append(got, reachedFiles(cl, "/app")...)
+	got := reachedModuleFiles(cl, site)
+	got = append(got, reachedModuleFiles(cl, "/usr/local/lib/python3.11")...)
+	got = append(got, reachedModuleFiles(cl, "/app")...)
 	want := []string{
 		site + "/Beta-2.0.egg-info/PKG-INFO", site + "/Beta-2.0.egg-info/top_level.txt",
 		site + "/alpha-1.0.dist-info/RECORD",
@@ -131,7 +131,7 @@ except ImportError: pass
 		t.Errorf("kept\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// The stdlib is kept whole, as before.
-	if std := reachedFiles(cl, "/usr/lib/python3.11/"); len(std) != 5 {
+	if std := reachedModuleFiles(cl, "/usr/lib/python3.11/"); len(std) != 5 {
 		t.Errorf("stdlib kept: %q", std)
 	}
 	var notes []string
@@ -158,7 +158,7 @@ except ImportError: pass
 func TestPythonSiteWholeWithoutScript(t *testing.T) {
 	cl := pythonImage(t, map[string]any{"Cmd": []string{"python3"}},
 		reg(site+"/unused/__init__.py", "", 0o644))
-	if got := reachedFiles(cl, site); !reflect.DeepEqual(got, []string{site + "/unused/__init__.py"}) {
+	if got := reachedModuleFiles(cl, site); !reflect.DeepEqual(got, []string{site + "/unused/__init__.py"}) {
 		t.Errorf("kept %q, want the site directory whole", got)
 	}
 }
@@ -186,7 +186,7 @@ func TestPythonCommandForms(t *testing.T) {
 				reg("/srv/main.py", "import other\n", 0o644),
 				reg("/srv/run", "#!/usr/bin/python3\nimport other\n", 0o755),
 			)
-			if got := reachedFiles(cl, site); !reflect.DeepEqual(got, tc.want) {
+			if got := reachedModuleFiles(cl, site); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("kept %q, want %q", got, tc.want)
 			}
 		})
@@ -253,7 +253,7 @@ const f = require(process.env.X);
 		reg("/opt/global/glob-e/index.js", "", 0o644),
 		reg("/opt/global/unused2/index.js", "", 0o644),
 	)
-	got := append(reachedFiles(cl, "/app/"), reachedFiles(cl, "/opt/")...)
+	got := append(reachedModuleFiles(cl, "/app/"), reachedModuleFiles(cl, "/opt/")...)
 	want := []string{
 		"/app/c.mjs", "/app/data.json", "/app/lib/a/index.js",
 		"/app/node_modules/pkg-b/README.md", "/app/node_modules/pkg-b/dist/main.js", "/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "/app/node_modules/pkg-b/package.json",
@@ -312,7 +312,7 @@ use After::End;
 		reg("/env/lib/After/End.pm", "", 0o644),
 		reg("/env/lib/Not/Loaded.pm", "", 0o644),
 	)
-	got := append(reachedFiles(cl, "/env/"), reachedFiles(cl, "/opt/")...)
+	got := append(reachedModuleFiles(cl, "/env/"), reachedModuleFiles(cl, "/opt/")...)
 	want := []string{"/env/lib/Base/Class.pm", "/env/lib/Other.pm", "/env/lib/XSThing.pm", "/env/lib/auto/XSThing/XSThing.so", "/opt/lib/My/Mod.pm", "/opt/lib/Unused.pm"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %q\nwant %q", got, want)
@@ -361,16 +361,16 @@ func TestJavaHome(t *testing.T) {
 				reg("/app/classes/Main.class", "x", 0o644),
 				reg("/app/other.txt", "x", 0o644),
 			)
-			got := reachedFiles(cl, h)
+			got := reachedModuleFiles(cl, h)
 			want := []string{h + "/bin/java", h + "/conf/security/java.security", h + "/lib/jvm.cfg", h + "/lib/libnio.so", h + "/lib/modules",
 				h + "/lib/security/cacerts", h + "/lib/server/libjvm.so", h + "/lib/tzdb.dat"}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("home keeps %q\nwant %q", got, want)
 			}
-			if got := reachedFiles(cl, "/etc/ssl/"); !reflect.DeepEqual(got, []string{"/etc/ssl/certs/java/cacerts"}) {
+			if got := reachedModuleFiles(cl, "/etc/ssl/"); !reflect.DeepEqual(got, []string{"/etc/ssl/certs/java/cacerts"}) {
 				t.Errorf("cacerts target: %q", got)
 			}
-			if got := reachedFiles(cl, "/app/"); !reflect.DeepEqual(got, tc.app) {
+			if got := reachedModuleFiles(cl, "/app/"); !reflect.DeepEqual(got, tc.app) {
 				t.Errorf("app keeps %q, want %q", got, tc.app)
 			}
 		})

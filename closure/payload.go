@@ -52,7 +52,7 @@ func (b *builder) runtimeEdges() error {
 		if !ok {
 			continue
 		}
-		if e.Rule.EtcOutput && underEtc(e.To) {
+		if e.Rule.EtcOutput && b.generated(e.To) {
 			continue // see below
 		}
 		if b.skipRuntime(e) {
@@ -65,14 +65,15 @@ func (b *builder) runtimeEdges() error {
 			}
 			continue
 		}
-		if e.Rule.EtcOutput && underEtc(res.Path) {
-			// What the etc output provides under /etc is its own
+		if e.Rule.EtcOutput && b.generated(res.Path) {
+			// What the etc output writes under /etc is its own
 			// (etcgen writes the users, name service files, zones and
-			// certificates the user chose, replacing the image's), and
-			// in a NixOS image /etc leads into the whole system. The
-			// links that lead there from elsewhere are kept.
+			// certificates the user chose, replacing the image's). The
+			// links that lead there from elsewhere are kept. Without an
+			// etc: section nothing is skipped: the image's /etc is
+			// what runs.
 			for _, l := range res.Links {
-				if ln, ok := b.nodeOf(l); ok && ln != from && !underEtc(l) {
+				if ln, ok := b.nodeOf(l); ok && ln != from && !b.generated(l) {
 					b.g.AddEdge(from, ln, graph.Runtime)
 				}
 			}
@@ -160,5 +161,3 @@ func (c *Closure) ruleLines(chain []graph.NodeID) []string {
 	}
 	return out
 }
-
-func underEtc(p string) bool { return p == "/etc" || strings.HasPrefix(p, "/etc/") }

@@ -63,6 +63,8 @@ type ReportRoot struct {
 	Path      string `json:"path,omitempty"`
 	PathBytes []byte `json:"path_bytes,omitempty"`
 	Source    string `json:"source"`
+	// Reason says why the runtime implies the root (app-dir, etc roots).
+	Reason string `json:"reason,omitempty"`
 
 	// Named and Links say how Path was found when symlinks lay on the way.
 	Named string   `json:"named,omitempty"`
@@ -136,7 +138,7 @@ func (c *Closure) NewReport(ref string, why []graph.NodeID, maxChains, maxLen in
 	for _, root := range c.Roots {
 		rr := ReportRoot{Node: int(root.Node),
 			Spec: text.JSONString(root.Spec), SpecBytes: text.NonUTF8(root.Spec),
-			Path: text.JSONString(root.Path), PathBytes: text.NonUTF8(root.Path), Source: root.Source}
+			Path: text.JSONString(root.Path), PathBytes: text.NonUTF8(root.Path), Source: root.Source, Reason: root.Reason}
 		if root.Named != root.Path {
 			rr.Named, rr.Links = text.JSONString(root.Named), text.JSONStrings(root.Links)
 		}
@@ -282,6 +284,9 @@ func (c *Closure) WriteTree(w io.Writer, ref string, opts TreeOptions) error {
 	}
 	for _, r := range c.Roots {
 		p.printf("\nroot %s (%s \"%s\")\n", text.Escape(r.Spec), r.Source, text.Escape(r.Resolution()))
+		if r.Reason != "" {
+			p.printf("# %s\n", r.Reason)
+		}
 		walk(r.Node, "", true, 0, 0, true)
 	}
 	if opts.Unreachable {
@@ -347,6 +352,9 @@ func (c *Closure) WriteWhy(w io.Writer, targets []graph.NodeID, maxChains, maxLe
 				parts = append(parts, s)
 			}
 			p.printf("  %s\n", strings.Join(parts, " "))
+			if why := c.rootReason(ch.Nodes[0]); why != "" {
+				p.printf("    root: %s\n", why)
+			}
 			for _, line := range c.ruleLines(ch.Nodes) {
 				p.printf("    %s\n", text.Escape(line))
 			}
@@ -403,4 +411,15 @@ func (p *errWriter) printf(format string, args ...any) {
 	if p.err == nil {
 		_, p.err = fmt.Fprintf(p.w, format, args...)
 	}
+}
+
+// rootReason says why the runtime implies the root id ("" for a root the
+// config or the user names, or no root).
+func (c *Closure) rootReason(id graph.NodeID) string {
+	for _, r := range c.Roots {
+		if r.Node == id && r.Reason != "" {
+			return text.Escape(r.Spec) + " " + r.Reason
+		}
+	}
+	return ""
 }

@@ -27,7 +27,7 @@ import (
 // four, so a warm graph, audit or doctor of an unchanged image with the
 // same roots computes nothing. The code is named by the executable's Go
 // build ID; without one nothing is cached.
-const resultKind = "closure-result-v1"
+const resultKind = "closure-result-v2"
 
 // resultKey returns the cache key of Build(im, ·, opts), or false when the
 // result must not be cached: no cache, no build ID, or a layer whose diff
@@ -63,6 +63,7 @@ func resultKey(im *source.Image, opts Options) (string, bool) {
 	b = binenc.AppendStrings(b, opts.Roots)
 	b = binenc.AppendStrings(b, opts.Env)
 	b = binenc.AppendStrings(b, opts.EtcProvides)
+	b = binenc.AppendStrings(b, opts.EtcGenerated)
 	b = binenc.AppendString(b, string(opts.Granularity.orDefault()))
 	if opts.NoConfigRoots {
 		b = append(b, 1)
@@ -84,6 +85,7 @@ func encodeResult(c *Closure) []byte {
 		b = binenc.AppendStrings(b, r.Links)
 		b = binenc.AppendUvarint(b, uint64(r.Node))
 		b = binenc.AppendString(b, r.Source)
+		b = binenc.AppendString(b, r.Reason)
 	}
 	b = finding.AppendBinary(b, c.Problems)
 	b = appendIDMap(b, c.NarSize, func(b []byte, v int64) []byte { return binenc.AppendVarint(b, v) })
@@ -123,7 +125,7 @@ func decodeResult(data []byte, fsys fs.FS) (*Closure, error) {
 	c := &Closure{Graph: g, Analysis: a, fsys: fsys}
 	nr := d.Count()
 	for i := 0; i < nr && d.Err() == nil; i++ {
-		c.Roots = append(c.Roots, Root{Spec: d.String(), Path: d.String(), Named: d.String(), Links: d.Strings(), Node: node(d), Source: d.String()})
+		c.Roots = append(c.Roots, Root{Spec: d.String(), Path: d.String(), Named: d.String(), Links: d.Strings(), Node: node(d), Source: d.String(), Reason: d.String()})
 	}
 	c.Problems = finding.DecodeBinary(d)
 	c.NarSize = decodeIDMap(d, n, (*binenc.Decoder).Varint)

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/text"
 )
@@ -188,6 +189,9 @@ func (m *Model) toggleRoot(id graph.NodeID) tea.Cmd {
 	name := m.cl.Graph.Get(id).Name
 	if len(m.plan.Roots) == 0 {
 		for _, r := range m.cl.Roots {
+			if r.Source == closure.SourceAppDir || r.Source == closure.SourceEtc {
+				continue // implied by the config, found again
+			}
 			spec := r.Path
 			if spec == "" {
 				spec = r.Spec

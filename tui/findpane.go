@@ -60,8 +60,14 @@ func (p *findingsPane) refresh(m *Model) {
 // change it suggests, else its image paths. (Package and store path
 // names are not globs, and are left out.)
 func fixGlobs(f finding.Finding) []string {
-	if f.Change != nil && len(f.Change.Drop) > 0 {
+	if f.Change != nil {
+		// The change the finding suggests is its fix: paths it names
+		// are what is broken or missing, not what to drop (fs/no-tmp
+		// names /tmp, which its fix adds).
 		return f.Change.Drop
+	}
+	if f.Family() != "bloat" {
+		return nil
 	}
 	var globs []string
 	for _, p := range f.Paths {
@@ -111,6 +117,11 @@ func (m *Model) findingsKey(msg tea.KeyMsg) tea.Cmd {
 		if p.cursor < len(p.list) {
 			f := p.list[p.cursor]
 			before := m.estimate
+			if etc := applyEtcFix(m, f); etc != "" {
+				m.changed()
+				m.setNote("added to the plan's etc: "+text.Escape(etc), false)
+				break
+			}
 			switch n := applyFix(m, f); {
 			case len(fixGlobs(f)) == 0:
 				m.setNote("this finding names no image path to drop; its fix: "+text.Escape(oneLine(f.Fix)), true)

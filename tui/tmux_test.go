@@ -172,7 +172,7 @@ func TestTmux(t *testing.T) {
 			leftPane(11, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
 			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
 			rightPane(4, "│›    31 MB  4  ▸ nix/                                                 │"),
-			rightPane(5, "│ ·  5.7 kB  2  ▸ etc/                                                 │"),
+			rightPane(5, "│    5.7 kB  2  ▸ etc/                                                 │"), // its default files are needed
 		})
 		s.keys("Down")
 		s.waitFor("layer 2 selected", []cells{

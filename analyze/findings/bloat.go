@@ -19,7 +19,8 @@ import (
 
 // Bloat returns what can go from the image and what each saves. cl may be
 // nil: then no file counts as needed, and the outside-the-closure and
-// unneeded-/etc findings are left out. Each visible file is counted in at
+// unneeded-/etc findings are left out (also when the closure has no
+// root). No suggested drop removes a file the roots reach (safe.go). Each visible file is counted in at
 // most one finding, in this order: the table's categories, recursive and
 // duplicated trees, every-time-zone and full-locale-archive data, files
 // identical to another, unneeded /etc, files outside the closure; layer
@@ -32,7 +33,9 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 	out = append(out, b.trees()...)
 	out = append(out, b.dataSets()...)
 	out = append(out, b.duplicates()...)
-	if cl != nil {
+	if cl != nil && len(cl.Roots) > 0 {
+		// With no root nothing is reached: "everything is unneeded"
+		// says nothing (the closure's root problem says why).
 		out = append(out, b.etc()...)
 		out = append(out, b.outside()...)
 	}
@@ -40,7 +43,7 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return opts.filter(out), nil
+	return opts.filter(b.safeDrops(out)), nil
 }
 
 type bloat struct {

@@ -113,15 +113,18 @@ type Report struct {
 	Outputs       []string            `json:"outputs"`
 	Verify        []VerifyResult      `json:"verify"`
 	Findings      []finding.Finding   `json:"findings"`
-	Env           map[string]string   `json:"env,omitempty"`
-	RemovedPaths  []string            `json:"-"`
-	Image         v1.Image            `json:"-"`
-	Config        v1.Config           `json:"config"`
-	Closure       *closure.Closure    `json:"-"`
-	Catalog       *etcgen.Catalog     `json:"-"`
-	EtcOutput     *etcgen.Output      `json:"-"`
-	SourceImage   *source.Image       `json:"-"`
-	Index         *analyze.Index      `json:"-"`
+	// Unknowns are the places the closure could not see through (a
+	// trim only; empty when it saw through everything).
+	Unknowns     []Unknown         `json:"unknowns"`
+	Env          map[string]string `json:"env,omitempty"`
+	RemovedPaths []string          `json:"-"`
+	Image        v1.Image          `json:"-"`
+	Config       v1.Config         `json:"config"`
+	Closure      *closure.Closure  `json:"-"`
+	Catalog      *etcgen.Catalog   `json:"-"`
+	EtcOutput    *etcgen.Output    `json:"-"`
+	SourceImage  *source.Image     `json:"-"`
+	Index        *analyze.Index    `json:"-"`
 }
 
 // ErrVerify is wrapped by Run's error when a verify command failed; the
@@ -165,10 +168,20 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Source: im.Ref.String(), Mode: string(p.BuildMode()), SourceImage: im, Index: ix}
+	r := &Report{Source: im.Ref.String(), Mode: string(p.BuildMode()), SourceImage: im, Index: ix, Unknowns: []Unknown{}}
 	r.Before = sourceSizes(ix)
 
 	cfg := outputConfig(im, p)
+	if !isZero(p.Etc) {
+		// Before the closure: what the etc output writes replaces the
+		// image's own /etc files, which the closure then leaves out.
+		say(Event{Stage: "etc"})
+		out, err := generateEtc(ctx, im, ix, opts.Cache, p.Etc, cfg.User, opts.AllowMissingUser)
+		if err != nil {
+			return nil, err
+		}
+		r.EtcOutput = out
+	}
 	spec := builder.Spec{
 		Source: im, Index: ix, Strategy: string(p.Layers.Kind()), MaxLayers: p.Layers.Limit(),
 		Compression: opts.Compression, Created: opts.Created, Cache: opts.LayerCache,
@@ -194,13 +207,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		defer base.Close()
 		baseLayers = bix.Layers
 	}
-	if !isZero(p.Etc) {
-		say(Event{Stage: "etc"})
-		out, err := generateEtc(ctx, im, ix, opts.Cache, p.Etc, cfg.User, opts.AllowMissingUser)
-		if err != nil {
-			return nil, err
-		}
-		r.EtcOutput = out
+	if out := r.EtcOutput; out != nil {
 		spec.Extra = append(spec.Extra, out.Files...)
 		r.Findings = append(r.Findings, out.Warnings...)
 		if len(out.Env) > 0 {
@@ -361,14 +368,21 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 // trimSpec fills the spec of a trim: the closure of the roots, plus keep,
 // minus drop; layers grouped by package or store path.
 func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, learned *closure.Learner, spec *builder.Spec, r *Report, opts Options, say func(Event)) error {
+	cfg := outputConfig(im, p)
 	if keepsAll(p) {
 		// Every path is kept and one layer holds them: the closure would
 		// decide nothing, so it is not computed (nor its findings).
-		spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool { return !n.IsDir() })
+		// Empty directories of the source are kept too (/tmp); one that
+		// drops emptied goes with them.
+		spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool { return !n.IsDir() || len(n.Children) == 0 })
+		spec.Keep = withDefaults(p.Drop, runtimeDirs(ctx, im, ix, cfg), nil, spec.Keep)
 		return nil
 	}
 	say(Event{Stage: "closure"})
 	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache, Learned: learned, EtcProvides: p.Etc.Provides()}
+	if r.EtcOutput != nil {
+		copts.EtcGenerated = etcGenerated(r.EtcOutput)
+	}
 	if im.Nix != nil {
 		copts.NixInfo = im.Nix.Info
 	}
@@ -415,7 +429,9 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		id, ok := cl.Owner(pth)
 		return ok && cl.Analysis.Reachable(id)
 	})
+	spec.Keep = withDefaults(p.Drop, runtimeDirs(ctx, im, ix, cfg), appDirs(cl), spec.Keep)
 	r.Findings = append(r.Findings, droppedNeeded(ix, cl, spec.Keep)...)
+	r.Unknowns = unknowns(cl)
 	spec.Group, spec.Groups = groups(cl)
 	return nil
 }

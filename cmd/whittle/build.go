@@ -380,6 +380,7 @@ func writeBuildReport(w io.Writer, r *pipeline.Report) {
 			fmt.Fprintf(w, "  %-8s %s%s  [%s]\n", fd.Severity, where, text.Escape(fd.Message), fd.Kind)
 		}
 	}
+	writeUnknowns(w, r.Unknowns)
 	if len(r.Verify) > 0 {
 		fmt.Fprintln(w, "\nverify:")
 		for _, v := range r.Verify {
@@ -404,4 +405,20 @@ func sortedEnv(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// writeUnknowns prints where the closure could not see through, so the
+// user knows where a keep: or a learn: command is needed.
+func writeUnknowns(w io.Writer, us []pipeline.Unknown) {
+	if len(us) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nunknown to the closure: %d (what runs or loads there is chosen at run time; keep: what it needs, or learn: a command that exercises it)\n", len(us))
+	for _, u := range us {
+		where := ""
+		if u.Path != "" {
+			where = text.Escape(u.Path) + ": "
+		}
+		fmt.Fprintf(w, "  %-16s %s%s\n", u.Kind, where, text.Escape(u.Message))
+	}
 }

@@ -183,8 +183,17 @@ func TestGraphCommand(t *testing.T) {
 		}
 		Unreachable []int
 	}
-	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Schema != "whittle.graph/v1" || len(r.Roots) != 1 || r.Roots[0].Source != "entrypoint" {
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Schema != "whittle.graph/v1" || len(r.Roots) == 0 || r.Roots[0].Source != "entrypoint" {
 		t.Fatalf("graph --format json: code %d, stderr %q", code, errs)
+	}
+	// The entry point, then what the runtime implies: the app's store
+	// path and WorkingDir, the /etc files read by default.
+	sources := map[string]int{}
+	for _, root := range r.Roots {
+		sources[root.Source]++
+	}
+	if sources["entrypoint"] != 1 || sources["app-dir"] != 2 || sources["etc"] == 0 || len(sources) != 3 {
+		t.Errorf("root sources %v", sources)
 	}
 	if len(r.Unreachable) == 0 {
 		t.Error("the demo has unreachable nodes (gcc's remains, systemd, /etc)")

@@ -1,0 +1,129 @@
+package findings
+
+import (
+	"strings"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/finding"
+)
+
+// neededPaths lists the image paths (files and symlinks, not
+// directories) the closure's roots reach, through every rule: what no
+// suggested drop may remove.
+func (b *bloat) neededPaths() []string {
+	if b.cl == nil {
+		return nil
+	}
+	var out []string
+	b.ix.Root.Walk(func(n *analyze.Node) bool {
+		if n.IsDir() {
+			return true
+		}
+		if p := n.Path(); b.needed(p) {
+			out = append(out, p)
+		}
+		return true
+	})
+	return out
+}
+
+// safeDrops narrows every drop a finding suggests so that applying it
+// removes nothing the roots reach: a glob that matches a needed path is
+// replaced by the finding's own paths it matches that are not needed (a
+// store path's unreachable files rather than the store path). A finding
+// left with nothing to drop loses its change.
+func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
+	needed := b.neededPaths()
+	if len(needed) == 0 {
+		return fs
+	}
+	neededSet := map[string]bool{}
+	for _, p := range needed {
+		neededSet[p] = true
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Change == nil && f.Family() == FamilyBloat {
+			// Say what applying it drops, as front ends otherwise take
+			// its paths: the unneeded visible files among them. Layer
+			// waste is fixed by squashing, not by dropping what a later
+			// layer shows.
+			var drops []string
+			if f.Kind != "bloat/layer-waste" {
+				for _, p := range f.Paths {
+					if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && !neededSet[p] {
+						drops = append(drops, plan.QuoteGlob(p))
+					}
+				}
+			}
+			f.Change = &finding.Change{Drop: drops}
+			continue
+		}
+		if f.Change == nil || len(f.Change.Drop) == 0 {
+			continue
+		}
+		var drops []string
+		changed := false
+		for _, d := range f.Change.Drop {
+			if !globNeeds(d, needed, neededSet) {
+				drops = append(drops, d)
+				continue
+			}
+			changed = true
+			g := plan.CompileGlob(d)
+			for _, p := range f.Paths {
+				if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && g.Match(p) && !b.needed(p) {
+					drops = append(drops, plan.QuoteGlob(p))
+				}
+			}
+		}
+		if !changed {
+			continue
+		}
+		c := *f.Change
+		c.Drop = dedupe(drops)
+		if len(c.Drop) == 0 && len(c.Etc) == 0 && len(c.Config) == 0 {
+			f.Change = nil
+		} else {
+			f.Change = &c
+		}
+		if f.Fix != "" && strings.HasPrefix(f.Fix, "drop") {
+			f.Fix += "; the drop names only files no root reaches"
+		}
+	}
+	return fs
+}
+
+// globNeeds reports whether the drop glob d would remove a needed path:
+// a glob naming one path (a quoted image path) is looked up, others
+// matched.
+func globNeeds(d string, needed []string, set map[string]bool) bool {
+	if !strings.ContainsAny(d, "*?[") {
+		return set[d]
+	}
+	return matchesAny(d, needed)
+}
+
+// matchesAny reports whether the glob d matches one of paths.
+func matchesAny(d string, paths []string) bool {
+	g := plan.CompileGlob(d)
+	for _, p := range paths {
+		if g.Match(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
