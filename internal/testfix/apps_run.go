@@ -170,12 +170,16 @@ func applyLayer(rootfs, blob string) error {
 	return err
 }
 
-// CachedRootfs unpacks an image once per fixture directory (keyed by its
-// path, size and time) and returns the unpacked image; its Rootfs must
+// CachedRootfs unpacks an image (a file or directory reference) once per
+// fixture directory (keyed by its reference, size and time) and returns the unpacked image; its Rootfs must
 // stay read-only: SmokeUnpacked runs over it with an overlay.
 func CachedRootfs(t T, archive string) *Unpacked {
 	t.Helper()
-	fi, err := os.Stat(archive)
+	file := archive
+	if _, p, ok := strings.Cut(transportOf(archive), ":"); ok {
+		file = strings.SplitN(p, ":", 2)[0]
+	}
+	fi, err := os.Stat(file)
 	if err != nil {
 		t.Fatalf("image %s: %v", archive, err)
 	}
@@ -644,62 +648,97 @@ func dialIn(pid int, addr string, timeout time.Duration) (net.Conn, error) {
 
 // TracedPaths reads a trace SmokeOptions.Trace wrote and returns every
 // path the app named in a file system call (open, stat, exec, access,
-// readlink, chdir...), made absolute against cwd, in order of first use.
-// The sandbox's own setup (setpriv, bwrap on the host) is skipped: the
-// trace is read from the app's first exec on.
+// readlink, chdir...) that succeeded, made absolute against cwd, in order
+// of first use. (A lookup that failed in the source, such as a PATH or
+// module search, is no need.) The sandbox's own setup (setpriv, bwrap)
+// is skipped: the trace is read from the app's first exec on. A call that
+// strace splits ("<unfinished ...>", "<... resumed>") is joined.
 func TracedPaths(trace, cwd string) ([]string, error) {
 	f, err := os.Open(trace)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	type call struct {
+		name    string
+		started bool
+	}
+	pending := map[string]call{}
 	seen := map[string]bool{}
 	var paths []string
 	started := false
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		line := sc.Text()
-		// "PID call(args" or "PID <... call resumed>args".
-		_, rest, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok {
-			continue
-		}
-		rest = strings.TrimSpace(rest)
-		call, args, ok := strings.Cut(rest, "(")
-		if !ok || strings.HasPrefix(rest, "<...") || strings.HasPrefix(rest, "+++") || strings.HasPrefix(rest, "---") {
-			continue
-		}
-		name, dirRel, ok := firstPathArg(call, args)
-		if !ok {
-			continue
-		}
-		if !started {
-			if call != "execve" || name == "" || isHostTool(name) {
-				continue
-			}
-			started = true
-		}
-		if !strings.HasPrefix(name, "/") {
-			if !dirRel {
-				continue
-			}
-			name = path.Join(cwd, name)
-		}
-		name = path.Clean(name)
+	add := func(name string) {
 		if !seen[name] {
 			seen[name] = true
 			paths = append(paths, name)
 		}
 	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		// "PID call(args) = ret", "PID call(args <unfinished ...>",
+		// "PID <... call resumed>args) = ret".
+		pid, rest, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+		if !ok {
+			continue
+		}
+		rest = strings.TrimSpace(rest)
+		if strings.HasPrefix(rest, "<...") {
+			c, ok := pending[pid]
+			delete(pending, pid)
+			if ok && succeeded(rest) && (started || c.started) {
+				add(c.name)
+			}
+			continue
+		}
+		name, args, ok := strings.Cut(rest, "(")
+		if !ok || strings.HasPrefix(rest, "+++") || strings.HasPrefix(rest, "---") {
+			continue
+		}
+		p, dirRel, ok := firstPathArg(name, args)
+		if !ok {
+			continue
+		}
+		if !started {
+			if name != "execve" || p == "" || isHostTool(p) {
+				continue
+			}
+			started = true
+		}
+		if !strings.HasPrefix(p, "/") {
+			if !dirRel {
+				continue
+			}
+			p = path.Join(cwd, p)
+		}
+		p = path.Clean(p)
+		if strings.HasSuffix(rest, "<unfinished ...>") {
+			pending[pid] = call{name: p, started: started}
+			continue
+		}
+		if succeeded(rest) {
+			add(p)
+		}
+	}
 	return paths, sc.Err()
 }
 
-// isHostTool is the runner's own programs, exec'd before the app.
+// succeeded says whether a traced call's line ends in a result that is
+// not an error ("= -1 ENOENT (...)").
+func succeeded(line string) bool {
+	i := strings.LastIndex(line, ") = ")
+	if i < 0 {
+		return false
+	}
+	return !strings.HasPrefix(line[i+len(") = "):], "-")
+}
+
+// isHostTool is the runner's own programs, exec'd (found through PATH)
+// before the app.
 func isHostTool(p string) bool {
 	switch path.Base(p) {
 	case "bwrap", "setpriv", "strace":
-		return strings.HasPrefix(p, "/usr/bin/") || strings.HasPrefix(p, "/bin/")
+		return true
 	}
 	return false
 }
