@@ -27,6 +27,14 @@ type ArchiveLayer struct {
 // layers and tag. It is written by hand, independently of the code under
 // test.
 func WriteDockerArchive(out, tag string, layers []ArchiveLayer) error {
+	return WriteDockerArchiveConfig(out, tag, layers, map[string]any{
+		"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, "Cmd": []string{"/usr/bin/python3"},
+	})
+}
+
+// WriteDockerArchiveConfig is WriteDockerArchive with the image config's
+// "config" object given (any value that encodes to it as JSON).
+func WriteDockerArchiveConfig(out, tag string, layers []ArchiveLayer, imageConfig any) error {
 	f, err := os.Create(out)
 	if err != nil {
 		return err
@@ -36,38 +44,26 @@ func WriteDockerArchive(out, tag string, layers []ArchiveLayer) error {
 	var diffIDs, layerPaths []string
 	var history []map[string]string
 	for _, l := range layers {
-		raw, err := os.Open(l.Tar)
+		diffID, blobPath, cleanup, err := layerBlob(l)
 		if err != nil {
-			return err
+			return fmt.Errorf("layer %s: %w", l.Tar, err)
 		}
-		h := sha256.New()
-		var blob bytes.Buffer
-		var w io.Writer = &blob
-		var zw *gzip.Writer
-		if l.Gzip {
-			zw = gzip.NewWriter(&blob)
-			w = zw
+		digest, size, err := fileDigest(blobPath)
+		if err == nil {
+			p := "blobs/sha256/" + digest
+			layerPaths = append(layerPaths, p)
+			err = writeMemberFile(tw, p, blobPath, size)
 		}
-		_, err = io.Copy(io.MultiWriter(h, w), raw)
-		raw.Close()
+		cleanup()
 		if err != nil {
-			return err
+			return fmt.Errorf("layer %s: %w", l.Tar, err)
 		}
-		if zw != nil {
-			zw.Close()
-		}
-		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(h.Sum(nil)))
-		sum := sha256.Sum256(blob.Bytes())
-		p := "blobs/sha256/" + hex.EncodeToString(sum[:])
-		layerPaths = append(layerPaths, p)
-		if err := writeMember(tw, p, blob.Bytes()); err != nil {
-			return err
-		}
+		diffIDs = append(diffIDs, "sha256:"+diffID)
 		history = append(history, map[string]string{"created_by": l.CreatedBy})
 	}
 	config, _ := json.Marshal(map[string]any{
 		"architecture": "amd64", "os": "linux",
-		"config":  map[string]any{"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, "Cmd": []string{"/usr/bin/python3"}},
+		"config":  imageConfig,
 		"rootfs":  map[string]any{"type": "layers", "diff_ids": diffIDs},
 		"history": history,
 	})
@@ -81,6 +77,69 @@ func WriteDockerArchive(out, tag string, layers []ArchiveLayer) error {
 		return err
 	}
 	return tw.Close()
+}
+
+// layerBlob returns the diff ID of a layer and the file holding its blob:
+// the tar itself, or a gzip copy of it in a temporary file that cleanup
+// removes. Layers are streamed, never held in memory.
+func layerBlob(l ArchiveLayer) (diffID, blob string, cleanup func(), err error) {
+	cleanup = func() {}
+	diffID, _, err = fileDigest(l.Tar)
+	if err != nil || !l.Gzip {
+		return diffID, l.Tar, cleanup, err
+	}
+	raw, err := os.Open(l.Tar)
+	if err != nil {
+		return "", "", cleanup, err
+	}
+	defer raw.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(l.Tar), ".blob-*.gz")
+	if err != nil {
+		return "", "", cleanup, err
+	}
+	cleanup = func() { os.Remove(tmp.Name()) }
+	zw := gzip.NewWriter(tmp)
+	_, err = io.Copy(zw, raw)
+	if err == nil {
+		err = zw.Close()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", "", func() {}, err
+	}
+	return diffID, tmp.Name(), cleanup, nil
+}
+
+// fileDigest is the hex sha256 of a file and its size.
+func fileDigest(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// writeMemberFile writes the file at path, of size bytes, as a member.
+func writeMemberFile(tw *tar.Writer, name, path string, size int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	_, err = io.Copy(tw, f)
+	return err
 }
 
 func writeMember(tw *tar.Writer, name string, b []byte) error {
