@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -24,11 +25,28 @@ import (
 // Cache keeps parsed layer indexes on disk, keyed by diff ID, so that
 // opening an image again skips the layers already read; and, apart, the
 // facts of each stored blob (compression, stored size), keyed by the
-// blob's own digest. Writes go through atomicfile, so concurrent runs
+// blob's own digest. The cache holds bytes of images (the content cache
+// keeps small files, /etc/shadow among them), so its directory is 0700
+// and its files 0600 whatever the umask; an entry found with a looser
+// mode is tightened before it is read. Writes go through atomicfile, so concurrent runs
 // never see half a file; a file that fails its checksum is treated as
 // absent.
 type Cache struct {
 	Dir string
+
+	dirChecked atomic.Bool
+}
+
+// read returns the bytes of the entry under key (see readCacheFile);
+// the first read of a Cache also tightens a cache directory left
+// readable by others (an older version made it 0755) to 0700.
+func (c *Cache) read(key string) ([]byte, bool) {
+	if !c.dirChecked.Swap(true) {
+		if fi, err := os.Stat(c.Dir); err == nil && fi.IsDir() && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(c.Dir, 0o700) // a write tightens it too, or says why not
+		}
+	}
+	return readCacheFile(c.file(key))
 }
 
 // DefaultCacheDir is $XDG_CACHE_HOME/whittle/layers (os.UserCacheDir).
@@ -60,7 +78,7 @@ func (c *Cache) Get(key string) (*LayerIndex, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	b, ok := readCacheFile(c.file(key))
+	b, ok := c.read(key)
 	if !ok {
 		return nil, false
 	}
@@ -80,10 +98,10 @@ func (c *Cache) write(key string, b []byte) error {
 	if c == nil || key == "" {
 		return nil
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	if err := atomicfile.MkdirPrivate(c.Dir); err != nil {
 		return fmt.Errorf("creating cache directory: %w", err)
 	}
-	if err := atomicfile.WriteFile(c.file(key), b); err != nil {
+	if err := atomicfile.WritePrivate(c.file(key), b); err != nil {
 		return fmt.Errorf("writing cache: %w", err)
 	}
 	return nil
@@ -105,7 +123,7 @@ func (c *Cache) GetBlob(key string) (BlobFacts, bool) {
 	if c == nil || key == "" {
 		return BlobFacts{}, false
 	}
-	b, ok := readCacheFile(c.file(key))
+	b, ok := c.read(key)
 	if !ok {
 		return BlobFacts{}, false
 	}
@@ -240,7 +258,7 @@ func (c *Cache) GetData(kind, key string) ([]byte, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	b, ok := readCacheFile(c.file(kind + "-" + key))
+	b, ok := c.read(kind + "-" + key)
 	if !ok || len(b) < 8 {
 		return nil, false
 	}
@@ -269,10 +287,11 @@ const maxCacheFile = 1 << 30
 
 // readCacheFile returns a cache file's bytes, or false when it is not a
 // regular file of at most maxCacheFile bytes (a FIFO, a device, a link
-// to one, a huge file) or cannot be read: a cache entry that is not what
+// to one, a huge file), cannot be made private, or cannot be read: a
+// cache entry that is not what
 // whittle writes is absent, it never blocks or exhausts memory.
 func readCacheFile(p string) ([]byte, bool) {
-	b, err := atomicfile.ReadRegular(p, maxCacheFile)
+	b, err := atomicfile.ReadPrivate(p, maxCacheFile)
 	return b, err == nil
 }
 
