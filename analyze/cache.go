@@ -114,6 +114,13 @@ type BlobFacts struct {
 	DiffID      v1.Hash
 	Compression Compression
 	StoredBytes int64
+	// StoredDigest is the sha256 of the stored bytes as read (the diff ID
+	// for an uncompressed layer); zero when it was not computed (a
+	// registry's blob, whose digest the registry client checks).
+	StoredDigest v1.Hash
+	// Fingerprint is the source's fingerprint of the stored bytes when
+	// they were read (source.Layer.Fingerprint), or "".
+	Fingerprint string
 }
 
 const blobMagic = "WHITTLE-BLOB-FACTS\n"
@@ -136,18 +143,28 @@ func (c *Cache) PutBlob(key string, f BlobFacts) error {
 	return c.write(key, encodeBlobFacts(f))
 }
 
+// blobFactsVersion is the version byte after blobMagic; an entry of
+// another version is absent.
+const blobFactsVersion = 2
+
 func encodeBlobFacts(f BlobFacts) []byte {
-	b := append([]byte(blobMagic), 1)
+	b := append([]byte(blobMagic), blobFactsVersion)
 	start := len(b)
 	b = binenc.AppendString(b, f.DiffID.String())
 	b = binenc.AppendString(b, string(f.Compression))
 	b = binary.AppendVarint(b, f.StoredBytes)
+	stored := ""
+	if f.StoredDigest.Hex != "" {
+		stored = f.StoredDigest.String()
+	}
+	b = binenc.AppendString(b, stored)
+	b = binenc.AppendString(b, f.Fingerprint)
 	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b[start:]))
 }
 
 func decodeBlobFacts(b []byte) (BlobFacts, error) {
 	var f BlobFacts
-	if !bytes.HasPrefix(b, []byte(blobMagic)) || len(b) < len(blobMagic)+9 || b[len(blobMagic)] != 1 {
+	if !bytes.HasPrefix(b, []byte(blobMagic)) || len(b) < len(blobMagic)+9 || b[len(blobMagic)] != blobFactsVersion {
 		return f, errCorrupt
 	}
 	body := b[len(blobMagic)+1 : len(b)-8]
@@ -158,6 +175,8 @@ func decodeBlobFacts(b []byte) (BlobFacts, error) {
 	diffID := d.String()
 	f.Compression = Compression(d.String())
 	f.StoredBytes = d.Varint()
+	stored := d.String()
+	f.Fingerprint = d.String()
 	if d.Done() != nil {
 		return f, errCorrupt
 	}
@@ -166,6 +185,11 @@ func decodeBlobFacts(b []byte) (BlobFacts, error) {
 		return f, errCorrupt
 	}
 	f.DiffID = h
+	if stored != "" {
+		if f.StoredDigest, err = v1.NewHash(stored); err != nil {
+			return f, errCorrupt
+		}
+	}
 	return f, nil
 }
 

@@ -29,6 +29,11 @@ type LayerIndex struct {
 	// compressed); TarBytes the size of its uncompressed tar stream.
 	StoredBytes int64
 	TarBytes    int64
+	// StoredDigest is the sha256 of the stored bytes, when a read computed
+	// it (the digest was to be checked, or the source gives a fingerprint
+	// the cache must be able to check again); the cache does not keep it
+	// in the index but in the blob's facts.
+	StoredDigest v1.Hash
 	// Entries in tar order.
 	Entries []Entry
 	// Findings are suspicious entries (climbing out of the root, unknown
@@ -54,7 +59,7 @@ func (li *LayerIndex) ContentBytes() int64 {
 // ID and the stored stream against the digest. Both digests are computed
 // beside the parsing; for an uncompressed layer they are one and the same.
 func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash) (*LayerIndex, error) {
-	return scanLayerLearning(ctx, stored, wantDiffID, wantDigest, nil)
+	return scanLayerLearning(ctx, stored, wantDiffID, wantDigest, false, nil)
 }
 
 // learnFunc reads the bytes of the regular file at pos (its position in
@@ -62,8 +67,9 @@ func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.
 type learnFunc func(pos int, e *Entry, r io.Reader) error
 
 // scanLayerLearning is scanLayer that also hands the bytes of chosen
-// files to learn as they stream past.
-func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash, learn learnFunc) (*LayerIndex, error) {
+// files to learn as they stream past; with hashStored (or a digest to
+// check) it sets StoredDigest.
+func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash, hashStored bool, learn learnFunc) (*LayerIndex, error) {
 	counted := &countingReader{r: stored}
 	br := bufio.NewReaderSize(counted, compress.BufferSize)
 	magic, err := br.Peek(4)
@@ -72,7 +78,7 @@ func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDi
 	}
 	var src io.Reader = br
 	var storedHash *asyncHasher
-	if wantDigest.Hex != "" && compress.Sniff(magic) != compress.None {
+	if (wantDigest.Hex != "" || hashStored) && compress.Sniff(magic) != compress.None {
 		storedHash = newAsyncHasher()
 		defer storedHash.Close()
 		src = io.TeeReader(br, storedHash)
@@ -102,12 +108,14 @@ func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDi
 	if wantDiffID.Hex != "" && wantDiffID != li.DiffID {
 		return nil, fmt.Errorf("content does not match its diff ID %s (read %s)", wantDiffID, li.DiffID)
 	}
-	if wantDigest.Hex != "" {
-		got := li.DiffID
+	if wantDigest.Hex != "" || hashStored {
+		li.StoredDigest = li.DiffID
 		if storedHash != nil {
-			got = storedHash.Sum()
+			li.StoredDigest = storedHash.Sum()
 		}
-		if got != wantDigest {
+	}
+	if wantDigest.Hex != "" {
+		if got := li.StoredDigest; got != wantDigest {
 			return nil, fmt.Errorf("stored blob does not match its digest %s (read %s)", wantDigest, got)
 		}
 	}

@@ -24,6 +24,9 @@ type tarArchive struct {
 	members map[string]*tarMember
 	order   []string
 	temp    string // a decompressed copy to remove on Close, if any
+	// ident is the identity of the archive file as opened (fileIdentity),
+	// before any decompression: what the members' fingerprints name.
+	ident string
 }
 
 type tarMember struct {
@@ -42,6 +45,12 @@ func openTarArchive(p string) (*tarArchive, error) {
 		return nil, err
 	}
 	a := &tarArchive{name: p, f: f}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	a.ident = fileIdentity(fi)
 	kind, err := sniffFile(f)
 	if err != nil {
 		f.Close()

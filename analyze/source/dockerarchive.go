@@ -74,7 +74,7 @@ func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
-		l := &Layer{Size: m.size, open: memberOpener(a, m), stat: memberStat(a, m)}
+		l := &Layer{Size: m.size, open: memberOpener(a, m), stat: memberStat(a, m), fingerprint: memberFingerprint(a, m)}
 		var magic [4]byte
 		n, _ := a.f.ReadAt(magic[:], m.offset)
 		switch {

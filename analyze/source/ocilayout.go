@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -25,14 +26,23 @@ func init() {
 		if !fi.IsDir() {
 			return nil, fmt.Errorf("not a directory; an archived layout is oci-archive:%s", r.Value)
 		}
-		return openOCILayout(r, os.DirFS(r.Value), opts.Platform)
+		dir := r.Value
+		return openOCILayout(r, os.DirFS(dir), opts.Platform, func(p string) func() (string, error) {
+			return pathFingerprint(filepath.Join(dir, filepath.FromSlash(p)))
+		})
 	}))
 	register(TransportOCIArchive, SourceFunc(func(ctx context.Context, r Reference, opts Options) (*Image, error) {
 		a, err := openTarArchive(r.Value)
 		if err != nil {
 			return nil, describeOpenError(err)
 		}
-		im, err := openOCILayout(r, a.FS(), opts.Platform)
+		im, err := openOCILayout(r, a.FS(), opts.Platform, func(p string) func() (string, error) {
+			m, err := a.member(p)
+			if err != nil {
+				return func() (string, error) { return "", err }
+			}
+			return memberFingerprint(a, m)
+		})
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -47,8 +57,9 @@ const refNameAnnotation = "org.opencontainers.image.ref.name"
 // openOCILayout reads an OCI image layout from a file system: a directory
 // (oci:) or the members of an archive (oci-archive:). A tag picks the
 // manifest by its ref.name annotation; an image index is resolved to the
-// requested platform.
-func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error) {
+// requested platform. fingerprint gives the fingerprint of a blob's
+// stored bytes by its path in fsys.
+func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform, fingerprint func(p string) func() (string, error)) (*Image, error) {
 	layoutFile, err := fs.ReadFile(fsys, "oci-layout")
 	if err != nil {
 		return nil, fmt.Errorf("not an OCI image layout: no oci-layout file")
@@ -108,7 +119,8 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 		}
 		layers = append(layers, &Layer{
 			Digest: ld.Digest, Size: ld.Size, MediaType: ld.MediaType, VerifyDigest: true,
-			open: func() (io.ReadCloser, error) { return fsys.Open(p) },
+			open:        func() (io.ReadCloser, error) { return fsys.Open(p) },
+			fingerprint: fingerprint(p),
 			stat: func() (int64, error) {
 				fi, err := fs.Stat(fsys, p)
 				if err != nil {
