@@ -242,8 +242,8 @@ func TestCacheDamagedBlob(t *testing.T) {
 		})
 	}
 
-	// A byte changed in place keeps the size but not the file's change
-	// time: the warm run hashes the blob again and fails as a cold run
+	// A byte changed in place keeps the size but not the file's
+	// modification time: the warm run hashes the blob again and fails as a cold run
 	// does; so does --verify, which reads every blob.
 	c := writeTwoCopies(t)
 	cache := &Cache{Dir: t.TempDir()}
