@@ -25,24 +25,26 @@ func openRegistry(ctx context.Context, ref Reference, opts Options) (*Image, err
 	if err != nil {
 		return nil, fmt.Errorf("not a valid image reference: %w", err)
 	}
-	base := opts.Transport
-	if base == nil {
-		base = remote.DefaultTransport
+	limits := opts.Network
+	if limits == (reghttp.Limits{}) {
+		if limits, err = reghttp.DefaultLimits(); err != nil {
+			return nil, err
+		}
 	}
 	kc := opts.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
 	plat := defaultPlatform(opts.Platform)
-	img, err := remote.Image(r,
+	img, err := remote.Image(r, append(reghttp.RemoteOptions(limits),
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
 		remote.WithPlatform(plat),
-		remote.WithTransport(reghttp.Guard(base, opts.Insecure)),
+		remote.WithTransport(reghttp.Registry(opts.Transport, opts.Insecure, limits)),
 		remote.WithUserAgent("whittle"),
-	)
+	)...)
 	if err != nil {
-		return nil, fmt.Errorf("fetching from the registry: %w", err)
+		return nil, fmt.Errorf("fetching from the registry %s: %w", r.Context().RegistryStr(), reghttp.Unwrap(err))
 	}
 	raw, err := img.RawConfigFile()
 	if err != nil {
