@@ -82,7 +82,7 @@ func TestRegistryBounds(t *testing.T) {
 		maxRequests int64
 	}{
 		{"loop", "too many redirects", reghttp.ErrTooManyRedirects, 16},
-		{"silent", "no answer from "+host+" for 300ms", reghttp.ErrIdle, 8},
+		{"silent", "no answer from " + host + " for 300ms", reghttp.ErrIdle, 8},
 		{"503", "", nil, 12},
 		{"429", "", nil, 12},
 	}

@@ -252,4 +252,3 @@ func (b *idleBody) Close() error {
 	}
 	return err
 }
-
