@@ -162,27 +162,74 @@ func pickArchiveImage(entries []dockerManifestEntry, tag string) (*dockerManifes
 	if t, err := name.NewTag(tag); err == nil {
 		want = t.Name()
 	}
+	var found []int
 	for i := range entries {
 		for _, rt := range entries[i].RepoTags {
 			if rt == tag {
-				return &entries[i], nil
+				found = append(found, i)
+				break
 			}
 			if t, err := name.NewTag(rt); err == nil && t.Name() == want {
-				return &entries[i], nil
+				found = append(found, i)
+				break
 			}
 		}
 	}
-	return nil, fmt.Errorf("no image tagged %q in the archive (it has %s)", tag, archiveTags(entries))
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("no image tagged %q in the archive (it has %s)", tag, archiveTags(entries))
+	case 1:
+		return &entries[found[0]], nil
+	}
+	// Docker moves a tag to the image loaded last; an archive that gives
+	// one tag to two images is ambiguous, and taking either is a guess.
+	var claims []dockerManifestEntry
+	for _, i := range found {
+		claims = append(claims, entries[i])
+	}
+	return nil, fmt.Errorf("tag %q names %d images of the archive (%s); pick one with :@N", tag, len(found), numberedTags(claims, found))
 }
 
+// numberedTags lists entries (at positions pos of the archive) as "@N
+// tags", bounded as archiveTags is.
+func numberedTags(entries []dockerManifestEntry, pos []int) string {
+	var parts []string
+	for k, e := range entries {
+		if k == maxListed {
+			parts = append(parts, fmt.Sprintf("and %d more", len(entries)-k))
+			break
+		}
+		parts = append(parts, "@"+strconv.Itoa(pos[k])+" "+strings.Join(limitStrings(e.RepoTags, 4), ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// archiveTags lists the images of an archive by their tags (at most
+// maxListed images, four tags each, then how many more), for messages:
+// an archive's manifest is hostile and may list thousands.
 func archiveTags(entries []dockerManifestEntry) string {
 	var tags []string
 	for i, e := range entries {
+		if i == maxListed {
+			tags = append(tags, fmt.Sprintf("and %d more", len(entries)-i))
+			break
+		}
 		if len(e.RepoTags) == 0 {
 			tags = append(tags, "@"+strconv.Itoa(i)+" untagged")
 			continue
 		}
-		tags = append(tags, strings.Join(e.RepoTags, ", "))
+		tags = append(tags, strings.Join(limitStrings(e.RepoTags, 4), ", "))
 	}
 	return strings.Join(tags, "; ")
+}
+
+// maxListed bounds the lists of images and platforms in messages.
+const maxListed = 10
+
+// limitStrings returns at most n of ss, then "and N more".
+func limitStrings(ss []string, n int) []string {
+	if len(ss) <= n {
+		return ss
+	}
+	return append(ss[:n:n], fmt.Sprintf("and %d more", len(ss)-n))
 }
