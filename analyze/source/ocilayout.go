@@ -78,23 +78,23 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform, fingerprint fun
 	if err != nil {
 		return nil, fmt.Errorf("parsing index.json: %w", err)
 	}
-	desc, err := pickLayoutManifest(index.Manifests, ref.Tag, plat)
-	if err != nil {
-		return nil, err
-	}
-	for depth := 0; desc.MediaType.IsIndex(); depth++ {
-		if depth > 4 {
-			return nil, fmt.Errorf("image indexes nested too deep")
-		}
-		b, err := readBlob(fsys, desc)
+	read := func(d v1.Descriptor) ([]v1.Descriptor, error) {
+		b, err := readBlob(fsys, d)
 		if err != nil {
 			return nil, err
 		}
 		child, err := v1.ParseIndexManifest(bytes.NewReader(b))
 		if err != nil {
-			return nil, fmt.Errorf("parsing image index %s: %w", desc.Digest, err)
+			return nil, fmt.Errorf("parsing image index %s: %w", d.Digest, err)
 		}
-		if desc, err = pickPlatform(child.Manifests, plat); err != nil {
+		return child.Manifests, nil
+	}
+	desc, err := pickLayoutManifest(index.Manifests, ref.Tag, plat, read)
+	if err != nil {
+		return nil, err
+	}
+	if desc.MediaType.IsIndex() {
+		if desc, err = pickPlatform([]v1.Descriptor{desc}, plat, read); err != nil {
 			return nil, err
 		}
 	}
@@ -145,7 +145,7 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform, fingerprint fun
 // go-containerregistry's layout.AppendImage with platforms writes) is read
 // like an image index: --platform picks, and without it this machine's
 // linux platform when one entry has it.
-func pickLayoutManifest(ms []v1.Descriptor, tag string, plat *v1.Platform) (v1.Descriptor, error) {
+func pickLayoutManifest(ms []v1.Descriptor, tag string, plat *v1.Platform, read readIndex) (v1.Descriptor, error) {
 	if len(ms) == 0 {
 		return v1.Descriptor{}, fmt.Errorf("index.json lists no image")
 	}
@@ -174,11 +174,11 @@ func pickLayoutManifest(ms []v1.Descriptor, tag string, plat *v1.Platform) (v1.D
 	}
 	for _, m := range cands {
 		if m.Platform != nil {
-			return pickPlatform(cands, plat)
+			return pickPlatform(cands, plat, read)
 		}
 	}
 	if tag == "" && len(names) == len(cands) {
-		return v1.Descriptor{}, fmt.Errorf("the layout holds %d images (%s); pick one with oci:DIR:NAME", len(cands), strings.Join(names, ", "))
+		return v1.Descriptor{}, fmt.Errorf("the layout holds %d images (%s); pick one with oci:DIR:NAME", len(cands), orNone(names))
 	}
 	return v1.Descriptor{}, fmt.Errorf("the layout holds %d images with neither names nor platforms to tell them apart", len(cands))
 }
@@ -187,28 +187,7 @@ func orNone(names []string) string {
 	if len(names) == 0 {
 		return "none named"
 	}
-	return strings.Join(names, ", ")
-}
-
-// pickPlatform chooses the manifest of an index that runs on plat (the
-// host's linux architecture when nil). Entries without a platform, and
-// attestations (unknown/unknown), are never picked.
-func pickPlatform(ms []v1.Descriptor, plat *v1.Platform) (v1.Descriptor, error) {
-	want := defaultPlatform(plat)
-	var have []string
-	for _, m := range ms {
-		if m.Platform == nil || m.Platform.OS == "unknown" {
-			continue
-		}
-		if m.Platform.Satisfies(want) {
-			return m, nil
-		}
-		have = append(have, m.Platform.String())
-	}
-	if plat == nil {
-		return v1.Descriptor{}, fmt.Errorf("no image for this machine's platform %s (it has %s); choose one with --platform", want.String(), orNone(have))
-	}
-	return v1.Descriptor{}, fmt.Errorf("no image for platform %s (it has %s); choose one with --platform", want.String(), orNone(have))
+	return strings.Join(limitStrings(names, maxListed), ", ")
 }
 
 func blobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
