@@ -17,7 +17,8 @@ import (
 	"github.com/whittle-dev/whittle/internal/compress"
 )
 
-// Compression names how a layer is stored (compress.None, Gzip, Zstd).
+// Compression names how a layer is stored (compress.None, Gzip, Zstd, Xz,
+// Bzip2).
 type Compression = compress.Kind
 
 // LayerIndex is what one streaming read of a layer's tar yields. It is what
@@ -72,7 +73,7 @@ type learnFunc func(pos int, e *Entry, r io.Reader) error
 func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash, hashStored bool, learn learnFunc) (*LayerIndex, error) {
 	counted := &countingReader{r: stored}
 	br := bufio.NewReaderSize(counted, compress.BufferSize)
-	magic, err := br.Peek(4)
+	magic, err := br.Peek(compress.MagicLen)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("reading layer: %w", err)
 	}

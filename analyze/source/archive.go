@@ -37,7 +37,8 @@ type tarMember struct {
 	link   string
 }
 
-// openTarArchive indexes the tar at p. A gzip- or zstd-compressed archive
+// openTarArchive indexes the tar at p. A compressed archive (gzip, zstd,
+// xz, bzip2)
 // is first decompressed to a temporary file, removed again by Close.
 func openTarArchive(p string) (*tarArchive, error) {
 	f, err := os.Open(p)
@@ -71,7 +72,7 @@ func openTarArchive(p string) (*tarArchive, error) {
 
 // sniffFile tells a file's compression from its first bytes.
 func sniffFile(f *os.File) (compress.Kind, error) {
-	var magic [4]byte
+	var magic [compress.MagicLen]byte
 	n, err := f.ReadAt(magic[:], 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err

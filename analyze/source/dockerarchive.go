@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/whittle-dev/whittle/internal/compress"
 )
 
 func init() {
@@ -75,14 +76,16 @@ func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
 			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
 		l := &Layer{Size: m.size, open: memberOpener(a, m), stat: memberStat(a, m), fingerprint: memberFingerprint(a, m)}
-		var magic [4]byte
-		n, _ := a.f.ReadAt(magic[:], m.offset)
-		switch {
-		case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		var magic [compress.MagicLen]byte
+		n, _ := a.f.ReadAt(magic[:min(int64(len(magic)), m.size)], m.offset)
+		switch compress.Sniff(magic[:n]) {
+		case compress.Gzip:
 			l.MediaType = types.DockerLayer
-		case n == 4 && magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
+		case compress.Zstd:
 			l.MediaType = types.OCILayerZStd
 		default:
+			// Plain, and xz and bzip2 (which Docker reads, but no media
+			// type names): handed on by their tar stream when built on.
 			l.MediaType = types.DockerUncompressedLayer
 		}
 		if h := blobHex(p); h != "" {
