@@ -214,11 +214,21 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 	}
 	base := path.Base(clean)
 	if strings.HasPrefix(base, ".wh.") {
-		switch {
+		switch name := base[len(".wh."):]; {
 		case base == ".wh..wh..opq":
 			e.Path, e.Type = path.Dir(clean), TypeOpaque
+			if hdr.Typeflag != tar.TypeReg {
+				// Docker makes a directory opaque whatever the marker's
+				// type; whittle does too, but says so.
+				problem = badWhiteout(clean, fmt.Sprintf("opaque marker %s is a %s, not an empty file; %s is made opaque as Docker does", clean, typeName(hdr.Typeflag), e.Path))
+			}
+		case name == "" || name == "." || name == "..":
+			// ".wh." alone, ".wh..", ".wh...": no file is named. Docker
+			// would delete the directory (or its parent); whittle does
+			// not guess, it skips the entry and says so.
+			return e, false, badWhiteout(clean, fmt.Sprintf("whiteout %s names no file (%q); skipped (Docker would delete %s)", clean, name, path.Join(path.Dir(clean), name)))
 		default:
-			e.Path, e.Type = path.Join(path.Dir(clean), base[len(".wh."):]), TypeWhiteout
+			e.Path, e.Type = path.Join(path.Dir(clean), name), TypeWhiteout
 		}
 		return e, true, problem
 	}
@@ -253,6 +263,31 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 		}
 	}
 	return e, true, problem
+}
+
+// badWhiteout is the finding of a malformed whiteout or opaque marker.
+func badWhiteout(p, msg string) *finding.Finding {
+	return &finding.Finding{
+		Kind: KindBadWhiteout, Severity: finding.Warning, Paths: []string{p}, Message: msg,
+		Fix: "rebuild the layer: a whiteout is an empty file .wh.NAME beside the deleted NAME, an opaque marker an empty file .wh..wh..opq",
+	}
+}
+
+// typeName names a tar entry type for messages.
+func typeName(t byte) string {
+	switch t {
+	case tar.TypeDir:
+		return "directory"
+	case tar.TypeSymlink:
+		return "symlink"
+	case tar.TypeLink:
+		return "hardlink"
+	case tar.TypeChar, tar.TypeBlock:
+		return "device"
+	case tar.TypeFifo:
+		return "FIFO"
+	}
+	return fmt.Sprintf("tar entry of type %q", t)
 }
 
 // countingReader counts the bytes read through it and, when w is set,
