@@ -156,4 +156,3 @@ func Write(path string, p *Plan) error {
 	}
 	return atomicfile.WriteFile(path, b)
 }
-
