@@ -25,7 +25,7 @@ const MaxFileSize = 16 << 20
 // are resolved against the plan file's directory, as the plan's author
 // meant them, not against the directory whittle runs in.
 func Load(path string) (*Plan, error) {
-	data, err := readPlanFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -37,10 +37,11 @@ func Load(path string) (*Plan, error) {
 	return p, nil
 }
 
-// readPlanFile reads path if it is a regular file of at most MaxFileSize
-// bytes. It opens without blocking (a FIFO opens at once) and checks
-// the file before reading a byte.
-func readPlanFile(path string) ([]byte, error) {
+// ReadFile returns the bytes of the plan file at path if it is a regular
+// file of at most MaxFileSize bytes, for readers of a part of a plan
+// (whittle etc --from-plan). It opens without blocking (a FIFO opens at
+// once) and checks the file before reading a byte. Errors name path.
+func ReadFile(path string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading the plan %s: %w", path, hosterr.Describe(err))
