@@ -213,14 +213,22 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 		return e, false, problem
 	}
 	base := path.Base(clean)
+	if dir := path.Dir(clean); problem == nil && strings.Contains(dir+"/", "/.wh.") {
+		// A whiteout's name used as a directory ("a/.wh.b/c"): no
+		// layer tool writes it; kept as written, and said.
+		problem = badWhiteout(clean, fmt.Sprintf("%s lies under a directory named like a whiteout; kept as written", clean))
+	}
 	if strings.HasPrefix(base, ".wh.") {
 		switch name := base[len(".wh."):]; {
 		case base == ".wh..wh..opq":
 			e.Path, e.Type = path.Dir(clean), TypeOpaque
-			if hdr.Typeflag != tar.TypeReg {
+			switch {
+			case hdr.Typeflag != tar.TypeReg:
 				// Docker makes a directory opaque whatever the marker's
 				// type; whittle does too, but says so.
 				problem = badWhiteout(clean, fmt.Sprintf("opaque marker %s is a %s, not an empty file; %s is made opaque as Docker does", clean, typeName(hdr.Typeflag), e.Path))
+			case e.Path == "/":
+				problem = badWhiteout(clean, "opaque marker at the root: it hides every file of the layers below")
 			}
 		case name == "" || name == "." || name == "..":
 			// ".wh." alone, ".wh..", ".wh...": no file is named. Docker
