@@ -234,10 +234,11 @@ func storedMatches(l *source.Layer, facts BlobFacts) bool {
 	return err == nil && n == facts.StoredBytes && h == facts.StoredDigest
 }
 
-// Identify learns the diff ID of every layer of im without reading a
+// Identify learns the diff ID of every layer of im without parsing a
 // layer or decoding its index: from the config, checked against the
-// cache's facts of the blob (which must be there with its size, as a warm
-// IndexImage checks), or from those facts alone for root file system
+// cache's facts of the blob (which must be there with its size and, for a
+// local file, its fingerprint or else its hash, as a warm IndexImage
+// checks), or from those facts alone for root file system
 // sources, whose made-up config it then finishes. It reports false, and
 // changes nothing, when some layer cannot be vouched for that way (no
 // cache, never read, --verify): IndexImage must then read it. It lets a
