@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -24,11 +25,28 @@ import (
 // Cache keeps parsed layer indexes on disk, keyed by diff ID, so that
 // opening an image again skips the layers already read; and, apart, the
 // facts of each stored blob (compression, stored size), keyed by the
-// blob's own digest. Writes go through atomicfile, so concurrent runs
+// blob's own digest. The cache holds bytes of images (the content cache
+// keeps small files, /etc/shadow among them), so its directory is 0700
+// and its files 0600 whatever the umask; an entry found with a looser
+// mode is tightened before it is read. Writes go through atomicfile, so concurrent runs
 // never see half a file; a file that fails its checksum is treated as
 // absent.
 type Cache struct {
 	Dir string
+
+	dirChecked atomic.Bool
+}
+
+// read returns the bytes of the entry under key (see readCacheFile);
+// the first read of a Cache also tightens a cache directory left
+// readable by others (an older version made it 0755) to 0700.
+func (c *Cache) read(key string) ([]byte, bool) {
+	if !c.dirChecked.Swap(true) {
+		if fi, err := os.Stat(c.Dir); err == nil && fi.IsDir() && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(c.Dir, 0o700) // a write tightens it too, or says why not
+		}
+	}
+	return readCacheFile(c.file(key))
 }
 
 // DefaultCacheDir is $XDG_CACHE_HOME/whittle/layers (os.UserCacheDir).
@@ -60,7 +78,7 @@ func (c *Cache) Get(key string) (*LayerIndex, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	b, ok := readCacheFile(c.file(key))
+	b, ok := c.read(key)
 	if !ok {
 		return nil, false
 	}
@@ -80,10 +98,10 @@ func (c *Cache) write(key string, b []byte) error {
 	if c == nil || key == "" {
 		return nil
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	if err := atomicfile.MkdirPrivate(c.Dir); err != nil {
 		return fmt.Errorf("creating cache directory: %w", err)
 	}
-	if err := atomicfile.WriteFile(c.file(key), b); err != nil {
+	if err := atomicfile.WritePrivate(c.file(key), b); err != nil {
 		return fmt.Errorf("writing cache: %w", err)
 	}
 	return nil
@@ -96,6 +114,13 @@ type BlobFacts struct {
 	DiffID      v1.Hash
 	Compression Compression
 	StoredBytes int64
+	// StoredDigest is the sha256 of the stored bytes as read (the diff ID
+	// for an uncompressed layer); zero when it was not computed (a
+	// registry's blob, whose digest the registry client checks).
+	StoredDigest v1.Hash
+	// Fingerprint is the source's fingerprint of the stored bytes when
+	// they were read (source.Layer.Fingerprint), or "".
+	Fingerprint string
 }
 
 const blobMagic = "WHITTLE-BLOB-FACTS\n"
@@ -105,7 +130,7 @@ func (c *Cache) GetBlob(key string) (BlobFacts, bool) {
 	if c == nil || key == "" {
 		return BlobFacts{}, false
 	}
-	b, ok := readCacheFile(c.file(key))
+	b, ok := c.read(key)
 	if !ok {
 		return BlobFacts{}, false
 	}
@@ -118,18 +143,28 @@ func (c *Cache) PutBlob(key string, f BlobFacts) error {
 	return c.write(key, encodeBlobFacts(f))
 }
 
+// blobFactsVersion is the version byte after blobMagic; an entry of
+// another version is absent.
+const blobFactsVersion = 2
+
 func encodeBlobFacts(f BlobFacts) []byte {
-	b := append([]byte(blobMagic), 1)
+	b := append([]byte(blobMagic), blobFactsVersion)
 	start := len(b)
 	b = binenc.AppendString(b, f.DiffID.String())
 	b = binenc.AppendString(b, string(f.Compression))
 	b = binary.AppendVarint(b, f.StoredBytes)
+	stored := ""
+	if f.StoredDigest.Hex != "" {
+		stored = f.StoredDigest.String()
+	}
+	b = binenc.AppendString(b, stored)
+	b = binenc.AppendString(b, f.Fingerprint)
 	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b[start:]))
 }
 
 func decodeBlobFacts(b []byte) (BlobFacts, error) {
 	var f BlobFacts
-	if !bytes.HasPrefix(b, []byte(blobMagic)) || len(b) < len(blobMagic)+9 || b[len(blobMagic)] != 1 {
+	if !bytes.HasPrefix(b, []byte(blobMagic)) || len(b) < len(blobMagic)+9 || b[len(blobMagic)] != blobFactsVersion {
 		return f, errCorrupt
 	}
 	body := b[len(blobMagic)+1 : len(b)-8]
@@ -140,6 +175,8 @@ func decodeBlobFacts(b []byte) (BlobFacts, error) {
 	diffID := d.String()
 	f.Compression = Compression(d.String())
 	f.StoredBytes = d.Varint()
+	stored := d.String()
+	f.Fingerprint = d.String()
 	if d.Done() != nil {
 		return f, errCorrupt
 	}
@@ -148,6 +185,11 @@ func decodeBlobFacts(b []byte) (BlobFacts, error) {
 		return f, errCorrupt
 	}
 	f.DiffID = h
+	if stored != "" {
+		if f.StoredDigest, err = v1.NewHash(stored); err != nil {
+			return f, errCorrupt
+		}
+	}
 	return f, nil
 }
 
@@ -240,7 +282,7 @@ func (c *Cache) GetData(kind, key string) ([]byte, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	b, ok := readCacheFile(c.file(kind + "-" + key))
+	b, ok := c.read(kind + "-" + key)
 	if !ok || len(b) < 8 {
 		return nil, false
 	}
@@ -269,10 +311,11 @@ const maxCacheFile = 1 << 30
 
 // readCacheFile returns a cache file's bytes, or false when it is not a
 // regular file of at most maxCacheFile bytes (a FIFO, a device, a link
-// to one, a huge file) or cannot be read: a cache entry that is not what
+// to one, a huge file), cannot be made private, or cannot be read: a
+// cache entry that is not what
 // whittle writes is absent, it never blocks or exhausts memory.
 func readCacheFile(p string) ([]byte, bool) {
-	b, err := atomicfile.ReadRegular(p, maxCacheFile)
+	b, err := atomicfile.ReadPrivate(p, maxCacheFile)
 	return b, err == nil
 }
 

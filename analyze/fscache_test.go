@@ -13,9 +13,9 @@ import (
 )
 
 // TestFSContentCache: with a cache, small files read once come from it
-// on the next run over the same layers (the tarball is changed in place,
-// same size and time, in between: what is read is the cached bytes), and
-// without one from the layer.
+// on the next run over the same layers (the cached bytes are changed in
+// between: what is read is the cached bytes), and without one from the
+// layer.
 func TestFSContentCache(t *testing.T) {
 	orig := tarBytes(t, dir("etc/"), file("etc/conf", 64, 'a'))
 	p := filepath.Join(t.TempDir(), "root.tar")
@@ -43,10 +43,19 @@ func TestFSContentCache(t *testing.T) {
 	if b := read(cache); !bytes.Equal(b, bytes.Repeat([]byte("a"), 64)) {
 		t.Fatalf("first read %q", b)
 	}
-	fi, _ := os.Stat(p)
-	os.WriteFile(p, bytes.Replace(orig, bytes.Repeat([]byte("a"), 64), bytes.Repeat([]byte("b"), 64), 1), 0o644)
-	os.Chtimes(p, fi.ModTime(), fi.ModTime())
-	if b := read(cache); !bytes.Equal(b, bytes.Repeat([]byte("a"), 64)) {
+	// The cached bytes of etc/conf (entry 1 of the layer) replaced by
+	// other ones: the warm read gives them, so they came from the cache.
+	diffID, _, err := v1.SHA256(bytes.NewReader(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := cache.Contents("test", diffID); len(m) != 1 || !bytes.Equal(m[1], bytes.Repeat([]byte("a"), 64)) {
+		t.Fatalf("cached contents %v, want etc/conf's", m)
+	}
+	if err := cache.PutContents("test", diffID, map[int][]byte{1: bytes.Repeat([]byte("b"), 64)}); err != nil {
+		t.Fatal(err)
+	}
+	if b := read(cache); !bytes.Equal(b, bytes.Repeat([]byte("b"), 64)) {
 		t.Errorf("warm read %q, want the cached bytes", b)
 	}
 }

@@ -652,6 +652,9 @@ const (
 	KindClimbsOut = "tar/climbs-out"
 	// KindUnsupportedEntry: a tar entry of a type a layer cannot hold.
 	KindUnsupportedEntry = "tar/unsupported-entry"
+	// KindBadWhiteout: a whiteout that names no file (".wh.", ".wh..")
+	// or an opaque marker that is not a file.
+	KindBadWhiteout = "tar/bad-whiteout"
 	// KindRootEntry: an entry that is not a directory names "/".
 	KindRootEntry = "tar/root-entry"
 	// KindLinkOutside: a hardlink whose target climbs out of the root.

@@ -139,6 +139,9 @@ func indexLayer(ctx context.Context, l *source.Layer, cache *Cache, verify bool,
 			return li, true, nil
 		}
 	}
+	// The fingerprint is taken before the read, so that a change while
+	// reading makes it stale rather than vouch for bytes not read.
+	fp, hasFP := l.Fingerprint()
 	rc, err := l.Open()
 	if err != nil {
 		return nil, false, fmt.Errorf("opening: %w", err)
@@ -148,24 +151,25 @@ func indexLayer(ctx context.Context, l *source.Layer, cache *Cache, verify bool,
 	if l.VerifyDigest && l.Digest.Algorithm == "sha256" {
 		wantDigest = l.Digest
 	}
-	li, err := scanLayerLearning(ctx, rc, l.DiffID, wantDigest, learn)
+	li, err := scanLayerLearning(ctx, rc, l.DiffID, wantDigest, hasFP && cache != nil, learn)
 	if err != nil {
 		return nil, false, err
 	}
 	// A cache that cannot be written only costs time next run.
 	if cache != nil && l.CacheKey != "" {
 		_ = cache.Put(l.CacheKey, li)
-		_ = cache.PutBlob(blobKey(l, li.DiffID), BlobFacts{DiffID: li.DiffID, Compression: li.Compression, StoredBytes: li.StoredBytes})
+		_ = cache.PutBlob(blobKey(l, li.DiffID), BlobFacts{DiffID: li.DiffID, Compression: li.Compression, StoredBytes: li.StoredBytes, StoredDigest: li.StoredDigest, Fingerprint: fp})
 	}
 	return li, false, nil
 }
 
 // cachedLayer returns the cached index of l with the stored-form facts of
 // the blob l names, or false when the cache cannot vouch for both. It
-// never reads the blob: it checks, by a stat or the descriptor, that the
-// blob is there with the size it had when it was read, so that a warm run
-// refuses a missing or cut-short blob as a cold one does. (A blob changed
-// in place to the same size is not noticed; --verify reads every blob.)
+// checks, by a stat or the descriptor, that the blob is there with the
+// size it had when it was read, so that a warm run refuses a missing or
+// cut-short blob as a cold one does; and, for a blob in a local file
+// (whose name or config only claims a content), that it is the very bytes
+// that were read (checkedBlob). --verify reads every blob.
 func cachedLayer(l *source.Layer, cache *Cache) (*LayerIndex, bool) {
 	li, ok := cache.Get(l.CacheKey)
 	if !ok || (l.DiffID.Hex != "" && li.DiffID != l.DiffID) {
@@ -175,15 +179,24 @@ func cachedLayer(l *source.Layer, cache *Cache) (*LayerIndex, bool) {
 	if !ok || facts.DiffID != li.DiffID {
 		return nil, false
 	}
-	li.Compression, li.StoredBytes = facts.Compression, facts.StoredBytes
+	li.Compression, li.StoredBytes, li.StoredDigest = facts.Compression, facts.StoredBytes, facts.StoredDigest
 	return li, true
 }
 
 // checkedBlob returns the cached facts of the blob l names (diffID is the
-// layer's, or zero when not known yet) after checking, without reading
-// it, that the blob is there with the size it had when it was read.
+// layer's, or zero when not known yet) after checking that the blob is
+// there with the size it had when it was read, and that it holds the
+// bytes that were read. The facts are keyed by what the source claims (a
+// digest in a member's name, a diff ID in a config), which another input
+// can claim too, so for a layer in a local file the claim is not enough:
+// its fingerprint (file identity and extent) must be the one seen when it
+// was read, or else the blob is hashed again and must match the stored
+// digest then computed (costing a read of the stored bytes, without
+// decompressing or parsing them). A registry's blobs are checked against
+// their digests by the registry client.
 func checkedBlob(l *source.Layer, diffID v1.Hash, cache *Cache) (BlobFacts, bool) {
-	facts, ok := cache.GetBlob(blobKey(l, diffID))
+	key := blobKey(l, diffID)
+	facts, ok := cache.GetBlob(key)
 	if !ok {
 		return facts, false
 	}
@@ -194,13 +207,38 @@ func checkedBlob(l *source.Layer, diffID v1.Hash, cache *Cache) (BlobFacts, bool
 	if err != nil || (size >= 0 && size != facts.StoredBytes) {
 		return facts, false // reading it gives the error a cold run gives
 	}
+	fp, hasFP := l.Fingerprint()
+	if !hasFP || fp == facts.Fingerprint {
+		return facts, true
+	}
+	if facts.StoredDigest.Hex == "" || !storedMatches(l, facts) {
+		return facts, false
+	}
+	facts.Fingerprint = fp
+	_ = cache.PutBlob(key, facts) // the next run trusts the stat alone
 	return facts, true
 }
 
-// Identify learns the diff ID of every layer of im without reading a
+// storedMatches reports whether l's stored bytes are facts.StoredBytes
+// bytes whose sha256 is facts.StoredDigest.
+func storedMatches(l *source.Layer, facts BlobFacts) bool {
+	if facts.StoredDigest.Algorithm != "sha256" {
+		return false
+	}
+	rc, err := l.Open()
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	h, n, err := v1.SHA256(rc)
+	return err == nil && n == facts.StoredBytes && h == facts.StoredDigest
+}
+
+// Identify learns the diff ID of every layer of im without parsing a
 // layer or decoding its index: from the config, checked against the
-// cache's facts of the blob (which must be there with its size, as a warm
-// IndexImage checks), or from those facts alone for root file system
+// cache's facts of the blob (which must be there with its size and, for a
+// local file, its fingerprint or else its hash, as a warm IndexImage
+// checks), or from those facts alone for root file system
 // sources, whose made-up config it then finishes. It reports false, and
 // changes nothing, when some layer cannot be vouched for that way (no
 // cache, never read, --verify): IndexImage must then read it. It lets a

@@ -17,7 +17,8 @@ import (
 	"github.com/whittle-dev/whittle/internal/compress"
 )
 
-// Compression names how a layer is stored (compress.None, Gzip, Zstd).
+// Compression names how a layer is stored (compress.None, Gzip, Zstd, Xz,
+// Bzip2).
 type Compression = compress.Kind
 
 // LayerIndex is what one streaming read of a layer's tar yields. It is what
@@ -29,6 +30,11 @@ type LayerIndex struct {
 	// compressed); TarBytes the size of its uncompressed tar stream.
 	StoredBytes int64
 	TarBytes    int64
+	// StoredDigest is the sha256 of the stored bytes, when a read computed
+	// it (the digest was to be checked, or the source gives a fingerprint
+	// the cache must be able to check again); the cache does not keep it
+	// in the index but in the blob's facts.
+	StoredDigest v1.Hash
 	// Entries in tar order.
 	Entries []Entry
 	// Findings are suspicious entries (climbing out of the root, unknown
@@ -54,7 +60,7 @@ func (li *LayerIndex) ContentBytes() int64 {
 // ID and the stored stream against the digest. Both digests are computed
 // beside the parsing; for an uncompressed layer they are one and the same.
 func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash) (*LayerIndex, error) {
-	return scanLayerLearning(ctx, stored, wantDiffID, wantDigest, nil)
+	return scanLayerLearning(ctx, stored, wantDiffID, wantDigest, false, nil)
 }
 
 // learnFunc reads the bytes of the regular file at pos (its position in
@@ -62,17 +68,18 @@ func scanLayer(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.
 type learnFunc func(pos int, e *Entry, r io.Reader) error
 
 // scanLayerLearning is scanLayer that also hands the bytes of chosen
-// files to learn as they stream past.
-func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash, learn learnFunc) (*LayerIndex, error) {
+// files to learn as they stream past; with hashStored (or a digest to
+// check) it sets StoredDigest.
+func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDigest v1.Hash, hashStored bool, learn learnFunc) (*LayerIndex, error) {
 	counted := &countingReader{r: stored}
 	br := bufio.NewReaderSize(counted, compress.BufferSize)
-	magic, err := br.Peek(4)
+	magic, err := br.Peek(compress.MagicLen)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("reading layer: %w", err)
 	}
 	var src io.Reader = br
 	var storedHash *asyncHasher
-	if wantDigest.Hex != "" && compress.Sniff(magic) != compress.None {
+	if (wantDigest.Hex != "" || hashStored) && compress.Sniff(magic) != compress.None {
 		storedHash = newAsyncHasher()
 		defer storedHash.Close()
 		src = io.TeeReader(br, storedHash)
@@ -102,12 +109,14 @@ func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDi
 	if wantDiffID.Hex != "" && wantDiffID != li.DiffID {
 		return nil, fmt.Errorf("content does not match its diff ID %s (read %s)", wantDiffID, li.DiffID)
 	}
-	if wantDigest.Hex != "" {
-		got := li.DiffID
+	if wantDigest.Hex != "" || hashStored {
+		li.StoredDigest = li.DiffID
 		if storedHash != nil {
-			got = storedHash.Sum()
+			li.StoredDigest = storedHash.Sum()
 		}
-		if got != wantDigest {
+	}
+	if wantDigest.Hex != "" {
+		if got := li.StoredDigest; got != wantDigest {
 			return nil, fmt.Errorf("stored blob does not match its digest %s (read %s)", wantDigest, got)
 		}
 	}
@@ -204,12 +213,30 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 		return e, false, problem
 	}
 	base := path.Base(clean)
+	if dir := path.Dir(clean); problem == nil && strings.Contains(dir+"/", "/.wh.") {
+		// A whiteout's name used as a directory ("a/.wh.b/c"): no
+		// layer tool writes it; kept as written, and said.
+		problem = badWhiteout(clean, fmt.Sprintf("%s lies under a directory named like a whiteout; kept as written", clean))
+	}
 	if strings.HasPrefix(base, ".wh.") {
-		switch {
+		switch name := base[len(".wh."):]; {
 		case base == ".wh..wh..opq":
 			e.Path, e.Type = path.Dir(clean), TypeOpaque
+			switch {
+			case hdr.Typeflag != tar.TypeReg:
+				// Docker makes a directory opaque whatever the marker's
+				// type; whittle does too, but says so.
+				problem = badWhiteout(clean, fmt.Sprintf("opaque marker %s is a %s, not an empty file; %s is made opaque as Docker does", clean, typeName(hdr.Typeflag), e.Path))
+			case e.Path == "/":
+				problem = badWhiteout(clean, "opaque marker at the root: it hides every file of the layers below")
+			}
+		case name == "" || name == "." || name == "..":
+			// ".wh." alone, ".wh..", ".wh...": no file is named. Docker
+			// would delete the directory (or its parent); whittle does
+			// not guess, it skips the entry and says so.
+			return e, false, badWhiteout(clean, fmt.Sprintf("whiteout %s names no file (%q); skipped (Docker would delete %s)", clean, name, path.Join(path.Dir(clean), name)))
 		default:
-			e.Path, e.Type = path.Join(path.Dir(clean), base[len(".wh."):]), TypeWhiteout
+			e.Path, e.Type = path.Join(path.Dir(clean), name), TypeWhiteout
 		}
 		return e, true, problem
 	}
@@ -244,6 +271,31 @@ func entryFromHeader(hdr *tar.Header) (e Entry, ok bool, problem *finding.Findin
 		}
 	}
 	return e, true, problem
+}
+
+// badWhiteout is the finding of a malformed whiteout or opaque marker.
+func badWhiteout(p, msg string) *finding.Finding {
+	return &finding.Finding{
+		Kind: KindBadWhiteout, Severity: finding.Warning, Paths: []string{p}, Message: msg,
+		Fix: "rebuild the layer: a whiteout is an empty file .wh.NAME beside the deleted NAME, an opaque marker an empty file .wh..wh..opq",
+	}
+}
+
+// typeName names a tar entry type for messages.
+func typeName(t byte) string {
+	switch t {
+	case tar.TypeDir:
+		return "directory"
+	case tar.TypeSymlink:
+		return "symlink"
+	case tar.TypeLink:
+		return "hardlink"
+	case tar.TypeChar, tar.TypeBlock:
+		return "device"
+	case tar.TypeFifo:
+		return "FIFO"
+	}
+	return fmt.Sprintf("tar entry of type %q", t)
 }
 
 // countingReader counts the bytes read through it and, when w is set,

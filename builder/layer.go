@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"sync"
 	"syscall"
 	"time"
 
@@ -275,9 +276,13 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // layerCache keeps written layers as files named by their cache key:
 // KEY.blob (the compressed tar) and KEY.json (its digests and sizes).
 // Without a directory it writes to a temporary one that lives as long as
-// the process.
+// the process. The cache holds the image's bytes: its directory is 0700
+// and its files 0600 whatever the umask.
 type layerCache struct {
 	dir string
+	// tightened makes a configured directory left readable by others
+	// (by an older version) private before it is first read.
+	tightened sync.Once
 }
 
 type cacheMeta struct {
@@ -287,7 +292,7 @@ type cacheMeta struct {
 
 func (c *layerCache) base() (string, error) {
 	if c.dir != "" {
-		if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		if err := atomicfile.MkdirPrivate(c.dir); err != nil {
 			return "", fmt.Errorf("layer cache: %w", err)
 		}
 		return c.dir, nil
@@ -313,7 +318,12 @@ func (c *layerCache) get(key string) (v1.Layer, LayerInfo, bool) {
 	if c.dir == "" {
 		return nil, LayerInfo{}, false
 	}
-	b, err := atomicfile.ReadRegular(filepath.Join(c.dir, key+".json"), 1<<20)
+	c.tightened.Do(func() {
+		if fi, err := os.Stat(c.dir); err == nil && fi.IsDir() && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(c.dir, 0o700) // base says why when it cannot
+		}
+	})
+	b, err := atomicfile.ReadPrivate(filepath.Join(c.dir, key+".json"), 1<<20)
 	if err != nil {
 		return nil, LayerInfo{}, false
 	}
@@ -341,6 +351,9 @@ func (c *layerCache) intact(blob string, digest v1.Hash, size int64) bool {
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size || digest.Algorithm != "sha256" {
 		return false
+	}
+	if atomicfile.Tighten(f, fi) != nil {
+		return false // another user's blob, readable by others: build it again
 	}
 	h := sha256.New()
 	if n, err := io.Copy(h, f); err != nil || n != size {
@@ -379,7 +392,7 @@ func (p *pendingBlob) abort() {
 // commit renames the finished blob into place, then writes its metadata,
 // so a reader never finds metadata without its blob.
 func (p *pendingBlob) commit(info LayerInfo, mt types.MediaType) (v1.Layer, error) {
-	if err := p.f.Chmod(0o644); err != nil {
+	if err := p.f.Chmod(atomicfile.PrivateMode); err != nil {
 		return nil, err
 	}
 	if err := p.f.Close(); err != nil {
@@ -393,7 +406,7 @@ func (p *pendingBlob) commit(info LayerInfo, mt types.MediaType) (v1.Layer, erro
 	m := cacheMeta{LayerInfo: info, MediaType: mt}
 	m.Cached = false
 	b, _ := json.Marshal(m)
-	if err := atomicfile.WriteFile(filepath.Join(p.c.dir, p.key+".json"), b); err != nil {
+	if err := atomicfile.WritePrivate(filepath.Join(p.c.dir, p.key+".json"), b); err != nil {
 		return nil, err
 	}
 	return newFileLayer(blob, m)

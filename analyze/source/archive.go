@@ -24,6 +24,9 @@ type tarArchive struct {
 	members map[string]*tarMember
 	order   []string
 	temp    string // a decompressed copy to remove on Close, if any
+	// ident is the identity of the archive file as opened (fileIdentity),
+	// before any decompression: what the members' fingerprints name.
+	ident string
 }
 
 type tarMember struct {
@@ -34,7 +37,8 @@ type tarMember struct {
 	link   string
 }
 
-// openTarArchive indexes the tar at p. A gzip- or zstd-compressed archive
+// openTarArchive indexes the tar at p. A compressed archive (gzip, zstd,
+// xz, bzip2)
 // is first decompressed to a temporary file, removed again by Close.
 func openTarArchive(p string) (*tarArchive, error) {
 	f, err := os.Open(p)
@@ -42,6 +46,12 @@ func openTarArchive(p string) (*tarArchive, error) {
 		return nil, err
 	}
 	a := &tarArchive{name: p, f: f}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	a.ident = fileIdentity(fi)
 	kind, err := sniffFile(f)
 	if err != nil {
 		f.Close()
@@ -62,7 +72,7 @@ func openTarArchive(p string) (*tarArchive, error) {
 
 // sniffFile tells a file's compression from its first bytes.
 func sniffFile(f *os.File) (compress.Kind, error) {
-	var magic [4]byte
+	var magic [compress.MagicLen]byte
 	n, err := f.ReadAt(magic[:], 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err

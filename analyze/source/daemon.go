@@ -55,6 +55,15 @@ func openDaemon(ctx context.Context, ref Reference) (*Image, error) {
 		return nil, err
 	}
 	im.Ref = ref
+	// The save is a new temporary file each time, so the members'
+	// fingerprints never match a cached one; blobs the engine names by
+	// digest (Docker 25 and later) are the engine's own, hashed by it,
+	// and need no second hashing to be trusted.
+	for _, l := range im.Layers {
+		if l.Digest.Hex != "" {
+			l.fingerprint = nil
+		}
+	}
 	im.closers = append(im.closers, a.Close, func() error { return removeIfExists(name) })
 	return im, nil
 }

@@ -25,14 +25,34 @@ func looksLikeArchiveMember(name string, typ byte) bool {
 	if imageArchiveDir.MatchString(name) {
 		return true
 	}
-	return !strings.Contains(name, "/") && (typ == tar.TypeReg || typ == tar.TypeSymlink && strings.HasSuffix(name, ".json"))
+	if dir, base, ok := strings.Cut(name, "/"); ok {
+		// docker save's per-layer directories, whatever their names
+		// (hand-made and older archives use "1/layer.tar").
+		switch base {
+		case "layer.tar", "json", "VERSION":
+			return dir != ""
+		case "":
+			return typ == tar.TypeDir
+		}
+		return false
+	}
+	return typ == tar.TypeReg || typ == tar.TypeDir || typ == tar.TypeSymlink && strings.HasSuffix(name, ".json")
 }
+
+// maxStrayMembers is how many members that do not look like an image
+// archive's a tar may have before manifest.json or oci-layout before
+// DetectPath takes it for a root file system: an image archive has a few
+// extra files at most, a root file system thousands, and detection need
+// not read a large compressed one to its end.
+const maxStrayMembers = 64
 
 // DetectPath finds the transport for a local path from its content: a
 // directory holding oci-layout is an OCI layout, another directory a root
-// file system; a tar (compressed or not) holding manifest.json is a docker
-// archive, one holding oci-layout an OCI archive, any other tar a root file
-// system tarball.
+// file system; a tar (compressed or not) holding manifest.json at its top
+// is a docker archive, one holding oci-layout an OCI archive, any other
+// tar a root file system tarball. A tar is read until it tells: to its
+// end, or until more than maxStrayMembers of its members look like no
+// image archive's (a root file system's /etc, /usr).
 func DetectPath(p string) (string, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -67,6 +87,7 @@ func DetectPath(p string) (string, error) {
 	}
 	tr := tar.NewReader(r)
 	var hasManifest, hasLayout bool
+	stray := 0
 	for n := 0; ; n++ {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) || err != nil && n == 0 {
@@ -86,7 +107,10 @@ func DetectPath(p string) (string, error) {
 			continue
 		}
 		if !looksLikeArchiveMember(name, hdr.Typeflag) {
-			return TransportRootfsTar, nil
+			stray++
+			if stray > maxStrayMembers && !hasManifest && !hasLayout {
+				return TransportRootfsTar, nil
+			}
 		}
 		switch name {
 		case "manifest.json":
@@ -100,6 +124,8 @@ func DetectPath(p string) (string, error) {
 		return TransportDockerArchive, nil
 	case hasLayout:
 		return TransportOCIArchive, nil
+	case stray > 0:
+		return TransportRootfsTar, nil
 	}
 	return "", fmt.Errorf("not an image: a tar of image blobs without manifest.json or oci-layout")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/whittle-dev/whittle/internal/compress"
 )
 
 func init() {
@@ -74,15 +75,17 @@ func openDockerArchive(ref Reference, a *tarArchive) (*Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
-		l := &Layer{Size: m.size, open: memberOpener(a, m), stat: memberStat(a, m)}
-		var magic [4]byte
-		n, _ := a.f.ReadAt(magic[:], m.offset)
-		switch {
-		case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		l := &Layer{Size: m.size, open: memberOpener(a, m), stat: memberStat(a, m), fingerprint: memberFingerprint(a, m)}
+		var magic [compress.MagicLen]byte
+		n, _ := a.f.ReadAt(magic[:min(int64(len(magic)), m.size)], m.offset)
+		switch compress.Sniff(magic[:n]) {
+		case compress.Gzip:
 			l.MediaType = types.DockerLayer
-		case n == 4 && magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
+		case compress.Zstd:
 			l.MediaType = types.OCILayerZStd
 		default:
+			// Plain, and xz and bzip2 (which Docker reads, but no media
+			// type names): handed on by their tar stream when built on.
 			l.MediaType = types.DockerUncompressedLayer
 		}
 		if h := blobHex(p); h != "" {
@@ -162,27 +165,74 @@ func pickArchiveImage(entries []dockerManifestEntry, tag string) (*dockerManifes
 	if t, err := name.NewTag(tag); err == nil {
 		want = t.Name()
 	}
+	var found []int
 	for i := range entries {
 		for _, rt := range entries[i].RepoTags {
 			if rt == tag {
-				return &entries[i], nil
+				found = append(found, i)
+				break
 			}
 			if t, err := name.NewTag(rt); err == nil && t.Name() == want {
-				return &entries[i], nil
+				found = append(found, i)
+				break
 			}
 		}
 	}
-	return nil, fmt.Errorf("no image tagged %q in the archive (it has %s)", tag, archiveTags(entries))
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("no image tagged %q in the archive (it has %s)", tag, archiveTags(entries))
+	case 1:
+		return &entries[found[0]], nil
+	}
+	// Docker moves a tag to the image loaded last; an archive that gives
+	// one tag to two images is ambiguous, and taking either is a guess.
+	var claims []dockerManifestEntry
+	for _, i := range found {
+		claims = append(claims, entries[i])
+	}
+	return nil, fmt.Errorf("tag %q names %d images of the archive (%s); pick one with :@N", tag, len(found), numberedTags(claims, found))
 }
 
+// numberedTags lists entries (at positions pos of the archive) as "@N
+// tags", bounded as archiveTags is.
+func numberedTags(entries []dockerManifestEntry, pos []int) string {
+	var parts []string
+	for k, e := range entries {
+		if k == maxListed {
+			parts = append(parts, fmt.Sprintf("and %d more", len(entries)-k))
+			break
+		}
+		parts = append(parts, "@"+strconv.Itoa(pos[k])+" "+strings.Join(limitStrings(e.RepoTags, 4), ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// archiveTags lists the images of an archive by their tags (at most
+// maxListed images, four tags each, then how many more), for messages:
+// an archive's manifest is hostile and may list thousands.
 func archiveTags(entries []dockerManifestEntry) string {
 	var tags []string
 	for i, e := range entries {
+		if i == maxListed {
+			tags = append(tags, fmt.Sprintf("and %d more", len(entries)-i))
+			break
+		}
 		if len(e.RepoTags) == 0 {
 			tags = append(tags, "@"+strconv.Itoa(i)+" untagged")
 			continue
 		}
-		tags = append(tags, strings.Join(e.RepoTags, ", "))
+		tags = append(tags, strings.Join(limitStrings(e.RepoTags, 4), ", "))
 	}
 	return strings.Join(tags, "; ")
+}
+
+// maxListed bounds the lists of images and platforms in messages.
+const maxListed = 10
+
+// limitStrings returns at most n of ss, then "and N more".
+func limitStrings(ss []string, n int) []string {
+	if len(ss) <= n {
+		return ss
+	}
+	return append(ss[:n:n], fmt.Sprintf("and %d more", len(ss)-n))
 }

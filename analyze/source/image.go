@@ -59,6 +59,8 @@ type Layer struct {
 	open func() (io.ReadCloser, error)
 	// stat, when set, tells the stored blob's current size without reading it.
 	stat func() (int64, error)
+	// fingerprint, when set, names the stored bytes' version (see Fingerprint).
+	fingerprint func() (string, error)
 }
 
 // Open returns the stored (possibly compressed) byte stream of the layer.

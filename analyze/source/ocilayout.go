@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -25,14 +26,23 @@ func init() {
 		if !fi.IsDir() {
 			return nil, fmt.Errorf("not a directory; an archived layout is oci-archive:%s", r.Value)
 		}
-		return openOCILayout(r, os.DirFS(r.Value), opts.Platform)
+		dir := r.Value
+		return openOCILayout(r, os.DirFS(dir), opts.Platform, func(p string) func() (string, error) {
+			return pathFingerprint(filepath.Join(dir, filepath.FromSlash(p)))
+		})
 	}))
 	register(TransportOCIArchive, SourceFunc(func(ctx context.Context, r Reference, opts Options) (*Image, error) {
 		a, err := openTarArchive(r.Value)
 		if err != nil {
 			return nil, describeOpenError(err)
 		}
-		im, err := openOCILayout(r, a.FS(), opts.Platform)
+		im, err := openOCILayout(r, a.FS(), opts.Platform, func(p string) func() (string, error) {
+			m, err := a.member(p)
+			if err != nil {
+				return func() (string, error) { return "", err }
+			}
+			return memberFingerprint(a, m)
+		})
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -47,8 +57,9 @@ const refNameAnnotation = "org.opencontainers.image.ref.name"
 // openOCILayout reads an OCI image layout from a file system: a directory
 // (oci:) or the members of an archive (oci-archive:). A tag picks the
 // manifest by its ref.name annotation; an image index is resolved to the
-// requested platform.
-func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error) {
+// requested platform. fingerprint gives the fingerprint of a blob's
+// stored bytes by its path in fsys.
+func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform, fingerprint func(p string) func() (string, error)) (*Image, error) {
 	layoutFile, err := fs.ReadFile(fsys, "oci-layout")
 	if err != nil {
 		return nil, fmt.Errorf("not an OCI image layout: no oci-layout file")
@@ -67,23 +78,23 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 	if err != nil {
 		return nil, fmt.Errorf("parsing index.json: %w", err)
 	}
-	desc, err := pickLayoutManifest(index.Manifests, ref.Tag, plat)
-	if err != nil {
-		return nil, err
-	}
-	for depth := 0; desc.MediaType.IsIndex(); depth++ {
-		if depth > 4 {
-			return nil, fmt.Errorf("image indexes nested too deep")
-		}
-		b, err := readBlob(fsys, desc)
+	read := func(d v1.Descriptor) ([]v1.Descriptor, error) {
+		b, err := readBlob(fsys, d)
 		if err != nil {
 			return nil, err
 		}
 		child, err := v1.ParseIndexManifest(bytes.NewReader(b))
 		if err != nil {
-			return nil, fmt.Errorf("parsing image index %s: %w", desc.Digest, err)
+			return nil, fmt.Errorf("parsing image index %s: %w", d.Digest, err)
 		}
-		if desc, err = pickPlatform(child.Manifests, plat); err != nil {
+		return child.Manifests, nil
+	}
+	desc, err := pickLayoutManifest(index.Manifests, ref.Tag, plat, read)
+	if err != nil {
+		return nil, err
+	}
+	if desc.MediaType.IsIndex() {
+		if desc, err = pickPlatform([]v1.Descriptor{desc}, plat, read); err != nil {
 			return nil, err
 		}
 	}
@@ -108,7 +119,8 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 		}
 		layers = append(layers, &Layer{
 			Digest: ld.Digest, Size: ld.Size, MediaType: ld.MediaType, VerifyDigest: true,
-			open: func() (io.ReadCloser, error) { return fsys.Open(p) },
+			open:        func() (io.ReadCloser, error) { return fsys.Open(p) },
+			fingerprint: fingerprint(p),
 			stat: func() (int64, error) {
 				fi, err := fs.Stat(fsys, p)
 				if err != nil {
@@ -133,7 +145,7 @@ func openOCILayout(ref Reference, fsys fs.FS, plat *v1.Platform) (*Image, error)
 // go-containerregistry's layout.AppendImage with platforms writes) is read
 // like an image index: --platform picks, and without it this machine's
 // linux platform when one entry has it.
-func pickLayoutManifest(ms []v1.Descriptor, tag string, plat *v1.Platform) (v1.Descriptor, error) {
+func pickLayoutManifest(ms []v1.Descriptor, tag string, plat *v1.Platform, read readIndex) (v1.Descriptor, error) {
 	if len(ms) == 0 {
 		return v1.Descriptor{}, fmt.Errorf("index.json lists no image")
 	}
@@ -162,11 +174,11 @@ func pickLayoutManifest(ms []v1.Descriptor, tag string, plat *v1.Platform) (v1.D
 	}
 	for _, m := range cands {
 		if m.Platform != nil {
-			return pickPlatform(cands, plat)
+			return pickPlatform(cands, plat, read)
 		}
 	}
 	if tag == "" && len(names) == len(cands) {
-		return v1.Descriptor{}, fmt.Errorf("the layout holds %d images (%s); pick one with oci:DIR:NAME", len(cands), strings.Join(names, ", "))
+		return v1.Descriptor{}, fmt.Errorf("the layout holds %d images (%s); pick one with oci:DIR:NAME", len(cands), orNone(names))
 	}
 	return v1.Descriptor{}, fmt.Errorf("the layout holds %d images with neither names nor platforms to tell them apart", len(cands))
 }
@@ -175,28 +187,7 @@ func orNone(names []string) string {
 	if len(names) == 0 {
 		return "none named"
 	}
-	return strings.Join(names, ", ")
-}
-
-// pickPlatform chooses the manifest of an index that runs on plat (the
-// host's linux architecture when nil). Entries without a platform, and
-// attestations (unknown/unknown), are never picked.
-func pickPlatform(ms []v1.Descriptor, plat *v1.Platform) (v1.Descriptor, error) {
-	want := defaultPlatform(plat)
-	var have []string
-	for _, m := range ms {
-		if m.Platform == nil || m.Platform.OS == "unknown" {
-			continue
-		}
-		if m.Platform.Satisfies(want) {
-			return m, nil
-		}
-		have = append(have, m.Platform.String())
-	}
-	if plat == nil {
-		return v1.Descriptor{}, fmt.Errorf("no image for this machine's platform %s (it has %s); choose one with --platform", want.String(), orNone(have))
-	}
-	return v1.Descriptor{}, fmt.Errorf("no image for platform %s (it has %s); choose one with --platform", want.String(), orNone(have))
+	return strings.Join(limitStrings(names, maxListed), ", ")
 }
 
 func blobPath(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/whittle-dev/whittle/internal/hosterr"
+	"github.com/whittle-dev/whittle/internal/reghttp"
 )
 
 // Options tune how images are opened.
@@ -21,8 +22,13 @@ type Options struct {
 	Insecure bool
 	// Keychain supplies registry credentials; nil means the docker config.
 	Keychain authn.Keychain
-	// Transport carries registry requests; nil means go-containerregistry's default.
+	// Transport carries registry requests; nil means one whose connects
+	// are bounded by Network.ConnectTimeout.
 	Transport http.RoundTripper
+	// Network bounds waits, redirects and retries of registry requests;
+	// zero means reghttp.DefaultLimits (WHITTLE_CONNECT_TIMEOUT,
+	// WHITTLE_IDLE_TIMEOUT).
+	Network reghttp.Limits
 }
 
 // Source opens the images of one transport. Each transport is one file of

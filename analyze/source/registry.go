@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/whittle-dev/whittle/internal/reghttp"
@@ -25,24 +26,61 @@ func openRegistry(ctx context.Context, ref Reference, opts Options) (*Image, err
 	if err != nil {
 		return nil, fmt.Errorf("not a valid image reference: %w", err)
 	}
-	base := opts.Transport
-	if base == nil {
-		base = remote.DefaultTransport
+	limits := opts.Network
+	if limits == (reghttp.Limits{}) {
+		if limits, err = reghttp.DefaultLimits(); err != nil {
+			return nil, err
+		}
 	}
 	kc := opts.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
 	plat := defaultPlatform(opts.Platform)
-	img, err := remote.Image(r,
+	ropts := append(reghttp.RemoteOptions(limits),
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
 		remote.WithPlatform(plat),
-		remote.WithTransport(reghttp.Guard(base, opts.Insecure)),
+		remote.WithTransport(reghttp.Registry(opts.Transport, opts.Insecure, limits)),
 		remote.WithUserAgent("whittle"),
 	)
+	registry := r.Context().RegistryStr()
+	desc, err := remote.Get(r, ropts...)
 	if err != nil {
-		return nil, fmt.Errorf("fetching from the registry: %w", err)
+		return nil, fmt.Errorf("fetching from the registry %s: %w", registry, reghttp.Unwrap(err))
+	}
+	var img v1.Image
+	if desc.MediaType.IsIndex() {
+		// The platform is picked here, not by go-containerregistry, so
+		// that nested indexes are followed and a miss lists what there is.
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, fmt.Errorf("fetching from the registry %s: %w", registry, reghttp.Unwrap(err))
+		}
+		m, err := idx.IndexManifest()
+		if err != nil {
+			return nil, fmt.Errorf("reading the image index from %s: %w", registry, reghttp.Unwrap(err))
+		}
+		read := func(d v1.Descriptor) ([]v1.Descriptor, error) {
+			child, err := remote.Index(r.Context().Digest(d.Digest.String()), ropts...)
+			if err != nil {
+				return nil, fmt.Errorf("fetching image index %s from %s: %w", d.Digest, registry, reghttp.Unwrap(err))
+			}
+			cm, err := child.IndexManifest()
+			if err != nil {
+				return nil, fmt.Errorf("reading image index %s from %s: %w", d.Digest, registry, reghttp.Unwrap(err))
+			}
+			return cm.Manifests, nil
+		}
+		pick, err := pickPlatform(m.Manifests, opts.Platform, read)
+		if err != nil {
+			return nil, err
+		}
+		if img, err = remote.Image(r.Context().Digest(pick.Digest.String()), ropts...); err != nil {
+			return nil, fmt.Errorf("fetching from the registry %s: %w", registry, reghttp.Unwrap(err))
+		}
+	} else if img, err = desc.Image(); err != nil {
+		return nil, fmt.Errorf("fetching from the registry %s: %w", registry, reghttp.Unwrap(err))
 	}
 	raw, err := img.RawConfigFile()
 	if err != nil {

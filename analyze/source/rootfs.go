@@ -68,7 +68,8 @@ func openRootfsTar(ref Reference, p string, plat *v1.Platform) (*Image, error) {
 			}
 			return fi.Size(), nil
 		},
-		CacheKey: "rootfs-" + hex.EncodeToString(sum[:]),
+		CacheKey:    "rootfs-" + hex.EncodeToString(sum[:]),
+		Fingerprint: pathFingerprint(p),
 	}, v1.Config{}), nil
 }
 
@@ -106,6 +107,9 @@ type LayerSource struct {
 	Command string
 	// CacheKey names the layer in the index cache; "" means do not cache.
 	CacheKey string
+	// Fingerprint, when set, names the stored stream's version without
+	// reading it (see Layer.Fingerprint).
+	Fingerprint func() (string, error)
 }
 
 // TreeLayer is a layer holding the given subtrees of the directory root
@@ -131,7 +135,7 @@ func TreeLayer(root string, subtrees ...string) LayerSource {
 // and the runtime config given) is written once the layer has been read
 // and its diff ID is known, as for dir: and rootfs-tar:.
 func NewRootfsImage(ref Reference, plat *v1.Platform, src LayerSource, runtime v1.Config) *Image {
-	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, stat: src.Stat, CacheKey: src.CacheKey}
+	l := &Layer{Size: src.Size, MediaType: src.MediaType, Command: src.Command, open: src.Open, stat: src.Stat, CacheKey: src.CacheKey, fingerprint: src.Fingerprint}
 	return &Image{Ref: ref, Layers: []*Layer{l}, synthetic: true, platform: plat, runtime: runtime}
 }
 

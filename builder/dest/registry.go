@@ -44,20 +44,20 @@ func (r *registry) Write(ctx context.Context, img v1.Image, progress func(Progre
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", r.ref, err)
 	}
-	base := r.opts.Transport
-	if base == nil {
-		base = remote.DefaultTransport
+	limits, err := reghttp.DefaultLimits()
+	if err != nil {
+		return fmt.Errorf("pushing %s: %w", r.ref, err)
 	}
 	kc := r.opts.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	if err := remote.Write(r.dst, img,
+	if err := remote.Write(r.dst, img, append(reghttp.RemoteOptions(limits),
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
-		remote.WithTransport(reghttp.Guard(base, r.opts.Insecure)),
+		remote.WithTransport(reghttp.Registry(r.opts.Transport, r.opts.Insecure, limits)),
 		remote.WithUserAgent("whittle"),
-	); err != nil {
+	)...); err != nil {
 		return fmt.Errorf("pushing %s: %w", r.ref, err)
 	}
 	return nil

@@ -51,12 +51,26 @@ func fullPlan() *Plan {
 }
 
 func TestLoadFull(t *testing.T) {
-	p, err := Load("testdata/full.yaml")
+	loaded, err := Load("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Load resolves the local paths against the plan's directory.
+	want := fullPlan()
+	want.Source, want.Outputs = "docker-archive:testdata/app.tar", []string{"docker-archive:testdata/min.tar", "oci:testdata/min"}
+	if !reflect.DeepEqual(loaded, want) {
+		t.Fatalf("Load:\n got %#v\nwant %#v", loaded, want)
+	}
+	raw, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := fullPlan(); !reflect.DeepEqual(p, want) {
-		t.Fatalf("Load:\n got %#v\nwant %#v", p, want)
+		t.Fatalf("Parse:\n got %#v\nwant %#v", p, want)
 	}
 	b, err := Save(p)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	planfile "github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/text"
 )
@@ -146,9 +146,9 @@ func (f *etcFlags) selection() (etcgen.Selection, error) {
 	if f.fromPlan == "" {
 		return sel, nil
 	}
-	b, err := os.ReadFile(f.fromPlan)
+	b, err := planfile.ReadFile(f.fromPlan)
 	if err != nil {
-		return sel, fmt.Errorf("reading plan: %w", err)
+		return sel, err
 	}
 	var doc struct {
 		Etc *etcgen.Selection `yaml:"etc"`

@@ -137,6 +137,57 @@ func ReplaceDir(path string, fill func(tmpDir string) error) error {
 	return nil
 }
 
+// PrivateMode is the permission of the files of whittle's caches, which
+// hold bytes of images (a 0600 /etc/shadow, a private key): the owner's
+// alone, whatever the umask.
+const PrivateMode os.FileMode = 0o600
+
+// MkdirPrivate creates dir (and missing parents) with mode 0700 and
+// tightens dir itself to 0700 when it exists with a looser mode, so that
+// a cache directory made by an older version, or under a loose umask, is
+// readable by its owner alone. Errors name dir.
+func MkdirPrivate(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, hosterr.Describe(err))
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", dir, hosterr.Describe(err))
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("making %s private: %w", dir, hosterr.Describe(err))
+		}
+	}
+	return nil
+}
+
+// WritePrivate writes b to path atomically (see Write) with mode 0600,
+// which the umask cannot loosen (it only clears bits).
+func WritePrivate(path string, b []byte) error {
+	return WriteMode(path, PrivateMode, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// ReadPrivate is ReadRegular for a cache file: a file readable by others
+// (written by an older version, or copied in) is tightened to 0600
+// before it is read, and one that cannot be tightened (another user's)
+// is refused.
+func ReadPrivate(p string, max int64) ([]byte, error) {
+	return readRegular(p, max, true)
+}
+
+// Tighten makes the open file f private (0600) when its group or others
+// may read or write it; an error means it could not be.
+func Tighten(f *os.File, fi fs.FileInfo) error {
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return f.Chmod(fi.Mode().Perm() &^ 0o077)
+}
+
 // ErrNotRegular is ReadRegular's error for a path that is not a regular
 // file of at most the size asked (a FIFO, a device or a link to one, a
 // directory, a file too large).
@@ -146,6 +197,10 @@ var ErrNotRegular = errors.New("not a regular file of the expected size")
 // most max bytes. It never blocks on a FIFO (it opens without waiting
 // for a writer) and never reads past max: anything else is ErrNotRegular.
 func ReadRegular(p string, max int64) ([]byte, error) {
+	return readRegular(p, max, false)
+}
+
+func readRegular(p string, max int64, private bool) ([]byte, error) {
 	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
@@ -157,6 +212,11 @@ func ReadRegular(p string, max int64) ([]byte, error) {
 	}
 	if !fi.Mode().IsRegular() || fi.Size() > max {
 		return nil, fmt.Errorf("reading %s: %w", p, ErrNotRegular)
+	}
+	if private {
+		if err := Tighten(f, fi); err != nil {
+			return nil, fmt.Errorf("making %s private: %w", p, err)
+		}
 	}
 	b := make([]byte, fi.Size())
 	if _, err := io.ReadFull(f, b); err != nil {

@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/whittle-dev/whittle/internal/reghttp"
 )
 
 // Client speaks the calls of the Docker Engine API whittle needs
@@ -28,8 +30,13 @@ import (
 // (The engine's own Go client drags in a tracing stack whose start-up
 // cost every whittle run would pay, for this single request.)
 type Client struct {
-	base   string // scheme://host, for messages
-	http   *http.Client
+	base string // scheme://host, for messages
+	http *http.Client
+	// idle is http with the idle timeout (reghttp.Limits.IdleTimeout) on
+	// the answer: for saves, which stream from the first moment. A load
+	// is answered once the engine has stored the whole image, which may
+	// take long with nothing sent.
+	idle   *http.Client
 	prefix string // URL prefix of API calls
 }
 
@@ -45,14 +52,18 @@ func New() (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DOCKER_HOST %q: %w", host, err)
 	}
+	limits, err := reghttp.DefaultLimits()
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{base: host}
-	tr := &http.Transport{DisableCompression: true}
+	dialer := &net.Dialer{Timeout: limits.ConnectTimeout}
+	tr := &http.Transport{DisableCompression: true, DialContext: dialer.DialContext, TLSHandshakeTimeout: limits.ConnectTimeout}
 	switch u.Scheme {
 	case "unix":
 		sock := u.Path
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
+			return dialer.DialContext(ctx, "unix", sock)
 		}
 		c.prefix = "http://docker/" + engineAPIVersion
 	case "tcp", "http", "https":
@@ -69,6 +80,7 @@ func New() (*Client, error) {
 		return nil, fmt.Errorf("DOCKER_HOST %q: only unix:// and tcp:// engines are supported", host)
 	}
 	c.http = &http.Client{Transport: tr}
+	c.idle = &http.Client{Transport: reghttp.Idle(tr, limits.IdleTimeout)}
 	return c, nil
 }
 
@@ -100,7 +112,7 @@ func (c *Client) Save(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.do(req)
+	return c.do(c.idle, req)
 }
 
 // Load sends a docker archive (`docker save` format) to the engine, as
@@ -113,7 +125,7 @@ func (c *Client) Load(ctx context.Context, archive io.Reader) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-tar")
-	body, err := c.do(req)
+	body, err := c.do(c.http, req)
 	if err != nil {
 		return err
 	}
@@ -147,9 +159,12 @@ func (c *Client) Host() string { return c.base }
 
 // do sends a request and returns the body of a 200 answer; any other
 // status is an error carrying the engine's message.
-func (c *Client) do(req *http.Request) (io.ReadCloser, error) {
-	resp, err := c.http.Do(req)
+func (c *Client) do(hc *http.Client, req *http.Request) (io.ReadCloser, error) {
+	resp, err := hc.Do(req)
 	if err != nil {
+		if errors.Is(err, reghttp.ErrIdle) {
+			return nil, fmt.Errorf("the engine at %s: %w", c.base, err)
+		}
 		var ne net.Error
 		if errors.As(err, &ne) || strings.Contains(err.Error(), "connect") {
 			return nil, fmt.Errorf("cannot reach the engine at %s: %w", c.base, err)
