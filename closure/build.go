@@ -64,6 +64,9 @@ type Options struct {
 	// environment the image will run with, which the run-time rules
 	// read (LANG, TZ, SSL_CERT_FILE, PYTHONPATH, …).
 	Env []string
+	// Traced are paths commands touched under the file-access tracer
+	// (traced.go): the first root needs each one in the image.
+	Traced []Traced
 }
 
 // Closure is an image's dependency graph and what building it found.
@@ -254,6 +257,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		return nil, err
 	}
 	b.shellArgsRoots(opts)
+	b.tracedEdges(opts.Traced)
 	b.c.Analysis = b.g.Analyze()
 	b.shellFindings()
 	b.narSizes(opts.NixInfo)

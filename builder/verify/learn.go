@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/kballard/go-shellquote"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/internal/trace"
 )
 
@@ -112,4 +115,24 @@ func sandboxPath(p string, hostTmp bool) bool {
 		}
 	}
 	return hostTmp && (p == "/tmp" || strings.HasPrefix(p, "/tmp/"))
+}
+
+// TracedPaths merges what the commands touched into the closure's
+// traced paths, sorted by path, each with its strongest access and the
+// command line behind it.
+func TracedPaths(learned []Learned) []closure.Traced {
+	best := map[string]trace.Access{}
+	for _, l := range learned {
+		for _, a := range l.Accesses {
+			if old, ok := best[a.Path]; !ok || trace.Stronger(a.Op, old.Op) {
+				best[a.Path] = a
+			}
+		}
+	}
+	out := make([]closure.Traced, 0, len(best))
+	for _, p := range slices.Sorted(maps.Keys(best)) {
+		a := best[p]
+		out = append(out, closure.Traced{Path: p, Op: string(a.Op), By: shellquote.Join(a.By...)})
+	}
+	return out
 }

@@ -62,12 +62,15 @@ const (
 	Contains
 	// Runs: a shell script runs the program (or sources the file).
 	Runs
+	// Traced: a command run under the file-access tracer (a plan's
+	// learn:) touched the path.
+	Traced
 
 	// LastKind is the highest kind; kinds run from NixReference to it.
-	LastKind = Runs
+	LastKind = Traced
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs", "traced"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".

@@ -474,3 +474,7 @@ type call struct {
 	fdArg, pathArg int
 	op             Op
 }
+
+// Stronger reports whether a is a stronger need than b (exec over open
+// over list, chdir, readlink and stat).
+func Stronger(a, b Op) bool { return rank[a] > rank[b] }
