@@ -77,12 +77,14 @@ type Comparison struct {
 	Argv   []string `json:"argv"`
 	Source Outcome  `json:"source"`
 	Result Outcome  `json:"result"`
-	// Diff is the first difference, nil when the outcomes agree.
-	Diff *Difference `json:"difference,omitempty"`
+	// Diffs are the differences, none when the outcomes agree: the exit
+	// status when it differs, and the first differing line of the first
+	// stream that differs (unless ExitOnly).
+	Diffs []Difference `json:"differences"`
 }
 
 // Same reports whether the outcomes agree.
-func (c Comparison) Same() bool { return c.Diff == nil }
+func (c Comparison) Same() bool { return len(c.Diffs) == 0 }
 
 // Against unpacks two indexed images (a source and a result made from
 // it) and runs each check in both, as Run runs a command in one, and
@@ -153,7 +155,7 @@ func Against(ctx context.Context, src *source.Image, srcIx *analyze.Index, res *
 				cmp.Result = o
 			}
 		}
-		cmp.Diff = compare(cmp.Source, cmp.Result, c.ExitOnly, masks[i])
+		cmp.Diffs = compare(cmp.Source, cmp.Result, c.ExitOnly, masks[i])
 		out = append(out, cmp)
 	}
 	return out, nil
@@ -192,13 +194,15 @@ func outcome(ctx context.Context, root string, cfg v1.Config, c Check, opts Opti
 	return o, nil
 }
 
-// compare finds the first difference of two outcomes.
-func compare(a, b Outcome, exitOnly bool, masks []*regexp.Regexp) *Difference {
+// compare finds where two outcomes differ: the exit status, and the
+// first line of the first stream that differs.
+func compare(a, b Outcome, exitOnly bool, masks []*regexp.Regexp) []Difference {
+	var out []Difference
 	if a.ExitCode != b.ExitCode || a.Error != b.Error {
-		return &Difference{What: "exit status", Source: status(a), Result: status(b)}
+		out = append(out, Difference{What: "exit status", Source: status(a), Result: status(b)})
 	}
 	if exitOnly {
-		return nil
+		return out
 	}
 	for _, s := range []struct {
 		what string
@@ -206,10 +210,10 @@ func compare(a, b Outcome, exitOnly bool, masks []*regexp.Regexp) *Difference {
 	}{{"stdout", a.Stdout, b.Stdout}, {"stderr", a.Stderr, b.Stderr}, {"answer", a.Answer, b.Answer}} {
 		if d := firstDiff(mask(s.a, masks), mask(s.b, masks)); d != nil {
 			d.What = s.what
-			return d
+			return append(out, *d)
 		}
 	}
-	return nil
+	return out
 }
 
 func status(o Outcome) string {
