@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -144,31 +145,31 @@ func runProbe(ctx context.Context, root string, cfg v1.Config, c Check, opts Opt
 			return pr, err
 		}
 	}
-	pr.Answer, pr.Err = ask(conn, p, ns)
+	pr.Answer, pr.Err = ask(conn, p)
 	pr.Result, err = finish()
 	return pr, err
 }
 
-// ask reads a TCP server's first words, or GETs the URL.
-func ask(conn net.Conn, p Probe, ns string) ([]byte, error) {
+// ask reads a TCP server's first words, or GETs the URL on the same
+// connection.
+func ask(conn net.Conn, p Probe) ([]byte, error) {
 	if p.URL == nil {
 		defer conn.Close()
 		conn.SetReadDeadline(time.Now().Add(time.Second))
 		b, _ := io.ReadAll(io.LimitReader(conn, maxCompared))
 		return append([]byte("connected\n"), b...), nil
 	}
-	conn.Close()
-	client := &http.Client{
-		Timeout: 10 * time.Second,
-		Transport: &http.Transport{
-			DisableKeepAlives: true,
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return dialIn(ns, p.Addr, 5*time.Second)
-			},
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	req, err := http.NewRequest(http.MethodGet, p.URL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
-	resp, err := client.Get(p.URL.String())
+	req.Close = true
+	if err := req.Write(conn); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", p.URL, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", p.URL, err)
 	}
@@ -194,19 +195,35 @@ func dialIn(ns, addr string, timeout time.Duration) (net.Conn, error) {
 	}
 	ch := make(chan res, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		// The thread moves to the sandbox's namespace and back. It must
+		// not end: a child started from it (the sandbox itself) would get
+		// its parent-death signal. Only when it cannot go back is it left
+		// locked, to end with the goroutine.
+		runtime.LockOSThread()
+		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- res{nil, fmt.Errorf("opening this thread's network namespace: %w", err)}
+			return
+		}
+		defer unix.Close(home)
 		fd, err := unix.Open(ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			runtime.UnlockOSThread()
 			ch <- res{nil, fmt.Errorf("opening the sandbox's network namespace: %w", err)}
 			return
 		}
 		err = unix.Setns(fd, unix.CLONE_NEWNET)
 		unix.Close(fd)
 		if err != nil {
+			runtime.UnlockOSThread()
 			ch <- res{nil, fmt.Errorf("joining the sandbox's network namespace (needs root): %w", err)}
 			return
 		}
 		c, err := net.DialTimeout("tcp", addr, timeout)
+		if unix.Setns(home, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
 		ch <- res{c, err}
 	}()
 	r := <-ch
