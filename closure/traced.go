@@ -100,7 +100,7 @@ type Miss struct {
 func (c *Closure) TracedCount(traced []Traced) (inImage int, missed []Miss) {
 	for _, t := range traced {
 		res, err := imagefs.ResolveMode(c.fsys, t.Path, imagefs.NoFollow)
-		if err != nil {
+		if err != nil || !c.Exists(t.Path) {
 			continue
 		}
 		targets := append(slices.Clone(res.Links), res.Path)
@@ -127,4 +127,12 @@ func (c *Closure) TracedCount(traced []Traced) (inImage int, missed []Miss) {
 		}
 	}
 	return inImage, missed
+}
+
+// Exists reports whether the image holds p as a file or a symlink
+// (parent symlinks followed, a final one not): directories, which a trim
+// keeps for what they hold, are not counted.
+func (c *Closure) Exists(p string) bool {
+	_, fi, err := imagefs.Lstat(c.fsys, p)
+	return err == nil && !fi.IsDir()
 }
