@@ -125,17 +125,17 @@ type Report struct {
 	// Learned are the paths the plan's learn: commands touched, traced
 	// by this run (nil when the plan's learned: list was used): the
 	// plan's new learned: list.
-	Learned []string `json:"learned,omitempty"`
-	Findings      []finding.Finding   `json:"findings"`
-	Env           map[string]string   `json:"env,omitempty"`
-	RemovedPaths  []string            `json:"-"`
-	Image         v1.Image            `json:"-"`
-	Config        v1.Config           `json:"config"`
-	Closure       *closure.Closure    `json:"-"`
-	Catalog       *etcgen.Catalog     `json:"-"`
-	EtcOutput     *etcgen.Output      `json:"-"`
-	SourceImage   *source.Image       `json:"-"`
-	Index         *analyze.Index      `json:"-"`
+	Learned      []string          `json:"learned,omitempty"`
+	Findings     []finding.Finding `json:"findings"`
+	Env          map[string]string `json:"env,omitempty"`
+	RemovedPaths []string          `json:"-"`
+	Image        v1.Image          `json:"-"`
+	Config       v1.Config         `json:"config"`
+	Closure      *closure.Closure  `json:"-"`
+	Catalog      *etcgen.Catalog   `json:"-"`
+	EtcOutput    *etcgen.Output    `json:"-"`
+	SourceImage  *source.Image     `json:"-"`
+	Index        *analyze.Index    `json:"-"`
 }
 
 // ErrVerify is wrapped by Run's error when a verify command failed; the
