@@ -55,6 +55,8 @@ type Outcome struct {
 	// Answer is a probe's answer: "connected\n" and what the server sent
 	// first (tcp), or the status line and the body (http).
 	Answer []byte `json:"answer,omitempty"`
+	// ProbeError says why a probe got no answer.
+	ProbeError string `json:"probe_error,omitempty"`
 	// Truncated says a stream was longer than what was kept (1 MiB).
 	Truncated bool `json:"truncated,omitempty"`
 }
@@ -150,6 +152,10 @@ func Against(ctx context.Context, src *source.Image, srcIx *analyze.Index, res *
 				return out, fmt.Errorf("running %q in %s: %w", c.Argv, s.im.Ref, err)
 			}
 			if j == 0 {
+				if o.ProbeError != "" {
+					// Nothing to compare with: the check itself is wrong.
+					return out, fmt.Errorf("probe %s of %q in the source %s: %s", c.Probe, c.Argv, s.im.Ref, o.ProbeError)
+				}
 				cmp.Source = o
 			} else {
 				cmp.Result = o
@@ -174,6 +180,7 @@ func outcome(ctx context.Context, root string, cfg v1.Config, c Check, opts Opti
 		}
 		r, o.Answer = pr.Result, pr.Answer
 		if pr.Err != nil {
+			o.ProbeError = pr.Err.Error()
 			o.Answer = []byte("probe failed: " + pr.Err.Error())
 		}
 	} else {
