@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/builder/plan"
@@ -65,4 +67,40 @@ func learnedList(cl *closure.Closure, traced []closure.Traced) []string {
 		}
 	}
 	return out
+}
+
+// verifyAlone runs the commands inside the built image, passing those
+// that exit 0: an assembled image has no source image to compare with.
+func (r *Report) verifyAlone(ctx context.Context, cmds [][]string, opts Options, say func(Event)) error {
+	// Read the result back as any image, and run the commands in it.
+	built, err := source.FromV1(r.Digest, r.Image)
+	if err != nil {
+		return err
+	}
+	bix, err := analyze.IndexImage(ctx, built, analyze.IndexOptions{})
+	if err != nil {
+		return fmt.Errorf("reading the built image: %w", err)
+	}
+	results, err := verify.Verify(ctx, built, bix, cmds, verify.Options{
+		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
+		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
+	})
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	var failed []string
+	for _, res := range results {
+		v := VerifyResult{Argv: res.Argv, Passed: res.Passed, ExitCode: res.ExitCode, Output: string(res.Output)}
+		if res.Err != nil {
+			v.Error = res.Err.Error()
+		}
+		r.Verify = append(r.Verify, v)
+		if !res.Passed {
+			failed = append(failed, shellquote.Join(res.Argv...))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%w: %s", ErrVerify, strings.Join(failed, "; "))
+	}
+	return nil
 }

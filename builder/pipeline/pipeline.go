@@ -263,8 +263,17 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		}
 	}
 	if len(p.Verify) > 0 {
-		if err := r.verify(ctx, checks(p.Verify, p.VerifyOptions), opts, say); err != nil {
-			return r, err
+		var verr error
+		switch {
+		case p.BuildMode() == plan.Trim:
+			verr = r.verify(ctx, checks(p.Verify, p.VerifyOptions), opts, say)
+		case len(p.VerifyOptions) > 0:
+			verr = errors.New("verify: compare options (ignore, exit_only, probe) need a source image to compare with; an assembled image has none")
+		default:
+			verr = r.verifyAlone(ctx, p.Verify, opts, say)
+		}
+		if verr != nil {
+			return r, verr
 		}
 	}
 	say(Event{Stage: "done"})
