@@ -28,7 +28,8 @@ func newLearnCommand(g *globalFlags) *cobra.Command {
 		Short: "Run a command in an image under a file tracer and show what the static closure misses",
 		Long: `learn runs the command after -- inside the image, sandboxed as verify runs it,
 under a file-access tracer (ptrace, built in: nothing to install), and
-lists every file of the image the command (and every process it starts)
+lists every file of the image the command (the image's Entrypoint and Cmd
+when none is given) (and every process it starts)
 opened, executed, looked up, read as a link or listed that the static
 closure does not reach: what a default trim would lose. Those are the
 paths a plan's learn: commands keep (as traced edges of the closure,
@@ -45,9 +46,6 @@ the static rules on this image.
 			}
 			if dash != 1 {
 				return fmt.Errorf("learn: want one image reference before --, got %d", dash)
-			}
-			if dash >= len(args) && f.probe == "" {
-				return errors.New("learn: give the command to run after -- (or --probe to start the image's entry point)")
 			}
 			return runLearn(cmd, g, f, args[0], args[dash:])
 		},
@@ -98,6 +96,12 @@ func runLearn(cmd *cobra.Command, g *globalFlags, f *learnFlags, ref string, arg
 	if err != nil {
 		progress("")
 		return err
+	}
+	if len(argv) == 0 && f.probe == "" && im.Config != nil {
+		argv = append(append([]string(nil), im.Config.Config.Entrypoint...), im.Config.Config.Cmd...)
+	}
+	if len(argv) == 0 && f.probe == "" {
+		return fmt.Errorf("learn: %s names nothing to run (no Entrypoint or Cmd): give the command after --", ref)
 	}
 	progress("unpacking")
 	learned, err := verify.Learn(cmd.Context(), im, ix, []verify.Check{{Argv: argv, Probe: f.probe}},

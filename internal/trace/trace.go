@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -64,6 +65,9 @@ type Options struct {
 	Stdin, Stdout, Stderr *os.File
 	// Credential runs the process as another user.
 	Credential *syscall.Credential
+	// Kill, when closed, kills every traced process (SIGKILL); Run then
+	// returns what they touched until then.
+	Kill <-chan struct{}
 	// argv0 is the first process's argv[0] when not its path (Wrap).
 	argv0 string
 }
@@ -121,6 +125,9 @@ type proc struct {
 
 type tracer struct {
 	procs map[int]*proc
+	// live are the traced threads, for Options.Kill (another goroutine).
+	mu   sync.Mutex
+	live map[int]bool
 	// held are new threads that stopped before their parent's event
 	// named them: they wait for it, so that they inherit its recording.
 	held map[int]bool
@@ -164,7 +171,22 @@ func run(argv []string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
-	t := &tracer{procs: map[int]*proc{}, held: map[int]bool{}, seen: map[string]Access{}, opts: opts}
+	t := &tracer{procs: map[int]*proc{}, held: map[int]bool{}, seen: map[string]Access{}, opts: opts, live: map[int]bool{pid: true}}
+	if opts.Kill != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-opts.Kill:
+				t.mu.Lock()
+				for p := range t.live {
+					unix.Kill(p, unix.SIGKILL)
+				}
+				t.mu.Unlock()
+			case <-done:
+			}
+		}()
+	}
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
 		return nil, fmt.Errorf("waiting for %s: %w", argv[0], err)
@@ -202,8 +224,14 @@ func run(argv []string, opts Options) (*Result, error) {
 				res.Status = syscall.WaitStatus(ws)
 			}
 			delete(t.procs, wpid)
+			t.mu.Lock()
+			delete(t.live, wpid)
+			t.mu.Unlock()
 			continue
 		}
+		t.mu.Lock()
+		t.live[wpid] = true
+		t.mu.Unlock()
 		if !ws.Stopped() {
 			continue
 		}

@@ -25,6 +25,9 @@ func Wrap(cmd *exec.Cmd, out *os.File) {
 	cmd.Args = append(args, cmd.Args...)
 	cmd.Path = "/proc/self/exe"
 	cmd.Err = nil
+	// Stopped (a probed server), the tracer kills what it traces and
+	// still writes what they touched.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.ExtraFiles = append(cmd.ExtraFiles, out)
 }
 
@@ -51,8 +54,15 @@ func Init() {
 	argv0, launcher := argv[0], os.Args[2]
 	argv[0] = launcher
 	dir, _ := os.Getwd()
+	kill := make(chan struct{})
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sigs
+		close(kill)
+	}()
 	res, err := Run(argv, Options{Launcher: true, Env: os.Environ(), Dir: dir, Files: files,
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, argv0: argv0})
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Kill: kill, argv0: argv0})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "whittle trace: %v\n", err)
 		os.Exit(127)
