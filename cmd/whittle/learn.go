@@ -67,10 +67,13 @@ type learnReport struct {
 	// Touched counts the paths the command touched (existing or not);
 	// InImage those that are files or symlinks of the image; Missed
 	// those the static closure does not reach.
-	Touched int         `json:"touched"`
-	InImage int         `json:"in_image"`
-	Reached int         `json:"reached"`
-	Missed  []learnMiss `json:"missed"`
+	Touched int `json:"touched"`
+	InImage int `json:"in_image"`
+	Reached int `json:"reached"`
+	// MissedFiles counts the distinct image paths the trim would lose
+	// (two names of one file through a symlinked directory count once).
+	MissedFiles int         `json:"missed_files"`
+	Missed      []learnMiss `json:"missed"`
 }
 
 type learnMiss struct {
@@ -119,10 +122,15 @@ func runLearn(cmd *cobra.Command, g *globalFlags, f *learnFlags, ref string, arg
 	for _, a := range l.Accesses {
 		byPath[a.Path] = a.By
 	}
+	files := map[string]bool{}
 	for _, m := range missed {
+		for _, u := range m.Unreached {
+			files[u] = true
+		}
 		rep.Missed = append(rep.Missed, learnMiss{Path: text.JSONString(m.Path), Op: m.Op,
 			By: text.JSONStrings(byPath[m.Path]), Unreached: text.JSONStrings(m.Unreached)})
 	}
+	rep.MissedFiles = len(files)
 	out := cmd.OutOrStdout()
 	if f.json {
 		enc := json.NewEncoder(out)
@@ -134,8 +142,8 @@ func runLearn(cmd *cobra.Command, g *globalFlags, f *learnFlags, ref string, arg
 		status = l.Result.Err.Error()
 	}
 	fmt.Fprintf(out, "%s  (%s)\n", quoteArgv(argv), text.Escape(status))
-	fmt.Fprintf(out, "touched %d paths, %d of them in the image; the static closure reaches %d and misses %d\n",
-		rep.Touched, rep.InImage, rep.Reached, len(missed))
+	fmt.Fprintf(out, "touched %d paths, %d of them in the image; the static closure reaches %d and misses %d (%d files a trim would lose)\n",
+		rep.Touched, rep.InImage, rep.Reached, len(missed), rep.MissedFiles)
 	for _, m := range missed {
 		fmt.Fprintf(out, "  %-8s %s", m.Op, text.Escape(m.Path))
 		if by := byPath[m.Path]; len(by) > 0 {
