@@ -22,9 +22,9 @@ type Check struct {
 	// Argv is the command. With a Probe it may be empty: the image's
 	// Entrypoint and Cmd are started then.
 	Argv []string
-	// Ignore are regular expressions (RE2) whose matches are masked in
-	// standard output, standard error and a probe's answer before they
-	// are compared: output that legitimately varies (times, ids).
+	// Ignore are regular expressions (RE2) whose matches are removed
+	// from standard output, standard error and a probe's answer before
+	// they are compared: output that legitimately varies (times, ids).
 	Ignore []string
 	// ExitOnly compares the exit status alone.
 	ExitOnly bool
@@ -230,10 +230,10 @@ func status(o Outcome) string {
 	return fmt.Sprint(o.ExitCode)
 }
 
-// mask replaces every match of the expressions by "…".
+// mask removes every match of the expressions.
 func mask(b []byte, masks []*regexp.Regexp) []byte {
 	for _, re := range masks {
-		b = re.ReplaceAllLiteral(b, []byte("…"))
+		b = re.ReplaceAllLiteral(b, nil)
 	}
 	return b
 }

@@ -77,7 +77,7 @@ compares its answers, asked on loopback inside the sandbox:
 	fl.DurationVar(&f.timeout, "timeout", verify.DefaultTimeout, "longest a command may run")
 	fl.StringVar(&f.dir, "dir", "", "unpack into this empty directory instead of a temporary one (emptied afterwards)")
 	fl.StringVar(&f.against, "against", "", "run the command in this source image too and fail on any difference of exit status, stdout or stderr")
-	fl.StringArrayVar(&f.ignore, "ignore", nil, "with --against: mask text matching this regular expression before comparing (repeatable)")
+	fl.StringArrayVar(&f.ignore, "ignore", nil, "with --against: remove text matching this regular expression (RE2) from both sides before comparing (repeatable)")
 	fl.BoolVar(&f.exitOnly, "exit-only", false, "with --against: compare the exit status only")
 	fl.StringVar(&f.probe, "probe", "", "with --against: start the command (or the entry point) as a server and compare its answers: tcp:PORT or http://127.0.0.1:PORT/PATH")
 	return cmd
