@@ -116,7 +116,9 @@ func devNull() *os.File {
 // proc is what the tracer knows of one traced thread.
 type proc struct {
 	recording bool
-	inSyscall bool
+	// attached is set by the parent's event until the new thread's
+	// first stop (a SIGSTOP of the kernel's, not to be delivered).
+	attached bool
 	// execPath is the path an execve entry named, committed when the
 	// exec succeeds.
 	execPath string
@@ -265,7 +267,8 @@ func (t *tracer) stopped(pid int, ws unix.WaitStatus) {
 	case sig == unix.SIGTRAP && ws.TrapCause() > 0:
 		t.event(pid, p, ws.TrapCause())
 	case sig == unix.SIGTRAP:
-	case sig == unix.SIGSTOP && !known:
+	case sig == unix.SIGSTOP && p.attached:
+		p.attached = false
 	default:
 		inject = int(sig)
 	}
@@ -283,7 +286,7 @@ func (t *tracer) event(pid int, p *proc, cause int) {
 		child := int(msg)
 		c, ok := t.procs[child]
 		if !ok {
-			c = &proc{}
+			c = &proc{attached: true} // its first stop is still to come
 			t.procs[child] = c
 		}
 		c.recording, c.argv = p.recording, p.argv
@@ -301,8 +304,6 @@ func (t *tracer) event(pid int, p *proc, cause int) {
 				delete(t.procs, int(msg))
 			}
 		}
-		// The exec's syscall-exit stop follows; the entry was counted.
-		p.inSyscall = true
 		p.recording = true
 		p.argv = cmdline(pid)
 		if p.execPath != "" {
@@ -319,16 +320,12 @@ func (t *tracer) event(pid int, p *proc, cause int) {
 
 // syscallStop reads a system call's path arguments at its entry.
 func (t *tracer) syscallStop(pid int, p *proc) {
-	p.inSyscall = !p.inSyscall
+	// The kernel says whether this is an entry or an exit: no counting
+	// of stops, which exec and signals would upset.
 	info, ok := syscallInfo(pid)
-	if !ok {
+	if !ok || info.op != opEntry {
 		return
 	}
-	if info.op != opEntry {
-		p.inSyscall = false
-		return
-	}
-	p.inSyscall = true
 	if info.arch != nativeArch {
 		return
 	}
