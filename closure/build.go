@@ -75,6 +75,9 @@ type Options struct {
 	// the image's own /etc is what runs, and everything there the
 	// closure needs is kept.
 	EtcGenerated []string
+	// Traced are paths commands touched under the file-access tracer
+	// (traced.go): the first root needs each one in the image.
+	Traced []Traced
 }
 
 // Closure is an image's dependency graph and what building it found.
@@ -276,6 +279,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.appRoots(opts) // approots.go
 	b.etcRoots(opts) // etcdefaults.go
 	b.shellArgsRoots(opts)
+	b.tracedEdges(opts.Traced)
 	b.c.Analysis = b.g.Analyze()
 	b.shellFindings()
 	b.narSizes(opts.NixInfo)

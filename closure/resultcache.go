@@ -64,6 +64,10 @@ func resultKey(im *source.Image, opts Options) (string, bool) {
 	b = binenc.AppendStrings(b, opts.Env)
 	b = binenc.AppendStrings(b, opts.EtcProvides)
 	b = binenc.AppendStrings(b, opts.EtcGenerated)
+	b = binenc.AppendUvarint(b, uint64(len(opts.Traced)))
+	for _, t := range opts.Traced {
+		b = binenc.AppendStrings(b, []string{t.Path, t.Op, t.By})
+	}
 	b = binenc.AppendString(b, string(opts.Granularity.orDefault()))
 	if opts.NoConfigRoots {
 		b = append(b, 1)

@@ -651,9 +651,9 @@ func (m *Model) inputDone(purpose inputFor, value string) tea.Cmd {
 			m.setNote("verify command: "+err.Error(), true)
 			return nil
 		case len(words) == 0:
-			m.plan.Verify = nil
+			m.plan.Verify, m.plan.VerifyOptions = nil, nil
 		default:
-			m.plan.Verify = [][]string{words}
+			m.plan.Verify, m.plan.VerifyOptions = [][]string{words}, nil
 		}
 		m.changed()
 	}

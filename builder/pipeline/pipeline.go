@@ -55,9 +55,12 @@ type Options struct {
 	// AllowMissingUser accepts an etc users choice that leaves out the
 	// config's User.
 	AllowMissingUser bool
-	// Sandbox and Timeout tune verify.
+	// Sandbox and Timeout tune verify and learn.
 	Sandbox verify.Sandbox
 	Timeout time.Duration
+	// Relearn traces the plan's learn: commands again even when it has a
+	// learned: list.
+	Relearn bool
 	// Progress hears each stage.
 	Progress func(Event)
 }
@@ -86,13 +89,20 @@ type Removal struct {
 	Bytes int64  `json:"bytes"`
 }
 
-// VerifyResult is one verify command's outcome.
+// VerifyResult is one verify command's outcome in the built image,
+// compared with its outcome in the source: it passes when they agree.
 type VerifyResult struct {
 	Argv     []string `json:"argv"`
+	Probe    string   `json:"probe,omitempty"`
 	Passed   bool     `json:"passed"`
 	ExitCode int      `json:"exit_code"`
-	Output   string   `json:"output"`
-	Error    string   `json:"error,omitempty"`
+	// SourceExitCode is the command's exit status in the source.
+	SourceExitCode int    `json:"source_exit_code"`
+	Output         string `json:"output"`
+	Error          string `json:"error,omitempty"`
+	// Differences are where the result's outcome differs from the
+	// source's: the exit status, the first differing line of output.
+	Differences []verify.Difference `json:"differences,omitempty"`
 }
 
 // Report is what a run did.
@@ -115,7 +125,11 @@ type Report struct {
 	Findings      []finding.Finding   `json:"findings"`
 	// Unknowns are the places the closure could not see through (a
 	// trim only; empty when it saw through everything).
-	Unknowns     []Unknown         `json:"unknowns"`
+	Unknowns []Unknown `json:"unknowns"`
+	// Learned are the paths the plan's learn: commands touched, traced
+	// by this run (nil when the plan's learned: list was used): the
+	// plan's new learned: list.
+	Learned      []string          `json:"learned,omitempty"`
 	Env          map[string]string `json:"env,omitempty"`
 	RemovedPaths []string          `json:"-"`
 	Image        v1.Image          `json:"-"`
@@ -256,8 +270,17 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		}
 	}
 	if len(p.Verify) > 0 {
-		if err := r.verify(ctx, p.Verify, opts, say); err != nil {
-			return r, err
+		var verr error
+		switch {
+		case p.BuildMode() == plan.Trim:
+			verr = r.verify(ctx, checks(p.Verify, p.VerifyOptions), opts, say)
+		case len(p.VerifyOptions) > 0:
+			verr = errors.New("verify: compare options (ignore, exit_only, probe) need a source image to compare with; an assembled image has none")
+		default:
+			verr = r.verifyAlone(ctx, p.Verify, opts, say)
+		}
+		if verr != nil {
+			return r, verr
 		}
 	}
 	say(Event{Stage: "done"})
@@ -330,8 +353,9 @@ func sameFile(a, b *analyze.Node) bool {
 	return a.Entry.Type == b.Entry.Type && a.Entry.Link == b.Entry.Link
 }
 
-// verify runs the commands inside the built image.
-func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say func(Event)) error {
+// verify runs the checks in the built image and in the source, and
+// compares their outcomes.
+func (r *Report) verify(ctx context.Context, cmds []verify.Check, opts Options, say func(Event)) error {
 	// Read the result back as any image, and run the commands in it.
 	built, err := source.FromV1(r.Digest, r.Image)
 	if err != nil {
@@ -341,7 +365,7 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 	if err != nil {
 		return fmt.Errorf("reading the built image: %w", err)
 	}
-	results, err := verify.Verify(ctx, built, bix, cmds, verify.Options{
+	cmps, err := verify.Against(ctx, r.SourceImage, r.Index, built, bix, cmds, verify.Options{
 		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
 		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
 	})
@@ -349,14 +373,16 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 		return fmt.Errorf("verify: %w", err)
 	}
 	var failed []string
-	for _, res := range results {
-		v := VerifyResult{Argv: res.Argv, Passed: res.Passed, ExitCode: res.ExitCode, Output: string(res.Output)}
-		if res.Err != nil {
-			v.Error = res.Err.Error()
+	for _, c := range cmps {
+		v := VerifyResult{Argv: c.Argv, Probe: c.Check.Probe, Passed: c.Same(), ExitCode: c.Result.ExitCode,
+			SourceExitCode: c.Source.ExitCode, Output: string(c.Result.Stdout) + string(c.Result.Stderr),
+			Error: c.Result.Error, Differences: c.Diffs}
+		if v.Argv == nil {
+			v.Argv = []string{}
 		}
 		r.Verify = append(r.Verify, v)
-		if !res.Passed {
-			failed = append(failed, shellquote.Join(res.Argv...))
+		if !v.Passed {
+			failed = append(failed, shellquote.Join(c.Argv...)+" ("+c.Diffs[0].What+" differs from the source's)")
 		}
 	}
 	if len(failed) > 0 {
@@ -379,7 +405,11 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		return nil
 	}
 	say(Event{Stage: "closure"})
-	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache, Learned: learned, EtcProvides: p.Etc.Provides()}
+	traced, fresh, err := tracedPaths(ctx, p, im, ix, opts, say)
+	if err != nil {
+		return err
+	}
+	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache, Learned: learned, Traced: traced, EtcProvides: p.Etc.Provides()}
 	if r.EtcOutput != nil {
 		copts.EtcGenerated = etcGenerated(r.EtcOutput)
 	}
@@ -391,6 +421,9 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 		return err
 	}
 	r.Closure = cl
+	if fresh {
+		r.Learned = learnedList(cl, traced)
+	}
 	for _, pr := range cl.Problems {
 		// With nothing to run and no keep pattern, nothing would be kept.
 		if pr.Kind == "closure/root" && pr.Severity == finding.Error && len(p.Keep) == 0 {

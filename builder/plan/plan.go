@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -53,8 +54,20 @@ type Plan struct {
 	Layers Layers
 	// Outputs are destination references (docker-archive:min.tar, oci:min).
 	Outputs []string
-	// Verify lists commands (argv) run inside the built image.
+	// Verify lists commands (argv) run inside the built image and
+	// compared with the same commands in the source (checks.go).
 	Verify [][]string
+	// VerifyOptions are how each Verify command is compared, by index
+	// (a shorter list: the defaults). An entry with options is written
+	// as a map: {argv: [...], ignore: [...], exit_only: true, probe: ...}.
+	VerifyOptions []CheckOptions
+	// Learn lists commands run on the source under the file-access
+	// tracer; what they touch is kept (LearnOptions as VerifyOptions).
+	Learn        [][]string
+	LearnOptions []CheckOptions
+	// Learned are the paths the Learn commands touched, sorted: a
+	// rebuild uses them without tracing again.
+	Learned []string
 }
 
 // Mode is how the image is built.
@@ -133,7 +146,7 @@ func (l Layers) Kind() Strategy {
 }
 
 var (
-	planKeys   = []string{"source", "mode", "from", "roots", "keep", "drop", "apply", "etc", "config", "layers", "outputs", "verify"}
+	planKeys   = []string{"source", "mode", "from", "roots", "keep", "drop", "apply", "etc", "config", "layers", "outputs", "verify", "learn", "learned"}
 	configKeys = []string{"entrypoint", "cmd", "env", "working_dir", "user", "exposed_ports", "labels"}
 	layersKeys = []string{"strategy", "max"}
 	modes      = []string{string(Trim), string(Assemble)}
@@ -191,7 +204,12 @@ func Parse(data []byte) (*Plan, error) {
 		case "outputs":
 			p.Outputs, err = yamlx.Strings(v, kp)
 		case "verify":
-			p.Verify, err = commands(v, kp)
+			p.Verify, p.VerifyOptions, err = checks(v, kp)
+		case "learn":
+			p.Learn, p.LearnOptions, err = checks(v, kp)
+		case "learned":
+			p.Learned, err = absPaths(v, kp)
+			sort.Strings(p.Learned)
 		}
 		return err
 	})
@@ -279,28 +297,6 @@ func argv(n *yaml.Node, path string) ([]string, error) {
 		return nil, yamlx.Errorf(n, path, "want a list of words, like [%q], got a value", n.Value)
 	}
 	return yamlx.Strings(n, path)
-}
-
-func commands(n *yaml.Node, path string) ([][]string, error) {
-	if yamlx.IsNull(n) {
-		return nil, nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return nil, yamlx.Errorf(n, path, "want a list of commands, each a list of words, got a %s", yamlx.KindName(n))
-	}
-	out := make([][]string, 0, len(n.Content))
-	for i, item := range n.Content {
-		ip := fmt.Sprintf("%s[%d]", path, i)
-		c, err := argv(item, ip)
-		if err != nil {
-			return nil, err
-		}
-		if len(c) == 0 {
-			return nil, yamlx.Errorf(item, ip, "empty command")
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }
 
 // absPaths reads a list of absolute paths.
@@ -440,11 +436,15 @@ func Save(p *Plan) ([]byte, error) {
 	}
 	add("outputs", list(p.Outputs, false))
 	if p.Verify != nil {
-		v := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, c := range p.Verify {
-			v.Content = append(v.Content, list(c, true))
-		}
-		add("verify", v)
+		add("verify", checksNode(p.Verify, p.VerifyOptions))
+	}
+	if p.Learn != nil {
+		add("learn", checksNode(p.Learn, p.LearnOptions))
+	}
+	if p.Learned != nil {
+		learned := slices.Clone(p.Learned)
+		sort.Strings(learned)
+		add("learned", list(learned, false))
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

@@ -144,7 +144,7 @@ func TestErrors(t *testing.T) {
 	for _, tc := range []struct{ yaml, err string }{
 		{"layers:\n  maxx: 3\n", `plan.yaml: line 2: layers.maxx: unknown key (did you mean "max"?)`},
 		{"sorce: x\n", `plan.yaml: line 1: sorce: unknown key (did you mean "source"?)`},
-		{"xyzzy: 1\n", `plan.yaml: line 1: xyzzy: unknown key (known keys: apply, config, drop, etc, from, keep, layers, mode, outputs, roots, source, verify)`},
+		{"xyzzy: 1\n", `plan.yaml: line 1: xyzzy: unknown key (known keys: apply, config, drop, etc, from, keep, layers, learn, learned, mode, outputs, roots, source, verify)`},
 		{"source: a\nsource: b\n", `plan.yaml: line 2: source: key given twice`},
 		{"config:\n  Environment: {A: b}\n", `plan.yaml: line 2: config.Environment: unknown key (did you mean "env"?)`},
 		{"config:\n  Env: {A: b}\n", `plan.yaml: line 2: config.Env: unknown key (did you mean "env"?)`},
@@ -172,10 +172,10 @@ func TestErrors(t *testing.T) {
 		{"outputs: [[a]]\n", `plan.yaml: line 1: outputs[0]: want a value, got a list`},
 		{"verify: [python3, -c, x]\n", `plan.yaml: line 1: verify[0]: want a list of words, like ["python3"], got a value`},
 		{"verify:\n  - []\n", `plan.yaml: line 2: verify[0]: empty command`},
-		{"verify: true\n", `plan.yaml: line 1: verify: want a list of commands, each a list of words, got a value`},
+		{"verify: true\n", `plan.yaml: line 1: verify: want a list of commands, each a list of words or a map of argv, ignore, exit_only, probe, got a value`},
 		{"etc:\n  timezone: [UTC]\n", `plan.yaml: line 2: etc.timezone: unknown key (did you mean "timezones"?)`},
 		{"etc:\n  users: [{name: a, uuid: 1}]\n", `plan.yaml: line 2: etc.users.uuid: unknown key (did you mean "uid" or "gid"?)`},
-		{"- a\n", `plan.yaml: line 1: a plan is a map of source, mode, from, roots, keep, drop, apply, etc, config, layers, outputs, verify, got a list`},
+		{"- a\n", `plan.yaml: line 1: a plan is a map of source, mode, from, roots, keep, drop, apply, etc, config, layers, outputs, verify, learn, learned, got a list`},
 		{"source: [\n", `plan.yaml: yaml: line 1: did not find expected node content`},
 	} {
 		dir := t.TempDir()

@@ -94,20 +94,23 @@ var bwrapHasArgv0 = sync.OnceValue(func() bool {
 // command's exit status (-1 for a signal). bwrap reports the status on a
 // pipe, so a sandbox that could not start is an error, not a failed
 // command.
-func runBwrap(ctx context.Context, sp spec, out io.Writer) (int, error) {
+func runBwrap(ctx context.Context, sp spec, stdout, stderr io.Writer) (int, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return 0, err
 	}
 	defer pr.Close()
 	cmd := exec.CommandContext(ctx, "bwrap", bwrapArgs(sp, 3)...)
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.ExtraFiles = []*os.File{pw}
 	cmd.Env = []string{}
 	cmd.WaitDelay = waitDelay
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if os.Geteuid() == 0 && sp.UID != 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(sp.UID), Gid: uint32(sp.GID), Groups: uint32s(sp.Groups)}
+	}
+	if sp.launch != nil {
+		sp.launch(cmd)
 	}
 	if err := cmd.Start(); err != nil {
 		pw.Close()

@@ -49,7 +49,7 @@ func init() { Init() }
 // pivots into the root, mounts /proc, a minimal /dev and, when the image
 // has none, /tmp, brings up loopback, drops capabilities and privileges,
 // and executes the command.
-func runNamespaces(ctx context.Context, sp spec, out io.Writer) (int, error) {
+func runNamespaces(ctx context.Context, sp spec, stdout, stderr io.Writer) (int, error) {
 	b, err := json.Marshal(sp)
 	if err != nil {
 		return 0, err
@@ -62,13 +62,16 @@ func runNamespaces(ctx context.Context, sp spec, out io.Writer) (int, error) {
 	cmd := exec.CommandContext(ctx, "/proc/self/exe")
 	cmd.Args = []string{"whittle-verify-init"}
 	cmd.Env = []string{initEnv + "=" + string(b)}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.ExtraFiles = []*os.File{pw}
 	cmd.WaitDelay = waitDelay
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC,
 		Pdeathsig:  syscall.SIGKILL,
 		Setsid:     true,
+	}
+	if sp.launch != nil {
+		sp.launch(cmd)
 	}
 	if err := cmd.Start(); err != nil {
 		pw.Close()

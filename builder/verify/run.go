@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -62,6 +63,12 @@ type Options struct {
 	Dir string
 	// Started, when set, is called as each command starts.
 	Started func(argv []string)
+	// Stdout and Stderr, when set, receive the command's standard output
+	// and standard error apart (Result.Output then holds neither).
+	Stdout, Stderr io.Writer
+	// Launch, when set, is given the sandbox's process before it starts
+	// and may change how it is started (Learn starts it under a tracer).
+	Launch func(*exec.Cmd)
 }
 
 // Result is what one command did.
@@ -98,6 +105,8 @@ type spec struct {
 	GID     int
 	Groups  []int
 	HostTmp bool // the image has no /tmp: give it a tmpfs
+
+	launch func(*exec.Cmd) // Options.Launch
 }
 
 // Run runs argv inside the root file system at root (as Unpack wrote it)
@@ -153,6 +162,7 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		return res, nil
 	}
 	sp.Exe = exe
+	sp.launch = opts.Launch
 
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -170,11 +180,18 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 	}
 	start := time.Now()
 	var code int
+	stdout, stderr := io.Writer(out), io.Writer(out)
+	if opts.Stdout != nil {
+		stdout = opts.Stdout
+	}
+	if opts.Stderr != nil {
+		stderr = opts.Stderr
+	}
 	switch sb {
 	case SandboxBwrap:
-		code, err = runBwrap(ctx, sp, out)
+		code, err = runBwrap(ctx, sp, stdout, stderr)
 	default:
-		code, err = runNamespaces(ctx, sp, out)
+		code, err = runNamespaces(ctx, sp, stdout, stderr)
 	}
 	res.Duration = time.Since(start)
 	res.Output, res.Truncated = out.bytes()

@@ -70,12 +70,15 @@ const (
 	// Perl use/require), or the module needs the rest of its
 	// distribution or package.
 	Imports
+	// Traced: a command run under the file-access tracer (a plan's
+	// learn:) touched the path.
+	Traced
 
 	// LastKind is the highest kind; kinds run from NixReference to it.
-	LastKind = Imports
+	LastKind = Traced
 )
 
-var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs", "named", "imports"}
+var edgeKindNames = []string{"nix-reference", "elf-needed", "elf-interpreter", "shebang", "symlink", "package-depends", "owns", "runtime", "contains", "runs", "named", "imports", "traced"}
 
 // String returns the names of the kinds in the set joined by "|", such as
 // "elf-needed|symlink".

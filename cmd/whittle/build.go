@@ -46,6 +46,7 @@ type buildFlags struct {
 	allowUser   bool
 	sandbox     string
 	timeout     time.Duration
+	relearn     bool
 }
 
 func newBuildCommand(g *globalFlags) *cobra.Command {
@@ -94,7 +95,8 @@ Exit status: 0 built (and verified), 1 an error or a failed verify command.`,
 	addEtcFlags(fl, &f.etc, "etc-")
 	fl.BoolVar(&f.allowUser, "allow-missing-user", false, "accept --etc-users that leave out the config's User")
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "where verify commands run: auto, bwrap or namespaces")
-	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "longest a verify command may run")
+	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "longest a verify or learn command may run")
+	fl.BoolVar(&f.relearn, "relearn", false, "trace the plan's learn: commands again even when it has a learned: list")
 	return cmd
 }
 
@@ -233,7 +235,7 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 	if err != nil {
 		return err
 	}
-	opts := pipeline.Options{Open: openOpts, Cache: cache, Compression: f.compression, AllowMissingUser: f.allowUser, Timeout: f.timeout}
+	opts := pipeline.Options{Open: openOpts, Cache: cache, Compression: f.compression, AllowMissingUser: f.allowUser, Timeout: f.timeout, Relearn: f.relearn}
 	opts.Dest.Insecure = g.insecure
 	if f.timeout <= 0 {
 		return fmt.Errorf("--timeout %s: want a positive duration", f.timeout)
@@ -274,6 +276,9 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 	}
 	if rep == nil {
 		return err
+	}
+	if serr := saveLearned(cmd.ErrOrStderr(), f, p, rep); serr != nil {
+		return serr
 	}
 	if f.removed != "" {
 		// One path a line, escaped as in every human output (a name may
@@ -386,9 +391,10 @@ func writeBuildReport(w io.Writer, r *pipeline.Report) {
 		for _, v := range r.Verify {
 			status := "PASS"
 			if !v.Passed {
-				status = fmt.Sprintf("FAIL (exit %d)", v.ExitCode)
+				status = fmt.Sprintf("FAIL (exit %d, the source's %d)", v.ExitCode, v.SourceExitCode)
 			}
 			fmt.Fprintf(w, "  %s  %s\n", status, quoteArgv(v.Argv))
+			writeDifferences(w, v.Differences)
 			for _, line := range strings.Split(strings.TrimRight(v.Output, "\n"), "\n") {
 				if line != "" {
 					fmt.Fprintf(w, "      %s\n", text.Escape(line))

@@ -23,6 +23,7 @@ type graphFlags struct {
 	output        string
 	closure       string
 	env           []string
+	learned       string
 }
 
 func newGraphCommand(g *globalFlags) *cobra.Command {
@@ -71,6 +72,7 @@ root; --unreachable lists what no root needs.
 	fl.StringVarP(&f.output, "output", "o", "", "write to this file instead of stdout")
 	fl.StringVar(&f.closure, "closure", "files", "granularity: files (what runs and loads, what a trim keeps) or packages (what the package manager keeps)")
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE added to the config's Env for the run-time rules (LANG, TZ, SSL_CERT_FILE, …; repeatable)")
+	fl.StringVar(&f.learned, "learned", "", "add the traced paths of this plan's learned: list (traced edges, as build keeps them)")
 	return cmd
 }
 
@@ -92,7 +94,11 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		return err
 	}
 	defer im.Close()
-	c, err := g.closure(cmd.Context(), im, cmd.ErrOrStderr(), closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env})
+	traced, err := planTraced(f.learned)
+	if err != nil {
+		return err
+	}
+	c, err := g.closure(cmd.Context(), im, cmd.ErrOrStderr(), closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env, Traced: traced})
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ command on a terminal, on the demo image.`,
 	pf.StringVar(&g.cacheDir, "cache-dir", "", "cache directory: layer indexes, what the closure learnt, whole closures, and (in build/) built layers (default $XDG_CACHE_HOME/whittle/layers, built layers in ../build)")
 	pf.BoolVar(&g.verify, "verify-blobs", false, "read and hash every layer blob even when the cache holds its index, and compute closures afresh (a warm run only checks each blob is there with its size)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
-	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g), newBuildCommand(g), newVerifyCommand(g), newDiffCommand(g), newDoctorCommand(g))
+	root.AddCommand(newAuditCommand(g), newGraphCommand(g), newEtcCommand(g), newTUICommand(g), newBuildCommand(g), newVerifyCommand(g), newLearnCommand(g), newDiffCommand(g), newDoctorCommand(g))
 	return root
 }
 

@@ -16,9 +16,13 @@ import (
 )
 
 type verifyFlags struct {
-	sandbox string
-	timeout time.Duration
-	dir     string
+	sandbox  string
+	timeout  time.Duration
+	dir      string
+	against  string
+	ignore   []string
+	exitOnly bool
+	probe    string
 }
 
 func newVerifyCommand(g *globalFlags) *cobra.Command {
@@ -36,15 +40,34 @@ network, in a sandbox: bubblewrap when installed, else Linux namespaces
 when the command fails.
 
   whittle verify oci:min -- python3 -c 'import ssl, json'
-  whittle verify min.tar --timeout 30s -- /app/bin/server --self-test`,
+  whittle verify min.tar --timeout 30s -- /app/bin/server --self-test
+
+With --against SOURCE, the command runs in both images (each with its own
+config's Env, User and WorkingDir) and verify fails on any difference of
+exit status, standard output or standard error, printing the first
+differing lines of each; --ignore masks output that legitimately varies,
+--exit-only compares the exit status alone, and --probe starts a server and
+compares its answers, asked on loopback inside the sandbox:
+
+  whittle verify --against app.tar min.tar -- python3 /app/run.py
+  whittle verify --against app.tar min.tar --probe http://127.0.0.1:8080/ --`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
-			if dash < 0 || dash >= len(args) {
+			if dash < 0 || (dash >= len(args) && f.probe == "") {
 				return errors.New("verify: give the command to run after --, as in: whittle verify REF -- sh -c 'exit 0'")
+			}
+			if f.against != "" {
+				if dash != 1 {
+					return fmt.Errorf("verify --against SOURCE: want the result's reference before --, got %d references", dash)
+				}
+				return runAgainst(cmd, g, f, f.against, args[0], args[dash:])
 			}
 			if dash != 1 {
 				return fmt.Errorf("verify: want one image reference before --, got %d", dash)
+			}
+			if f.probe != "" || len(f.ignore) > 0 || f.exitOnly {
+				return errors.New("verify: --probe, --ignore and --exit-only compare with a source: give --against SOURCE")
 			}
 			return runVerify(cmd, g, f, args[0], args[dash:])
 		},
@@ -53,6 +76,10 @@ when the command fails.
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "auto (bwrap when installed), bwrap or namespaces")
 	fl.DurationVar(&f.timeout, "timeout", verify.DefaultTimeout, "longest a command may run")
 	fl.StringVar(&f.dir, "dir", "", "unpack into this empty directory instead of a temporary one (emptied afterwards)")
+	fl.StringVar(&f.against, "against", "", "run the command in this source image too and fail on any difference of exit status, stdout or stderr")
+	fl.StringArrayVar(&f.ignore, "ignore", nil, "with --against: remove text matching this regular expression (RE2) from both sides before comparing (repeatable)")
+	fl.BoolVar(&f.exitOnly, "exit-only", false, "with --against: compare the exit status only")
+	fl.StringVar(&f.probe, "probe", "", "with --against: start the command (or the entry point) as a server and compare its answers: tcp:PORT or http://127.0.0.1:PORT/PATH")
 	return cmd
 }
 

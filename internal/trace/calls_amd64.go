@@ -1,0 +1,28 @@
+package trace
+
+import "golang.org/x/sys/unix"
+
+// nativeArch is AUDIT_ARCH_X86_64: calls of 32-bit tracees are not read.
+const nativeArch = 0xc000003e
+
+// calls are the system calls whose paths are recorded, by number.
+var calls = map[uint64]call{
+	unix.SYS_OPEN:       {-1, 0, Open},
+	unix.SYS_CREAT:      {-1, 0, Open},
+	unix.SYS_OPENAT:     {0, 1, Open},
+	unix.SYS_OPENAT2:    {0, 1, Open},
+	unix.SYS_EXECVE:     {-1, 0, Exec},
+	unix.SYS_EXECVEAT:   {0, 1, Exec},
+	unix.SYS_STAT:       {-1, 0, Stat},
+	unix.SYS_LSTAT:      {-1, 0, Stat},
+	unix.SYS_NEWFSTATAT: {0, 1, Stat},
+	unix.SYS_STATX:      {0, 1, Stat},
+	unix.SYS_ACCESS:     {-1, 0, Stat},
+	unix.SYS_FACCESSAT:  {0, 1, Stat},
+	unix.SYS_FACCESSAT2: {0, 1, Stat},
+	unix.SYS_READLINK:   {-1, 0, Link},
+	unix.SYS_READLINKAT: {0, 1, Link},
+	unix.SYS_CHDIR:      {-1, 0, Chdir},
+	unix.SYS_GETDENTS:   {0, -1, List},
+	unix.SYS_GETDENTS64: {0, -1, List},
+}
