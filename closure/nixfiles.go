@@ -3,9 +3,12 @@ package closure
 // Nix references, file by file. Nix counts a store path as referenced by
 // another when the hash part of the first occurs anywhere in the second's
 // NAR: a file's bytes, a symlink's target, an entry's name. The closure
-// finds those occurrences for every file (nixref.Scanner with
-// TrackOccurrences), with the path text that follows each, and makes of
-// them:
+// finds those occurrences for every file, with the path text that follows
+// each: a file's bytes give the base-32 runs that may be hash parts
+// (nixref.RunScanner, learnt with the other facts while the layers are
+// indexed and cached by the bytes alone), which the image's store paths
+// resolve (nixref.Set.Resolve); names and link targets are scanned here.
+// It makes of them:
 //
 //   - in packages granularity, the store path → store path references
 //     (the union over each store path's files), as Nix has them;
