@@ -12,9 +12,11 @@ type Granularity string
 const (
 	// Files: every file of the image is a node, and a file needs what it
 	// executes and loads (ELF interpreter and libraries, #! interpreters,
-	// symlink targets, the run-time payload). Packages and store paths
-	// group files: a node of theirs owns its files and is reached only
-	// when named as a root. This is what a trim keeps.
+	// symlink targets, the run-time payload) and the Nix store paths it
+	// names (the subpath named, else the whole store path: nixfiles.go).
+	// Packages and store paths group files: a node of theirs owns its
+	// files and is reached when named as a root, or, for a store path,
+	// when needed whole. This is what a trim keeps.
 	Files Granularity = "files"
 	// Packages: a node is a package or a store path (a file of neither is
 	// a node of its own), linked also by package dependencies and Nix

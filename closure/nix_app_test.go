@@ -298,3 +298,77 @@ func TestSubpath(t *testing.T) {
 		}
 	}
 }
+
+// TestNixFileRules: what a file of a store path needs of what it names,
+// on a synthetic store: a script's subpaths (a file, a directory's tree,
+// a path that does not exist: the whole store path), an ELF file's own
+// data file (needed) and own directory (left to the run-time rules), its
+// RUNPATH (left to the loader rules), a link to a directory (the link
+// alone; the store path needed whole needs the tree), a bare hash.
+func TestNixFileRules(t *testing.T) {
+	testfix.NeedTool(t, "patchelf")
+	const (
+		a = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a"
+		b = "/nix/store/11111111111111111111111111111111-b"
+		c = "/nix/store/22222222222222222222222222222222-c"
+		d = "/nix/store/33333333333333333333333333333333-d"
+		e = "/nix/store/44444444444444444444444444444444-e"
+	)
+	// /bin/true with b's lib as its RUNPATH, and two strings naming its
+	// own store path.
+	elfPath := filepath.Join(t.TempDir(), "prog")
+	if o, err := testfix.Run("", "cp", "/bin/true", elfPath); err != nil {
+		t.Fatalf("%v: %s", err, o)
+	}
+	if o, err := testfix.Run("", "patchelf", "--set-rpath", b+"/lib", elfPath); err != nil {
+		t.Fatalf("%v: %s", err, o)
+	}
+	elfBytes, err := os.ReadFile(elfPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := string(elfBytes) + "\x00" + a + "/share/a/data\x00" + a + "/lib/gconv\x00"
+	im, ix := memImage(t, map[string]any{"Entrypoint": []string{a + "/bin/run"}},
+		reg(a+"/bin/run", "#!"+a+"/bin/prog\ncat "+b+"/etc/one "+c+"/share/tree/ "+d+"/nope\n", 0o755),
+		reg(a+"/bin/prog", prog, 0o755),
+		reg(a+"/share/a/data", "x", 0o644), reg(a+"/share/a/other", "x", 0o644),
+		reg(a+"/lib/gconv/UTF-16.so", "x", 0o644),
+		link(a+"/lib/e", e+"/lib"),
+		reg(b+"/etc/one", "1", 0o644), reg(b+"/etc/two", "2", 0o644), reg(b+"/lib/libb.so", "b", 0o644),
+		reg(c+"/share/tree/x", "x", 0o644), reg(c+"/share/tree/sub/y", "y", 0o644), reg(c+"/share/other", "o", 0o644),
+		reg(d+"/f", "f", 0o644), reg(d+"/g", "names "+e[len("/nix/store/"):len("/nix/store/")+32], 0o644),
+		reg(e+"/lib/libe.so", "e", 0o644), reg(e+"/share/doc", "d", 0o644),
+	)
+	cl, err := Build(context.Background(), im, ix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, p := range []string{a + "/bin/run", a + "/bin/prog", a + "/share/a/data", b + "/etc/one",
+		c + "/share/tree/x", c + "/share/tree/sub/y", d + "/f", d + "/g", e + "/lib/libe.so", e + "/share/doc"} {
+		want = append(want, p)
+	}
+	sort.Strings(want)
+	if got := reachableFiles(cl, "/nix/store/"); !reflect.DeepEqual(got, want) {
+		t.Errorf("reachable:\n got %q\nwant %q", got, want)
+	}
+	// The whole store path a: its link leads into e's tree.
+	whole := graphOf2(t, im, ix, Options{Roots: []string{a}, NoConfigRoots: true})
+	for _, p := range []string{a + "/lib/e", e + "/lib/libe.so", a + "/share/a/other", a + "/lib/gconv/UTF-16.so"} {
+		if !whole.Analysis.Reachable(mustFind(t, whole, p)[0]) {
+			t.Errorf("whole %s: %s is not needed", a, p)
+		}
+	}
+	if whole.Analysis.Reachable(mustFind(t, whole, b+"/etc/two")[0]) {
+		t.Errorf("whole %s: %s/etc/two is needed, though only etc/one is named", a, b)
+	}
+}
+
+func graphOf2(t *testing.T, im *source.Image, ix *analyze.Index, opts Options) *Closure {
+	t.Helper()
+	cl, err := Build(context.Background(), im, ix, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}

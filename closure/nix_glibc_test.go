@@ -87,6 +87,16 @@ func TestNixGlibcTrim(t *testing.T) {
 	}
 	t.Logf("runs: %v", time.Since(start).Round(time.Millisecond))
 
+	// So is the file view of the top path, with no false mismatch.
+	fl := graphOf(t, "nix:"+out["top"], Options{})
+	if got, want := fl.StorePathsReached(), nixLines(t, "-qR", out["top"]); !reflect.DeepEqual(got, want) {
+		t.Errorf("files: store paths reached from the top path:\n got %q\nwant %q (nix-store -qR)", got, want)
+	}
+	if len(fl.NixMismatches) > 0 {
+		t.Errorf("files: the scan disagrees with nix path-info: %q", fl.NixMismatches)
+	}
+	t.Logf("files closure of the top path: %d of %d bytes", fl.Analysis.TotalSize(), fl.Analysis.TotalSize()+fl.Analysis.UnreachableSize())
+
 	// The package view of the top path is Nix's own closure.
 	pk := graphOf(t, "nix:"+out["top"], Options{Granularity: Packages})
 	checkAgainstNix(t, pk, out["top"])

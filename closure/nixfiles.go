@@ -3,9 +3,12 @@ package closure
 // Nix references, file by file. Nix counts a store path as referenced by
 // another when the hash part of the first occurs anywhere in the second's
 // NAR: a file's bytes, a symlink's target, an entry's name. The closure
-// finds those occurrences for every file (nixref.Scanner with
-// TrackOccurrences), with the path text that follows each, and makes of
-// them:
+// finds those occurrences for every file, with the path text that follows
+// each: a file's bytes give the base-32 runs that may be hash parts
+// (nixref.RunScanner, learnt with the other facts while the layers are
+// indexed and cached by the bytes alone), which the image's store paths
+// resolve (nixref.Set.Resolve); names and link targets are scanned here.
+// It makes of them:
 //
 //   - in packages granularity, the store path → store path references
 //     (the union over each store path's files), as Nix has them;
@@ -16,9 +19,10 @@ package closure
 //     over store paths is `nix-store -qR` of it). Where a rule that is
 //     certain already says what is needed, the occurrence adds nothing: an
 //     ELF file's RPATH/RUNPATH directories and interpreter (the loader
-//     rules resolve those), an ELF file's own store path (its data
-//     directories are the run-time rules'), a file naming its own store
-//     path without a subpath. A symlink needs its target when that is a
+//     rules resolve those), a directory of an ELF file's own store path
+//     (gconv, locale and module directories are the run-time rules'; a
+//     file of it the ELF file names is needed), a file naming its own
+//     store path without a subpath. A symlink needs its target when that is a
 //     file (as symlinkEdges has it), never the tree behind a directory: a
 //     path resolved through a link needs the link, not the whole
 //     directory (/run/current-system -> /nix/store/…-nixos-system must
@@ -209,7 +213,7 @@ func (b *builder) nixFile(p string, occ []string, elf *elfdeps.Info, link, dir b
 			continue
 		}
 		sub := subpath(target, tail)
-		if h == self && (sub == "" || elf != nil || link) {
+		if h == self && (sub == "" || link) {
 			continue // its own store path: the other rules say what of it
 		}
 		if elf != nil && sub != "" && elfCovers(elf, target+sub) {
@@ -224,14 +228,17 @@ func (b *builder) nixFile(p string, occ []string, elf *elfdeps.Info, link, dir b
 				continue
 			}
 		}
-		b.nixEdge(from, p, sp, target, sub, link)
+		b.nixEdge(from, p, sp, target, sub, link, elf != nil && h == self)
 	}
 }
 
 // nixEdge links from (the node of image path p, in store path sp or none)
 // to what it names: the subpath sub of store path target when it exists,
-// else the whole store path.
-func (b *builder) nixEdge(from graph.NodeID, p, sp, target, sub string, link bool) {
+// else the whole store path. ownELF says p is an ELF file naming its own
+// store path: a directory it names there (gconv, locale, a module
+// directory) is left to the run-time rules, which know what of it is
+// loaded.
+func (b *builder) nixEdge(from graph.NodeID, p, sp, target, sub string, link, ownELF bool) {
 	named := target + sub
 	to, links, isDir := b.stores[target], []string(nil), false
 	if sub != "" {
@@ -253,6 +260,9 @@ func (b *builder) nixEdge(from graph.NodeID, p, sp, target, sub string, link boo
 		if _, fi, err := imagefs.Stat(b.fsys, target); err == nil && fi.IsDir() {
 			isDir = true
 		}
+	}
+	if ownELF && (isDir || named == target) {
+		return
 	}
 	why := fmt.Sprintf("%s names %s", p, named)
 	if link {
