@@ -69,8 +69,12 @@ func (b *builder) noteNames(p string, f *contentFacts) {
 }
 
 // namedEdges adds a named edge from every file to what its contents
-// name, and from it to each symlink on the way.
+// name, and from it to each symlink on the way. In packages granularity
+// there are none: that graph is what the package manager (or Nix) keeps.
 func (b *builder) namedEdges() error {
+	if b.c.Granularity != Files {
+		return nil
+	}
 	sort.Slice(b.nm.files, func(i, j int) bool { return b.nm.files[i].path < b.nm.files[j].path })
 	for i, nf := range b.nm.files {
 		if i%256 == 0 {
