@@ -424,3 +424,12 @@ func standardDir(p string) bool {
 	}
 	return false
 }
+
+// NeedsDir reports whether a root needs the directory at the real image
+// path p itself: a program opens it or a file names it (a directory
+// node), so that the directory stays even when it holds nothing kept
+// (nginx's /var/lib/nginx, where it makes its temporary directories).
+func (c *Closure) NeedsDir(p string) bool {
+	id, ok := c.Graph.Lookup(graph.File, p)
+	return ok && len(c.Graph.Get(id).Files) == 0 && c.Analysis.Reachable(id)
+}
