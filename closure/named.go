@@ -69,8 +69,12 @@ func (b *builder) noteNames(p string, f *contentFacts) {
 }
 
 // namedEdges adds a named edge from every file to what its contents
-// name, and from it to each symlink on the way.
+// name, and from it to each symlink on the way. In packages granularity
+// there are none: that graph is what the package manager (or Nix) keeps.
 func (b *builder) namedEdges() error {
+	if b.c.Granularity != Files {
+		return nil
+	}
 	sort.Slice(b.nm.files, func(i, j int) bool { return b.nm.files[i].path < b.nm.files[j].path })
 	for i, nf := range b.nm.files {
 		if i%256 == 0 {
@@ -78,7 +82,7 @@ func (b *builder) namedEdges() error {
 				return err
 			}
 		}
-		if nf.elf && (nf.libc || narrowedObject(nf.path, nf.soname)) || unfollowedFile[nf.path] {
+		if nf.elf && (nf.libc || narrowedObject(nf.path, nf.soname)) || unfollowedFile[nf.path] || underAny(nf.path, packageState) {
 			continue
 		}
 		from, ok := b.nodeOf(nf.path)
@@ -122,15 +126,27 @@ var unfollowedFile = map[string]bool{"/etc/passwd": true, "/etc/shells": true, "
 // skipName reports the names no image file answers: the file systems the
 // runtime mounts, and the Nix store, whose paths are linked by their own
 // rule; and the names of documentation, which people read, not programs
-// ("see /usr/share/doc/python3.11/README.venv"), and of debugging symbols
-// (/usr/lib/debug, which ELF objects name for debuggers).
+// ("see /usr/share/doc/python3.11/README.venv"), of debugging symbols
+// (/usr/lib/debug, which ELF objects name for debuggers), and of the
+// package managers' state (packageState).
 func skipName(s string) bool {
 	s = strings.TrimRight(s, "/")
 	if runtimeFS(s) || strings.HasPrefix(s, storeDir+"/") {
 		return true
 	}
-	for _, d := range []string{"/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/lib/debug"} {
-		if s == d || strings.HasPrefix(s, d+"/") {
+	return underAny(s, []string{"/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/lib/debug"}) || underAny(s, packageState)
+}
+
+// packageState are the package managers' databases and caches: what
+// their maintainer scripts name is the package manager's business, and
+// a program that names them (debconf naming /var/lib/dpkg/info) needs no
+// package's scripts to run.
+var packageState = []string{"/var/lib/dpkg", "/lib/apk/db", "/var/lib/apt", "/var/cache/apt", "/var/cache/debconf", "/var/lib/ucf", "/etc/apt"}
+
+// underAny reports whether p is one of dirs or lies below one.
+func underAny(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if p == d || strings.HasPrefix(p, d+"/") {
 			return true
 		}
 	}
@@ -419,4 +435,13 @@ func standardDir(p string) bool {
 		return strings.Contains(path.Base(p), "-linux-")
 	}
 	return false
+}
+
+// NeedsDir reports whether a root needs the directory at the real image
+// path p itself: a program opens it or a file names it (a directory
+// node), so that the directory stays even when it holds nothing kept
+// (nginx's /var/lib/nginx, where it makes its temporary directories).
+func (c *Closure) NeedsDir(p string) bool {
+	id, ok := c.Graph.Lookup(graph.File, p)
+	return ok && len(c.Graph.Get(id).Files) == 0 && c.Analysis.Reachable(id)
 }

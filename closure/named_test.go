@@ -42,7 +42,8 @@ func reachableFiles(cl *Closure, prefixes ...string) []string {
 // include (its matches, a symlink among them, a dot file not), a PATH-like
 // list, the time zone directory a package owns (kept whole), a directory
 // two packages share (nothing) and a file in it, a missing file below a
-// standard directory (nothing), a commented-out include (nothing).
+// standard directory (nothing), a commented-out include (nothing), an
+// empty directory by the name of a file below it (the directory).
 func namedTextImage() []reprotar.File {
 	return []reprotar.File{
 		reg("/bin/sh", "a shell", 0o755),
@@ -53,7 +54,9 @@ func namedTextImage() []reprotar.File {
 			"path=/opt/a/bin:/opt/b/bin\n"+
 			"zones \"/usr/share/zoneinfo/\"\n"+
 			"icons /usr/share/common icon /usr/share/common/a.txt\n"+
-			"log /var/log/missing.log\n", 0o644),
+			"log /var/log/missing.log\n"+
+			"temp /srv/app/tmp/body\n", 0o644),
+		{Path: "/srv/app/tmp", Kind: reprotar.Dir, Mode: 0o700},
 		reg("/etc/app/commented.conf", "x", 0o644),
 		reg("/etc/app/conf.d/a.conf", "extra /etc/app/extra.conf\n", 0o644),
 		link("/etc/app/conf.d/b.conf", "../available/b.conf"),
@@ -104,6 +107,12 @@ func TestNamedText(t *testing.T) {
 			sort.Strings(tt.want)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("reachable\n got %q\nwant %q", got, tt.want)
+			}
+			// Named directories stay, empty or not; others do not.
+			for p, want := range map[string]bool{"/srv/app/tmp": true, "/srv/app/data": true, "/srv/app/data/sub": false, "/opt/c": false, "/usr/share/common": false} {
+				if got := cl.NeedsDir(p); got != want {
+					t.Errorf("NeedsDir(%s) = %v", p, got)
+				}
 			}
 		})
 	}

@@ -457,7 +457,7 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 			}
 		}
 		if n.IsDir() {
-			return false // kept when it holds something kept
+			return cl.NeedsDir(pth) // else kept when it holds something kept
 		}
 		id, ok := cl.Owner(pth)
 		return ok && cl.Analysis.Reachable(id)
