@@ -7,6 +7,7 @@ package closure
 // one step and one check in runtimeEdges.
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
 	"path"
@@ -491,12 +492,41 @@ func (b *builder) addModuleResult(res modules.Result) {
 	for _, e := range res.Edges {
 		b.moduleEdge(e.From, e.To, e.Dir, e.Why)
 	}
+	// A package's own computed imports make one finding: it is kept
+	// whole, and the user learns where to look, not every line.
+	byUnit := map[string][]modules.Note{}
+	var units []string
 	for _, n := range res.Notes {
-		from, ok := b.nodeOf(n.File)
-		if !ok {
+		if n.Unit == "" {
+			if from, ok := b.nodeOf(n.File); ok {
+				b.later(from, DynamicImport, finding.Info, n.File, n.Message)
+			}
 			continue
 		}
-		b.later(from, DynamicImport, finding.Info, n.File, n.Message)
+		if _, ok := byUnit[n.Unit]; !ok {
+			units = append(units, n.Unit)
+		}
+		byUnit[n.Unit] = append(byUnit[n.Unit], n)
+	}
+	for _, u := range units {
+		ns := byUnit[u]
+		if len(ns) == 1 {
+			if from, ok := b.nodeOf(ns[0].File); ok {
+				b.later(from, DynamicImport, finding.Info, ns[0].File, ns[0].Message)
+			}
+			continue
+		}
+		var where []string
+		for _, n := range ns {
+			where = append(where, fmt.Sprintf("%s line %d", n.File, n.Line))
+		}
+		if len(where) > maxExplain {
+			where = append(where[:maxExplain], fmt.Sprintf("%d more", len(ns)-maxExplain))
+		}
+		if from, ok := b.nodeOf(ns[0].File); ok {
+			b.later(from, DynamicImport, finding.Info, ns[0].File, fmt.Sprintf("%d imports of %s name modules computed at run time (%s); the package is kept whole; add a keep: for what they load",
+				len(ns), u, strings.Join(where, ", ")))
+		}
 	}
 }
 

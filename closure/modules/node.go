@@ -300,10 +300,11 @@ func (n *Node) Walk(entries []NodeEntry) Result {
 		}
 		for _, d := range js.Dynamic {
 			msg := fmt.Sprintf("line %d: %s names a module computed at run time", d.Line, d.What)
-			if pkg := w.pkgOf(p); pkg != "" {
+			pkg := w.pkgOf(p)
+			if pkg != "" {
 				msg += "; the package it is in (" + pkg + ") is kept"
 			}
-			w.note(p, d.Line, msg+"; add a keep: for what it loads")
+			w.note(p, d.Line, pkg, msg+"; add a keep: for what it loads")
 		}
 	}
 	return w.res

@@ -182,7 +182,7 @@ func (p *Perl) Walk(entries []PerlEntry) Result {
 			w.load(f, imp)
 		}
 		for _, d := range ps.Dynamic {
-			w.note(f, d.Line, fmt.Sprintf("line %d: %s loads a module computed at run time; add a keep: for what it loads", d.Line, d.What))
+			w.note(f, d.Line, "", fmt.Sprintf("line %d: %s loads a module computed at run time; add a keep: for what it loads", d.Line, d.What))
 		}
 	}
 	return w.res

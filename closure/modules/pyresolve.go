@@ -131,10 +131,11 @@ func (w *pyWalk) source(file, dir string, src []byte, form string) {
 		if strings.HasPrefix(d.What, "sys.path.") {
 			msg = fmt.Sprintf("line %d: %s adds a directory computed at run time to sys.path", d.Line, d.What)
 		}
-		if keep := w.unitOf(file); keep != "" {
+		keep := w.unitOf(file)
+		if keep != "" {
 			msg += "; the package it is in (" + keep + ") is kept"
 		}
-		w.note(file, d.Line, msg+"; add a keep: for what it loads")
+		w.note(file, d.Line, keep, msg+"; add a keep: for what it loads")
 	}
 }
 
