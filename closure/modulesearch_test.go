@@ -108,6 +108,8 @@ except ImportError: pass
 		reg("/app/localmod.py", "", 0o644),
 		reg("/app/vendor/vendored.py", "", 0o644),
 		reg("/app/vendor/data.bin", "", 0o644),
+		// import sys is the built-in module, not this directory.
+		reg("/app/sys/not-a-module.txt", "", 0o644),
 	)
 	cl := pythonImage(t, map[string]any{"Cmd": []string{"python3", "/app/app.py"}}, files...)
 	got := reachedFiles(cl, site)
