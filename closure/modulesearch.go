@@ -365,6 +365,13 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 	sort.SliceStable(site, func(i, j int) bool {
 		return strings.HasPrefix(site[i], "/usr/local/") && !strings.HasPrefix(site[j], "/usr/local/")
 	})
+	// Nixpkgs' python adds NIX_PYTHONPATH's directories as site
+	// directories (its sitecustomize calls site.addsitedir).
+	for _, p := range strings.Split(env["NIX_PYTHONPATH"], ":") {
+		if strings.HasPrefix(p, "/") {
+			site = append(site, path.Clean(p))
+		}
+	}
 	var entries []modules.PyEntry
 	var pths []string
 	for _, d := range site {

@@ -287,12 +287,14 @@ func TestPerlUses(t *testing.T) {
 	script := `#!/usr/bin/perl
 use strict;
 use lib '/opt/lib';
+use FindBin; use lib "$FindBin::Bin/lib";
 use My::Mod qw(f);
 use parent -norequire, 'Not::Loaded';
 use base qw(Base::Class);
 require Other;
 eval { require Optional::Missing };
 my $m = "X"; require $m;
+use Local::Thing;
 =pod
 
 use In::Pod;
@@ -306,6 +308,7 @@ use After::End;
 		reg("/app/run.pl", script, 0o644),
 		reg("/opt/lib/My/Mod.pm", "package My::Mod;\nrequire XSThing;\n1;\n", 0o644),
 		reg("/opt/lib/Unused.pm", "", 0o644),
+		reg("/app/lib/Local/Thing.pm", "", 0o644),
 		reg("/env/lib/Base/Class.pm", "", 0o644),
 		reg("/env/lib/Other.pm", "", 0o644),
 		reg("/env/lib/XSThing.pm", "", 0o644),
@@ -314,14 +317,14 @@ use After::End;
 		reg("/env/lib/After/End.pm", "", 0o644),
 		reg("/env/lib/Not/Loaded.pm", "", 0o644),
 	)
-	got := append(reachedFiles(cl, "/env/"), reachedFiles(cl, "/opt/")...)
-	want := []string{"/env/lib/Base/Class.pm", "/env/lib/Other.pm", "/env/lib/XSThing.pm", "/env/lib/auto/XSThing/XSThing.so", "/opt/lib/My/Mod.pm", "/opt/lib/Unused.pm"}
+	got := append(append(reachedFiles(cl, "/app/lib/"), reachedFiles(cl, "/env/")...), reachedFiles(cl, "/opt/")...)
+	want := []string{"/app/lib/Local/Thing.pm", "/env/lib/Base/Class.pm", "/env/lib/Other.pm", "/env/lib/XSThing.pm", "/env/lib/auto/XSThing/XSThing.so", "/opt/lib/My/Mod.pm", "/opt/lib/Unused.pm"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %q\nwant %q", got, want)
 	}
 	n := 0
 	for _, p := range cl.Problems {
-		if p.Kind == "closure/"+DynamicImport && p.Path() == "/app/run.pl" && strings.HasPrefix(p.Message, "line 9: require $m") {
+		if p.Kind == "closure/"+DynamicImport && p.Path() == "/app/run.pl" && strings.HasPrefix(p.Message, "line 10: require $m") {
 			n++
 		}
 	}

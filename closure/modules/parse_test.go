@@ -122,6 +122,7 @@ use parent qw(P1 P2);
 use base 'B1';
 use parent -norequire, 'NotMe';
 use lib '/opt/perl', "/srv/lib";
+use lib "$FindBin::Bin/../lib";
 eval { require Opt::Mod; 1 };
 require $dyn;
 =head1 NAME
@@ -134,18 +135,18 @@ __END__
 use AfterEnd;
 `
 	got := ParsePerl([]byte(src))
-	want := []string{"strict@1", "warnings@1", "Foo::Bar@4", "Baz@5", "lib/file.pl@6", "P1@7", "P2@7", "parent@7", "B1@8", "base@8", "parent@9", "Opt::Mod@11", "Quux@18"}
+	want := []string{"strict@1", "warnings@1", "Foo::Bar@4", "Baz@5", "lib/file.pl@6", "P1@7", "P2@7", "parent@7", "B1@8", "base@8", "parent@9", "Opt::Mod@12", "Quux@19"}
 	if n := names(got.Imports); !reflect.DeepEqual(n, want) {
 		t.Errorf("imports %q\nwant %q", n, want)
 	}
-	if len(got.Dynamic) != 1 || got.Dynamic[0].Line != 12 {
-		t.Errorf("dynamic %v, want require $dyn on line 12", got.Dynamic)
+	if len(got.Dynamic) != 1 || got.Dynamic[0].Line != 13 {
+		t.Errorf("dynamic %v, want require $dyn on line 13", got.Dynamic)
 	}
 	var libs []string
 	for _, l := range got.Lib {
 		libs = append(libs, l.Dir)
 	}
-	if !reflect.DeepEqual(libs, []string{"/opt/perl", "/srv/lib"}) {
+	if !reflect.DeepEqual(libs, []string{"/opt/perl", "/srv/lib", "./../lib"}) {
 		t.Errorf("use lib %q", libs)
 	}
 }
