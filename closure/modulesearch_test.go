@@ -250,14 +250,15 @@ const f = require(process.env.X);
 		reg("/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "", 0o644),
 		reg("/app/node_modules/pkg-d/package.json", `{"exports": {".": "./i.js", "./sub": {"require": "./s.cjs", "import": "./s.mjs"}}}`, 0o644),
 		reg("/app/node_modules/pkg-d/s.cjs", "", 0o644),
-		reg("/app/node_modules/pkg-d/s.mjs", "", 0o644),
+		reg("/app/node_modules/pkg-d/s.mjs", "import x from 'esm-dep'\n", 0o644),
+		reg("/app/node_modules/esm-dep/index.js", "", 0o644),
 		reg("/app/node_modules/unused/index.js", "", 0o644),
 		reg("/opt/global/glob-e/index.js", "", 0o644),
 		reg("/opt/global/unused2/index.js", "", 0o644),
 	)
 	got := append(reachedFiles(cl, "/app/"), reachedFiles(cl, "/opt/")...)
 	want := []string{
-		"/app/c.mjs", "/app/data.json", "/app/lib/a/index.js",
+		"/app/c.mjs", "/app/data.json", "/app/lib/a/index.js", "/app/node_modules/esm-dep/index.js",
 		"/app/node_modules/pkg-b/README.md", "/app/node_modules/pkg-b/dist/main.js", "/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "/app/node_modules/pkg-b/package.json",
 		"/app/node_modules/pkg-d/package.json", "/app/node_modules/pkg-d/s.cjs", "/app/node_modules/pkg-d/s.mjs",
 		"/app/server.js", "/opt/global/glob-e/index.js",
