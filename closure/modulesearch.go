@@ -47,6 +47,7 @@ func interpKind(real string) string {
 }
 
 var (
+	stdlibRE   = regexp.MustCompile(`/lib(64)?/python[0-9]+\.[0-9]+/`)
 	pyInterp   = regexp.MustCompile(`^python[0-9]+(\.[0-9]+)?m?$`)
 	perlInterp = regexp.MustCompile(`^perl([0-9]+(\.[0-9]+)*)?$`)
 )
@@ -127,6 +128,9 @@ func (b *builder) preloadSources() error {
 			return false
 		}
 		p := n.Path()
+		if stdlibRE.MatchString(p) && !strings.Contains(p, "-packages/") {
+			return false // Python's standard library: kept whole, never parsed
+		}
 		switch path.Ext(p) {
 		case ".py", ".js", ".cjs", ".mjs", ".pm", ".pl", ".pth":
 			return true
@@ -318,6 +322,11 @@ func (b *builder) commandEntries(argv []string, workdir string) []modEntry {
 	return nil
 }
 
+func readable(b *builder, p string) bool {
+	_, err := imagefs.ReadFile(b.fsys, p, modules.MaxSource)
+	return err == nil
+}
+
 // javaEdges links java to the jar it runs and its class path entries (a
 // directory, a jar, or DIR/* for the jars in DIR).
 func (b *builder) javaEdges(interp string, es []modEntry) {
@@ -412,7 +421,11 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 		case e.code != "":
 			entries = append(entries, modules.PyEntry{Code: e.code, Origin: interp, Dir: e.dir})
 		}
-		trim = trim || e.config
+		// A script the walk cannot read would trim the site
+		// directories to nothing: they stay whole then.
+		if e.config && (e.file == "" || readable(b, e.file)) {
+			trim = true
+		}
 	}
 	if trim {
 		// site.py reads every .pth file and imports sitecustomize and
