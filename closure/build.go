@@ -256,6 +256,9 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		return nil, err
 	}
 	b.shellArgsRoots(opts)
+	if err := b.moduleScriptEdges(); err != nil { // modulesearch.go
+		return nil, source.PrefixRef(im.Ref, err)
+	}
 	b.c.Analysis = b.g.Analyze()
 	b.shellFindings()
 	b.narSizes(opts.NixInfo)

@@ -74,21 +74,94 @@ type moduleState struct {
 	// trimPython holds the python versions whose site directories are
 	// kept as imported rather than whole.
 	trimPython map[string]bool
+	// preloaded is set once the sources are read; walked holds the
+	// scripts walked.
+	preloaded bool
+	walked    map[string]bool
 }
 
-// moduleEdges adds the imports edges of every program the image starts
-// on an interpreter: the config's command line and every #! script.
+// moduleEdges adds the imports edges of what the config's command line
+// starts on an interpreter (before the run-time rules: it decides whether
+// python's site directories are kept whole). The #! scripts the roots
+// reach are walked once the roots are known (moduleScriptEdges).
 func (b *builder) moduleEdges() error {
-	entries := b.moduleEntries()
+	return b.walkEntries(b.configEntries())
+}
+
+// moduleScriptRounds bounds moduleScriptEdges' rounds: a script reached
+// only through a module found in the last round is not walked.
+const moduleScriptRounds = 8
+
+// moduleScriptEdges walks the #! scripts on an interpreter that the roots
+// reach, round after round until no new one is reached.
+func (b *builder) moduleScriptEdges() error {
+	done := map[string]bool{}
+	for round := 0; round < moduleScriptRounds; round++ {
+		reach := b.reachableNow()
+		var entries []modEntry
+		for _, p := range slices.Sorted(maps.Keys(b.scripts)) {
+			if done[p] || isModule(p) {
+				continue
+			}
+			id, ok := b.nodeOf(p)
+			if !ok || !reach[id] {
+				continue
+			}
+			done[p] = true
+			if e, ok := b.scriptEntry(p); ok && !b.mods.walked[e.file] {
+				entries = append(entries, e)
+			}
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		if err := b.walkEntries(entries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reachableNow is what the roots reach in the graph as built so far.
+func (b *builder) reachableNow() map[graph.NodeID]bool {
+	seen := map[graph.NodeID]bool{}
+	stack := b.g.Roots()
+	for _, r := range stack {
+		seen[r] = true
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, e := range b.g.Edges(id) {
+			if !seen[e.To] {
+				seen[e.To] = true
+				stack = append(stack, e.To)
+			}
+		}
+	}
+	return seen
+}
+
+// walkEntries follows the imports of entries, grouped by interpreter.
+func (b *builder) walkEntries(entries []modEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := b.preloadSources(); err != nil {
-		return err
+	if !b.mods.preloaded {
+		if err := b.preloadSources(); err != nil {
+			return err
+		}
+		b.mods.preloaded = true
+	}
+	if b.mods.walked == nil {
+		b.mods.walked = map[string]bool{}
 	}
 	byInterp := map[string][]modEntry{}
 	var interps []string
 	for _, e := range entries {
+		if e.file != "" {
+			b.mods.walked[e.file] = true
+		}
 		if _, ok := byInterp[e.interp]; !ok {
 			interps = append(interps, e.interp)
 		}
@@ -145,39 +218,31 @@ func (b *builder) preloadSources() error {
 	})
 }
 
-// moduleEntries lists how the image starts interpreters on code.
-func (b *builder) moduleEntries() []modEntry {
+// configEntries lists how the config's command line starts
+// interpreters on code.
+func (b *builder) configEntries() []modEntry {
 	var out []modEntry
 	seen := map[string]bool{}
-	add := func(e modEntry) {
-		k := e.interp + "\x00" + e.file + "\x00" + e.module + "\x00" + e.code + "\x00" + strings.Join(e.mods, ",")
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
+	if b.im.Config == nil {
+		return nil
 	}
-	if b.im.Config != nil {
-		cfg := b.im.Config.Config
-		argv := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
-		starts := []int{0}
-		if len(cfg.Entrypoint) > 0 && len(cfg.Cmd) > 0 {
-			starts = append(starts, len(cfg.Entrypoint)) // exec "$@"
-		}
-		for _, k := range starts {
-			if k < len(argv) {
-				for _, e := range b.commandEntries(argv[k:], cfg.WorkingDir) {
-					e.config = true
-					add(e)
-				}
-			}
-		}
+	cfg := b.im.Config.Config
+	argv := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
+	starts := []int{0}
+	if len(cfg.Entrypoint) > 0 && len(cfg.Cmd) > 0 {
+		starts = append(starts, len(cfg.Entrypoint)) // exec "$@"
 	}
-	for _, p := range slices.Sorted(maps.Keys(b.scripts)) {
-		if isModule(p) {
+	for _, k := range starts {
+		if k >= len(argv) {
 			continue
 		}
-		if e, ok := b.scriptEntry(p); ok {
-			add(e)
+		for _, e := range b.commandEntries(argv[k:], cfg.WorkingDir) {
+			e.config = true
+			key := e.interp + "\x00" + e.file + "\x00" + e.module + "\x00" + e.code + "\x00" + strings.Join(e.mods, ",")
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, e)
+			}
 		}
 	}
 	return out

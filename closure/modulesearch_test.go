@@ -382,3 +382,26 @@ func TestJavaHome(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptReachedByShell: a #! python script a reachable shell script
+// runs has its imports followed; one nothing reaches is not walked.
+func TestScriptReachedByShell(t *testing.T) {
+	cl := pythonImage(t, map[string]any{"Entrypoint": []string{"/start.sh"}, "Env": []string{"PATH=/usr/local/bin:/usr/bin:/bin"}},
+		reg("/bin/sh", string(minimalELF(t)), 0o755),
+		reg("/start.sh", "#!/bin/sh\nexec tool \"$@\"\n", 0o755),
+		reg("/usr/local/bin/tool", "#!/usr/bin/python3\nimport used\n", 0o755),
+		reg("/usr/local/bin/other", "#!/usr/bin/python3\nimport unused\n", 0o755),
+		reg(site+"/used.py", "", 0o644),
+		reg(site+"/unused.py", "", 0o644),
+	)
+	tool, _ := cl.Owner("/usr/local/bin/tool")
+	used, _ := cl.Owner(site + "/used.py")
+	if ex := cl.Explain(tool, used); !reflect.DeepEqual(ex, []string{"/usr/local/bin/tool line 2 imports used"}) {
+		t.Errorf("explain tool → used: %q", ex)
+	}
+	other, _ := cl.Owner("/usr/local/bin/other")
+	unused, _ := cl.Owner(site + "/unused.py")
+	if ex := cl.Explain(other, unused); ex != nil {
+		t.Errorf("an unreachable script was walked: %q", ex)
+	}
+}
