@@ -280,6 +280,9 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.etcRoots(opts) // etcdefaults.go
 	b.shellArgsRoots(opts)
 	b.tracedEdges(opts.Traced)
+	if err := b.moduleScriptEdges(); err != nil { // modulesearch.go
+		return nil, source.PrefixRef(im.Ref, err)
+	}
 	b.c.Analysis = b.g.Analyze()
 	b.shellFindings()
 	b.narSizes(opts.NixInfo)

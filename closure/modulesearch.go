@@ -7,6 +7,7 @@ package closure
 // one step and one check in runtimeEdges.
 
 import (
+	"fmt"
 	"io/fs"
 	"maps"
 	"path"
@@ -46,6 +47,7 @@ func interpKind(real string) string {
 }
 
 var (
+	stdlibRE   = regexp.MustCompile(`/lib(64)?/python[0-9]+\.[0-9]+/`)
 	pyInterp   = regexp.MustCompile(`^python[0-9]+(\.[0-9]+)?m?$`)
 	perlInterp = regexp.MustCompile(`^perl([0-9]+(\.[0-9]+)*)?$`)
 )
@@ -72,21 +74,94 @@ type moduleState struct {
 	// trimPython holds the python versions whose site directories are
 	// kept as imported rather than whole.
 	trimPython map[string]bool
+	// preloaded is set once the sources are read; walked holds the
+	// scripts walked.
+	preloaded bool
+	walked    map[string]bool
 }
 
-// moduleEdges adds the imports edges of every program the image starts
-// on an interpreter: the config's command line and every #! script.
+// moduleEdges adds the imports edges of what the config's command line
+// starts on an interpreter (before the run-time rules: it decides whether
+// python's site directories are kept whole). The #! scripts the roots
+// reach are walked once the roots are known (moduleScriptEdges).
 func (b *builder) moduleEdges() error {
-	entries := b.moduleEntries()
+	return b.walkEntries(b.configEntries())
+}
+
+// moduleScriptRounds bounds moduleScriptEdges' rounds: a script reached
+// only through a module found in the last round is not walked.
+const moduleScriptRounds = 8
+
+// moduleScriptEdges walks the #! scripts on an interpreter that the roots
+// reach, round after round until no new one is reached.
+func (b *builder) moduleScriptEdges() error {
+	done := map[string]bool{}
+	for round := 0; round < moduleScriptRounds; round++ {
+		reach := b.reachableNow()
+		var entries []modEntry
+		for _, p := range slices.Sorted(maps.Keys(b.scripts)) {
+			if done[p] || isModule(p) {
+				continue
+			}
+			id, ok := b.nodeOf(p)
+			if !ok || !reach[id] {
+				continue
+			}
+			done[p] = true
+			if e, ok := b.scriptEntry(p); ok && !b.mods.walked[e.file] {
+				entries = append(entries, e)
+			}
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		if err := b.walkEntries(entries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reachableNow is what the roots reach in the graph as built so far.
+func (b *builder) reachableNow() map[graph.NodeID]bool {
+	seen := map[graph.NodeID]bool{}
+	stack := b.g.Roots()
+	for _, r := range stack {
+		seen[r] = true
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, e := range b.g.Edges(id) {
+			if !seen[e.To] {
+				seen[e.To] = true
+				stack = append(stack, e.To)
+			}
+		}
+	}
+	return seen
+}
+
+// walkEntries follows the imports of entries, grouped by interpreter.
+func (b *builder) walkEntries(entries []modEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := b.preloadSources(); err != nil {
-		return err
+	if !b.mods.preloaded {
+		if err := b.preloadSources(); err != nil {
+			return err
+		}
+		b.mods.preloaded = true
+	}
+	if b.mods.walked == nil {
+		b.mods.walked = map[string]bool{}
 	}
 	byInterp := map[string][]modEntry{}
 	var interps []string
 	for _, e := range entries {
+		if e.file != "" {
+			b.mods.walked[e.file] = true
+		}
 		if _, ok := byInterp[e.interp]; !ok {
 			interps = append(interps, e.interp)
 		}
@@ -126,6 +201,9 @@ func (b *builder) preloadSources() error {
 			return false
 		}
 		p := n.Path()
+		if stdlibRE.MatchString(p) && !strings.Contains(p, "-packages/") {
+			return false // Python's standard library: kept whole, never parsed
+		}
 		switch path.Ext(p) {
 		case ".py", ".js", ".cjs", ".mjs", ".pm", ".pl", ".pth":
 			return true
@@ -140,39 +218,31 @@ func (b *builder) preloadSources() error {
 	})
 }
 
-// moduleEntries lists how the image starts interpreters on code.
-func (b *builder) moduleEntries() []modEntry {
+// configEntries lists how the config's command line starts
+// interpreters on code.
+func (b *builder) configEntries() []modEntry {
 	var out []modEntry
 	seen := map[string]bool{}
-	add := func(e modEntry) {
-		k := e.interp + "\x00" + e.file + "\x00" + e.module + "\x00" + e.code + "\x00" + strings.Join(e.mods, ",")
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
+	if b.im.Config == nil {
+		return nil
 	}
-	if b.im.Config != nil {
-		cfg := b.im.Config.Config
-		argv := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
-		starts := []int{0}
-		if len(cfg.Entrypoint) > 0 && len(cfg.Cmd) > 0 {
-			starts = append(starts, len(cfg.Entrypoint)) // exec "$@"
-		}
-		for _, k := range starts {
-			if k < len(argv) {
-				for _, e := range b.commandEntries(argv[k:], cfg.WorkingDir) {
-					e.config = true
-					add(e)
-				}
-			}
-		}
+	cfg := b.im.Config.Config
+	argv := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
+	starts := []int{0}
+	if len(cfg.Entrypoint) > 0 && len(cfg.Cmd) > 0 {
+		starts = append(starts, len(cfg.Entrypoint)) // exec "$@"
 	}
-	for _, p := range slices.Sorted(maps.Keys(b.scripts)) {
-		if isModule(p) {
+	for _, k := range starts {
+		if k >= len(argv) {
 			continue
 		}
-		if e, ok := b.scriptEntry(p); ok {
-			add(e)
+		for _, e := range b.commandEntries(argv[k:], cfg.WorkingDir) {
+			e.config = true
+			key := e.interp + "\x00" + e.file + "\x00" + e.module + "\x00" + e.code + "\x00" + strings.Join(e.mods, ",")
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, e)
+			}
 		}
 	}
 	return out
@@ -317,6 +387,11 @@ func (b *builder) commandEntries(argv []string, workdir string) []modEntry {
 	return nil
 }
 
+func readable(b *builder, p string) bool {
+	_, err := imagefs.ReadFile(b.fsys, p, modules.MaxSource)
+	return err == nil
+}
+
 // javaEdges links java to the jar it runs and its class path entries (a
 // directory, a jar, or DIR/* for the jars in DIR).
 func (b *builder) javaEdges(interp string, es []modEntry) {
@@ -364,6 +439,13 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 	sort.SliceStable(site, func(i, j int) bool {
 		return strings.HasPrefix(site[i], "/usr/local/") && !strings.HasPrefix(site[j], "/usr/local/")
 	})
+	// Nixpkgs' python adds NIX_PYTHONPATH's directories as site
+	// directories (its sitecustomize calls site.addsitedir).
+	for _, p := range strings.Split(env["NIX_PYTHONPATH"], ":") {
+		if strings.HasPrefix(p, "/") {
+			site = append(site, path.Clean(p))
+		}
+	}
 	var entries []modules.PyEntry
 	var pths []string
 	for _, d := range site {
@@ -384,7 +466,7 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 				switch {
 				case line == "" || strings.HasPrefix(line, "#"):
 				case strings.HasPrefix(line, "import ") || strings.HasPrefix(line, "import\t"):
-					entries = append(entries, modules.PyEntry{Code: line, Origin: pth, Dir: d})
+					entries = append(entries, modules.PyEntry{Code: line, Origin: pth})
 				default:
 					if !strings.HasPrefix(line, "/") {
 						line = d + "/" + line
@@ -404,7 +486,11 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 		case e.code != "":
 			entries = append(entries, modules.PyEntry{Code: e.code, Origin: interp, Dir: e.dir})
 		}
-		trim = trim || e.config
+		// A script the walk cannot read would trim the site
+		// directories to nothing: they stay whole then.
+		if e.config && (e.file == "" || readable(b, e.file)) {
+			trim = true
+		}
 	}
 	if trim {
 		// site.py reads every .pth file and imports sitecustomize and
@@ -412,7 +498,7 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 		for _, p := range pths {
 			b.moduleEdge(interp, p, false, interp+" reads "+p+" at start-up (site)")
 		}
-		entries = append(entries, modules.PyEntry{Code: "import sitecustomize\nimport usercustomize", Origin: interp, Dir: "/"})
+		entries = append(entries, modules.PyEntry{Code: "import sitecustomize\nimport usercustomize", Origin: interp})
 		if b.mods.trimPython == nil {
 			b.mods.trimPython = map[string]bool{}
 		}
@@ -491,12 +577,41 @@ func (b *builder) addModuleResult(res modules.Result) {
 	for _, e := range res.Edges {
 		b.moduleEdge(e.From, e.To, e.Dir, e.Why)
 	}
+	// A package's own computed imports make one finding: it is kept
+	// whole, and the user learns where to look, not every line.
+	byUnit := map[string][]modules.Note{}
+	var units []string
 	for _, n := range res.Notes {
-		from, ok := b.nodeOf(n.File)
-		if !ok {
+		if n.Unit == "" {
+			if from, ok := b.nodeOf(n.File); ok {
+				b.later(from, DynamicImport, finding.Info, n.File, n.Message)
+			}
 			continue
 		}
-		b.later(from, DynamicImport, finding.Info, n.File, n.Message)
+		if _, ok := byUnit[n.Unit]; !ok {
+			units = append(units, n.Unit)
+		}
+		byUnit[n.Unit] = append(byUnit[n.Unit], n)
+	}
+	for _, u := range units {
+		ns := byUnit[u]
+		if len(ns) == 1 {
+			if from, ok := b.nodeOf(ns[0].File); ok {
+				b.later(from, DynamicImport, finding.Info, ns[0].File, ns[0].Message)
+			}
+			continue
+		}
+		var where []string
+		for _, n := range ns {
+			where = append(where, fmt.Sprintf("%s line %d", n.File, n.Line))
+		}
+		if len(where) > maxExplain {
+			where = append(where[:maxExplain], fmt.Sprintf("%d more", len(ns)-maxExplain))
+		}
+		if from, ok := b.nodeOf(ns[0].File); ok {
+			b.later(from, DynamicImport, finding.Info, ns[0].File, fmt.Sprintf("%d imports of %s name modules computed at run time (%s); the package is kept whole; add a keep: for what they load",
+				len(ns), u, strings.Join(where, ", ")))
+		}
 	}
 }
 

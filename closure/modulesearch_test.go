@@ -108,6 +108,8 @@ except ImportError: pass
 		reg("/app/localmod.py", "", 0o644),
 		reg("/app/vendor/vendored.py", "", 0o644),
 		reg("/app/vendor/data.bin", "", 0o644),
+		// import sys is the built-in module, not this directory.
+		reg("/app/sys/not-a-module.txt", "", 0o644),
 	)
 	cl := pythonImage(t, map[string]any{"Cmd": []string{"python3", "/app/app.py"}}, files...)
 	got := reachedModuleFiles(cl, site)
@@ -248,14 +250,15 @@ const f = require(process.env.X);
 		reg("/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "", 0o644),
 		reg("/app/node_modules/pkg-d/package.json", `{"exports": {".": "./i.js", "./sub": {"require": "./s.cjs", "import": "./s.mjs"}}}`, 0o644),
 		reg("/app/node_modules/pkg-d/s.cjs", "", 0o644),
-		reg("/app/node_modules/pkg-d/s.mjs", "", 0o644),
+		reg("/app/node_modules/pkg-d/s.mjs", "import x from 'esm-dep'\n", 0o644),
+		reg("/app/node_modules/esm-dep/index.js", "", 0o644),
 		reg("/app/node_modules/unused/index.js", "", 0o644),
 		reg("/opt/global/glob-e/index.js", "", 0o644),
 		reg("/opt/global/unused2/index.js", "", 0o644),
 	)
 	got := append(reachedModuleFiles(cl, "/app/"), reachedModuleFiles(cl, "/opt/")...)
 	want := []string{
-		"/app/c.mjs", "/app/data.json", "/app/lib/a/index.js",
+		"/app/c.mjs", "/app/data.json", "/app/lib/a/index.js", "/app/node_modules/esm-dep/index.js",
 		"/app/node_modules/pkg-b/README.md", "/app/node_modules/pkg-b/dist/main.js", "/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "/app/node_modules/pkg-b/package.json",
 		"/app/node_modules/pkg-d/package.json", "/app/node_modules/pkg-d/s.cjs", "/app/node_modules/pkg-d/s.mjs",
 		"/app/server.js", "/opt/global/glob-e/index.js",
@@ -285,12 +288,14 @@ func TestPerlUses(t *testing.T) {
 	script := `#!/usr/bin/perl
 use strict;
 use lib '/opt/lib';
+use FindBin; use lib "$FindBin::Bin/lib";
 use My::Mod qw(f);
 use parent -norequire, 'Not::Loaded';
 use base qw(Base::Class);
 require Other;
 eval { require Optional::Missing };
 my $m = "X"; require $m;
+use Local::Thing;
 =pod
 
 use In::Pod;
@@ -304,6 +309,7 @@ use After::End;
 		reg("/app/run.pl", script, 0o644),
 		reg("/opt/lib/My/Mod.pm", "package My::Mod;\nrequire XSThing;\n1;\n", 0o644),
 		reg("/opt/lib/Unused.pm", "", 0o644),
+		reg("/app/lib/Local/Thing.pm", "", 0o644),
 		reg("/env/lib/Base/Class.pm", "", 0o644),
 		reg("/env/lib/Other.pm", "", 0o644),
 		reg("/env/lib/XSThing.pm", "", 0o644),
@@ -312,14 +318,14 @@ use After::End;
 		reg("/env/lib/After/End.pm", "", 0o644),
 		reg("/env/lib/Not/Loaded.pm", "", 0o644),
 	)
-	got := append(reachedModuleFiles(cl, "/env/"), reachedModuleFiles(cl, "/opt/")...)
-	want := []string{"/env/lib/Base/Class.pm", "/env/lib/Other.pm", "/env/lib/XSThing.pm", "/env/lib/auto/XSThing/XSThing.so", "/opt/lib/My/Mod.pm", "/opt/lib/Unused.pm"}
+	got := append(append(reachedModuleFiles(cl, "/app/lib/"), reachedModuleFiles(cl, "/env/")...), reachedModuleFiles(cl, "/opt/")...)
+	want := []string{"/app/lib/Local/Thing.pm", "/env/lib/Base/Class.pm", "/env/lib/Other.pm", "/env/lib/XSThing.pm", "/env/lib/auto/XSThing/XSThing.so", "/opt/lib/My/Mod.pm", "/opt/lib/Unused.pm"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("kept %q\nwant %q", got, want)
 	}
 	n := 0
 	for _, p := range cl.Problems {
-		if p.Kind == "closure/"+DynamicImport && p.Path() == "/app/run.pl" && strings.HasPrefix(p.Message, "line 9: require $m") {
+		if p.Kind == "closure/"+DynamicImport && p.Path() == "/app/run.pl" && strings.HasPrefix(p.Message, "line 10: require $m") {
 			n++
 		}
 	}
@@ -374,5 +380,28 @@ func TestJavaHome(t *testing.T) {
 				t.Errorf("app keeps %q, want %q", got, tc.app)
 			}
 		})
+	}
+}
+
+// TestScriptReachedByShell: a #! python script a reachable shell script
+// runs has its imports followed; one nothing reaches is not walked.
+func TestScriptReachedByShell(t *testing.T) {
+	cl := pythonImage(t, map[string]any{"Entrypoint": []string{"/start.sh"}, "Env": []string{"PATH=/usr/local/bin:/usr/bin:/bin"}},
+		reg("/bin/sh", string(minimalELF(t)), 0o755),
+		reg("/start.sh", "#!/bin/sh\nexec tool \"$@\"\n", 0o755),
+		reg("/usr/local/bin/tool", "#!/usr/bin/python3\nimport used\n", 0o755),
+		reg("/usr/local/bin/other", "#!/usr/bin/python3\nimport unused\n", 0o755),
+		reg(site+"/used.py", "", 0o644),
+		reg(site+"/unused.py", "", 0o644),
+	)
+	tool, _ := cl.Owner("/usr/local/bin/tool")
+	used, _ := cl.Owner(site + "/used.py")
+	if ex := cl.Explain(tool, used); !reflect.DeepEqual(ex, []string{"/usr/local/bin/tool line 2 imports used"}) {
+		t.Errorf("explain tool → used: %q", ex)
+	}
+	other, _ := cl.Owner("/usr/local/bin/other")
+	unused, _ := cl.Owner(site + "/unused.py")
+	if ex := cl.Explain(other, unused); ex != nil {
+		t.Errorf("an unreachable script was walked: %q", ex)
 	}
 }

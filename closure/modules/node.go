@@ -300,10 +300,11 @@ func (n *Node) Walk(entries []NodeEntry) Result {
 		}
 		for _, d := range js.Dynamic {
 			msg := fmt.Sprintf("line %d: %s names a module computed at run time", d.Line, d.What)
-			if pkg := w.pkgOf(p); pkg != "" {
+			pkg := w.pkgOf(p)
+			if pkg != "" {
 				msg += "; the package it is in (" + pkg + ") is kept"
 			}
-			w.note(p, d.Line, msg+"; add a keep: for what it loads")
+			w.note(p, d.Line, pkg, msg+"; add a keep: for what it loads")
 		}
 	}
 	return w.res
@@ -351,6 +352,12 @@ func (w *nodeWalk) load(file, dir string, imp Import) {
 			w.visit(from)
 		}
 		w.keepPackage(from, w.real(pkg))
+		// An ES module importer takes the "import" condition: follow
+		// that entry too (the package is kept whole either way).
+		if esm := w.esmEntry(pkg, sub); esm != "" && esm != target {
+			w.edge(file, esm, false, why+" (its ES module entry)")
+			w.visit(w.real(esm))
+		}
 		return
 	}
 }
@@ -408,6 +415,30 @@ func (w *nodeWalk) packageEntry(pkg, sub string) string {
 	return w.fileOrDir(pkg)
 }
 
+// esmEntry is the file of a package's "import" condition, "" when its
+// exports have none.
+func (w *nodeWalk) esmEntry(pkg, sub string) string {
+	meta := w.packageJSON(pkg)
+	if meta == nil || meta.Exports == nil {
+		return ""
+	}
+	key := "."
+	if sub != "" {
+		key = "./" + sub
+	}
+	t := exportTargetIn(meta.Exports, key, esmConditions)
+	if t == "" {
+		return ""
+	}
+	return w.fileOrDir(clean(pkg + "/" + t))
+}
+
+// The conditions require() and import take, in order of preference.
+var (
+	cjsConditions = []string{"node", "require", "default", "import"}
+	esmConditions = []string{"import", "node", "default", "require"}
+)
+
 type packageJSON struct {
 	Main    string          `json:"main"`
 	Exports json.RawMessage `json:"exports"`
@@ -425,8 +456,14 @@ func (w *nodeWalk) packageJSON(dir string) *packageJSON {
 	return &m
 }
 
-// exportTarget picks the target of key in a package.json "exports".
+// exportTarget picks the target of key in a package.json "exports", as
+// require() does.
 func exportTarget(raw json.RawMessage, key string) string {
+	return exportTargetIn(raw, key, cjsConditions)
+}
+
+// exportTargetIn picks the target of key, conditions tried in order.
+func exportTargetIn(raw json.RawMessage, key string, order []string) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		if key == "." {
@@ -438,7 +475,7 @@ func exportTarget(raw json.RawMessage, key string) string {
 	if json.Unmarshal(raw, &m) != nil {
 		var arr []json.RawMessage
 		if json.Unmarshal(raw, &arr) == nil && len(arr) > 0 {
-			return exportTarget(arr[0], key)
+			return exportTargetIn(arr[0], key, order)
 		}
 		return ""
 	}
@@ -450,10 +487,10 @@ func exportTarget(raw json.RawMessage, key string) string {
 		if key != "." {
 			return ""
 		}
-		return condition(m)
+		return condition(m, order)
 	}
 	if v, ok := m[key]; ok {
-		return conditionRaw(v)
+		return conditionRaw(v, order)
 	}
 	// "./*" patterns.
 	keys := make([]string, 0, len(m))
@@ -465,7 +502,7 @@ func exportTarget(raw json.RawMessage, key string) string {
 		pre, suf, ok := strings.Cut(k, "*")
 		if ok && strings.HasPrefix(key, pre) && strings.HasSuffix(key, suf) && len(key) >= len(pre)+len(suf) {
 			star := key[len(pre) : len(key)-len(suf)]
-			if t := conditionRaw(m[k]); t != "" {
+			if t := conditionRaw(m[k], order); t != "" {
 				return strings.ReplaceAll(t, "*", star)
 			}
 		}
@@ -473,27 +510,28 @@ func exportTarget(raw json.RawMessage, key string) string {
 	return ""
 }
 
-func conditionRaw(raw json.RawMessage) string {
+func conditionRaw(raw json.RawMessage, order []string) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) == nil {
-		return condition(m)
+		return condition(m, order)
 	}
 	var arr []json.RawMessage
 	if json.Unmarshal(raw, &arr) == nil && len(arr) > 0 {
-		return conditionRaw(arr[0])
+		return conditionRaw(arr[0], order)
 	}
 	return ""
 }
 
-// condition picks what Node's require() takes from a conditions object.
-func condition(m map[string]json.RawMessage) string {
-	for _, c := range []string{"node", "require", "default", "import"} {
+// condition picks a target from a conditions object, the conditions
+// tried in order.
+func condition(m map[string]json.RawMessage, order []string) string {
+	for _, c := range order {
 		if v, ok := m[c]; ok {
-			if t := conditionRaw(v); t != "" {
+			if t := conditionRaw(v, order); t != "" {
 				return t
 			}
 		}

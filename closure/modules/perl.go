@@ -3,6 +3,7 @@ package modules
 import (
 	"fmt"
 	"io/fs"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -74,6 +75,13 @@ func ParsePerl(src []byte) PerlSource {
 			switch name {
 			case "lib":
 				for _, w := range perlWords(rest) {
+					// FindBin's $Bin and $RealBin: the script's directory.
+					for _, v := range []string{"$FindBin::RealBin", "${FindBin::RealBin}", "$FindBin::Bin", "${FindBin::Bin}", "$RealBin", "$Bin"} {
+						if rel, ok := strings.CutPrefix(w, v); ok {
+							w = "." + rel
+							break
+						}
+					}
 					out.Lib = append(out.Lib, PathEdit{Dir: w, Front: true, Line: ln})
 				}
 				continue
@@ -167,7 +175,10 @@ func (p *Perl) Walk(entries []PerlEntry) Result {
 		ps := ParsePerl(src)
 		for _, l := range ps.Lib {
 			d := l.Dir
-			if !strings.HasPrefix(d, "/") {
+			switch {
+			case d == "." || strings.HasPrefix(d, "./") && !strings.Contains(d, "$"):
+				d = path.Join(path.Dir(f), d) // FindBin: the script's directory
+			case !strings.HasPrefix(d, "/") || strings.Contains(d, "$"):
 				continue // relative to the working directory, or computed
 			}
 			d = clean(d)
@@ -182,7 +193,7 @@ func (p *Perl) Walk(entries []PerlEntry) Result {
 			w.load(f, imp)
 		}
 		for _, d := range ps.Dynamic {
-			w.note(f, d.Line, fmt.Sprintf("line %d: %s loads a module computed at run time; add a keep: for what it loads", d.Line, d.What))
+			w.note(f, d.Line, "", fmt.Sprintf("line %d: %s loads a module computed at run time; add a keep: for what it loads", d.Line, d.What))
 		}
 	}
 	return w.res

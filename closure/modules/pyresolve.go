@@ -131,10 +131,11 @@ func (w *pyWalk) source(file, dir string, src []byte, form string) {
 		if strings.HasPrefix(d.What, "sys.path.") {
 			msg = fmt.Sprintf("line %d: %s adds a directory computed at run time to sys.path", d.Line, d.What)
 		}
-		if keep := w.unitOf(file); keep != "" {
+		keep := w.unitOf(file)
+		if keep != "" {
 			msg += "; the package it is in (" + keep + ") is kept"
 		}
-		w.note(file, d.Line, msg+"; add a keep: for what it loads")
+		w.note(file, d.Line, keep, msg+"; add a keep: for what it loads")
 	}
 }
 
@@ -159,6 +160,8 @@ func (w *pyWalk) importName(file, dir string, imp Import, main bool) {
 		} else {
 			last = &pyModule{dirs: search}
 		}
+	case pyBuiltins[imp.Name]:
+		return // compiled into the interpreter: found before sys.path
 	default:
 		parts := strings.Split(imp.Name, ".")
 		mods = w.find(parts, w.path, "")
@@ -365,6 +368,20 @@ func (w *pyWalk) unitOf(file string) string {
 		return "distribution " + d.name
 	}
 	return best + "/" + top
+}
+
+// pyBuiltins are the modules CPython compiles into every interpreter
+// (sys.builtin_module_names of a default build); the built-in importer
+// finds them before sys.path is searched, so a directory of the same name
+// on sys.path is not them.
+var pyBuiltins = map[string]bool{}
+
+func init() {
+	for _, m := range strings.Fields(`_abc _ast _codecs _collections _functools _imp _io _locale _operator _signal _sre
+		_stat _string _symtable _thread _tokenize _tracemalloc _typing _warnings _weakref atexit builtins errno
+		faulthandler gc itertools marshal posix pwd sys time xxsubtype`) {
+		pyBuiltins[m] = true
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -276,8 +276,10 @@ func parseFrom(toks []pyTok, i, line int, out *PythonSource) int {
 		level++
 		i++
 	}
-	name, j := dotted(toks, i)
-	i = j
+	name := ""
+	if i < len(toks) && !(toks[i].kind == 'n' && toks[i].text == "import") {
+		name, i = dotted(toks, i)
+	}
 	if i >= len(toks) || toks[i].kind != 'n' || toks[i].text != "import" {
 		return i - 1
 	}

@@ -30,6 +30,9 @@ type Note struct {
 	Line int
 	// Message says what is unknown and what was kept instead.
 	Message string
+	// Unit names the package or distribution the file belongs to, which
+	// is kept whole ("" for a file of its own: the app's).
+	Unit string
 }
 
 // Result is what a walk found.
@@ -71,8 +74,8 @@ func (w *walker) edge(from, to string, dir bool, why string) {
 	w.res.Edges = append(w.res.Edges, Edge{From: from, To: to, Dir: dir, Why: why})
 }
 
-func (w *walker) note(file string, line int, msg string) {
-	w.res.Notes = append(w.res.Notes, Note{File: file, Line: line, Message: msg})
+func (w *walker) note(file string, line int, unit, msg string) {
+	w.res.Notes = append(w.res.Notes, Note{File: file, Line: line, Unit: unit, Message: msg})
 }
 
 // enqueue queues a source file to parse.
