@@ -139,7 +139,7 @@ func (r Root) Resolution() string {
 // whose Kind is "closure/" followed by one of "missing-library",
 // "missing-interpreter", "missing-package", "dangling-symlink",
 // "symlink-loop", "bad-elf", "package-database", "root", "nix",
-// "unloaded-library" (a library no program loads fails on its own),
+// "unloaded-library" (a library no program loads fails on its own), "dlopen",
 // "bad-script", "missing-command" or "dynamic-command".
 type Problem = finding.Finding
 
@@ -272,6 +272,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.shellArgsRoots(opts)
 	b.c.Analysis = b.g.Analyze()
 	b.shellFindings()
+	b.dlopenNotes() // dlopen.go
 	b.narSizes(opts.NixInfo)
 	b.compareNix(opts.NixInfo)
 	b.fsys.Flush() // files a Learner gave, kept for the runs without one

@@ -37,7 +37,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v2"
+const factsKind = "closure-facts-v3"
 
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
@@ -197,6 +197,7 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 			b = binenc.AppendString(b, r.EnginesDir)
 			b = binenc.AppendString(b, r.ModulesDir)
 			b = binenc.AppendStrings(b, r.Paths)
+			b = appendBool(b, r.Dlopen)
 		}
 		if sc := f.Script; sc != nil {
 			b = binenc.AppendString(b, sc.Interpreter)
@@ -242,7 +243,7 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 			f.ELF = e
 		}
 		if flags&hasRuntime != 0 {
-			f.Runtime = &runtime.Facts{OpenSSLDir: d.String(), EnginesDir: d.String(), ModulesDir: d.String(), Paths: d.Strings()}
+			f.Runtime = &runtime.Facts{OpenSSLDir: d.String(), EnginesDir: d.String(), ModulesDir: d.String(), Paths: d.Strings(), Dlopen: d.Byte() == 1}
 		}
 		if flags&hasScript != 0 {
 			sc := &shebang.Script{}

@@ -27,6 +27,9 @@ type Facts struct {
 	// Paths are the absolute paths among the object's strings that name
 	// a perl library directory (an interpreter's compiled-in @INC).
 	Paths []string
+	// Dlopen reports that the object names the symbol dlopen: it may
+	// load libraries by names computed at run time.
+	Dlopen bool
 }
 
 // Scan collects the Facts of an ELF object's bytes; nil when it holds
@@ -34,6 +37,9 @@ type Facts struct {
 func Scan(data []byte) *Facts {
 	f := &Facts{}
 	found := false
+	if bytes.Contains(data, []byte("\x00dlopen\x00")) {
+		f.Dlopen, found = true, true
+	}
 	for _, k := range []struct {
 		key string
 		dst *string
