@@ -197,7 +197,9 @@ type builder struct {
 	extraEnv []string
 	// etcGenerated is Options.EtcGenerated.
 	etcGenerated []string
-	sh           shellScripts
+	// ruled are the objects a run-time rule says what they open.
+	ruled map[string]bool
+	sh    shellScripts
 	// cache keeps each layer's file facts (Options.Cache).
 	cache *analyze.Cache
 }
@@ -241,6 +243,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		dirs:         map[string]graph.NodeID{},
 		extraEnv:     opts.Env,
 		etcGenerated: opts.EtcGenerated,
+		ruled:        map[string]bool{},
 	}
 	b.c.Granularity = opts.Granularity.orDefault()
 	b.c.group = map[graph.NodeID]graph.NodeID{}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
-	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/finding"
 )
 
@@ -16,13 +15,10 @@ import (
 const Dlopen = "dlopen"
 
 // dlopenNotes adds a Dlopen problem for each reachable object that names
-// dlopen and that no run-time rule explains (the C library and the loader,
-// which implement it, aside).
+// dlopen and that no run-time rule covers (OpenSSL's providers, an
+// interpreter's modules, glibc's NSS and gconv modules are the rules'; the
+// C library and the loader, which implement dlopen, aside).
 func (b *builder) dlopenNotes() {
-	explained := map[graph.NodeID]bool{}
-	for k := range b.c.rules {
-		explained[k[0]] = true
-	}
 	b.ix.Root.Walk(func(n *analyze.Node) bool {
 		if n.Content == nil {
 			return true
@@ -33,7 +29,7 @@ func (b *builder) dlopenNotes() {
 		}
 		p := n.Path()
 		id, ok := b.nodeOf(p)
-		if !ok || !b.c.Analysis.Reachable(id) || explained[id] || implementsDlopen(p, soname(b.elfInfo[n.Content])) {
+		if !ok || !b.c.Analysis.Reachable(id) || b.ruled[p] || implementsDlopen(p, soname(b.elfInfo[n.Content])) {
 			return true
 		}
 		b.problems.Add(Problem{Kind: "closure/" + Dlopen, Severity: finding.Info, Paths: []string{p},
