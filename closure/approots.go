@@ -29,8 +29,10 @@ const (
 //
 // The working directory is the runtime's even when the caller names the
 // roots (Options.NoConfigRoots); the arguments are not.
+//
+// With nothing to run there is nothing to keep for it: no root is added.
 func (b *builder) appRoots(opts Options) {
-	if b.im.Config == nil {
+	if b.im.Config == nil || len(b.c.Roots) == 0 {
 		return
 	}
 	cfg := b.im.Config.Config

@@ -96,6 +96,7 @@ func TestAppRoots(t *testing.T) {
 			[]string{"/usr/local/bin/docker-entrypoint.sh"}},
 		{"a relative argument that is no file, WorkingDir /", map[string]any{"Cmd": []string{"node", "missing.js", "--port=80"}, "WorkingDir": "/", "Env": env},
 			[]string{"node cmd /usr/bin/node"}, nil},
+		{"nothing runs: no WorkingDir root", map[string]any{"WorkingDir": "/app"}, nil, nil},
 		{"node . from WorkingDir", map[string]any{"Cmd": []string{"node", "."}, "WorkingDir": "/app", "Env": env},
 			[]string{"node cmd /usr/bin/node", "/app app-dir /app"},
 			[]string{"/app/lib/util.js", "/app/node_modules/express/index.js", "/app/server.js", "/app/views/index.html"}},

@@ -146,7 +146,7 @@ func (r Root) Resolution() string {
 // whose Kind is "closure/" followed by one of "missing-library",
 // "missing-interpreter", "missing-package", "dangling-symlink",
 // "symlink-loop", "bad-elf", "package-database", "root", "nix",
-// "unloaded-library" (a library no program loads fails on its own),
+// "unloaded-library" (a library no program loads fails on its own), "dlopen",
 // "bad-script", "missing-command", "dynamic-command" or "dynamic-import".
 type Problem = finding.Finding
 
@@ -202,7 +202,9 @@ type builder struct {
 	extraEnv []string
 	// etcGenerated is Options.EtcGenerated.
 	etcGenerated []string
-	sh           shellScripts
+	// ruled are the objects a run-time rule says what they open.
+	ruled map[string]bool
+	sh    shellScripts
 	// cache keeps each layer's file facts (Options.Cache).
 	cache *analyze.Cache
 	// nm is what named.go needs: the files that name paths.
@@ -249,6 +251,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		extraEnv:     opts.Env,
 		etcGenerated: opts.EtcGenerated,
 		nm:           namedState{etc: opts.EtcProvides},
+		ruled:        map[string]bool{},
 	}
 	b.c.Granularity = opts.Granularity.orDefault()
 	b.c.group = map[graph.NodeID]graph.NodeID{}
@@ -285,6 +288,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	}
 	b.c.Analysis = b.g.Analyze()
 	b.shellFindings()
+	b.dlopenNotes() // dlopen.go
 	b.narSizes(opts.NixInfo)
 	b.compareNix(opts.NixInfo)
 	b.fsys.Flush() // files a Learner gave, kept for the runs without one

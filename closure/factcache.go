@@ -56,7 +56,7 @@ const fsScope = "closure"
 
 // factsKind names the closure's entries in the layer cache; the version
 // changes with contentFacts or with what learn extracts.
-const factsKind = "closure-facts-v4"
+const factsKind = "closure-facts-v5"
 
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
@@ -264,6 +264,7 @@ func appendLayerFacts(b []byte, lf layerFacts) []byte {
 			b = binenc.AppendStrings(b, r.Paths)
 			b = binenc.AppendString(b, r.NodeRelativePath)
 			b = binenc.AppendStrings(b, r.NodeBuiltins)
+			b = appendBool(b, r.Dlopen)
 		}
 		if sc := f.Script; sc != nil {
 			b = binenc.AppendString(b, sc.Interpreter)
@@ -324,6 +325,7 @@ func decodeLayerFacts(d *binenc.Decoder) (layerFacts, error) {
 			f.Runtime = &runtime.Facts{OpenSSLDir: d.String(), EnginesDir: d.String(), ModulesDir: d.String(), Paths: d.Strings()}
 			f.Runtime.NodeRelativePath = d.String()
 			f.Runtime.NodeBuiltins = d.Strings()
+			f.Runtime.Dlopen = d.Byte() == 1
 		}
 		if flags&hasScript != 0 {
 			sc := &shebang.Script{}

@@ -48,6 +48,7 @@ func (b *builder) runtimeEdges() error {
 		return true
 	})
 	for _, e := range runtime.Edges(in) {
+		b.ruled[e.From] = true // dlopen.go
 		from, ok := b.nodeOf(e.From)
 		if !ok {
 			continue

@@ -36,6 +36,9 @@ type Facts struct {
 	// loads at start-up (its NODE_SHARED_BUILTIN_*_PATH defines; Debian's
 	// libnode: /usr/share/nodejs/cjs-module-lexer/lexer.js, …).
 	NodeBuiltins []string
+	// Dlopen reports that the object names the symbol dlopen: it may
+	// load libraries by names computed at run time.
+	Dlopen bool
 }
 
 // Scan collects the Facts of an ELF object's bytes; nil when it holds
@@ -43,6 +46,9 @@ type Facts struct {
 func Scan(data []byte) *Facts {
 	f := &Facts{}
 	found := false
+	if bytes.Contains(data, []byte("\x00dlopen\x00")) {
+		f.Dlopen, found = true, true
+	}
 	for _, k := range []struct {
 		key string
 		dst *string
