@@ -13,8 +13,8 @@ import (
 
 // TestDebianPythonTrim is the trim's oracle: on the real Debian root, the
 // files closure of /usr/bin/python3 (with the environment an etc output
-// sets, and the paths it provides left to it), copied alone into a fresh root with that etc output, runs a
-// Python that imports ssl, json, zoneinfo, sqlite3, decimal and hashlib,
+// sets, and the paths it provides left to it), copied alone into a fresh
+// root with that etc output, runs a Python that imports ssl, json, zoneinfo, sqlite3, decimal and hashlib,
 // finds Europe/Riga, loads more than 100 CA certificates and sets the
 // chosen locale. It is at most a quarter of the image's bytes, and holds
 // nothing of perl-base, dpkg or tar.
