@@ -13,8 +13,8 @@ import (
 
 // TestDebianPythonTrim is the trim's oracle: on the real Debian root, the
 // files closure of /usr/bin/python3 (with the environment an etc output
-// sets), copied alone into a fresh root with that etc output, runs a
-// Python that imports ssl, json, zoneinfo, sqlite3, decimal and hashlib,
+// sets, and the paths it provides left to it), copied alone into a fresh
+// root with that etc output, runs a Python that imports ssl, json, zoneinfo, sqlite3, decimal and hashlib,
 // finds Europe/Riga, loads more than 100 CA certificates and sets the
 // chosen locale. It is at most a quarter of the image's bytes, and holds
 // nothing of perl-base, dpkg or tar.
@@ -28,12 +28,13 @@ func TestDebianPythonTrim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cat.Plan(etcgen.Selection{
+	sel := etcgen.Selection{
 		Certificates: etcgen.ChooseAll,
 		Locales:      etcgen.Names("en_US.UTF-8"),
 		Timezones:    etcgen.Names("Europe/Riga"),
 		Users:        []etcgen.User{{Name: "root"}},
-	})
+	}
+	out, err := cat.Plan(sel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestDebianPythonTrim(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := graphOf(t, "rootfs-tar:"+testfix.DebianRootfsTar(t), Options{
-		Roots: []string{"/usr/bin/python3"}, Env: out.EnvList(),
+		Roots: []string{"/usr/bin/python3"}, Env: out.EnvList(), EtcProvides: sel.Provides(),
 	})
 	if cl.Granularity != Files {
 		t.Fatalf("granularity %q, want files by default", cl.Granularity)
