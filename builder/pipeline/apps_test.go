@@ -70,16 +70,6 @@ etc:
 `,
 }
 
-// appsCache is the layer index shared by every trim of the apps (their
-// base layer is the same).
-func appsCache(t *testing.T) *analyze.Cache {
-	dir := filepath.Join(os.TempDir(), "whittle-apps-test-cache")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return &analyze.Cache{Dir: dir}
-}
-
 // TestApps trims each real application image (testfix.AppImages) and
 // runs the app in the result as a container runtime would
 // (testfix.SmokeImage): the source works; a default trim (the plan of
@@ -92,7 +82,8 @@ func TestApps(t *testing.T) {
 		t.Skip("builds the application images and runs them with bwrap")
 	}
 	testfix.NeedTool(t, "skopeo", "bwrap", "setpriv", "strace")
-	cache := appsCache(t)
+	// One layer index for every trim: the apps share their base layer.
+	cache := &analyze.Cache{Dir: t.TempDir()}
 	var table []string
 	for _, app := range testfix.AppImages {
 		t.Run(app.Name, func(t *testing.T) {
