@@ -11,6 +11,7 @@ declare -A tools=(
   [mmdebstrap]=mmdebstrap [nix-build]=nix-bin [skopeo]=skopeo [umoci]=umoci
   [docker-registry]=docker-registry [bwrap]=bubblewrap [tmux]=tmux [podman]=podman
   [localedef]=libc-bin [openssl]=openssl [tar]=tar [busybox]=busybox-static [cc]=gcc [patchelf]=patchelf
+  [javac]=openjdk-17-jdk-headless [npm]=npm [strace]=strace [setpriv]=util-linux
 )
 missing=()
 for cmd in "${!tools[@]}"; do

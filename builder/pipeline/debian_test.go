@@ -126,3 +126,41 @@ func TestDebianPythonTrim(t *testing.T) {
 		t.Errorf("uncached build %s, cached %s", cold.Digest, rep.Digest)
 	}
 }
+
+// TestDebianPythonDefaultTrim trims the Debian fixture (as a docker
+// archive whose Cmd is /usr/bin/python3) with the default plan of
+// `whittle build IMAGE -o oci:out`: no roots, keeps or /etc choices. The
+// result is at most a quarter of the source, and python in it runs a
+// program using the standard library exactly as in the source (run as a
+// runtime would, testfix.SmokeImage).
+func TestDebianPythonDefaultTrim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Debian fixture (mmdebstrap) and a sandbox")
+	}
+	testfix.NeedTool(t, "skopeo", "bwrap", "setpriv")
+	archive, _, _ := testfix.DebianTwoLayerArchive(t)
+	out := filepath.Join(t.TempDir(), "min")
+	rep, err := Run(context.Background(), &plan.Plan{Source: "docker-archive:" + archive, Outputs: []string{"oci:" + out}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.After.TarBytes*4 > rep.Before.TarBytes {
+		t.Errorf("default trim %d bytes, more than a quarter of %d", rep.After.TarBytes, rep.Before.TarBytes)
+	}
+	t.Logf("default trim: %d of %d bytes (%.1f%%)", rep.After.TarBytes, rep.Before.TarBytes, 100*float64(rep.After.TarBytes)/float64(rep.Before.TarBytes))
+	prog := []string{"/usr/bin/python3", "-c", `import json, ssl, zoneinfo, socket, locale, datetime; print("ok", json.dumps({"tls": ssl.OPENSSL_VERSION.split()[0]}), datetime.date(2024, 7, 1).isoformat())`}
+	want, err := testfix.SmokeImage("docker-archive:"+archive, testfix.SmokeOptions{Cmd: prog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(want.Stdout, "ok ") {
+		t.Fatalf("the source fails:\n%s", want.Output)
+	}
+	got, err := testfix.SmokeImage("oci:"+out, testfix.SmokeOptions{Cmd: prog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Output != want.Output {
+		t.Errorf("the trim prints\n%s\nthe source\n%s", got.Output, want.Output)
+	}
+}

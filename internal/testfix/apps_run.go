@@ -34,6 +34,9 @@ type SmokeOptions struct {
 	// Trace, when set, is a file that receives `strace -f -e
 	// trace=%file` of the run (see TracedPaths).
 	Trace string
+	// Cmd, when set, replaces the config's Cmd, as the arguments after
+	// the image in `docker run IMAGE ARG...` do.
+	Cmd []string
 	// Keep (SmokeImage) leaves the unpacked image in place and returns
 	// its directory in SmokeResult.Bundle (the caller removes it).
 	Keep bool
@@ -258,6 +261,9 @@ func SmokeUnpacked(u *Unpacked, overlay bool, opts SmokeOptions) (*SmokeResult, 
 		rootfs = merged
 	}
 	c := u.Config
+	if opts.Cmd != nil {
+		c.Cmd = opts.Cmd
+	}
 	args := append(append([]string{}, c.Entrypoint...), c.Cmd...)
 	cwd := c.WorkingDir
 	if cwd == "" {
