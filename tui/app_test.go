@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -182,8 +183,11 @@ func TestSaveAndQuit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The output, relative to the directory the TUI runs in, is saved
+	// so that the plan, elsewhere, names the same directory.
+	cwd, _ := os.Getwd()
 	if m.dirty || got.Source != "demo:" || len(got.Drop) != 1 || got.Layers.Strategy != plan.Popularity ||
-		!slices.Equal(got.Outputs, []string{DefaultOutput}) {
+		!slices.Equal(got.Outputs, []string{"oci:" + filepath.Join(cwd, "whittle-out")}) {
 		t.Errorf("saved %+v, dirty %v", got, m.dirty)
 	}
 	if _, cmd := m.Update(keyMsg("q")); cmd == nil || cmd() != tea.Quit() {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -96,14 +97,22 @@ var pathTransports = map[string]bool{
 // for a path when one exists there or it is spelt as one (./x, ../x,
 // x.tar); otherwise it is a registry reference and left as it is.
 func (p *Plan) ResolvePaths(dir string) {
-	p.Source = resolveRef(p.Source, dir)
-	p.From = resolveRef(p.From, dir)
+	p.rebase(func(rel string) (string, bool) {
+		return filepath.Join(dir, rel), true
+	}, dir)
+}
+
+// rebase rewrites each relative local path of source, from and outputs
+// with to; probe is the directory a bare reference is looked for in.
+func (p *Plan) rebase(to func(rel string) (string, bool), probe string) {
+	p.Source = rebaseRef(p.Source, to, probe)
+	p.From = rebaseRef(p.From, to, probe)
 	for i, o := range p.Outputs {
-		p.Outputs[i] = resolveRef(o, dir)
+		p.Outputs[i] = rebaseRef(o, to, probe)
 	}
 }
 
-func resolveRef(ref, dir string) string {
+func rebaseRef(ref string, to func(rel string) (string, bool), probe string) string {
 	if ref == "" || strings.Contains(ref, "://") {
 		return ref // docker://, and URL spellings of transports
 	}
@@ -116,7 +125,11 @@ func resolveRef(ref, dir string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return ref
 		}
-		out := head + ":" + filepath.Join(dir, p)
+		np, ok := to(p)
+		if !ok {
+			return ref
+		}
+		out := head + ":" + np
 		if tag != "" {
 			out += ":" + tag
 		}
@@ -126,14 +139,17 @@ func resolveRef(ref, dir string) string {
 		return ref
 	}
 	// A bare reference: a local path or a registry image.
-	joined := filepath.Join(dir, ref)
-	if _, err := os.Lstat(joined); err == nil || looksLikePath(ref) {
-		if !strings.HasPrefix(joined, "/") && !strings.HasPrefix(joined, ".") {
-			joined = "./" + joined // keep it a path, not a registry name
-		}
-		return joined
+	if _, err := os.Lstat(filepath.Join(probe, ref)); err != nil && !looksLikePath(ref) {
+		return ref
 	}
-	return ref
+	np, ok := to(ref)
+	if !ok {
+		return ref
+	}
+	if !filepath.IsAbs(np) && !strings.HasPrefix(np, ".") {
+		np = "./" + np // keep it a path, not a registry name
+	}
+	return np
 }
 
 // looksLikePath is source's rule for a bare reference spelt as a path.
@@ -149,9 +165,31 @@ func looksLikePath(s string) bool {
 	return false
 }
 
-// Write saves the plan to path atomically (see Save).
+// Write saves the plan to path atomically (see Save). The relative local
+// paths of its source, from and outputs, which name files from the
+// current directory, are written relative to path's directory, where
+// Load will resolve them (or absolute, when that directory is not above
+// them), so that the saved plan names the same files wherever it is.
 func Write(path string, p *Plan) error {
-	b, err := Save(p)
+	cwd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	base, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	q := *p
+	q.Outputs = slices.Clone(p.Outputs)
+	q.rebase(func(rel string) (string, bool) {
+		abs := filepath.Join(cwd, rel)
+		r, err := filepath.Rel(base, abs)
+		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+			return abs, true
+		}
+		return r, true
+	}, cwd)
+	b, err := Save(&q)
 	if err != nil {
 		return fmt.Errorf("saving the plan: %w", err)
 	}

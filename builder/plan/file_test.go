@@ -89,3 +89,43 @@ func TestLoadRelativePaths(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRebasesPaths: a plan whose local paths name files from the
+// current directory is written with them relative to the plan file's
+// directory (or absolute, when it is not above them), so that loading
+// it back names the same files.
+func TestWriteRebasesPaths(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.MkdirAll("ci", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := &Plan{Source: "docker-archive:ci/app.tar:app:1", From: "ubuntu:22.04", Outputs: []string{"oci:out/min", "docker://registry.example/min:1", "ci/min.tar"}}
+	for _, tt := range []struct {
+		path, wantText string
+		want           []string // source, then outputs, as loaded
+	}{
+		{"ci/plan.yaml", "source: docker-archive:app.tar:app:1",
+			[]string{"docker-archive:ci/app.tar:app:1", "oci:" + dir + "/out/min", "docker://registry.example/min:1", "./ci/min.tar"}},
+		{"plan.yaml", "source: docker-archive:ci/app.tar:app:1",
+			[]string{"docker-archive:ci/app.tar:app:1", "oci:out/min", "docker://registry.example/min:1", "./ci/min.tar"}},
+	} {
+		if err := Write(tt.path, p); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(tt.path)
+		if !strings.Contains(string(b), tt.wantText+"\n") {
+			t.Errorf("%s:\n%s\nwant a line %q", tt.path, b, tt.wantText)
+		}
+		got, err := Load(tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all := append([]string{got.Source}, got.Outputs...); !reflect.DeepEqual(all, tt.want) || got.From != "ubuntu:22.04" {
+			t.Errorf("%s: loaded %q, from %q; want %q", tt.path, all, got.From, tt.want)
+		}
+	}
+	if p.Source != "docker-archive:ci/app.tar:app:1" || p.Outputs[0] != "oci:out/min" {
+		t.Errorf("Write changed the plan: %+v", p)
+	}
+}

@@ -34,9 +34,11 @@ const (
 	Bzip2 Kind = "bzip2"
 )
 
-// MagicLen is how many first bytes Sniff needs to tell every kind (xz's
-// magic is six bytes).
-const MagicLen = 6
+// MagicLen is how many first bytes Sniff needs to tell every kind: a
+// bzip2 stream is told by its "BZh" header and the magic of its first
+// block (or of its end, when empty), so that a plain tar whose first file
+// is named "BZh9…" is not taken for one.
+const MagicLen = 10
 
 // MaxXzDictionary bounds the dictionary an xz stream may ask for (xz -9
 // uses 64 MiB).
@@ -49,8 +51,8 @@ const MaxZstdWindow = 128 << 20
 // BufferSize is the read buffer every opener uses (256 KiB).
 const BufferSize = 256 << 10
 
-// Sniff tells a stream's compression from its first bytes (6 for xz, 4
-// for zstd and bzip2, 2 for gzip); anything else is None.
+// Sniff tells a stream's compression from its first bytes (10 for bzip2,
+// 6 for xz, 4 for zstd, 2 for gzip); anything else is None.
 func Sniff(magic []byte) Kind {
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
@@ -59,7 +61,8 @@ func Sniff(magic []byte) Kind {
 		return Zstd
 	case len(magic) >= 6 && bytes.Equal(magic[:6], []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
 		return Xz
-	case len(magic) >= 4 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h' && magic[3] >= '1' && magic[3] <= '9':
+	case len(magic) >= 10 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h' && magic[3] >= '1' && magic[3] <= '9' &&
+		(bytes.Equal(magic[4:10], []byte{0x31, 0x41, 0x59, 0x26, 0x53, 0x59}) || bytes.Equal(magic[4:10], []byte{0x17, 0x72, 0x45, 0x38, 0x50, 0x90})):
 		return Bzip2
 	}
 	return None

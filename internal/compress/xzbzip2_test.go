@@ -109,3 +109,29 @@ func TestXzDictionaryCap(t *testing.T) {
 		t.Errorf("a 4 GiB dictionary: error %v, want one about the dictionary", err)
 	}
 }
+
+// TestSniffBzip2Name: a plain tar whose first file is named like a
+// bzip2 header is plain; real bzip2 streams, empty or not, are bzip2.
+func TestSniffBzip2Name(t *testing.T) {
+	tests := []struct {
+		name  string
+		magic []byte
+		want  compress.Kind
+	}{
+		{"tar of BZh9notes", append([]byte("BZh9notes.txt"), make([]byte, 20)...), compress.None},
+		{"bzip2 block", []byte{'B', 'Z', 'h', '9', 0x31, 0x41, 0x59, 0x26, 0x53, 0x59}, compress.Bzip2},
+		{"empty bzip2", []byte{'B', 'Z', 'h', '9', 0x17, 0x72, 0x45, 0x38, 0x50, 0x90}, compress.Bzip2},
+		{"xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0x00, 0, 0}, compress.Xz},
+		{"five xz bytes", []byte{0xfd, '7', 'z', 'X', 'Z'}, compress.None},
+	}
+	for _, tt := range tests {
+		if got := compress.Sniff(tt.magic); got != tt.want {
+			t.Errorf("%s: Sniff = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	if !testing.Short() {
+		if got := compress.Sniff(compressWith(t, nil, "bzip2", "-c")); got != compress.Bzip2 {
+			t.Errorf("bzip2 of nothing: Sniff = %s", got)
+		}
+	}
+}

@@ -163,7 +163,7 @@ func (c *Client) do(hc *http.Client, req *http.Request) (io.ReadCloser, error) {
 	resp, err := hc.Do(req)
 	if err != nil {
 		if errors.Is(err, reghttp.ErrIdle) {
-			return nil, fmt.Errorf("the engine at %s: %w", c.base, err)
+			return nil, fmt.Errorf("the engine at %s: %w", c.base, reghttp.Unwrap(err))
 		}
 		var ne net.Error
 		if errors.As(err, &ne) || strings.Contains(err.Error(), "connect") {

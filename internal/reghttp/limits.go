@@ -93,6 +93,7 @@ func NewTransport(l Limits) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: l.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = l.ConnectTimeout
+	tr.MaxIdleConnsPerHost = 50 // layers are fetched in parallel, as go-containerregistry's default transport allows
 	return tr
 }
 
