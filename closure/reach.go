@@ -15,7 +15,7 @@ func (c *Closure) demoteUnreached(ps []Problem) []Problem {
 		return ps
 	}
 	for i, p := range ps {
-		if p.Severity == finding.Info || p.Name() == "root" {
+		if p.Name() == "root" {
 			continue
 		}
 		path := p.Path()
