@@ -863,6 +863,34 @@ func (d *doctor) users() {
 var tempSyms = []string{"mkstemp", "mkstemp64", "mkostemp", "mkostemp64", "mkstemps", "mkstemps64", "mkostemps", "mkostemps64",
 	"mkdtemp", "tmpfile", "tmpfile64", "tempnam", "tmpnam", "tmpnam_r"}
 
+// tempModules are the interpreters' library modules that make temporary
+// files (Python's tempfile, Perl's File::Temp).
+var tempModules = []string{"/tempfile.py", "/File/Temp.pm"}
+
+// tempModule returns a run module of tempModules, or "".
+func (d *doctor) tempModule() string {
+	if d.cl == nil {
+		return ""
+	}
+	found := ""
+	d.ix.Root.Walk(func(n *analyze.Node) bool {
+		if found != "" {
+			return false
+		}
+		if n.IsDir() {
+			return true
+		}
+		p := n.Path()
+		for _, m := range tempModules {
+			if strings.HasSuffix(p, m) && d.run(p) {
+				found = p
+			}
+		}
+		return true
+	})
+	return found
+}
+
 // firstImport returns the first of syms the object at p imports.
 func (d *doctor) firstImport(p string, syms []string) string {
 	for _, s := range syms {
@@ -933,6 +961,8 @@ func (d *doctor) filesystem() {
 	sev, who := finding.Warning, "programs that create temporary files fail (Python's tempfile, pip, shells' here-documents)"
 	if users := d.imports(tempSyms...); len(users) > 0 {
 		sev, who = finding.Error, fmt.Sprintf("%s creates temporary files there (%s) and fails", users[0], d.firstImport(users[0], tempSyms))
+	} else if mod := d.tempModule(); mod != "" {
+		sev, who = finding.Error, fmt.Sprintf("the run module %s creates temporary files there and fails", mod)
 	}
 	n, _, err := d.ix.Root.Resolve("/tmp", imagefs.Follow)
 	switch {
