@@ -286,6 +286,11 @@ type tlsUser struct {
 	verifiers []string
 }
 
+// verifyModules are the interpreters' library modules that verify peers
+// with OpenSSL's default CA locations: Python's ssl
+// (create_default_context loads them), Perl's IO::Socket::SSL.
+var verifyModules = []string{"/ssl.py", "/IO/Socket/SSL.pm"}
+
 // verifySyms are OpenSSL's functions that read the default CA file and
 // directory: a program that imports one verifies peers with them.
 var verifySyms = []string{
@@ -296,6 +301,10 @@ var verifySyms = []string{
 
 func (d *doctor) tlsUsers() []tlsUser {
 	var out []tlsUser
+	verifiers := d.imports(verifySyms...)
+	if m := d.runModule(verifyModules); m != "" {
+		verifiers = append(verifiers, m)
+	}
 	for _, o := range d.sortedObjects() {
 		dir := ""
 		if o.facts != nil {
@@ -328,7 +337,7 @@ func (d *doctor) tlsUsers() []tlsUser {
 			} else {
 				u.dirs = []string{path.Join(dir, "certs")}
 			}
-			u.verifiers = d.imports(verifySyms...)
+			u.verifiers = verifiers
 			out = append(out, u)
 		case o.goBin:
 			// crypto/x509's system roots are read by every Go program
@@ -867,8 +876,9 @@ var tempSyms = []string{"mkstemp", "mkstemp64", "mkostemp", "mkostemp64", "mkste
 // files (Python's tempfile, Perl's File::Temp).
 var tempModules = []string{"/tempfile.py", "/File/Temp.pm"}
 
-// tempModule returns a run module of tempModules, or "".
-func (d *doctor) tempModule() string {
+// runModule returns a file the closure reaches whose path ends with one
+// of suffixes, or "".
+func (d *doctor) runModule(suffixes []string) string {
 	if d.cl == nil {
 		return ""
 	}
@@ -881,7 +891,7 @@ func (d *doctor) tempModule() string {
 			return true
 		}
 		p := n.Path()
-		for _, m := range tempModules {
+		for _, m := range suffixes {
 			if strings.HasSuffix(p, m) && d.run(p) {
 				found = p
 			}
@@ -961,7 +971,7 @@ func (d *doctor) filesystem() {
 	sev, who := finding.Warning, "programs that create temporary files fail (Python's tempfile, pip, shells' here-documents)"
 	if users := d.imports(tempSyms...); len(users) > 0 {
 		sev, who = finding.Error, fmt.Sprintf("%s creates temporary files there (%s) and fails", users[0], d.firstImport(users[0], tempSyms))
-	} else if mod := d.tempModule(); mod != "" {
+	} else if mod := d.runModule(tempModules); mod != "" {
 		sev, who = finding.Error, fmt.Sprintf("the run module %s creates temporary files there and fails", mod)
 	}
 	n, _, err := d.ix.Root.Resolve("/tmp", imagefs.Follow)

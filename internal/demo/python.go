@@ -142,7 +142,7 @@ func python(t *tree, s store) {
 			Needed:  append(append([]string(nil), m.needs...), "libc.so.6"),
 			Runpath: runpath(dirs...),
 			Exports: []string{"PyInit_" + m.name},
-			Imports: dynloadImports(m.name),
+			Imports: []string{"PyModule_Create2", "malloc"},
 			Size:    m.size,
 		})
 	}
@@ -215,14 +215,4 @@ cafile = os.environ.get('NIX_SSL_CERT_FILE')
 if cafile and 'SSL_CERT_FILE' not in os.environ:
     os.environ['SSL_CERT_FILE'] = cafile
 `)
-}
-
-// dynloadImports are an extension module's imported functions: _ssl's
-// include the call that reads OpenSSL's default CA locations, as
-// CPython's does (ssl.create_default_context).
-func dynloadImports(name string) []string {
-	if name == "_ssl" {
-		return []string{"PyModule_Create2", "malloc", "SSL_CTX_set_default_verify_paths"}
-	}
-	return []string{"PyModule_Create2", "malloc"}
 }
