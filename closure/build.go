@@ -292,7 +292,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.narSizes(opts.NixInfo)
 	b.compareNix(opts.NixInfo)
 	b.fsys.Flush() // files a Learner gave, kept for the runs without one
-	b.c.Problems = b.problems.List()
+	b.c.Problems = b.c.demoteUnreached(b.problems.List())
 	finding.Sort(b.c.Problems)
 	return b.c, nil
 }

@@ -117,7 +117,7 @@ func (b *builder) elfEdges() error {
 			b.problem("bad-elf", p, err.Error())
 			continue
 		}
-		b.addDeps(res, "unloaded-library", "no program of the image loads it, and on its own it ")
+		b.addDeps(res, "unloaded-library", "no program of the image links it (one may still load it at run time), and on its own it ")
 	}
 	return nil
 }

@@ -279,10 +279,32 @@ var (
 type tlsUser struct {
 	who         string
 	files, dirs []string
+	// verifiers are the run programs that verify peers with the default
+	// CA locations (verifySyms); none: a missing bundle fails nothing
+	// for certain (a server such as nginx verifies no one, or names its
+	// own CA file in its configuration).
+	verifiers []string
+}
+
+// verifyModules are the interpreters' library modules that verify peers
+// with OpenSSL's default CA locations: Python's ssl
+// (create_default_context loads them), Perl's IO::Socket::SSL.
+var verifyModules = []string{"/ssl.py", "/IO/Socket/SSL.pm"}
+
+// verifySyms are OpenSSL's functions that read the default CA file and
+// directory: a program that imports one verifies peers with them.
+var verifySyms = []string{
+	"SSL_CTX_set_default_verify_paths", "SSL_CTX_set_default_verify_file", "SSL_CTX_set_default_verify_dir",
+	"SSL_CTX_set_default_verify_store", "X509_STORE_set_default_paths", "X509_STORE_set_default_paths_ex",
+	"X509_get_default_cert_file", "X509_get_default_cert_dir", "X509_get_default_cert_file_env", "X509_get_default_cert_dir_env",
 }
 
 func (d *doctor) tlsUsers() []tlsUser {
 	var out []tlsUser
+	verifiers := d.imports(verifySyms...)
+	if m := d.runModule(verifyModules); m != "" {
+		verifiers = append(verifiers, m)
+	}
 	for _, o := range d.sortedObjects() {
 		dir := ""
 		if o.facts != nil {
@@ -299,21 +321,28 @@ func (d *doctor) tlsUsers() []tlsUser {
 		}
 		switch {
 		case dir != "":
+			// SSL_CERT_FILE and SSL_CERT_DIR replace the compiled-in
+			// file and directory (X509_get_default_cert_file_env).
 			u := tlsUser{who: "OpenSSL (" + o.path + ")"}
-			if v := d.env["SSL_CERT_FILE"]; v != "" {
-				u.files = append(u.files, v)
-			}
-			if v := d.env["NIX_SSL_CERT_FILE"]; v != "" && strings.HasPrefix(o.path, "/nix/store/") {
-				u.files = append(u.files, v)
+			switch {
+			case d.env["SSL_CERT_FILE"] != "":
+				u.files = []string{d.env["SSL_CERT_FILE"]}
+			case d.env["NIX_SSL_CERT_FILE"] != "" && strings.HasPrefix(o.path, "/nix/store/"):
+				u.files = []string{d.env["NIX_SSL_CERT_FILE"]}
+			default:
+				u.files = []string{path.Join(dir, "cert.pem")}
 			}
 			if v := d.env["SSL_CERT_DIR"]; v != "" {
-				u.dirs = append(u.dirs, strings.Split(v, ":")...)
+				u.dirs = strings.Split(v, ":")
+			} else {
+				u.dirs = []string{path.Join(dir, "certs")}
 			}
-			u.files = append(u.files, path.Join(dir, "cert.pem"))
-			u.dirs = append(u.dirs, path.Join(dir, "certs"))
+			u.verifiers = verifiers
 			out = append(out, u)
 		case o.goBin:
-			u := tlsUser{who: "Go program " + o.path}
+			// crypto/x509's system roots are read by every Go program
+			// that verifies a peer with the default configuration.
+			u := tlsUser{who: "Go program " + o.path, verifiers: []string{o.path}}
 			if v := d.env["SSL_CERT_FILE"]; v != "" {
 				u.files = []string{v}
 			} else {
@@ -364,18 +393,44 @@ func (d *doctor) tls() {
 					break
 				}
 			}
+			sev, who := finding.Info, u.who+" (no program of the image that verifies peers with the default CA locations)"
+			if len(u.verifiers) > 0 {
+				sev, who = finding.Error, u.who+", used by "+u.verifiers[0]+" to verify peers,"
+			}
+			if v := d.env["SSL_CERT_FILE"]; v != "" {
+				// The variable names a missing file: an error when no
+				// directory stands in for it.
+				fsev := sev
+				if dirOK && fsev == finding.Error {
+					fsev = finding.Warning
+				}
+				msg := fmt.Sprintf("SSL_CERT_FILE=%s names a file the image does not have, and %s reads no other bundle", v, who)
+				if dirOK {
+					msg += ": only the certificates of " + strings.Join(u.dirs, ", ") + " are trusted"
+				} else {
+					msg += ": every TLS connection fails to verify"
+				}
+				fix := "add the bundle there (plan etc: certificates: all), or point SSL_CERT_FILE at the image's bundle"
+				var ch *finding.Change
+				if other := d.anyBundle(); other != "" {
+					fix = "set SSL_CERT_FILE=" + other + ", the bundle the image has (plan config: env)"
+					ch = &finding.Change{Config: map[string]string{"env.SSL_CERT_FILE": other}}
+				}
+				d.add("tls/missing-cert-file", fsev, []string{v}, msg, fix, ch)
+				continue
+			}
 			if dirOK {
 				continue
 			}
 			if other := d.anyBundle(); other != "" {
-				d.add("tls/bundle-env-unset", finding.Error, []string{u.files[0], other},
-					fmt.Sprintf("%s looks for CA certificates in %s, not in the bundle the image has at %s: the config does not set SSL_CERT_FILE", u.who, strings.Join(u.files, ", "), other),
+				d.add("tls/bundle-env-unset", sev, []string{u.files[0], other},
+					fmt.Sprintf("%s looks for CA certificates in %s, not in the bundle the image has at %s: the config does not set SSL_CERT_FILE", who, strings.Join(u.files, ", "), other),
 					"set SSL_CERT_FILE="+other+" in the image config (plan config: env)",
 					&finding.Change{Config: map[string]string{"env.SSL_CERT_FILE": other}})
 				continue
 			}
-			d.add("tls/no-bundle", finding.Error, u.files,
-				fmt.Sprintf("%s finds no CA certificates (it looks in %s): every TLS connection fails to verify", u.who, strings.Join(append(append([]string(nil), u.files...), u.dirs...), ", ")),
+			d.add("tls/no-bundle", sev, u.files,
+				fmt.Sprintf("%s finds no CA certificates (it looks in %s): every TLS connection fails to verify", who, strings.Join(append(append([]string(nil), u.files...), u.dirs...), ", ")),
 				"add the CA bundle (plan etc: certificates: all)",
 				&finding.Change{Etc: map[string]string{"certificates": "all"}})
 			continue
@@ -634,15 +689,20 @@ func (d *doctor) nameService() {
 		if len(users) == 0 || d.isFile(c.file) {
 			continue
 		}
-		d.add(c.kind, finding.Error, append([]string{c.file}, users...),
-			fmt.Sprintf("%s is missing, and %s looks names up in it (%s): \"unknown service\" or \"unknown protocol\" errors", c.file, users[0], c.syms[0]),
-			"add it (plan etc: "+c.section+": all, or the names used)", &finding.Change{Etc: map[string]string{c.section: "all"}})
+		// Linking the function is not calling it with a name: bash,
+		// perl, python and c-ares all link getservbyname, and only a
+		// script or configuration that names a service needs the file.
+		d.add(c.kind, finding.Info, append([]string{c.file}, users...),
+			fmt.Sprintf("%s is missing; %s links %s, so a lookup by name (rather than by number) fails with \"unknown service\" or \"unknown protocol\"", c.file, users[0], c.syms[0]),
+			"add it if the program is given names (plan etc: "+c.section+": all, or the names used)", &finding.Change{Etc: map[string]string{c.section: "all"}})
 	}
 	if !d.glibc() {
 		return
 	}
+	// Images carry no /etc/hosts (Docker's, Debian's and Alpine's
+	// images alike): every container engine mounts one.
 	if !d.isFile("/etc/hosts") {
-		d.add("nss/no-hosts", finding.Warning, []string{"/etc/hosts"}, "/etc/hosts is missing: localhost resolves through DNS, if at all (container engines usually mount one)",
+		d.add("nss/no-hosts", finding.Info, []string{"/etc/hosts"}, "/etc/hosts is missing: container engines mount one; run elsewhere, localhost resolves through DNS, if at all",
 			"add it (plan etc: basics: hosts)", &finding.Change{Etc: map[string]string{"basics": "hosts"}})
 	}
 	data, err := d.fsys.ReadFile("etc/nsswitch.conf")
@@ -662,29 +722,75 @@ func (d *doctor) nameService() {
 		return false
 	}
 	// A missing source on a line that names one glibc has is skipped
-	// (lookups go on to it): worth a note. On a line with none, that
-	// database's lookups fail: a warning.
-	alone := map[string]bool{}
+	// (lookups go on to it). On a line with none, that database's
+	// lookups fail: an error when a run program calls them, else a note
+	// (Debian's stock "netgroup: nis").
+	type verdict struct {
+		sev   finding.Severity
+		dbs   []string
+		users []string
+	}
+	bySrc := map[string]*verdict{}
+	var order []string
 	for _, line := range strings.Split(string(data), "\n") {
+		db, _, _ := strings.Cut(strings.TrimSpace(stripComment(line)), ":")
+		db = strings.TrimSpace(db)
 		srcs := runtime.NSSSources(line)
-		if !slices.ContainsFunc(srcs, have) {
-			for _, src := range srcs {
-				alone[src] = true
+		alone := !slices.ContainsFunc(srcs, have)
+		var users []string
+		if alone {
+			users = d.imports(nssSyms[db]...)
+		}
+		for _, src := range srcs {
+			if have(src) {
+				continue
+			}
+			v := bySrc[src]
+			if v == nil {
+				v = &verdict{sev: finding.Info}
+				bySrc[src] = v
+				order = append(order, src)
+			}
+			if alone && len(users) > 0 {
+				v.sev = finding.Error
+				v.dbs = append(v.dbs, db)
+				v.users = append(v.users, users[0])
 			}
 		}
 	}
-	for _, src := range runtime.NSSSources(string(data)) {
-		if have(src) {
-			continue
+	for _, src := range order {
+		v := bySrc[src]
+		msg := fmt.Sprintf("/etc/nsswitch.conf names the %q source, but libnss_%s.so.2 is not in the image: ", src, src)
+		if v.sev == finding.Error {
+			msg += fmt.Sprintf("the %s database names no source the image has, so every lookup in it fails, and %s looks names up in it", v.dbs[0], v.users[0])
+		} else {
+			msg += "glibc skips it, and no run program looks up a database that names only it"
 		}
-		sev, what := finding.Info, "glibc skips it and asks the next source"
-		if alone[src] {
-			sev, what = finding.Warning, "a database that names only sources the image lacks fails every lookup"
-		}
-		d.add("nss/missing-module", sev, []string{"/etc/nsswitch.conf", "libnss_" + src + ".so.2"},
-			fmt.Sprintf("/etc/nsswitch.conf names the %q source, but libnss_%s.so.2 is not in the image: %s", src, src, what),
+		d.add("nss/missing-module", v.sev, []string{"/etc/nsswitch.conf", "libnss_" + src + ".so.2"}, msg,
 			"generate nsswitch.conf with the sources the image has (plan etc: basics: nsswitch)", &finding.Change{Etc: map[string]string{"basics": "nsswitch"}})
 	}
+}
+
+// nssSyms are the glibc functions that look names up in each
+// nsswitch.conf database.
+var nssSyms = map[string][]string{
+	"passwd":    {"getpwnam", "getpwnam_r", "getpwuid", "getpwuid_r", "getpwent", "getpwent_r"},
+	"group":     {"getgrnam", "getgrnam_r", "getgrgid", "getgrgid_r", "getgrent", "getgrent_r", "initgroups", "getgrouplist"},
+	"shadow":    {"getspnam", "getspnam_r", "getspent"},
+	"hosts":     {"getaddrinfo", "gethostbyname", "gethostbyname_r", "gethostbyname2", "gethostbyname2_r", "gethostbyaddr", "gethostbyaddr_r", "getnameinfo"},
+	"services":  {"getservbyname", "getservbyname_r", "getservbyport", "getservbyport_r", "getservent"},
+	"protocols": {"getprotobyname", "getprotobyname_r", "getprotobynumber", "getprotobynumber_r", "getprotoent"},
+	"networks":  {"getnetbyname", "getnetbyname_r", "getnetbyaddr", "getnetbyaddr_r"},
+	"netgroup":  {"innetgr", "setnetgrent", "getnetgrent", "getnetgrent_r"},
+	"rpc":       {"getrpcbyname", "getrpcbyname_r", "getrpcbynumber", "getrpcbynumber_r"},
+	"ethers":    {"ether_ntohost", "ether_hostton"},
+	"aliases":   {"getaliasbyname", "getaliasbyname_r"},
+}
+
+// stripComment cuts a '#' comment off a line.
+func stripComment(line string) string {
+	l, _, _ := strings.Cut(line, "#")
+	return l
 }
 
 // libDirs are the directories glibc loads NSS modules from: the usual
@@ -753,12 +859,60 @@ func (d *doctor) users() {
 			}
 		}
 	}
-	if home != "" && home != "/" && !d.isDir(home) {
+	// Debian's and Alpine's accounts without a home name one that is
+	// meant not to exist (nobody's /nonexistent, sshd's /var/empty).
+	if home != "" && home != "/" && !noHome[home] && !d.isDir(home) {
 		d.add("user/no-home", finding.Warning, []string{home},
 			fmt.Sprintf("HOME %s does not exist: programs that write caches or settings there fail", home),
 			"create it (plan etc: users with a home) or set HOME to a directory the image has", &finding.Change{Etc: map[string]string{"users": user}})
 	}
 }
+
+// tempSyms are libc's functions that create files in /tmp (or TMPDIR).
+var tempSyms = []string{"mkstemp", "mkstemp64", "mkostemp", "mkostemp64", "mkstemps", "mkstemps64", "mkostemps", "mkostemps64",
+	"mkdtemp", "tmpfile", "tmpfile64", "tempnam", "tmpnam", "tmpnam_r"}
+
+// tempModules are the interpreters' library modules that make temporary
+// files (Python's tempfile, Perl's File::Temp).
+var tempModules = []string{"/tempfile.py", "/File/Temp.pm"}
+
+// runModule returns a file the closure reaches whose path ends with one
+// of suffixes, or "".
+func (d *doctor) runModule(suffixes []string) string {
+	if d.cl == nil {
+		return ""
+	}
+	found := ""
+	d.ix.Root.Walk(func(n *analyze.Node) bool {
+		if found != "" {
+			return false
+		}
+		if n.IsDir() {
+			return true
+		}
+		p := n.Path()
+		for _, m := range suffixes {
+			if strings.HasSuffix(p, m) && d.run(p) {
+				found = p
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// firstImport returns the first of syms the object at p imports.
+func (d *doctor) firstImport(p string, syms []string) string {
+	for _, s := range syms {
+		if d.objects[p] != nil && d.objects[p].imports[s] {
+			return s
+		}
+	}
+	return syms[0]
+}
+
+// noHome are the homes of accounts that have none, by convention.
+var noHome = map[string]bool{"/nonexistent": true, "/var/empty": true, "/dev/null": true}
 
 // fails reports whether a closure problem breaks what the image runs: its
 // file is on the closure, and a script missing its interpreter is one
@@ -811,15 +965,24 @@ var closureFixes = map[string]string{
 }
 
 func (d *doctor) filesystem() {
+	// Without /tmp, programs that make temporary files fail: an error
+	// when a run program links a libc function that does, a warning
+	// otherwise (an interpreter's script or a Go program may).
+	sev, who := finding.Warning, "programs that create temporary files fail (Python's tempfile, pip, shells' here-documents)"
+	if users := d.imports(tempSyms...); len(users) > 0 {
+		sev, who = finding.Error, fmt.Sprintf("%s creates temporary files there (%s) and fails", users[0], d.firstImport(users[0], tempSyms))
+	} else if mod := d.runModule(tempModules); mod != "" {
+		sev, who = finding.Error, fmt.Sprintf("the run module %s creates temporary files there and fails", mod)
+	}
 	n, _, err := d.ix.Root.Resolve("/tmp", imagefs.Follow)
 	switch {
 	case err != nil || n == nil:
-		d.add("fs/no-tmp", finding.Error, []string{"/tmp"}, "/tmp is missing: programs that create temporary files fail (Python's tempfile, pip, shells' here-documents)",
+		d.add("fs/no-tmp", sev, []string{"/tmp"}, "/tmp is missing: "+who,
 			"add it (plan etc: basics: tmp)", &finding.Change{Etc: map[string]string{"basics": "tmp"}})
 	case !n.IsDir():
-		d.add("fs/no-tmp", finding.Error, []string{"/tmp"}, "/tmp is not a directory", "replace it (plan etc: basics: tmp)", &finding.Change{Etc: map[string]string{"basics": "tmp"}})
+		d.add("fs/no-tmp", sev, []string{"/tmp"}, "/tmp is not a directory: "+who, "replace it (plan etc: basics: tmp)", &finding.Change{Etc: map[string]string{"basics": "tmp"}})
 	case n.Entry.Mode&0o7777 != 0o1777:
-		d.add("fs/tmp-mode", finding.Error, []string{"/tmp"}, fmt.Sprintf("/tmp has mode %04o, not 1777: users other than its owner cannot create files there", n.Entry.Mode&0o7777),
+		d.add("fs/tmp-mode", sev, []string{"/tmp"}, fmt.Sprintf("/tmp has mode %04o, not 1777: users other than its owner cannot create files there", n.Entry.Mode&0o7777),
 			"make it 1777 (plan etc: basics: tmp)", &finding.Change{Etc: map[string]string{"basics": "tmp"}})
 	}
 	if d.cl != nil {

@@ -10,17 +10,24 @@ import (
 
 // TestNSSMissingSeverity: a missing module on a line that also names a
 // source glibc has (Debian's "passwd: files systemd") is a note; on a
-// line with none ("netgroup: nis") it is a warning.
+// line with none, an error when the run program looks that database up
+// (getpwnam, getaddrinfo), else a note (Debian's stock "netgroup: nis").
 func TestNSSMissingSeverity(t *testing.T) {
 	for _, tc := range []struct {
-		conf string
-		want finding.Severity
+		conf    string
+		imports []string
+		want    finding.Severity
 	}{
-		{"passwd: files systemd\n", finding.Info},
-		{"netgroup: nis\n", finding.Warning},
-		{"passwd: files nis\nnetgroup: nis\n", finding.Warning},
+		{"passwd: files systemd\n", []string{"getpwnam"}, finding.Info},
+		{"netgroup: nis\n", []string{"getpwnam", "getaddrinfo"}, finding.Info},
+		{"passwd: files nis\nnetgroup: nis\n", []string{"getpwnam"}, finding.Info},
+		{"passwd: nis\n", nil, finding.Info},
+		{"passwd: nis\n", []string{"getpwuid_r"}, finding.Error},
+		{"hosts: mdns4_minimal [NOTFOUND=return]\n", []string{"getaddrinfo"}, finding.Error},
+		{"hosts: mdns4_minimal [NOTFOUND=return]\n", []string{"getpwnam"}, finding.Info},
+		{"passwd: files\nnetgroup: nis\n", []string{"innetgr"}, finding.Error},
 	} {
-		tb, err := reprotar.Bytes(append(baseFiles(), text("/etc/nsswitch.conf", tc.conf)))
+		tb, err := reprotar.Bytes(append(baseFiles(tc.imports...), text("/etc/nsswitch.conf", tc.conf)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +43,7 @@ func TestNSSMissingSeverity(t *testing.T) {
 			}
 		}
 		if len(got) != 1 || got[0] != tc.want {
-			t.Errorf("%q: severities %v, want [%s]", tc.conf, got, tc.want)
+			t.Errorf("%q with %q: severities %v, want [%s]", tc.conf, tc.imports, got, tc.want)
 		}
 	}
 }
