@@ -498,7 +498,7 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 				switch {
 				case line == "" || strings.HasPrefix(line, "#"):
 				case strings.HasPrefix(line, "import ") || strings.HasPrefix(line, "import\t"):
-					entries = append(entries, modules.PyEntry{Code: line, Origin: pth})
+					entries = append(entries, modules.PyEntry{Code: line, Origin: pth, StartUp: true})
 				default:
 					if !strings.HasPrefix(line, "/") {
 						line = d + "/" + line
@@ -530,7 +530,7 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 		for _, p := range pths {
 			b.moduleEdge(interp, p, false, interp+" reads "+p+" at start-up (site)")
 		}
-		entries = append(entries, modules.PyEntry{Code: "import sitecustomize\nimport usercustomize", Origin: interp})
+		entries = append(entries, modules.PyEntry{Code: "import sitecustomize\nimport usercustomize", Origin: interp, StartUp: true})
 		if b.mods.trimPython == nil {
 			b.mods.trimPython = map[string]bool{}
 		}
