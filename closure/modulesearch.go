@@ -95,6 +95,7 @@ const moduleScriptRounds = 8
 // moduleScriptEdges walks the #! scripts on an interpreter that the roots
 // reach, round after round until no new one is reached.
 func (b *builder) moduleScriptEdges() error {
+	defer b.untrimShellPython()
 	done := map[string]bool{}
 	for round := 0; round < moduleScriptRounds; round++ {
 		reach := b.reachableNow()
@@ -120,6 +121,37 @@ func (b *builder) moduleScriptEdges() error {
 		}
 	}
 	return nil
+}
+
+// untrimShellPython keeps a trimmed python's site directories whole
+// after all when a reachable shell script runs that python: its arguments
+// (a script, -m, -c) are not known, so neither is what it imports.
+func (b *builder) untrimShellPython() {
+	if len(b.mods.trimPython) == 0 {
+		return
+	}
+	reach := b.reachableNow()
+	for from := range reach {
+		for _, e := range b.g.Edges(from) {
+			if !e.Kinds.Has(graph.Runs) {
+				continue
+			}
+			n := b.g.Get(e.To)
+			res, err := imagefs.Resolve(b.fsys, n.Name)
+			if err != nil {
+				continue
+			}
+			_, ver, site, ok := runtime.PythonInstall(res.Path)
+			if !ok || !b.mods.trimPython[ver] {
+				continue
+			}
+			for _, d := range site {
+				if isDirIn(b.fsys, d) {
+					b.moduleEdge(res.Path, d, true, fmt.Sprintf("%s is run by the shell script %s with arguments the closure cannot read: its site directory %s is kept whole", res.Path, b.g.Get(from).Name, d))
+				}
+			}
+		}
+	}
 }
 
 // reachableNow is what the roots reach in the graph as built so far.
@@ -466,7 +498,7 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 				switch {
 				case line == "" || strings.HasPrefix(line, "#"):
 				case strings.HasPrefix(line, "import ") || strings.HasPrefix(line, "import\t"):
-					entries = append(entries, modules.PyEntry{Code: line, Origin: pth})
+					entries = append(entries, modules.PyEntry{Code: line, Origin: pth, StartUp: true})
 				default:
 					if !strings.HasPrefix(line, "/") {
 						line = d + "/" + line
@@ -498,7 +530,7 @@ func (b *builder) pythonWalk(interp string, es []modEntry, env map[string]string
 		for _, p := range pths {
 			b.moduleEdge(interp, p, false, interp+" reads "+p+" at start-up (site)")
 		}
-		entries = append(entries, modules.PyEntry{Code: "import sitecustomize\nimport usercustomize", Origin: interp})
+		entries = append(entries, modules.PyEntry{Code: "import sitecustomize\nimport usercustomize", Origin: interp, StartUp: true})
 		if b.mods.trimPython == nil {
 			b.mods.trimPython = map[string]bool{}
 		}

@@ -405,3 +405,19 @@ func TestScriptReachedByShell(t *testing.T) {
 		t.Errorf("an unreachable script was walked: %q", ex)
 	}
 }
+
+// TestShellRunsPython: when a reachable shell script runs python with
+// arguments the closure cannot read, the site directories stay whole even
+// though the config's own python script is followed.
+func TestShellRunsPython(t *testing.T) {
+	cl := pythonImage(t, map[string]any{"Entrypoint": []string{"/start.sh"}, "Cmd": []string{"python3", "/app/app.py"}, "Env": []string{"PATH=/usr/bin:/bin"}},
+		reg("/bin/sh", string(minimalELF(t)), 0o755),
+		reg("/start.sh", "#!/bin/sh\npython3 -m migrate\nexec \"$@\"\n", 0o755),
+		reg("/app/app.py", "import used\n", 0o644),
+		reg(site+"/used.py", "", 0o644),
+		reg(site+"/migrate.py", "", 0o644),
+	)
+	if got := reachedFiles(cl, site); !reflect.DeepEqual(got, []string{site + "/migrate.py", site + "/used.py"}) {
+		t.Errorf("kept %q, want the site directory whole", got)
+	}
+}

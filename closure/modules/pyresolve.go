@@ -31,6 +31,9 @@ type PyEntry struct {
 	// Dir is sys.path[0]: the script's directory, or the working
 	// directory for -m and -c.
 	Dir string
+	// StartUp marks Code that site.py runs at start-up (a .pth file's
+	// import lines, sitecustomize).
+	StartUp bool
 }
 
 // pyWalk is one walk over the modules a set of entries reaches.
@@ -54,8 +57,8 @@ type pyModule struct {
 	base string   // the sys.path entry it was found in
 }
 
-// PythonSuffixes are the file names a module may have, in the order
-// Python's FileFinder tries them: extension modules, then source.
+// pyExtension reports whether file is the extension module of name:
+// NAME.so, NAME.abi3.so, NAME.cpython-311-x86_64-linux-gnu.so.
 func pyExtension(name, file string) bool {
 	if !strings.HasPrefix(file, name+".") || !strings.HasSuffix(file, ".so") {
 		return false
@@ -84,6 +87,8 @@ func (py *Python) Walk(entries []PyEntry) Result {
 			w.enqueue(e.File)
 		case e.Module != "":
 			w.importName(e.Origin, e.Dir, Import{Name: e.Module, Line: 0, Form: "-m"}, true)
+		case e.Code != "" && e.StartUp:
+			w.source(e.Origin, e.Dir, []byte(e.Code), "start-up")
 		case e.Code != "":
 			w.source(e.Origin, e.Dir, []byte(e.Code), "-c")
 		}
@@ -124,6 +129,9 @@ func (w *pyWalk) source(file, dir string, src []byte, form string) {
 		}
 	}
 	for _, imp := range ps.Imports {
+		if form != "" {
+			imp.Form = form
+		}
 		w.importName(file, dir, imp, false)
 	}
 	for _, d := range ps.Dynamic {
@@ -194,6 +202,8 @@ func (w *pyWalk) importName(file, dir string, imp Import, main bool) {
 			why = fmt.Sprintf("%s -m %s runs %s", file, imp.Name, m.name)
 		case "-c":
 			why = fmt.Sprintf("%s -c imports %s", file, m.name)
+		case "start-up":
+			why = fmt.Sprintf("%s imports %s at start-up (site)", file, m.name)
 		}
 		if m.file != "" {
 			w.edge(file, m.file, false, why)
