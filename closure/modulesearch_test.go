@@ -417,7 +417,7 @@ func TestShellRunsPython(t *testing.T) {
 		reg(site+"/used.py", "", 0o644),
 		reg(site+"/migrate.py", "", 0o644),
 	)
-	if got := reachedFiles(cl, site); !reflect.DeepEqual(got, []string{site + "/migrate.py", site + "/used.py"}) {
+	if got := reachedModuleFiles(cl, site); !reflect.DeepEqual(got, []string{site + "/migrate.py", site + "/used.py"}) {
 		t.Errorf("kept %q, want the site directory whole", got)
 	}
 }
