@@ -200,9 +200,9 @@ func tarTree(dir, out string, owners map[string][2]int) error {
 	return tw.Close()
 }
 
-// writeFiles writes files (path inside the layer → content; a path ending
-// in "/" is a directory; a mode after a "|" in the key, such as
-// "/usr/local/bin/x|0755") under dir.
+// writeFiles writes files under dir: path inside the layer → content; a
+// path ending in "/" is a directory (mode 0755); a file's mode may follow
+// a "|" in the key, such as "/usr/local/bin/x|0755" (default 0644).
 func writeFiles(dir string, files map[string]string) error {
 	for k, content := range files {
 		name, modeText, _ := strings.Cut(k, "|")
