@@ -125,7 +125,9 @@ except ImportError: pass
 		site + "/gamma_ext.cpython-311-x86_64-linux-gnu.so",
 		site + "/ns/part/__init__.py",
 		"/usr/local/lib/python3.11/dist-packages/ns/other/__init__.py",
-		"/app/app.py", "/app/localmod.py", "/app/vendor/data.bin", "/app/vendor/vendored.py",
+		// /app is the directory of the script the config runs: kept whole
+		// (approots.go), whatever its imports.
+		"/app/app.py", "/app/localmod.py", "/app/sys/not-a-module.txt", "/app/vendor/data.bin", "/app/vendor/vendored.py",
 	}
 	sort.Strings(want)
 	sort.Strings(got)
@@ -261,6 +263,7 @@ const f = require(process.env.X);
 		"/app/c.mjs", "/app/data.json", "/app/lib/a/index.js", "/app/node_modules/esm-dep/index.js",
 		"/app/node_modules/pkg-b/README.md", "/app/node_modules/pkg-b/dist/main.js", "/app/node_modules/pkg-b/node_modules/dep-of-b/index.js", "/app/node_modules/pkg-b/package.json",
 		"/app/node_modules/pkg-d/package.json", "/app/node_modules/pkg-d/s.cjs", "/app/node_modules/pkg-d/s.mjs",
+		"/app/node_modules/unused/index.js", // /app is the app's directory, kept whole (approots.go)
 		"/app/server.js", "/opt/global/glob-e/index.js",
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -344,7 +347,8 @@ func TestJavaHome(t *testing.T) {
 		cmd  []string
 		app  []string
 	}{
-		{"jar", []string{"java", "-jar", "/app/app.jar"}, []string{"/app/app.jar"}},
+		// The jar's directory is the application's, kept whole (approots.go).
+		{"jar", []string{"java", "-jar", "/app/app.jar"}, []string{"/app/app.jar", "/app/classes/Main.class", "/app/lib/dep.jar", "/app/other.txt"}},
 		{"classpath", []string{"java", "-cp", "/app/lib/*:/app/classes", "Main"}, []string{"/app/classes/Main.class", "/app/lib/dep.jar"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -344,7 +344,9 @@ func TestNixFileRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, p := range []string{a + "/bin/run", a + "/bin/prog", a + "/share/a/data", b + "/etc/one",
+	// The entry script's own store path is the application's directory,
+	// kept whole (approots.go); the other store paths keep what is named.
+	for _, p := range []string{a + "/bin/run", a + "/bin/prog", a + "/share/a/data", a + "/share/a/other", a + "/lib/gconv/UTF-16.so", a + "/lib/e", b + "/etc/one",
 		c + "/share/tree/x", c + "/share/tree/sub/y", d + "/f", d + "/g", e + "/lib/libe.so", e + "/share/doc"} {
 		want = append(want, p)
 	}

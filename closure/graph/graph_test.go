@@ -209,7 +209,7 @@ func TestKindStrings(t *testing.T) {
 		{NixReference.String(), "nix-reference"},
 		{(Owns | PackageDepends | Shebang | ELFInterpreter).String(), "elf-interpreter|shebang|package-depends|owns"},
 		{EdgeKind(0).String(), ""},
-		{EdgeKind(1 << 12).String(), "0x1000"},
+		{EdgeKind(1 << 13).String(), "0x2000"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
