@@ -763,9 +763,10 @@ func (d *doctor) nameService() {
 	// lookups fail: an error when a run program calls them, else a note
 	// (Debian's stock "netgroup: nis").
 	type verdict struct {
-		sev   finding.Severity
-		dbs   []string
-		users []string
+		sev     finding.Severity
+		dbs     []string
+		users   []string
+		skipped bool // on a line that names a source glibc has
 	}
 	bySrc := map[string]*verdict{}
 	var order []string
@@ -788,6 +789,7 @@ func (d *doctor) nameService() {
 				bySrc[src] = v
 				order = append(order, src)
 			}
+			v.skipped = v.skipped || !alone
 			if alone && len(users) > 0 {
 				v.sev = finding.Error
 				v.dbs = append(v.dbs, db)
@@ -800,8 +802,10 @@ func (d *doctor) nameService() {
 		msg := fmt.Sprintf("/etc/nsswitch.conf names the %q source, but libnss_%s.so.2 is not in the image: ", src, src)
 		if v.sev == finding.Error {
 			msg += fmt.Sprintf("the %s database names no source the image has, so every lookup in it fails, and %s looks names up in it", v.dbs[0], v.users[0])
+		} else if v.skipped {
+			msg += "glibc skips it and asks the next source"
 		} else {
-			msg += "glibc skips it, and no run program looks up a database that names only it"
+			msg += "no run program looks up the databases that name only it"
 		}
 		d.add("nss/missing-module", v.sev, []string{"/etc/nsswitch.conf", "libnss_" + src + ".so.2"}, msg,
 			"generate nsswitch.conf with the sources the image has (plan etc: basics: nsswitch)", &finding.Change{Etc: map[string]string{"basics": "nsswitch"}})
