@@ -220,6 +220,12 @@ func (c *Closure) find(spec string) ([]graph.NodeID, imagefs.Resolved, error) {
 		if id, ok := g.Lookup(graph.StorePath, res.Path); ok {
 			return []graph.NodeID{id}, res, nil
 		}
+		if ids := c.under(res.Path); len(ids) > 0 {
+			return ids, res, nil
+		}
+		if fi, err := fs.Stat(c.fsys, imagefs.Name(res.Path)); err == nil && fi.IsDir() {
+			return nil, res, fmt.Errorf("%q: a directory that holds no file", spec)
+		}
 		return nil, res, fmt.Errorf("%q: no such file in the image", spec)
 	}
 	if id, ok := g.Lookup(graph.Package, spec); ok {
@@ -291,3 +297,25 @@ type RootError struct {
 
 func (e *RootError) Error() string { return e.Err.Error() }
 func (e *RootError) Unwrap() error { return e.Err }
+
+// under returns the nodes owning the files under directory dir, in path
+// order, each once: what a directory is in the image for.
+func (c *Closure) under(dir string) []graph.NodeID {
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	var paths []string
+	for p := range c.owner {
+		if strings.HasPrefix(p, prefix) {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	var ids []graph.NodeID
+	seen := map[graph.NodeID]bool{}
+	for _, p := range paths {
+		if id := c.owner[p]; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

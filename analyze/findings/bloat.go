@@ -33,9 +33,10 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 	out = append(out, b.trees()...)
 	out = append(out, b.dataSets()...)
 	out = append(out, b.duplicates()...)
+	// Without a root nothing is reached, which says nothing of what the
+	// image needs: /etc and the files outside the closure are reported
+	// only when something is run.
 	if cl != nil && len(cl.Roots) > 0 {
-		// With no root nothing is reached: "everything is unneeded"
-		// says nothing (the closure's root problem says why).
 		out = append(out, b.etc()...)
 		out = append(out, b.outside()...)
 	}

@@ -284,6 +284,30 @@ type tlsUser struct {
 	// for certain (a server such as nginx verifies no one, or names its
 	// own CA file in its configuration).
 	verifiers []string
+	// argsDecide are run tools that verify peers only in some of their
+	// commands (the openssl tool's s_client), none of which the config's
+	// command line names.
+	argsDecide []string
+}
+
+// verifyCommands are the commands of multi-command tools that verify
+// peers with the default CA locations, by tool name.
+var verifyCommands = map[string][]string{"openssl": {"s_client", "s_time", "verify", "ocsp", "cms", "smime"}}
+
+// verifiesByArgs reports whether the program at p verifies peers only in
+// commands the config's command line does not name.
+func (d *doctor) verifiesByArgs(p string) bool {
+	cmds, ok := verifyCommands[path.Base(p)]
+	if !ok || d.im.Config == nil {
+		return false
+	}
+	argv := append(append([]string(nil), d.im.Config.Config.Entrypoint...), d.im.Config.Config.Cmd...)
+	for _, a := range argv {
+		if slices.Contains(cmds, a) {
+			return false
+		}
+	}
+	return true
 }
 
 // verifyModules are the interpreters' library modules that verify peers
@@ -301,7 +325,17 @@ var verifySyms = []string{
 
 func (d *doctor) tlsUsers() []tlsUser {
 	var out []tlsUser
-	verifiers := d.imports(verifySyms...)
+	var verifiers, argsDecide []string
+	for _, v := range d.imports(verifySyms...) {
+		if o := d.objects[v]; strings.HasPrefix(o.soname, "libssl.so") || strings.HasPrefix(o.soname, "libcrypto.so") {
+			continue // OpenSSL's own: it verifies for its callers
+		}
+		if d.verifiesByArgs(v) {
+			argsDecide = append(argsDecide, v)
+		} else {
+			verifiers = append(verifiers, v)
+		}
+	}
 	if m := d.runModule(verifyModules); m != "" {
 		verifiers = append(verifiers, m)
 	}
@@ -337,7 +371,7 @@ func (d *doctor) tlsUsers() []tlsUser {
 			} else {
 				u.dirs = []string{path.Join(dir, "certs")}
 			}
-			u.verifiers = verifiers
+			u.verifiers, u.argsDecide = verifiers, argsDecide
 			out = append(out, u)
 		case o.goBin:
 			// crypto/x509's system roots are read by every Go program
@@ -394,8 +428,11 @@ func (d *doctor) tls() {
 				}
 			}
 			sev, who := finding.Info, u.who+" (no program of the image that verifies peers with the default CA locations)"
-			if len(u.verifiers) > 0 {
+			switch {
+			case len(u.verifiers) > 0:
 				sev, who = finding.Error, u.who+", used by "+u.verifiers[0]+" to verify peers,"
+			case len(u.argsDecide) > 0:
+				sev, who = finding.Warning, u.who+", used by "+u.argsDecide[0]+" to verify peers in some of its commands,"
 			}
 			if v := d.env["SSL_CERT_FILE"]; v != "" {
 				// The variable names a missing file: an error when no
@@ -726,9 +763,10 @@ func (d *doctor) nameService() {
 	// lookups fail: an error when a run program calls them, else a note
 	// (Debian's stock "netgroup: nis").
 	type verdict struct {
-		sev   finding.Severity
-		dbs   []string
-		users []string
+		sev     finding.Severity
+		dbs     []string
+		users   []string
+		skipped bool // on a line that names a source glibc has
 	}
 	bySrc := map[string]*verdict{}
 	var order []string
@@ -751,6 +789,7 @@ func (d *doctor) nameService() {
 				bySrc[src] = v
 				order = append(order, src)
 			}
+			v.skipped = v.skipped || !alone
 			if alone && len(users) > 0 {
 				v.sev = finding.Error
 				v.dbs = append(v.dbs, db)
@@ -763,8 +802,10 @@ func (d *doctor) nameService() {
 		msg := fmt.Sprintf("/etc/nsswitch.conf names the %q source, but libnss_%s.so.2 is not in the image: ", src, src)
 		if v.sev == finding.Error {
 			msg += fmt.Sprintf("the %s database names no source the image has, so every lookup in it fails, and %s looks names up in it", v.dbs[0], v.users[0])
+		} else if v.skipped {
+			msg += "glibc skips it and asks the next source"
 		} else {
-			msg += "glibc skips it, and no run program looks up a database that names only it"
+			msg += "no run program looks up the databases that name only it"
 		}
 		d.add("nss/missing-module", v.sev, []string{"/etc/nsswitch.conf", "libnss_" + src + ".so.2"}, msg,
 			"generate nsswitch.conf with the sources the image has (plan etc: basics: nsswitch)", &finding.Change{Etc: map[string]string{"basics": "nsswitch"}})
@@ -838,7 +879,7 @@ func (d *doctor) users() {
 	if d.im.Config != nil {
 		user = d.im.Config.Config.User
 	}
-	home := d.env["HOME"]
+	home, homeSev := d.env["HOME"], finding.Warning
 	if user != "" {
 		name, group, _ := strings.Cut(user, ":")
 		passwd, _ := d.table("/etc/passwd")
@@ -848,7 +889,10 @@ func (d *doctor) users() {
 					fmt.Sprintf("the config's User %q is not in /etc/passwd: the container does not start (\"unable to find user %s\")", user, name),
 					"add the account (plan etc: users: "+name+") or use a numeric uid", &finding.Change{Etc: map[string]string{"users": name}})
 			} else if home == "" && len(f) >= 6 {
-				home = f[5]
+				// A system account's home that its package never made
+				// (Debian's www-data, /var/www) is a note: the config
+				// does not ask for it.
+				home, homeSev = f[5], finding.Info
 			}
 		}
 		if group != "" && !isNumber(group) {
@@ -862,7 +906,7 @@ func (d *doctor) users() {
 	// Debian's and Alpine's accounts without a home name one that is
 	// meant not to exist (nobody's /nonexistent, sshd's /var/empty).
 	if home != "" && home != "/" && !noHome[home] && !d.isDir(home) {
-		d.add("user/no-home", finding.Warning, []string{home},
+		d.add("user/no-home", homeSev, []string{home},
 			fmt.Sprintf("HOME %s does not exist: programs that write caches or settings there fail", home),
 			"create it (plan etc: users with a home) or set HOME to a directory the image has", &finding.Change{Etc: map[string]string{"users": user}})
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -102,13 +103,20 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 	if err != nil {
 		return err
 	}
+	// A --why that names nothing is reported after the answers to the
+	// others, not instead of them.
 	var targets []graph.NodeID
+	var whyErrs []error
 	for _, w := range f.why {
 		ids, err := c.Find(w)
 		if err != nil {
-			return fmt.Errorf("--why: %w", err)
+			whyErrs = append(whyErrs, fmt.Errorf("--why: %w", err))
+			continue
 		}
 		targets = append(targets, ids...)
+	}
+	if len(f.why) > 0 && len(targets) == 0 {
+		return errors.Join(whyErrs...)
 	}
 	const maxChainLen = 64
 	var out bytes.Buffer
@@ -132,8 +140,9 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 		return err
 	}
 	if f.output != "" {
-		return atomicfile.WriteFile(f.output, out.Bytes())
+		err = atomicfile.WriteFile(f.output, out.Bytes())
+	} else {
+		_, err = cmd.OutOrStdout().Write(out.Bytes())
 	}
-	_, err = cmd.OutOrStdout().Write(out.Bytes())
-	return err
+	return errors.Join(append([]error{err}, whyErrs...)...)
 }

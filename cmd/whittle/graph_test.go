@@ -51,6 +51,13 @@ func TestGraphMergedUsr(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, `"/bin/nothing": no such file in the image`) {
 		t.Errorf("--why /bin/nothing: code %d, stderr %q", code, errs)
 	}
+	// A directory is why its files are there; a bad --why among good
+	// ones is reported after their answers.
+	out, errs, code = run(t, "graph", ref, "--roots", "/bin/tool", "--why", "/bin/nothing", "--why", "/usr/share", "--why", "/bin/helper")
+	if code != 1 || !strings.Contains(errs, `"/bin/nothing": no such file in the image`) ||
+		!strings.Contains(out, "why /usr/share/extra (file)") || !strings.Contains(out, "/usr/bin/tool -[shebang]-> /usr/bin/helper") {
+		t.Errorf("--why /bin/nothing /usr/share /bin/helper: code %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
 }
 
 // TestGraphWarm: a second graph of the same image and options prints what
