@@ -81,10 +81,20 @@ func (b *builder) appRoots(opts Options) {
 		default:
 			continue
 		}
-		if r.Path == "" || !b.appCode(r.Path) {
+		if r.Path == "" {
 			continue
 		}
-		d := path.Dir(r.Path)
+		// The directory the program really lies in: a link to it (a
+		// profile's bin/app, /usr/local/bin/app -> /opt/app/bin/app)
+		// says nothing of the directory it sits in.
+		real := r.Path
+		if res, err := imagefs.Resolve(b.fsys, r.Path); err == nil {
+			real = res.Path
+		}
+		if !b.appCode(real) {
+			continue
+		}
+		d := path.Dir(real)
 		if base := path.Base(d); base == "bin" || base == "sbin" {
 			d = path.Dir(d)
 		}

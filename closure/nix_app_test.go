@@ -113,9 +113,11 @@ func mustFind(t *testing.T, cl *Closure, spec string) []graph.NodeID {
 
 // TestNixOSTrimToApp trims the NixOS-shaped system to its app (the Cmd
 // /run/current-system/sw/bin/app): the store paths kept are the app's
-// closure less what only the app's whole store path names (data), plus
-// the system and system path whose links lead to it; the kernel, the
-// bloat, the etc store path are left out; the reachable files copied
+// closure (its own store path is the application's directory, kept
+// whole, so the data it names by hash comes too), the system and system
+// path whose links lead to it, and the etc store path's link of the CA
+// bundle /etc/ssl/certs/ca-certificates.crt leads through (a default
+// /etc root); the kernel and the bloat are left out; the reachable files copied
 // into a fresh root run the app, which prints its certificate line and
 // time.
 func TestNixOSTrimToApp(t *testing.T) {
@@ -127,7 +129,7 @@ func TestNixOSTrimToApp(t *testing.T) {
 	out := fx.Out
 	cl := graphOf(t, "docker-archive:"+fx.NixOS, Options{})
 	var want []string
-	for _, a := range []string{"busybox", "cacert", "tzdata", "app", "sw", "system"} {
+	for _, a := range []string{"busybox", "cacert", "tzdata", "data", "app", "sw", "etc", "system"} {
 		want = append(want, out[a])
 	}
 	sort.Strings(want)
