@@ -35,7 +35,7 @@ func computedNameArchive(t *testing.T, path string) {
 		{Path: "/bin/busybox", Kind: reprotar.Regular, Mode: 0o755, Data: bb},
 		{Path: "/bin/sh", Kind: reprotar.Symlink, Mode: 0o777, Link: "busybox"},
 		{Path: "/bin/cat", Kind: reprotar.Symlink, Mode: 0o777, Link: "busybox"},
-		{Path: "/app/run.sh", Kind: reprotar.Regular, Mode: 0o755, Data: []byte("#!/bin/sh\ncat /data/$(echo f)ile\n")},
+		{Path: "/app/run.sh", Kind: reprotar.Regular, Mode: 0o755, Data: []byte("#!/bin/sh\nd=da; cat /${d}ta/f$(echo i)le\n")},
 		{Path: "/data/file", Kind: reprotar.Regular, Mode: 0o644, Data: []byte("the data\n")},
 		{Path: "/data/other", Kind: reprotar.Regular, Mode: 0o644, Data: []byte("not needed\n")},
 	}

@@ -38,7 +38,7 @@ func busyboxDir(t *testing.T, withData bool) string {
 	must(os.WriteFile(filepath.Join(dir, "bin/busybox"), bb, 0o755))
 	must(os.Symlink("busybox", filepath.Join(dir, "bin/sh")))
 	must(os.Symlink("busybox", filepath.Join(dir, "bin/cat")))
-	must(os.WriteFile(filepath.Join(dir, "app/run.sh"), []byte("#!/bin/sh\ncat /data/$(echo f)ile\n"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "app/run.sh"), []byte("#!/bin/sh\nd=da; cat /${d}ta/f$(echo i)le\n"), 0o755))
 	if withData {
 		must(os.WriteFile(filepath.Join(dir, "data/file"), []byte("the data\n"), 0o644))
 	}
