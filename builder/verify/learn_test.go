@@ -85,3 +85,40 @@ func TestLearnBusybox(t *testing.T) {
 		})
 	}
 }
+
+// TestLearnAsUser learns in the Debian fixture, whose config runs
+// commands as nobody: the tracer follows the shell's child through its
+// exec as that user, in both sandboxes.
+func TestLearnAsUser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks the Debian fixture")
+	}
+	testfix.NeedTool(t, "bwrap")
+	im, ix := debianImage(t)
+	for _, sb := range sandboxes(t) {
+		t.Run(sb.String(), func(t *testing.T) {
+			got, err := Learn(context.Background(), im, ix, []Check{{Argv: []string{"sh", "-c", "id -un; cat /etc/os-release >/dev/null"}}}, Options{Sandbox: sb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := got[0]
+			if l.Result.ExitCode != 0 || string(l.Result.Output) != "nobody\n" {
+				t.Errorf("result %d %q", l.Result.ExitCode, l.Result.Output)
+			}
+			ops := map[string]string{}
+			for _, a := range l.Accesses {
+				ops[a.Path] = string(a.Op)
+			}
+			for p, op := range map[string]string{"/usr/bin/cat": "exec", "/usr/bin/id": "exec", "/etc/os-release": "open", "/etc/passwd": "open"} {
+				if ops[p] != op {
+					t.Errorf("%s: %q, want %q", p, ops[p], op)
+				}
+			}
+			for p := range ops {
+				if strings.HasPrefix(p, "/proc/") || strings.HasPrefix(p, "/dev/") {
+					t.Errorf("the sandbox's own %s was recorded", p)
+				}
+			}
+		})
+	}
+}
