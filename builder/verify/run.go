@@ -1,9 +1,11 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -57,9 +59,12 @@ type Options struct {
 	// OutputLimit is how many bytes of a command's output are kept, the
 	// last ones (DefaultOutputLimit when 0).
 	OutputLimit int
-	// Dir is where Verify unpacks the image: an existing empty directory,
-	// or "" for a temporary one. Verify empties it afterwards.
+	// Dir is the directory in which Verify makes its private directory
+	// for the unpacked tree ("" for the system's temporary directory).
+	// The private directory is removed afterwards; Dir is left as it was.
 	Dir string
+	// Limits bound each command's processes, memory and written bytes.
+	Limits Limits
 	// Started, when set, is called as each command starts.
 	Started func(argv []string)
 }
@@ -87,26 +92,40 @@ type Result struct {
 // ErrNotFound is in a Result's Err when the command is not in the image.
 var ErrNotFound = errors.New("not found in the image")
 
-// spec is a command ready to run in a sandbox: everything resolved.
+// spec is a command ready to run in a sandbox: everything resolved. It
+// is handed to the helper process as JSON.
 type spec struct {
-	Root    string   // the unpacked root on the host
-	Exe     string   // the program's path inside the root
-	Argv    []string // argv, argv[0] as given
-	Env     []string
-	Dir     string // working directory inside the root
-	UID     int
-	GID     int
-	Groups  []int
-	HostTmp bool // the image has no /tmp: give it a tmpfs
+	Root   string   // the unpacked root on the host
+	Exe    string   // the program's path inside the root
+	Argv   []string // argv, argv[0] as given
+	Env    []string
+	Dir    string // working directory inside the root
+	UID    int
+	GID    int
+	Groups []int
+	// Cgroups are the directories of the command's control group.
+	Cgroups []string
+	// Rlimits are the limits no cgroup or overlay enforces.
+	Rlimits rlimits
+	// Disk > 0: the command's writes go to an overlay over Root whose
+	// upper layer is a tmpfs of Disk bytes.
+	Disk int64
+	// Bwrap is set when the helper executes bubblewrap.
+	Bwrap *bwrapSpec
 }
 
 // Run runs argv inside the root file system at root (as Unpack wrote it)
-// as the image config cfg says: its Env (PATH finds the program, in the
-// image), WorkingDir (created when missing, as Docker does) and User
-// (resolved through the image's /etc/passwd and /etc/group), with no
-// network, in the sandbox opts chooses. The error is for what stops any
-// command from running (an unknown user, no usable sandbox); what the
-// command itself did, including not being found, is in the Result.
+// as the image config cfg says — its Env (PATH finds the program, in the
+// image; PATH, HOSTNAME and HOME added as Docker adds them), WorkingDir
+// (created when missing, as runc does) and User (resolved through the
+// image's /etc/passwd and /etc/group) — in the sandbox opts chooses,
+// contained as runc's defaults contain a container (see the package doc)
+// and within opts.Limits. Each command starts from the tree as it is:
+// what it writes goes to a layer of its own, discarded when it ends (as
+// root; without root the tree itself is written). The error is for what
+// stops any command from running (an unknown user, no usable sandbox);
+// what the command itself did, including not being found or not being
+// executable, is in the Result.
 func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Options) (Result, error) {
 	res := Result{Argv: argv, ExitCode: -1}
 	if len(argv) == 0 {
@@ -134,14 +153,11 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		res.Err = err
 		return res, nil
 	}
-	// The sandbox mounts /proc, /dev and (when the image has none) a /tmp
-	// over directories the image may lack (minimal images often do); a
-	// sandbox running as the image's user could not create them in a
-	// root-owned root.
-	if _, err := r.Lstat("tmp"); err != nil {
-		sp.HostTmp = true
-	}
-	for _, mp := range []string{"/proc", "/dev", "/tmp"} {
+	// The sandbox mounts /proc and /dev over directories the image may
+	// lack (minimal images often do), as runc makes them; a sandbox
+	// running as the image's user could not create them in a root-owned
+	// root. /tmp is the image's or none, as in a container.
+	for _, mp := range []string{"/proc", "/dev"} {
 		if err := ensureDir(r, fsys, mp); err != nil {
 			return res, fmt.Errorf("preparing %s: %w", mp, err)
 		}
@@ -153,6 +169,35 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		return res, nil
 	}
 	sp.Exe = exe
+	if sb == SandboxBwrap {
+		// bwrap executes with execvp, which runs a file the kernel
+		// refuses (ENOEXEC) with /bin/sh; a container runtime does not.
+		if err := checkExecutable(fsys, exe); err != nil {
+			res.ExitCode, res.Err = 126, err
+			res.Output = []byte(fmt.Sprintf("exec %s: %v\n", exe, err))
+			return res, nil
+		}
+	}
+
+	limits := opts.Limits.withDefaults()
+	cg := newCgroup(limits)
+	defer cg.remove()
+	if cg != nil {
+		sp.Cgroups = cg.dirs
+	}
+	if limits.Pids > 0 && (cg == nil || !cg.pids) {
+		sp.Rlimits.NProc = uint64(limits.Pids)
+	}
+	if limits.Memory > 0 && (cg == nil || !cg.memory) {
+		sp.Rlimits.AS = uint64(limits.Memory)
+	}
+	if limits.Disk > 0 {
+		if os.Geteuid() == 0 {
+			sp.Disk = limits.Disk
+		} else {
+			sp.Rlimits.FSize = uint64(limits.Disk)
+		}
+	}
 
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -195,6 +240,27 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 	return res, nil
 }
 
+// ErrExecFormat is in a Result's Err when the kernel cannot execute the
+// command's file (neither a binary nor a script with #!).
+var ErrExecFormat = errors.New("exec format error")
+
+// checkExecutable fails with ErrExecFormat when the file at exe in the
+// image starts neither with an ELF header nor with #!.
+func checkExecutable(fsys fs.FS, exe string) error {
+	f, err := imagefs.Open(fsys, exe)
+	if err != nil {
+		return nil // the sandbox will say
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.HasPrefix(head, []byte("#!")) {
+		return nil
+	}
+	return ErrExecFormat
+}
+
 // chooseSandbox resolves SandboxAuto and checks that the choice can run.
 func chooseSandbox(s Sandbox) (Sandbox, error) {
 	_, lookErr := exec.LookPath("bwrap")
@@ -221,12 +287,24 @@ func chooseSandbox(s Sandbox) (Sandbox, error) {
 	return s, nil
 }
 
-// environment is the command's environment: the config's Env, with PATH
-// and HOME added when it lacks them, as Docker adds them.
+// environment is the command's environment as Docker makes it: PATH (its
+// default) and HOSTNAME first, replaced by the config's Env where it has
+// them, then the rest of the config's Env in order, then HOME from the
+// user's passwd entry when no one set it (runc's rule).
 func environment(env []string, home string) []string {
-	out := append([]string(nil), env...)
-	if getenv(out, "PATH") == "" && !hasKey(out, "PATH") {
-		out = append(out, "PATH="+DefaultPath)
+	out := []string{"PATH=" + DefaultPath, "HOSTNAME=" + hostname}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, o := range out {
+			if ok, _, _ := strings.Cut(o, "="); ok == k {
+				out[i], replaced = kv, true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
 	}
 	if !hasKey(out, "HOME") {
 		out = append(out, "HOME="+home)
