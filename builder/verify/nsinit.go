@@ -142,11 +142,11 @@ func prepareRoot(sp spec) (string, error) {
 // execBwrap executes bubblewrap on the prepared root. When bwrap must
 // start as the image's user, who cannot reach the root through the
 // private directory (0700, root's), the root is first shown at the same
-// place in this mount namespace below a world-readable tmpfs (publish).
+// place in this mount namespace, reachable by all (publish).
 func execBwrap(sp spec, root string) error {
 	if sp.Bwrap.AsUser {
 		var err error
-		if root, err = publish(root, filepath.Dir(sp.Root)); err != nil {
+		if root, err = publish(root); err != nil {
 			return err
 		}
 	}
@@ -178,26 +178,33 @@ func execBwrap(sp spec, root string) error {
 	return nil
 }
 
-// publish mounts a tmpfs of mode 0755 over dir (in the helper's mount
-// namespace) and the mount at root at dir/root below it, and returns that
-// path.
-func publish(root, dir string) (string, error) {
+// publish shows the mount at root at the same path, reachable by any
+// user, in the helper's mount namespace: a tmpfs of mode 0755 covers the
+// highest directory on the path that others cannot search (the private
+// directory at least), the path is made again inside it, and the root's
+// mount is moved there. It returns the path.
+func publish(root string) (string, error) {
 	clone, err := unix.OpenTree(unix.AT_FDCWD, root, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if err != nil {
 		return "", fmt.Errorf("cloning the root's mount: %w", err)
 	}
 	defer unix.Close(clone)
-	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=4k,mode=0755"); err != nil {
-		return "", fmt.Errorf("mounting over %s: %w", dir, err)
+	cover := filepath.Dir(root)
+	for d := filepath.Dir(cover); d != "/"; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			cover = d
+		}
 	}
-	p := filepath.Join(dir, "root")
-	if err := unix.Mkdir(p, 0o755); err != nil {
+	if err := unix.Mount("tmpfs", cover, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64k,mode=0755"); err != nil {
+		return "", fmt.Errorf("mounting over %s: %w", cover, err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", err
 	}
-	if err := unix.MoveMount(clone, "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-		return "", fmt.Errorf("mounting the root at %s: %w", p, err)
+	if err := unix.MoveMount(clone, "", unix.AT_FDCWD, root, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return "", fmt.Errorf("mounting the root at %s: %w", root, err)
 	}
-	return p, nil
+	return root, nil
 }
 
 // dropToUser sets the groups and ids of the image's user.

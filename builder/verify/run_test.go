@@ -89,6 +89,9 @@ func TestUnpackDebian(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		runChild()
+	}
 	code := m.Run()
 	if debianTree != nil {
 		debianTree.Remove()
