@@ -55,9 +55,10 @@ type Options struct {
 	// AllowMissingUser accepts an etc users choice that leaves out the
 	// config's User.
 	AllowMissingUser bool
-	// Sandbox and Timeout tune verify.
+	// Sandbox, Timeout and Limits tune verify.
 	Sandbox verify.Sandbox
 	Timeout time.Duration
+	Limits  verify.Limits
 	// Progress hears each stage.
 	Progress func(Event)
 }
@@ -335,7 +336,7 @@ func (r *Report) verify(ctx context.Context, cmds [][]string, opts Options, say 
 		return fmt.Errorf("reading the built image: %w", err)
 	}
 	results, err := verify.Verify(ctx, built, bix, cmds, verify.Options{
-		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
+		Sandbox: opts.Sandbox, Timeout: opts.Timeout, Limits: opts.Limits,
 		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
 	})
 	if err != nil {

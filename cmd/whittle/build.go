@@ -46,6 +46,7 @@ type buildFlags struct {
 	allowUser   bool
 	sandbox     string
 	timeout     time.Duration
+	limits      limitFlags
 }
 
 func newBuildCommand(g *globalFlags) *cobra.Command {
@@ -95,6 +96,7 @@ Exit status: 0 built (and verified), 1 an error or a failed verify command.`,
 	fl.BoolVar(&f.allowUser, "allow-missing-user", false, "accept --etc-users that leave out the config's User")
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "where verify commands run: auto, bwrap or namespaces")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "longest a verify command may run")
+	addLimitFlags(fl, &f.limits)
 	return cmd
 }
 
@@ -248,6 +250,9 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 		return err
 	}
 	opts.Sandbox = sandbox
+	if opts.Limits, err = f.limits.limits(); err != nil {
+		return err
+	}
 	if cache != nil {
 		// Built layers go beside the default layer cache
 		// ($XDG_CACHE_HOME/whittle/build), or inside a --cache-dir:
