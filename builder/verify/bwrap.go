@@ -117,7 +117,7 @@ func bwrapArgs(sp spec) []string {
 // runBwrap runs sp under bubblewrap, started by the helper (which joins
 // the cgroup, sets the rlimits and, as root, prepares the root in a mount
 // namespace of its own), its output into out, and returns the command's
-// exit status (-1 for a signal). bwrap reports the status on a pipe, so a
+// exit status (128 + the signal for a signal). bwrap reports the status on a pipe, so a
 // sandbox that could not start is an error, not a failed command.
 func runBwrap(ctx context.Context, sp spec, out io.Writer) (int, error) {
 	path, err := exec.LookPath("bwrap")
@@ -160,8 +160,8 @@ func runBwrap(ctx context.Context, sp spec, out io.Writer) (int, error) {
 		return -1, nil
 	}
 	if !reported {
-		if hcode == -1 {
-			return -1, nil // killed
+		if hcode > 128 {
+			return hcode, nil // bwrap itself was killed
 		}
 		return 0, errors.New("bwrap could not set up the sandbox (see the output)")
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // busyboxApplets are linked to /bin/busybox in the hostile image.
-var busyboxApplets = []string{"sh", "cat", "echo", "dd", "head", "id", "ls", "sleep", "stat", "mknod", "true", "grep", "pwd", "wc", "tail"}
+var busyboxApplets = []string{"sh", "cat", "echo", "dd", "head", "id", "ls", "sleep", "stat", "mknod", "true", "grep", "pwd", "wc", "tail", "tr"}
 
 // hostileEntries are the entries of a hostile image: a static busybox as
 // its shell, device nodes that would open the host's kernel log, memory
@@ -294,9 +294,14 @@ func TestHostileLimits(t *testing.T) {
 					t.Errorf("%s: %v, exit %d (%v), output %q", tc.name, err, res.ExitCode, res.Err, res.Output)
 				}
 			}
+			// 400 MB in a shell variable: killed by the memory limit.
+			res, err := Run(context.Background(), tree.Dir, hostileConfig, []string{"sh", "-c", `x=$(head -c 400000000 /dev/zero | tr '\0' a); echo ${#x}`}, Options{Sandbox: sb, Limits: limits, Timeout: 2 * time.Minute})
+			if err != nil || res.ExitCode != 137 || res.Err == nil || !strings.Contains(res.Err.Error(), "killed by signal 9") {
+				t.Errorf("memory: %v, exit %d (%v), output %q", err, res.ExitCode, res.Err, res.Output)
+			}
 			// A fork bomb, ended by the timeout: the pid limit kept it
 			// small, and it is gone at once.
-			res, err := Run(context.Background(), tree.Dir, hostileConfig, []string{"sh", "-c", `b() { b | b; }; b`}, Options{Sandbox: sb, Limits: limits, Timeout: 3 * time.Second})
+			res, err = Run(context.Background(), tree.Dir, hostileConfig, []string{"sh", "-c", `b() { b | b; }; b`}, Options{Sandbox: sb, Limits: limits, Timeout: 3 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -265,7 +265,7 @@ func runHelper(ctx context.Context, sp spec, clone uintptr, out io.Writer, extra
 		return 0, nil
 	case errors.As(werr, &ee):
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return -1, nil
+			return 128 + int(ws.Signal()), nil // as a shell, bwrap and Docker say it
 		}
 		return ee.ExitCode(), nil
 	}

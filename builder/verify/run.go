@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -72,8 +73,9 @@ type Options struct {
 // Result is what one command did.
 type Result struct {
 	Argv []string
-	// ExitCode is the command's exit status; -1 when it did not exit by
-	// itself (not found, timed out, killed by a signal).
+	// ExitCode is the command's exit status: 128 + the signal when a
+	// signal killed it (137 for the memory limit's SIGKILL), as Docker
+	// says; 127 not found, 126 not executable; -1 when it timed out.
 	ExitCode int
 	// Output is the end of what the command wrote to stdout and stderr,
 	// interleaved as written; Truncated says when earlier output was cut.
@@ -233,8 +235,8 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		return res, err
 	}
 	res.ExitCode = code
-	if code < 0 {
-		res.Err = errors.New("killed by a signal")
+	if code > 128 && code <= 128+64 {
+		res.Err = fmt.Errorf("killed by signal %d (%v)", code-128, syscall.Signal(code-128))
 	}
 	res.Passed = code == 0
 	return res, nil
