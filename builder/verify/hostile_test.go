@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -209,7 +210,7 @@ func TestHostileContained(t *testing.T) {
 			// A script without #! is not executed (bwrap's execvp would
 			// have run it with /bin/sh).
 			res, err := Run(context.Background(), tree.Dir, hostileConfig, []string{"/hostile/noshebang"}, Options{Sandbox: sb})
-			if err != nil || res.ExitCode != 126 || string(res.Output) != "exec /hostile/noshebang: exec format error\n" {
+			if err != nil || res.ExitCode != 126 || !errors.Is(res.Err, ErrExecFormat) || string(res.Output) != "exec /hostile/noshebang: exec format error\n" {
 				t.Errorf("no shebang: %v, exit %d, output %q", err, res.ExitCode, res.Output)
 			}
 			// Env is the config's, with Docker's PATH, HOSTNAME and HOME.

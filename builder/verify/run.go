@@ -171,9 +171,11 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		return res, nil
 	}
 	sp.Exe = exe
-	if sb == SandboxBwrap {
+	{
 		// bwrap executes with execvp, which runs a file the kernel
 		// refuses (ENOEXEC) with /bin/sh; a container runtime does not.
+		// (The namespace sandbox executes with execve, and would say the
+		// same; checked here, both give the same Result.)
 		if err := checkExecutable(fsys, exe); err != nil {
 			res.ExitCode, res.Err = 126, err
 			res.Output = []byte(fmt.Sprintf("exec %s: %v\n", exe, err))
