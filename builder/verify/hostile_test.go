@@ -152,12 +152,35 @@ func hostileTree(t *testing.T, sparse bool) (*Tree, *analyze.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := Unpack(context.Background(), im, ix, t.TempDir())
+	tree, err := Unpack(context.Background(), im, ix, searchableDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tree.Remove() })
 	return tree, ix
+}
+
+// searchableDir is a temporary directory that any user can search, up to
+// /: only the private directory verify makes in it keeps others out.
+func searchableDir(t *testing.T) string {
+	d := t.TempDir()
+	for p := d; p != "/" && p != os.TempDir(); p = filepath.Dir(p) {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// nobodyReaches runs argv on the host as nobody; nil when it could.
+func nobodyReaches(argv ...string) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	return nil
 }
 
 // TestHostileContained runs what a hostile image's commands try, in both
@@ -246,17 +269,39 @@ func TestHostileTreePrivate(t *testing.T) {
 	if st := info.Sys().(*syscall.Stat_t); info.Mode().Perm() != 0o700 || st.Uid != 0 {
 		t.Errorf("private directory %s: %v owned by %d", base, info.Mode(), st.Uid)
 	}
+	// The check can fail: nobody reaches the parent.
+	if err := nobodyReaches("/bin/ls", filepath.Dir(base)); err != nil {
+		t.Fatalf("nobody cannot list the parent: %v", err)
+	}
 	for _, argv := range [][]string{
 		{"/bin/cat", filepath.Join(tree.Dir, "etc/passwd")},
 		{"/bin/ls", tree.Dir},
 		{filepath.Join(tree.Dir, "hostile/suid")},
 	} {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out)+fmt.Sprint(err), "ermission denied") {
-			t.Errorf("nobody ran %q: %v %s", argv, err, out)
+		if err := nobodyReaches(argv...); err == nil || !strings.Contains(err.Error(), "ermission denied") {
+			t.Errorf("nobody ran %q: %v", argv, err)
 		}
+	}
+	// And while Verify runs a command.
+	im, ix, err := imageOf(hostileConfig, hostileLayer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := searchableDir(t)
+	checked := false
+	_, err = Verify(context.Background(), im, ix, [][]string{{"true"}}, Options{Dir: parent, Started: func([]string) {
+		m, _ := filepath.Glob(filepath.Join(parent, treePrefix+"*", "root", "etc", "passwd"))
+		if len(m) != 1 {
+			t.Errorf("trees while verify runs: %v", m)
+			return
+		}
+		if err := nobodyReaches("/bin/cat", m[0]); err == nil || !strings.Contains(err.Error(), "ermission denied") {
+			t.Errorf("nobody read %s while verify ran: %v", m[0], err)
+		}
+		checked = true
+	}})
+	if err != nil || !checked {
+		t.Errorf("verify: %v, checked %v", err, checked)
 	}
 	for _, p := range []string{"hostile/kmsg", "hostile/mem", "hostile/null"} {
 		if _, err := os.Lstat(filepath.Join(tree.Dir, p)); err == nil {
