@@ -116,10 +116,10 @@ func bwrapArgs(sp spec) []string {
 
 // runBwrap runs sp under bubblewrap, started by the helper (which joins
 // the cgroup, sets the rlimits and, as root, prepares the root in a mount
-// namespace of its own), its output into out, and returns the command's
+// namespace of its own), its output into stdout and stderr, and returns the command's
 // exit status (128 + the signal for a signal). bwrap reports the status on a pipe, so a
 // sandbox that could not start is an error, not a failed command.
-func runBwrap(ctx context.Context, sp spec, out io.Writer) (int, error) {
+func runBwrap(ctx context.Context, sp spec, stdout, stderr io.Writer) (int, error) {
 	path, err := exec.LookPath("bwrap")
 	if err != nil {
 		return 0, err
@@ -136,7 +136,7 @@ func runBwrap(ctx context.Context, sp spec, out io.Writer) (int, error) {
 	}
 	code, reported := -1, false
 	done := make(chan struct{})
-	hcode, herr := runHelper(ctx, sp, clone, out, []*os.File{pw}, func() {
+	hcode, herr := runHelper(ctx, sp, clone, stdout, stderr, []*os.File{pw}, func() {
 		pw.Close()
 		go func() {
 			defer close(done)

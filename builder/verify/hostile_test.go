@@ -236,6 +236,11 @@ func TestHostileContained(t *testing.T) {
 			if err != nil || res.ExitCode != 126 || !errors.Is(res.Err, ErrExecFormat) || string(res.Output) != "exec /hostile/noshebang: exec format error\n" {
 				t.Errorf("no shebang: %v, exit %d, output %q", err, res.ExitCode, res.Output)
 			}
+			// Separate streams.
+			res, err = Run(context.Background(), tree.Dir, hostileConfig, []string{"sh", "-c", "echo out; echo err >&2; exit 3"}, Options{Sandbox: sb, SeparateOutput: true})
+			if err != nil || res.ExitCode != 3 || string(res.Stdout) != "out\n" || string(res.Stderr) != "err\n" || len(res.Output) != 8 {
+				t.Errorf("separate output: %v, exit %d, stdout %q, stderr %q, output %q", err, res.ExitCode, res.Stdout, res.Stderr, res.Output)
+			}
 			// Env is the config's, with Docker's PATH, HOSTNAME and HOME.
 			res, err = Run(context.Background(), tree.Dir, hostileConfig, []string{"cat", "/proc/self/environ"}, Options{Sandbox: sb})
 			want := "PATH=/bin\x00HOSTNAME=" + hostname + "\x00HOME=/root\x00"

@@ -226,7 +226,7 @@ func dropToUser(sp spec) error {
 // it. It returns the exit status of what the helper executed (-1 for a
 // signal), or an error when the helper could not set up. extra are more
 // descriptors for the helper, from 4 on; afterStart runs once it started.
-func runHelper(ctx context.Context, sp spec, clone uintptr, out io.Writer, extra []*os.File, afterStart func()) (int, error) {
+func runHelper(ctx context.Context, sp spec, clone uintptr, stdout, stderr io.Writer, extra []*os.File, afterStart func()) (int, error) {
 	b, err := json.Marshal(sp)
 	if err != nil {
 		return 0, err
@@ -239,7 +239,7 @@ func runHelper(ctx context.Context, sp spec, clone uintptr, out io.Writer, extra
 	cmd := exec.CommandContext(ctx, "/proc/self/exe")
 	cmd.Args = []string{"whittle-verify-init"}
 	cmd.Env = []string{initEnv + "=" + string(b)}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = stdout, stderr // one pipe when they are the same writer
 	cmd.ExtraFiles = append([]*os.File{pw}, extra...)
 	cmd.WaitDelay = waitDelay
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: clone, Pdeathsig: syscall.SIGKILL, Setsid: true}
@@ -274,8 +274,8 @@ func runHelper(ctx context.Context, sp spec, clone uintptr, out io.Writer, extra
 
 // runNamespaces runs sp in new mount, PID, network, UTS and IPC
 // namespaces, set up by the helper (enterSandbox).
-func runNamespaces(ctx context.Context, sp spec, out io.Writer) (int, error) {
-	return runHelper(ctx, sp, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID|syscall.CLONE_NEWNET|syscall.CLONE_NEWUTS|syscall.CLONE_NEWIPC, out, nil, nil)
+func runNamespaces(ctx context.Context, sp spec, stdout, stderr io.Writer) (int, error) {
+	return runHelper(ctx, sp, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID|syscall.CLONE_NEWNET|syscall.CLONE_NEWUTS|syscall.CLONE_NEWIPC, stdout, stderr, nil, nil)
 }
 
 // enterSandbox runs in the helper, as PID 1 of its new namespaces: it

@@ -68,6 +68,10 @@ type Options struct {
 	Limits Limits
 	// Started, when set, is called as each command starts.
 	Started func(argv []string)
+	// SeparateOutput keeps stdout and stderr apart too (Result.Stdout and
+	// Result.Stderr); Output is then their merge in the order whittle
+	// read them, which may differ from the order they were written.
+	SeparateOutput bool
 }
 
 // Result is what one command did.
@@ -81,6 +85,9 @@ type Result struct {
 	// interleaved as written; Truncated says when earlier output was cut.
 	Output    []byte
 	Truncated bool
+	// Stdout and Stderr are the ends of each stream, with
+	// Options.SeparateOutput (each limited to OutputLimit).
+	Stdout, Stderr []byte
 	// Passed is true when the command exited with status 0.
 	Passed   bool
 	Duration time.Duration
@@ -214,6 +221,12 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	out := &tail{limit: limit}
+	var stdout, stderr io.Writer = out, out
+	var so, se *tail
+	if opts.SeparateOutput {
+		so, se = &tail{limit: limit}, &tail{limit: limit}
+		stdout, stderr = io.MultiWriter(out, so), io.MultiWriter(out, se)
+	}
 	if opts.Started != nil {
 		opts.Started(argv)
 	}
@@ -221,12 +234,16 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 	var code int
 	switch sb {
 	case SandboxBwrap:
-		code, err = runBwrap(ctx, sp, out)
+		code, err = runBwrap(ctx, sp, stdout, stderr)
 	default:
-		code, err = runNamespaces(ctx, sp, out)
+		code, err = runNamespaces(ctx, sp, stdout, stderr)
 	}
 	res.Duration = time.Since(start)
 	res.Output, res.Truncated = out.bytes()
+	if so != nil {
+		res.Stdout, _ = so.bytes()
+		res.Stderr, _ = se.bytes()
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		res.Err = fmt.Errorf("timed out after %v", timeout)
