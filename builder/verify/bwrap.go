@@ -136,7 +136,7 @@ func runBwrap(ctx context.Context, sp spec, stdout, stderr io.Writer) (int, erro
 	}
 	code, reported := -1, false
 	done := make(chan struct{})
-	hcode, herr := runHelper(ctx, sp, clone, stdout, stderr, []*os.File{pw}, func() {
+	hcode, herr := runHelper(ctx, sp, clone, stdout, stderr, []*os.File{pw}, func(int) error {
 		pw.Close()
 		go func() {
 			defer close(done)
@@ -150,6 +150,7 @@ func runBwrap(ctx context.Context, sp spec, stdout, stderr io.Writer) (int, erro
 				}
 			}
 		}()
+		return nil
 	})
 	if herr != nil {
 		pw.Close()

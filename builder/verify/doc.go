@@ -8,7 +8,9 @@
 // pid, mount, network (loopback only), UTS and IPC namespaces, Docker's
 // capabilities, no_new_privs, a nosuid and nodev root, /proc/sys
 // read-only and the sensitive parts of /proc masked — within limits on
-// processes, memory and written bytes (Limits). The sandbox is bubblewrap
+// processes, memory and written bytes (Limits); the namespace sandbox runs
+// in a user namespace mapping the image's ids to unprivileged host ids
+// when it can (userns.go). The sandbox is bubblewrap
 // when it is installed, else Linux namespaces set up by this package
 // itself (see Init); Verify does both steps for a list of commands.
 package verify

@@ -59,6 +59,17 @@ const statusFD = 3
 
 // helper runs in the helper process: limits, root, then the sandbox.
 func helper(sp spec) error {
+	if sp.UserNS {
+		unix.CloseOnExec(userNSFD)
+		if err := sp.Rlimits.set(); err != nil {
+			return err
+		}
+		root, err := prepareUserNSRoot(sp)
+		if err != nil {
+			return err
+		}
+		return enterSandbox(sp, root)
+	}
 	for _, d := range sp.Cgroups {
 		if err := writeFile(d, "cgroup.procs", "0"); err != nil {
 			return fmt.Errorf("joining cgroup %s: %w", d, err)
@@ -226,7 +237,7 @@ func dropToUser(sp spec) error {
 // it. It returns the exit status of what the helper executed (-1 for a
 // signal), or an error when the helper could not set up. extra are more
 // descriptors for the helper, from 4 on; afterStart runs once it started.
-func runHelper(ctx context.Context, sp spec, clone uintptr, stdout, stderr io.Writer, extra []*os.File, afterStart func()) (int, error) {
+func runHelper(ctx context.Context, sp spec, clone uintptr, stdout, stderr io.Writer, extra []*os.File, afterStart func(pid int) error) (int, error) {
 	b, err := json.Marshal(sp)
 	if err != nil {
 		return 0, err
@@ -243,13 +254,20 @@ func runHelper(ctx context.Context, sp spec, clone uintptr, stdout, stderr io.Wr
 	cmd.ExtraFiles = append([]*os.File{pw}, extra...)
 	cmd.WaitDelay = waitDelay
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: clone, Pdeathsig: syscall.SIGKILL, Setsid: true}
+	if sp.UserNS {
+		userNSAttr(cmd.SysProcAttr)
+	}
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		return 0, fmt.Errorf("starting the sandbox's helper: %w", err)
 	}
 	pw.Close()
 	if afterStart != nil {
-		afterStart()
+		if err := afterStart(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return 0, err
+		}
 	}
 	msg, _ := io.ReadAll(pr) // empty when the exec succeeded (close-on-exec)
 	werr := cmd.Wait()
@@ -273,9 +291,37 @@ func runHelper(ctx context.Context, sp spec, clone uintptr, stdout, stderr io.Wr
 }
 
 // runNamespaces runs sp in new mount, PID, network, UTS and IPC
-// namespaces, set up by the helper (enterSandbox).
+// namespaces, set up by the helper (enterSandbox); in a user namespace
+// too when the image's ids fit its map, and the kernel allows it (else
+// without).
 func runNamespaces(ctx context.Context, sp spec, stdout, stderr io.Writer) (int, error) {
-	return runHelper(ctx, sp, syscall.CLONE_NEWNS|syscall.CLONE_NEWPID|syscall.CLONE_NEWNET|syscall.CLONE_NEWUTS|syscall.CLONE_NEWIPC, stdout, stderr, nil, nil)
+	const clone = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC
+	if canUserNS(sp) {
+		code, err := runUserNS(ctx, sp, clone, stdout, stderr)
+		if err == nil || ctx.Err() != nil {
+			return code, err
+		}
+		// Not allowed here (an old kernel, a file system without idmapped
+		// mounts): as root without one.
+	}
+	return runHelper(ctx, sp, clone, stdout, stderr, nil, nil)
+}
+
+// runUserNS runs sp's helper in a user namespace, handing it the tree.
+func runUserNS(ctx context.Context, sp spec, clone uintptr, stdout, stderr io.Writer) (int, error) {
+	sp.UserNS = true
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	parent := os.NewFile(uintptr(pair[0]), "tree-parent")
+	child := os.NewFile(uintptr(pair[1]), "tree-child")
+	defer parent.Close()
+	defer child.Close()
+	return runHelper(ctx, sp, clone, stdout, stderr, []*os.File{child}, func(pid int) error {
+		child.Close()
+		return sendIdmappedTree(pid, sp, int(parent.Fd()))
+	})
 }
 
 // enterSandbox runs in the helper, as PID 1 of its new namespaces: it
@@ -305,7 +351,7 @@ func enterSandbox(sp spec, root string) error {
 	if err := mountAt("/proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return err
 	}
-	if err := makeDev(); err != nil {
+	if err := makeDev(sp.UserNS); err != nil {
 		return err
 	}
 	if err := protectProc(); err != nil {
@@ -400,8 +446,12 @@ func mountAt(dir, source, fstype string, flags uintptr, data string) error {
 }
 
 // makeDev mounts a tmpfs at /dev holding what bwrap's --dev holds: the
-// harmless character devices, the standard links, shm and pts.
-func makeDev() error {
+// harmless character devices, the standard links, shm and pts. In a user
+// namespace the devices are there already (prepareUserNSRoot).
+func makeDev(userns bool) error {
+	if userns {
+		return devLinks()
+	}
 	if err := mountAt("/dev", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755,size=64k"); err != nil {
 		return err
 	}
@@ -417,6 +467,11 @@ func makeDev() error {
 			return err
 		}
 	}
+	return devLinks()
+}
+
+// devLinks makes /dev's standard links, shm and pts.
+func devLinks() error {
 	for name, target := range map[string]string{
 		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
 		"stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx", "core": "/proc/kcore",

@@ -119,6 +119,8 @@ type spec struct {
 	// Disk > 0: the command's writes go to an overlay over Root whose
 	// upper layer is a tmpfs of Disk bytes.
 	Disk int64
+	// UserNS: the helper runs in a user namespace (userns.go).
+	UserNS bool
 	// Bwrap is set when the helper executes bubblewrap.
 	Bwrap *bwrapSpec
 }
