@@ -140,6 +140,9 @@ var hostileConfig = v1.Config{Env: []string{"PATH=/bin"}, WorkingDir: "/work"}
 // hostileTree unpacks the hostile image (with the sparse layer when
 // sparse) for a test, and removes it at the end.
 func hostileTree(t *testing.T, sparse bool) (*Tree, *analyze.Index) {
+	if testing.Short() {
+		t.Skip("starts sandboxes (-short)")
+	}
 	testfix.NeedTool(t, "bwrap")
 	if os.Geteuid() != 0 {
 		t.Skip("the hostile images need root: device nodes, owners, both sandboxes")
