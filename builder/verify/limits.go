@@ -159,17 +159,6 @@ func ownCgroups() (map[string]string, error) {
 	return out, sc.Err()
 }
 
-// join moves the calling process into the group (from the helper, before
-// it executes anything, so every descendant is inside).
-func (cg *cgroup) join() error {
-	for _, d := range cg.dirs {
-		if err := writeFile(d, "cgroup.procs", "0"); err != nil {
-			return fmt.Errorf("joining cgroup %s: %w", d, err)
-		}
-	}
-	return nil
-}
-
 // remove kills what is left in the group and removes it.
 func (cg *cgroup) remove() error {
 	if cg == nil {
