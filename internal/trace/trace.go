@@ -56,6 +56,10 @@ type Options struct {
 	// recorded from a process until it executes a program after the
 	// launcher's start; its descendants are then recorded too.
 	Launcher bool
+	// LauncherExecs, with Launcher, is how many programs the launcher's
+	// line executes before the command (a helper that executes the
+	// sandbox proper): those executions do not start recording.
+	LauncherExecs int
 	// Env, Dir and Files are the process's environment, working
 	// directory and extra files (from descriptor 3), as in os.ProcAttr.
 	Env   []string
@@ -116,6 +120,9 @@ func devNull() *os.File {
 // proc is what the tracer knows of one traced thread.
 type proc struct {
 	recording bool
+	// skip is how many of the launcher's executions are still to come
+	// (Options.LauncherExecs).
+	skip int
 	// attached is set by the parent's event until the new thread's
 	// first stop (a SIGSTOP of the kernel's, not to be delivered).
 	attached bool
@@ -201,6 +208,9 @@ func run(argv []string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("tracing %s: %w", argv[0], err)
 	}
 	first := &proc{recording: !opts.Launcher}
+	if opts.Launcher {
+		first.skip = opts.LauncherExecs
+	}
 	t.procs[pid] = first
 	if first.recording {
 		first.argv = cmdline(pid)
@@ -289,7 +299,7 @@ func (t *tracer) event(pid int, p *proc, cause int) {
 			c = &proc{attached: true} // its first stop is still to come
 			t.procs[child] = c
 		}
-		c.recording, c.argv = p.recording, p.argv
+		c.recording, c.argv, c.skip = p.recording, p.argv, p.skip
 		if t.held[child] {
 			delete(t.held, child)
 			unix.PtraceSyscall(child, 0)
@@ -301,8 +311,14 @@ func (t *tracer) event(pid int, p *proc, cause int) {
 			if old, ok := t.procs[int(msg)]; ok {
 				p.execPath = old.execPath
 				p.recording = p.recording || old.recording
+				p.skip = old.skip
 				delete(t.procs, int(msg))
 			}
+		}
+		if !p.recording && p.skip > 0 {
+			p.skip-- // the launcher executing its next stage
+			p.execPath = ""
+			return
 		}
 		p.recording = true
 		p.argv = cmdline(pid)
