@@ -54,7 +54,9 @@ type Options struct {
 	// Launcher, when set, says the program started is a launcher (a
 	// sandbox) whose own file accesses are not the command's: nothing is
 	// recorded from a process until it executes a program after the
-	// launcher's start; its descendants are then recorded too.
+	// launcher's start; its descendants are then recorded too. When the
+	// launcher's first process exits, the processes left are killed (the
+	// launcher is a sandbox's init, or starts it).
 	Launcher bool
 	// LauncherExecs, with Launcher, is how many programs the launcher's
 	// line executes before the command (a helper that executes the
@@ -220,6 +222,11 @@ func run(argv []string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("tracing %s: %w", argv[0], err)
 	}
 	res := &Result{}
+	// ended: a launcher's first process (the sandbox's init, or what
+	// executes the sandbox) has exited; the sandbox ends with it, as a
+	// PID namespace does with its init, though the tracer took the
+	// init's place: what is left is killed.
+	ended := false
 	for {
 		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
 		if errors.Is(err, unix.EINTR) {
@@ -234,6 +241,14 @@ func run(argv []string, opts Options) (*Result, error) {
 		if ws.Exited() || ws.Signaled() {
 			if wpid == pid {
 				res.Status = syscall.WaitStatus(ws)
+				if opts.Launcher {
+					ended = true
+					t.mu.Lock()
+					for p := range t.live {
+						unix.Kill(p, unix.SIGKILL)
+					}
+					t.mu.Unlock()
+				}
 			}
 			delete(t.procs, wpid)
 			t.mu.Lock()
@@ -245,6 +260,10 @@ func run(argv []string, opts Options) (*Result, error) {
 		t.live[wpid] = true
 		t.mu.Unlock()
 		if !ws.Stopped() {
+			continue
+		}
+		if ended {
+			unix.Kill(wpid, unix.SIGKILL)
 			continue
 		}
 		t.stopped(wpid, ws)
