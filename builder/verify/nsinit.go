@@ -250,6 +250,10 @@ func runHelper(ctx context.Context, sp spec, clone uintptr, stdout, stderr io.Wr
 	cmd := exec.CommandContext(ctx, "/proc/self/exe")
 	cmd.Args = []string{"whittle-verify-init"}
 	cmd.Env = []string{initEnv + "=" + string(b)}
+	// Nothing of the host stays reachable through a working directory
+	// (pivot_root moves one at the old root; a tracer in the helper's
+	// place keeps its own).
+	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = stdout, stderr // one pipe when they are the same writer
 	cmd.ExtraFiles = append([]*os.File{pw}, extra...)
 	cmd.WaitDelay = waitDelay
