@@ -214,8 +214,8 @@ func (m *Model) toggleRoot(id graph.NodeID) tea.Cmd {
 	m.dirty = true
 	m.clGen++
 	m.clBusy = true
-	ctx, id0, gen, d, roots := m.ctx, m.loadID, m.clGen, m.data, slices.Clone(m.plan.Roots)
-	return tea.Batch(func() tea.Msg { return computeClosure(ctx, id0, gen, d, roots) }, m.spinner.Tick)
+	ctx, id0, gen, d, roots, learned := m.ctx, m.loadID, m.clGen, m.data, slices.Clone(m.plan.Roots), slices.Clone(m.plan.Learned)
+	return tea.Batch(func() tea.Msg { return computeClosure(ctx, id0, gen, d, roots, learned) }, m.spinner.Tick)
 }
 
 // closureLegend says what the three sizes mean.

@@ -113,11 +113,11 @@ type (
 
 // startLoad returns the command that starts load id in a goroutine and
 // hands its channel to the model.
-func startLoad(ctx context.Context, id int, opts Options, roots []string) tea.Cmd {
+func startLoad(ctx context.Context, id int, opts Options, roots, traced []string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithCancel(ctx)
 		ch := make(chan tea.Msg, 16)
-		go load(ctx, id, opts, roots, ch)
+		go load(ctx, id, opts, roots, traced, ch)
 		return loadStartedMsg{id: id, ch: ch, cancel: cancel}
 	}
 }
@@ -140,7 +140,7 @@ func waitLoad(ch <-chan tea.Msg) tea.Cmd {
 // load opens and indexes the image, then computes its closure and reads
 // its /etc catalog, reporting each on ch, which it closes. The image stays
 // open for the panes (Model.Close closes it).
-func load(ctx context.Context, id int, opts Options, roots []string, ch chan<- tea.Msg) {
+func load(ctx context.Context, id int, opts Options, roots, traced []string, ch chan<- tea.Msg) {
 	defer close(ch)
 	send := func(msg tea.Msg) {
 		select {
@@ -182,16 +182,20 @@ func load(ctx context.Context, id int, opts Options, roots []string, ch chan<- t
 		return
 	}
 	send(loadDoneMsg{id, d})
-	send(computeClosure(ctx, id, 0, d, roots))
+	send(computeClosure(ctx, id, 0, d, roots, traced))
 	send(readCatalog(ctx, id, d))
 }
 
-// computeClosure builds the closure of roots (none: the config's).
-func computeClosure(ctx context.Context, id, gen int, d *imageData, roots []string) closureMsg {
+// computeClosure builds the closure of roots (none: the config's), with
+// the plan's learned: paths as traced edges (as a build keeps them).
+func computeClosure(ctx context.Context, id, gen int, d *imageData, roots, traced []string) closureMsg {
 	if d.im == nil {
 		return closureMsg{id: id, gen: gen, err: fmt.Errorf("the image is closed")}
 	}
 	copts := closure.Options{Roots: roots, NoConfigRoots: len(roots) > 0, Learned: d.learned}
+	for _, l := range traced {
+		copts.Traced = append(copts.Traced, closure.Traced{Path: l})
+	}
 	if d.im.Nix != nil {
 		copts.NixInfo = d.im.Nix.Info
 	}

@@ -212,16 +212,16 @@ func (m Model) Init() tea.Cmd {
 		if m.data.im == nil {
 			return nil
 		}
-		ctx, d, id, roots := m.ctx, m.data, m.loadID, m.plan.Roots
+		ctx, d, id, roots, learned := m.ctx, m.data, m.loadID, m.plan.Roots, m.plan.Learned
 		return tea.Batch(
-			func() tea.Msg { return computeClosure(ctx, id, 0, d, roots) },
+			func() tea.Msg { return computeClosure(ctx, id, 0, d, roots, learned) },
 			func() tea.Msg { return readCatalog(ctx, id, d) },
 		)
 	}
 	if !m.canLoad {
 		return nil
 	}
-	return tea.Batch(startLoad(m.ctx, m.loadID, m.opts, m.plan.Roots), m.spinner.Tick)
+	return tea.Batch(startLoad(m.ctx, m.loadID, m.opts, m.plan.Roots, m.plan.Learned), m.spinner.Tick)
 }
 
 // Err returns the error that stopped the load, if one did.
@@ -349,7 +349,7 @@ func (m Model) reload() (Model, tea.Cmd) {
 	m.typing, m.wastedView = inputNone, false
 	m.input.Reset()
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
-	return m, tea.Batch(startLoad(m.ctx, m.loadID, m.opts, m.plan.Roots), m.spinner.Tick)
+	return m, tea.Batch(startLoad(m.ctx, m.loadID, m.opts, m.plan.Roots, m.plan.Learned), m.spinner.Tick)
 }
 
 // setData shows a loaded image, the first layer selected.

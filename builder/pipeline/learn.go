@@ -43,7 +43,7 @@ func tracedPaths(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyz
 		return traced, false, nil
 	}
 	learned, err := verify.Learn(ctx, im, ix, checks(p.Learn, p.LearnOptions), verify.Options{
-		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
+		Sandbox: opts.Sandbox, Timeout: opts.Timeout, Limits: opts.Limits,
 		Started: func(argv []string) { say(Event{Stage: "learn", Message: strings.Join(argv, " ")}) },
 	})
 	if err != nil {
@@ -82,7 +82,7 @@ func (r *Report) verifyAlone(ctx context.Context, cmds [][]string, opts Options,
 		return fmt.Errorf("reading the built image: %w", err)
 	}
 	results, err := verify.Verify(ctx, built, bix, cmds, verify.Options{
-		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
+		Sandbox: opts.Sandbox, Timeout: opts.Timeout, Limits: opts.Limits,
 		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
 	})
 	if err != nil {

@@ -55,9 +55,10 @@ type Options struct {
 	// AllowMissingUser accepts an etc users choice that leaves out the
 	// config's User.
 	AllowMissingUser bool
-	// Sandbox and Timeout tune verify and learn.
+	// Sandbox, Timeout and Limits tune verify and learn.
 	Sandbox verify.Sandbox
 	Timeout time.Duration
+	Limits  verify.Limits
 	// Relearn traces the plan's learn: commands again even when it has a
 	// learned: list.
 	Relearn bool
@@ -366,7 +367,7 @@ func (r *Report) verify(ctx context.Context, cmds []verify.Check, opts Options, 
 		return fmt.Errorf("reading the built image: %w", err)
 	}
 	cmps, err := verify.Against(ctx, r.SourceImage, r.Index, built, bix, cmds, verify.Options{
-		Sandbox: opts.Sandbox, Timeout: opts.Timeout,
+		Sandbox: opts.Sandbox, Timeout: opts.Timeout, Limits: opts.Limits,
 		Started: func(argv []string) { say(Event{Stage: "verify", Message: strings.Join(argv, " ")}) },
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -126,11 +125,8 @@ func Against(ctx context.Context, src *source.Image, srcIx *analyze.Index, res *
 		im *source.Image
 		ix *analyze.Index
 	}{{src, srcIx}, {res, resIx}} {
-		dir := ""
-		if i == 0 {
-			dir = opts.Dir
-		}
-		t, err := Unpack(ctx, s.im, s.ix, dir)
+		// Both trees in opts.Dir: each is its own private directory.
+		t, err := Unpack(ctx, s.im, s.ix, opts.Dir)
 		if err != nil {
 			return nil, err
 		}
@@ -169,8 +165,8 @@ func Against(ctx context.Context, src *source.Image, srcIx *analyze.Index, res *
 
 // outcome runs one check in one unpacked image.
 func outcome(ctx context.Context, root string, cfg v1.Config, c Check, opts Options) (Outcome, error) {
-	stdout, stderr := &capBuf{limit: maxCompared}, &capBuf{limit: maxCompared}
-	opts.Stdout, opts.Stderr = stdout, stderr
+	opts.SeparateOutput = true
+	opts.OutputLimit = maxCompared
 	var o Outcome
 	var r Result
 	if c.Probe != "" {
@@ -186,18 +182,19 @@ func outcome(ctx context.Context, root string, cfg v1.Config, c Check, opts Opti
 	} else {
 		var err error
 		if r, err = Run(ctx, root, cfg, c.Argv, opts); err != nil {
-			return o, withOutput(err, stderr.bytes())
+			return o, withOutput(err, r.Stderr)
 		}
 	}
 	o.ExitCode = r.ExitCode
 	if r.Err != nil {
 		o.Error = r.Err.Error()
 	}
-	o.Stdout, o.Stderr = stdout.bytes(), stderr.bytes()
-	if len(r.Output) > 0 { // what Run said itself (a command not found)
-		o.Stderr = append(o.Stderr, r.Output...)
+	o.Stdout, o.Stderr = r.Stdout, r.Stderr
+	if len(o.Stdout)+len(o.Stderr) == 0 && len(r.Output) > 0 {
+		// What Run said itself (a command not found, not executable).
+		o.Stderr = r.Output
 	}
-	o.Truncated = stdout.truncated || stderr.truncated
+	o.Truncated = r.Truncated
 	return o, nil
 }
 
@@ -257,31 +254,4 @@ func firstDiff(a, b []byte) *Difference {
 			return &Difference{Line: i + 1, Source: x, Result: y}
 		}
 	}
-}
-
-// capBuf keeps the first limit bytes written to it.
-type capBuf struct {
-	mu        sync.Mutex
-	limit     int
-	buf       []byte
-	truncated bool
-}
-
-func (c *capBuf) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	room := c.limit - len(c.buf)
-	if len(p) > room {
-		c.truncated = true
-		c.buf = append(c.buf, p[:max(room, 0)]...)
-	} else {
-		c.buf = append(c.buf, p...)
-	}
-	return len(p), nil
-}
-
-func (c *capBuf) bytes() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]byte(nil), c.buf...)
 }

@@ -77,7 +77,7 @@ func learnOne(ctx context.Context, root string, cfg v1.Config, c Check, opts Opt
 	defer os.Remove(f.Name())
 	defer f.Close()
 	// The tracer may run as the image's user: it is given the open file.
-	opts.Launch = func(cmd *exec.Cmd) { trace.Wrap(cmd, f) }
+	opts.Launch = func(cmd *exec.Cmd, execs int) { trace.Wrap(cmd, f, execs) }
 	if c.Probe != "" {
 		pr, err := runProbe(ctx, root, cfg, c, opts)
 		l.Result = pr.Result

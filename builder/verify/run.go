@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -58,29 +60,40 @@ type Options struct {
 	// OutputLimit is how many bytes of a command's output are kept, the
 	// last ones (DefaultOutputLimit when 0).
 	OutputLimit int
-	// Dir is where Verify unpacks the image: an existing empty directory,
-	// or "" for a temporary one. Verify empties it afterwards.
+	// Dir is the directory in which Verify makes its private directory
+	// for the unpacked tree ("" for the system's temporary directory).
+	// The private directory is removed afterwards; Dir is left as it was.
 	Dir string
+	// Limits bound each command's processes, memory and written bytes.
+	Limits Limits
 	// Started, when set, is called as each command starts.
 	Started func(argv []string)
-	// Stdout and Stderr, when set, receive the command's standard output
-	// and standard error apart (Result.Output then holds neither).
-	Stdout, Stderr io.Writer
-	// Launch, when set, is given the sandbox's process before it starts
-	// and may change how it is started (Learn starts it under a tracer).
-	Launch func(*exec.Cmd)
+	// SeparateOutput keeps stdout and stderr apart too (Result.Stdout and
+	// Result.Stderr); Output is then their merge in the order whittle
+	// read them, which may differ from the order they were written.
+	SeparateOutput bool
+	// Launch, when set, is given the sandbox's helper process before it
+	// starts and may change how it is started (Learn starts it under a
+	// tracer). launcherExecs is how many programs the helper's line
+	// executes before the command (1 for bwrap, 0 for the namespace
+	// sandbox), none of them the command's.
+	Launch func(cmd *exec.Cmd, launcherExecs int)
 }
 
 // Result is what one command did.
 type Result struct {
 	Argv []string
-	// ExitCode is the command's exit status; -1 when it did not exit by
-	// itself (not found, timed out, killed by a signal).
+	// ExitCode is the command's exit status: 128 + the signal when a
+	// signal killed it (137 for the memory limit's SIGKILL), as Docker
+	// says; 127 not found, 126 not executable; -1 when it timed out.
 	ExitCode int
 	// Output is the end of what the command wrote to stdout and stderr,
 	// interleaved as written; Truncated says when earlier output was cut.
 	Output    []byte
 	Truncated bool
+	// Stdout and Stderr are the ends of each stream, with
+	// Options.SeparateOutput (each limited to OutputLimit).
+	Stdout, Stderr []byte
 	// Passed is true when the command exited with status 0.
 	Passed   bool
 	Duration time.Duration
@@ -94,28 +107,44 @@ type Result struct {
 // ErrNotFound is in a Result's Err when the command is not in the image.
 var ErrNotFound = errors.New("not found in the image")
 
-// spec is a command ready to run in a sandbox: everything resolved.
+// spec is a command ready to run in a sandbox: everything resolved. It
+// is handed to the helper process as JSON.
 type spec struct {
-	Root    string   // the unpacked root on the host
-	Exe     string   // the program's path inside the root
-	Argv    []string // argv, argv[0] as given
-	Env     []string
-	Dir     string // working directory inside the root
-	UID     int
-	GID     int
-	Groups  []int
-	HostTmp bool // the image has no /tmp: give it a tmpfs
+	Root   string   // the unpacked root on the host
+	Exe    string   // the program's path inside the root
+	Argv   []string // argv, argv[0] as given
+	Env    []string
+	Dir    string // working directory inside the root
+	UID    int
+	GID    int
+	Groups []int
+	// Cgroups are the directories of the command's control group.
+	Cgroups []string
+	// Rlimits are the limits no cgroup or overlay enforces.
+	Rlimits rlimits
+	// Disk > 0: the command's writes go to an overlay over Root whose
+	// upper layer is a tmpfs of Disk bytes.
+	Disk int64
+	// UserNS: the helper runs in a user namespace (userns.go).
+	UserNS bool
+	// Bwrap is set when the helper executes bubblewrap.
+	Bwrap *bwrapSpec
 
-	launch func(*exec.Cmd) // Options.Launch
+	launch func(*exec.Cmd, int) // Options.Launch
 }
 
 // Run runs argv inside the root file system at root (as Unpack wrote it)
-// as the image config cfg says: its Env (PATH finds the program, in the
-// image), WorkingDir (created when missing, as Docker does) and User
-// (resolved through the image's /etc/passwd and /etc/group), with no
-// network, in the sandbox opts chooses. The error is for what stops any
-// command from running (an unknown user, no usable sandbox); what the
-// command itself did, including not being found, is in the Result.
+// as the image config cfg says — its Env (PATH finds the program, in the
+// image; PATH, HOSTNAME and HOME added as Docker adds them), WorkingDir
+// (created when missing, as runc does) and User (resolved through the
+// image's /etc/passwd and /etc/group) — in the sandbox opts chooses,
+// contained as runc's defaults contain a container (see the package doc)
+// and within opts.Limits. Each command starts from the tree as it is:
+// what it writes goes to a layer of its own, discarded when it ends (as
+// root; without root the tree itself is written). The error is for what
+// stops any command from running (an unknown user, no usable sandbox);
+// what the command itself did, including not being found or not being
+// executable, is in the Result.
 func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Options) (Result, error) {
 	res := Result{Argv: argv, ExitCode: -1}
 	if len(argv) == 0 {
@@ -143,14 +172,11 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		res.Err = err
 		return res, nil
 	}
-	// The sandbox mounts /proc, /dev and (when the image has none) a /tmp
-	// over directories the image may lack (minimal images often do); a
-	// sandbox running as the image's user could not create them in a
-	// root-owned root.
-	if _, err := r.Lstat("tmp"); err != nil {
-		sp.HostTmp = true
-	}
-	for _, mp := range []string{"/proc", "/dev", "/tmp"} {
+	// The sandbox mounts /proc and /dev over directories the image may
+	// lack (minimal images often do), as runc makes them; a sandbox
+	// running as the image's user could not create them in a root-owned
+	// root. /tmp is the image's or none, as in a container.
+	for _, mp := range []string{"/proc", "/dev"} {
 		if err := ensureDir(r, fsys, mp); err != nil {
 			return res, fmt.Errorf("preparing %s: %w", mp, err)
 		}
@@ -163,6 +189,37 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 	}
 	sp.Exe = exe
 	sp.launch = opts.Launch
+	{
+		// bwrap executes with execvp, which runs a file the kernel
+		// refuses (ENOEXEC) with /bin/sh; a container runtime does not.
+		// (The namespace sandbox executes with execve, and would say the
+		// same; checked here, both give the same Result.)
+		if err := checkExecutable(fsys, exe); err != nil {
+			res.ExitCode, res.Err = 126, err
+			res.Output = []byte(fmt.Sprintf("exec %s: %v\n", exe, err))
+			return res, nil
+		}
+	}
+
+	limits := opts.Limits.withDefaults()
+	cg := newCgroup(limits)
+	defer cg.remove()
+	if cg != nil {
+		sp.Cgroups = cg.dirs
+	}
+	if limits.Pids > 0 && (cg == nil || !cg.pids) {
+		sp.Rlimits.NProc = uint64(limits.Pids)
+	}
+	if limits.Memory > 0 && (cg == nil || !cg.memory) {
+		sp.Rlimits.AS = uint64(limits.Memory)
+	}
+	if limits.Disk > 0 {
+		if os.Geteuid() == 0 {
+			sp.Disk = limits.Disk
+		} else {
+			sp.Rlimits.FSize = uint64(limits.Disk)
+		}
+	}
 
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -175,18 +232,17 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	out := &tail{limit: limit}
+	var stdout, stderr io.Writer = out, out
+	var so, se *tail
+	if opts.SeparateOutput {
+		so, se = &tail{limit: limit}, &tail{limit: limit}
+		stdout, stderr = io.MultiWriter(out, so), io.MultiWriter(out, se)
+	}
 	if opts.Started != nil {
 		opts.Started(argv)
 	}
 	start := time.Now()
 	var code int
-	stdout, stderr := io.Writer(out), io.Writer(out)
-	if opts.Stdout != nil {
-		stdout = opts.Stdout
-	}
-	if opts.Stderr != nil {
-		stderr = opts.Stderr
-	}
 	switch sb {
 	case SandboxBwrap:
 		code, err = runBwrap(ctx, sp, stdout, stderr)
@@ -195,6 +251,10 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 	}
 	res.Duration = time.Since(start)
 	res.Output, res.Truncated = out.bytes()
+	if so != nil {
+		res.Stdout, _ = so.bytes()
+		res.Stderr, _ = se.bytes()
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		res.Err = fmt.Errorf("timed out after %v", timeout)
@@ -205,11 +265,32 @@ func Run(ctx context.Context, root string, cfg v1.Config, argv []string, opts Op
 		return res, err
 	}
 	res.ExitCode = code
-	if code < 0 {
-		res.Err = errors.New("killed by a signal")
+	if code > 128 && code <= 128+64 {
+		res.Err = fmt.Errorf("killed by signal %d (%v)", code-128, syscall.Signal(code-128))
 	}
 	res.Passed = code == 0
 	return res, nil
+}
+
+// ErrExecFormat is in a Result's Err when the kernel cannot execute the
+// command's file (neither a binary nor a script with #!).
+var ErrExecFormat = errors.New("exec format error")
+
+// checkExecutable fails with ErrExecFormat when the file at exe in the
+// image starts neither with an ELF header nor with #!.
+func checkExecutable(fsys fs.FS, exe string) error {
+	f, err := imagefs.Open(fsys, exe)
+	if err != nil {
+		return nil // the sandbox will say
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.HasPrefix(head, []byte("#!")) {
+		return nil
+	}
+	return ErrExecFormat
 }
 
 // chooseSandbox resolves SandboxAuto and checks that the choice can run.
@@ -238,12 +319,24 @@ func chooseSandbox(s Sandbox) (Sandbox, error) {
 	return s, nil
 }
 
-// environment is the command's environment: the config's Env, with PATH
-// and HOME added when it lacks them, as Docker adds them.
+// environment is the command's environment as Docker makes it: PATH (its
+// default) and HOSTNAME first, replaced by the config's Env where it has
+// them, then the rest of the config's Env in order, then HOME from the
+// user's passwd entry when no one set it (runc's rule).
 func environment(env []string, home string) []string {
-	out := append([]string(nil), env...)
-	if getenv(out, "PATH") == "" && !hasKey(out, "PATH") {
-		out = append(out, "PATH="+DefaultPath)
+	out := []string{"PATH=" + DefaultPath, "HOSTNAME=" + hostname}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, o := range out {
+			if ok, _, _ := strings.Cut(o, "="); ok == k {
+				out[i], replaced = kv, true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
 	}
 	if !hasKey(out, "HOME") {
 		out = append(out, "HOME="+home)

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -19,14 +24,17 @@ import (
 
 // Tree is an image's root file system written to a directory by Unpack.
 type Tree struct {
-	// Dir is the directory holding the root file system.
+	// Dir is the directory holding the root file system. Its parent is a
+	// private directory (mode 0700, the caller's) made for it alone.
 	Dir string
 	// Skipped lists what could not be recreated, in path order: device
-	// nodes and FIFOs when not root, owners when chown is not permitted,
-	// hardlinks to nothing.
+	// nodes (never recreated: the sandbox has its own /dev), FIFOs when
+	// not root, owners when chown is not permitted, hardlinks to nothing.
 	Skipped []Skip
-	// temp is set when Unpack made Dir, so Remove may delete it whole.
-	temp bool
+	// base is the private directory; lock, its lock file, held while the
+	// tree exists.
+	base string
+	lock *os.File
 }
 
 // Skip is one path (or, for owners, a whole class of paths) that Unpack
@@ -36,55 +44,141 @@ type Skip struct {
 	Reason string
 }
 
-// Remove deletes the tree's directory when Unpack created it, or empties
-// a directory the caller named.
+// treePrefix starts the name of each private directory Unpack makes.
+const treePrefix = "whittle-verify-"
+
+// lockName is the lock file in a private directory: locked (flock) by the
+// process using the tree, so a tree whose lock is free was left by a
+// process that died.
+const lockName = "lock"
+
+// staleAge is how old a private directory without a lock file must be to
+// count as left behind (one is without it only while being made).
+const staleAge = 10 * time.Minute
+
+// Remove deletes the tree and its private directory.
 func (t *Tree) Remove() error {
-	if t.temp {
-		return os.RemoveAll(t.Dir)
+	if t.base == "" {
+		return nil
 	}
-	ents, err := os.ReadDir(t.Dir)
+	err := removeAll(t.base)
+	if t.lock != nil {
+		t.lock.Close()
+		t.lock = nil
+	}
+	if err == nil {
+		t.base = ""
+	}
+	return err
+}
+
+// removeAll removes a tree, making its directories writable when a plain
+// removal is refused (without root, an image's read-only directories).
+func removeAll(p string) error {
+	err := os.RemoveAll(p)
+	if err == nil || !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(q, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(p)
+}
+
+// RemoveStale removes the private directories in parent that Unpack made
+// for processes that no longer run (killed before they could remove
+// them): those whose lock is free. Unpack calls it first.
+func RemoveStale(parent string) error {
+	ents, err := os.ReadDir(parent)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, e := range ents {
-		errs = append(errs, os.RemoveAll(t.Dir+"/"+e.Name()))
+		if !strings.HasPrefix(e.Name(), treePrefix) || !e.IsDir() {
+			continue
+		}
+		p := filepath.Join(parent, e.Name())
+		info, err := os.Lstat(p)
+		if err != nil || info.Sys().(*syscall.Stat_t).Uid != uint32(os.Geteuid()) {
+			continue // another user's, or gone
+		}
+		f, err := os.Open(filepath.Join(p, lockName))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if time.Since(info.ModTime()) < staleAge {
+				continue
+			}
+		case err != nil:
+			continue
+		default:
+			lerr := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+			f.Close() // releases the lock
+			if lerr != nil {
+				continue // held: in use
+			}
+		}
+		if err := removeAll(p); err != nil {
+			errs = append(errs, fmt.Errorf("removing the stale tree %s: %w", p, err))
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // Unpack writes the final root file system of an indexed image (its merged
-// tree, whiteouts applied) into dir, which must exist and be empty, or
-// into a fresh temporary directory when dir is "". Directories, regular
-// files with their bytes, symlinks (written as they are, never followed),
-// hardlinks (to the path written first for the same content), FIFOs and
-// device nodes (when root), modes with setuid, setgid and sticky bits, and
-// owners (when root) are recreated. Every write goes through os.Root
+// tree, whiteouts applied) into a fresh private directory made in parent
+// (the system's temporary directory when ""), after removing the trees
+// left there by killed runs (RemoveStale). The private directory is mode
+// 0700 and locked while the tree exists, so other host users reach none
+// of the image's files (its setuid programs included) and a later run
+// knows it for stale when its process dies. Directories, regular files
+// with their bytes (runs of zeros left as holes: sparse files stay
+// sparse), symlinks (written as they are, never followed), hardlinks (to
+// the path written first for the same content), FIFOs (when root), modes
+// with setuid, setgid and sticky bits, and owners (when root) are
+// recreated; device nodes are not. Every write goes through os.Root
 // confined to the directory, parents are directories Unpack made itself,
 // and symlinks are created last, so no name, symlink or hardlink of the
 // image can make it write outside the directory.
-func Unpack(ctx context.Context, im *source.Image, ix *analyze.Index, dir string) (*Tree, error) {
-	t := &Tree{Dir: dir}
-	if dir == "" {
-		d, err := os.MkdirTemp("", "whittle-verify-*")
-		if err != nil {
-			return nil, fmt.Errorf("unpacking %s: %w", im.Ref, err)
-		}
-		t.Dir, t.temp = d, true
-	} else {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("unpacking %s into %s: %w", im.Ref, dir, hosterr.Describe(err))
-		}
-		if len(ents) > 0 {
-			return nil, fmt.Errorf("unpacking %s into %s: the directory is not empty", im.Ref, dir)
-		}
+func Unpack(ctx context.Context, im *source.Image, ix *analyze.Index, parent string) (*Tree, error) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	if info, err := os.Stat(parent); err != nil {
+		return nil, fmt.Errorf("unpacking %s into %s: %w", im.Ref, parent, hosterr.Describe(err))
+	} else if !info.IsDir() {
+		return nil, fmt.Errorf("unpacking %s into %s: not a directory", im.Ref, parent)
+	}
+	RemoveStale(parent) // best effort: another user's leftovers are not ours to remove
+	base, err := os.MkdirTemp(parent, treePrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("unpacking %s into %s: %w", im.Ref, parent, hosterr.Describe(err))
+	}
+	t := &Tree{Dir: filepath.Join(base, "root"), base: base}
+	fail := func(err error) (*Tree, error) {
+		t.Remove()
+		return nil, fmt.Errorf("unpacking %s into %s: %w", im.Ref, t.Dir, err)
+	}
+	if err := os.Chmod(base, 0o700); err != nil {
+		return fail(err)
+	}
+	lock, err := os.OpenFile(filepath.Join(base, lockName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fail(err)
+	}
+	t.lock = lock
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fail(fmt.Errorf("locking: %w", err))
+	}
+	fmt.Fprintf(lock, "%d\n", os.Getpid())
+	if err := os.Mkdir(t.Dir, 0o700); err != nil {
+		return fail(err)
 	}
 	if err := t.unpack(ctx, im, ix); err != nil {
-		if t.temp {
-			os.RemoveAll(t.Dir)
-		}
-		return nil, fmt.Errorf("unpacking %s into %s: %w", im.Ref, t.Dir, err)
+		return fail(err)
 	}
 	return t, nil
 }
@@ -103,7 +197,6 @@ func (t *Tree) unpack(ctx context.Context, im *source.Image, ix *analyze.Index) 
 		return err
 	}
 	defer root.Close()
-	isRoot := os.Geteuid() == 0
 
 	// 1. Directories, parents first. Modes come last so that a read-only
 	// directory does not stop its contents from being written.
@@ -132,13 +225,14 @@ func (t *Tree) unpack(ctx context.Context, im *source.Image, ix *analyze.Index) 
 
 	// 2. Regular files: each content once, at the first path showing it.
 	written := map[*analyze.Entry]string{}
+	buf := make([]byte, sparseChunk)
 	err = analyze.ReadFiles(ctx, im, ix, func(*analyze.Node) bool { return true }, func(n *analyze.Node, r io.Reader) error {
 		p := n.Path()
 		f, err := root.OpenFile(rel(p), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(f, r); err != nil {
+		if err := copySparse(f, r, buf); err != nil {
 			f.Close()
 			return fmt.Errorf("writing %s: %w", p, err)
 		}
@@ -154,7 +248,6 @@ func (t *Tree) unpack(ctx context.Context, im *source.Image, ix *analyze.Index) 
 
 	// 3. Hardlinks to what step 2 wrote, FIFOs and devices; symlinks last,
 	// so that nothing is ever written through one.
-	var devs []*analyze.Node
 	var links []*analyze.Node
 	for _, n := range nodes {
 		p := n.Path()
@@ -176,37 +269,18 @@ func (t *Tree) unpack(ctx context.Context, im *source.Image, ix *analyze.Index) 
 		case e.Type == analyze.TypeSymlink:
 			links = append(links, n)
 		case e.Type == analyze.TypeFIFO:
-			if err := mknod(root, p, unix.S_IFIFO, 0); err != nil {
+			if err := mknod(root, p, unix.S_IFIFO, 0); errors.Is(err, fs.ErrPermission) {
+				t.skip(p, "FIFOs need root here")
+				continue
+			} else if err != nil {
 				return err
 			}
 		case e.Type == analyze.TypeChar || e.Type == analyze.TypeBlock:
-			if !isRoot {
-				t.skip(p, "device nodes need root")
-				continue
-			}
-			devs = append(devs, n)
+			// A node would open the host's device for whoever reaches it;
+			// the sandbox mounts its own /dev, and the tree nodev.
+			t.skip(p, "device nodes are not recreated: the sandbox has its own /dev")
 		default:
 			t.skip(p, "a "+e.Type.String()+" with nothing to link to")
-		}
-	}
-	if len(devs) > 0 {
-		numbers, err := deviceNumbers(ctx, im, ix, devs)
-		if err != nil {
-			return err
-		}
-		for _, n := range devs {
-			dev, ok := numbers[n]
-			if !ok {
-				t.skip(n.Path(), "its device numbers are unknown")
-				continue
-			}
-			kind := uint32(unix.S_IFCHR)
-			if n.Entry.Type == analyze.TypeBlock {
-				kind = unix.S_IFBLK
-			}
-			if err := mknod(root, n.Path(), kind, dev); err != nil {
-				return err
-			}
 		}
 	}
 	for _, n := range links {
@@ -276,4 +350,52 @@ func mknod(root *os.Root, p string, kind uint32, dev uint64) error {
 		return &fs.PathError{Op: "mknod", Path: p, Err: err}
 	}
 	return nil
+}
+
+// sparseChunk is how much copySparse reads at once; sparseBlock, the
+// size of the runs of zeros it leaves as holes (a file system block).
+const (
+	sparseChunk = 256 << 10
+	sparseBlock = 4 << 10
+)
+
+var zeroBlock = make([]byte, sparseBlock)
+
+// copySparse copies r into the new file f, leaving each block of zeros as
+// a hole: a sparse file in the image (stored as a map of its data) costs
+// on disk only its data, whatever its size. buf is the copy buffer.
+func copySparse(f *os.File, r io.Reader, buf []byte) error {
+	var off int64
+	for {
+		n, rerr := io.ReadFull(r, buf)
+		chunk := buf[:n]
+		for len(chunk) > 0 {
+			// A run of data blocks, written at once; then a run of holes.
+			data := 0
+			for data < len(chunk) && !bytes.Equal(chunk[data:min(data+sparseBlock, len(chunk))], zeroBlock[:min(sparseBlock, len(chunk)-data)]) {
+				data += min(sparseBlock, len(chunk)-data)
+			}
+			if data > 0 {
+				if _, err := f.WriteAt(chunk[:data], off); err != nil {
+					return err
+				}
+				off += int64(data)
+				chunk = chunk[data:]
+			}
+			zeros := 0
+			for zeros < len(chunk) && bytes.Equal(chunk[zeros:min(zeros+sparseBlock, len(chunk))], zeroBlock[:min(sparseBlock, len(chunk)-zeros)]) {
+				zeros += min(sparseBlock, len(chunk)-zeros)
+			}
+			off += int64(zeros)
+			chunk = chunk[zeros:]
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	// A trailing hole: the size comes from the length alone.
+	return f.Truncate(off)
 }

@@ -27,7 +27,8 @@ const maxAccountFile = 16 << 20
 // /etc/passwd and /etc/group, read from fsys (the unpacked root) with the
 // image's symlinks resolved inside it. As Docker does: "" is root; a
 // numeric user that passwd lacks runs with gid 0 and home "/"; a user or
-// group name that the files lack is an error naming it.
+// group name that the files lack is an error naming it, in Docker's words
+// ("unable to find user X: no matching entries in passwd file").
 func ResolveUser(fsys fs.FS, spec string) (ExecUser, error) {
 	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
 	if userPart == "" {
@@ -57,7 +58,7 @@ func ResolveUser(fsys fs.FS, spec string) (ExecUser, error) {
 	}
 	switch {
 	case u.UID < 0 && !numeric:
-		return ExecUser{}, fmt.Errorf("user %q: no such user in the image's /etc/passwd", userPart)
+		return ExecUser{}, fmt.Errorf("unable to find user %s: no matching entries in passwd file", userPart)
 	case u.UID < 0:
 		u.UID, u.GID = uid, 0
 	}
@@ -78,7 +79,7 @@ func ResolveUser(fsys fs.FS, spec string) (ExecUser, error) {
 				}
 			}
 			if gid < 0 {
-				return ExecUser{}, fmt.Errorf("group %q: no such group in the image's /etc/group", groupPart)
+				return ExecUser{}, fmt.Errorf("unable to find group %s: no matching entries in group file", groupPart)
 			}
 		}
 		u.GID = gid

@@ -25,8 +25,8 @@ func TestResolveUser(t *testing.T) {
 		{"nohome", ExecUser{UID: 1001, GID: 1001, Home: "/"}, ""},
 		{"4242", ExecUser{UID: 4242, GID: 0, Home: "/"}, ""},
 		{"4242:4243", ExecUser{UID: 4242, GID: 4243, Home: "/"}, ""},
-		{"ghost", ExecUser{}, `user "ghost": no such user in the image's /etc/passwd`},
-		{"app:ghosts", ExecUser{}, `group "ghosts": no such group in the image's /etc/group`},
+		{"ghost", ExecUser{}, "unable to find user ghost: no matching entries in passwd file"},
+		{"app:ghosts", ExecUser{}, "unable to find group ghosts: no matching entries in group file"},
 	} {
 		got, err := ResolveUser(fsys, tc.spec)
 		if tc.err != "" {

@@ -12,10 +12,13 @@ import (
 	"github.com/whittle-dev/whittle/analyze/source"
 )
 
-// Verify unpacks an indexed image once (into opts.Dir, or a temporary
-// directory) and runs each command inside it with Run, as the image's
-// config says; the unpacked tree is removed afterwards. Commands share the
-// tree, so what one writes the next sees. The error is for what stops the
+// Verify unpacks an indexed image once (into a private directory made in
+// opts.Dir, or in the temporary directory) and runs each command inside it
+// with Run, as the image's config says; the unpacked tree is removed
+// afterwards, even when a command or the unpacking fails. As root each
+// command starts from the image as it is, as each container does (what
+// one writes the next does not see); without root they share the tree.
+// The error is for what stops the
 // verification (the image cannot be unpacked, its user is unknown, no
 // sandbox can run); failed commands are Results with Passed false.
 func Verify(ctx context.Context, im *source.Image, ix *analyze.Index, commands [][]string, opts Options) (results []Result, err error) {

@@ -17,6 +17,10 @@ func runAgainst(cmd *cobra.Command, g *globalFlags, f *verifyFlags, srcRef, resR
 	if err != nil {
 		return err
 	}
+	limits, err := f.limits.limits()
+	if err != nil {
+		return err
+	}
 	check := verify.Check{Argv: argv, Ignore: f.ignore, ExitOnly: f.exitOnly, Probe: f.probe}
 	src, srcIx, err := g.openAndIndex(cmd.Context(), srcRef, cmd.ErrOrStderr())
 	if err != nil {
@@ -31,7 +35,7 @@ func runAgainst(cmd *cobra.Command, g *globalFlags, f *verifyFlags, srcRef, resR
 	progress := g.progress(cmd.ErrOrStderr(), resRef)
 	progress("unpacking")
 	cmps, err := verify.Against(cmd.Context(), src, srcIx, res, resIx, []verify.Check{check},
-		verify.Options{Sandbox: sandbox, Timeout: f.timeout, Dir: f.dir, Started: func([]string) { progress("") }})
+		verify.Options{Sandbox: sandbox, Timeout: f.timeout, Dir: f.dir, Limits: limits, Started: func([]string) { progress("") }})
 	progress("")
 	if err != nil {
 		return err

@@ -47,6 +47,7 @@ type buildFlags struct {
 	sandbox     string
 	timeout     time.Duration
 	relearn     bool
+	limits      limitFlags
 }
 
 func newBuildCommand(g *globalFlags) *cobra.Command {
@@ -97,6 +98,7 @@ Exit status: 0 built (and verified), 1 an error or a failed verify command.`,
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "where verify commands run: auto, bwrap or namespaces")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "longest a verify or learn command may run")
 	fl.BoolVar(&f.relearn, "relearn", false, "trace the plan's learn: commands again even when it has a learned: list")
+	addLimitFlags(fl, &f.limits)
 	return cmd
 }
 
@@ -250,6 +252,9 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 		return err
 	}
 	opts.Sandbox = sandbox
+	if opts.Limits, err = f.limits.limits(); err != nil {
+		return err
+	}
 	if cache != nil {
 		// Built layers go beside the default layer cache
 		// ($XDG_CACHE_HOME/whittle/build), or inside a --cache-dir:

@@ -19,6 +19,7 @@ type learnFlags struct {
 	probe   string
 	roots   []string
 	json    bool
+	limits  limitFlags
 }
 
 func newLearnCommand(g *globalFlags) *cobra.Command {
@@ -53,6 +54,7 @@ the static rules on this image.
 	fl := cmd.Flags()
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "auto (bwrap when installed), bwrap or namespaces")
 	fl.DurationVar(&f.timeout, "timeout", verify.DefaultTimeout, "longest the command may run")
+	addLimitFlags(fl, &f.limits)
 	fl.StringVar(&f.probe, "probe", "", "start the command (or the entry point) as a server and ask it: tcp:PORT or http://127.0.0.1:PORT/PATH")
 	fl.StringSliceVar(&f.roots, "roots", nil, "roots of the static closure compared with (default: Entrypoint and Cmd)")
 	fl.BoolVar(&f.json, "json", false, "print JSON")
@@ -88,6 +90,10 @@ func runLearn(cmd *cobra.Command, g *globalFlags, f *learnFlags, ref string, arg
 	if err != nil {
 		return err
 	}
+	limits, err := f.limits.limits()
+	if err != nil {
+		return err
+	}
 	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
 	if err != nil {
 		return err
@@ -108,7 +114,7 @@ func runLearn(cmd *cobra.Command, g *globalFlags, f *learnFlags, ref string, arg
 	}
 	progress("unpacking")
 	learned, err := verify.Learn(cmd.Context(), im, ix, []verify.Check{{Argv: argv, Probe: f.probe}},
-		verify.Options{Sandbox: sandbox, Timeout: f.timeout, Started: func([]string) { progress("") }})
+		verify.Options{Sandbox: sandbox, Timeout: f.timeout, Limits: limits, Started: func([]string) { progress("") }})
 	progress("")
 	if err != nil {
 		return err

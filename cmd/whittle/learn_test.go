@@ -98,3 +98,32 @@ func TestLearnCommand(t *testing.T) {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
 }
+
+// TestBuildLearnSavesPlan: a plan's learn: command keeps the file named
+// at run time, its paths are saved into the plan as learned:, and the
+// next build replays them without tracing.
+func TestBuildLearnSavesPlan(t *testing.T) {
+	src := busyboxDir(t, true)
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "plan.yaml")
+	doc := "source: " + src + "\nroots: [/app/run.sh]\noutputs: ['oci:" + filepath.Join(dir, "min") + "']\n" +
+		"verify:\n  - [/app/run.sh]\nlearn:\n  - [/app/run.sh]\n"
+	if err := os.WriteFile(planFile, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run(t, "build", "--plan", planFile)
+	if code != 0 || !strings.Contains(errs, "learn: 3 paths traced, saved as learned: in "+planFile) {
+		t.Fatalf("first build: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "  PASS  /app/run.sh\n") {
+		t.Errorf("first build output:\n%s", out)
+	}
+	saved, _ := os.ReadFile(planFile)
+	if want := doc + "learned: [/app/run.sh, /bin/busybox, /data/file]\n"; string(saved) != want {
+		t.Errorf("saved plan:\n%s\nwant\n%s", saved, want)
+	}
+	out, errs, code = run(t, "build", "--plan", planFile)
+	if code != 0 || strings.Contains(errs, "traced") || !strings.Contains(out, "  PASS  /app/run.sh\n") {
+		t.Errorf("replay: exit %d\n%s\n%s", code, out, errs)
+	}
+}

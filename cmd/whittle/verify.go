@@ -19,6 +19,7 @@ type verifyFlags struct {
 	sandbox  string
 	timeout  time.Duration
 	dir      string
+	limits   limitFlags
 	against  string
 	ignore   []string
 	exitOnly bool
@@ -30,14 +31,20 @@ func newVerifyCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify REF -- CMD [ARGS...]",
 		Short: "Run a command inside an image's root file system, sandboxed, to prove it works",
-		Long: `verify unpacks the image's final root file system into a temporary directory
-(nothing is ever written outside it, whatever the image's names and links
-say) and runs the command after -- inside it as the image would run it: the
-config's Env (its PATH finds the command in the image), WorkingDir and
-User (resolved through the image's /etc/passwd and /etc/group), with no
-network, in a sandbox: bubblewrap when installed, else Linux namespaces
-(needs root). It prints PASS or FAIL with the command's output and exits 1
-when the command fails.
+		Long: `verify unpacks the image's final root file system into a private directory
+(mode 0700, no device nodes, sparse files kept sparse; nothing is ever
+written outside it, whatever the image's names and links say; removed
+afterwards, and left-overs of killed runs removed first) and runs the
+command after -- inside it as the image would run it: the config's Env
+(its PATH finds the command in the image; PATH, HOSTNAME and HOME added as
+Docker adds them), WorkingDir and User (resolved through the image's
+/etc/passwd and /etc/group), in a sandbox contained as runc's defaults
+contain a container: own pid, mount, network (loopback only), UTS and IPC
+namespaces, Docker's capabilities, no_new_privs, the root nosuid and
+nodev, /proc/sys read-only and /proc/kcore and the like masked, limits on
+processes, memory and written bytes. The sandbox is bubblewrap when
+installed, else Linux namespaces set up by whittle (needs root). It prints
+PASS or FAIL with the command's output and exits 1 when the command fails.
 
   whittle verify oci:min -- python3 -c 'import ssl, json'
   whittle verify min.tar --timeout 30s -- /app/bin/server --self-test
@@ -75,7 +82,8 @@ compares its answers, asked on loopback inside the sandbox:
 	fl := cmd.Flags()
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "auto (bwrap when installed), bwrap or namespaces")
 	fl.DurationVar(&f.timeout, "timeout", verify.DefaultTimeout, "longest a command may run")
-	fl.StringVar(&f.dir, "dir", "", "unpack into this empty directory instead of a temporary one (emptied afterwards)")
+	fl.StringVar(&f.dir, "dir", "", "make the private directory for the unpacked image in this directory instead of the temporary one (removed afterwards)")
+	addLimitFlags(fl, &f.limits)
 	fl.StringVar(&f.against, "against", "", "run the command in this source image too and fail on any difference of exit status, stdout or stderr")
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "with --against: remove text matching this regular expression (RE2) from both sides before comparing (repeatable)")
 	fl.BoolVar(&f.exitOnly, "exit-only", false, "with --against: compare the exit status only")
@@ -85,11 +93,15 @@ compares its answers, asked on loopback inside the sandbox:
 
 func runVerify(cmd *cobra.Command, g *globalFlags, f *verifyFlags, ref string, argv []string) error {
 	opts := verify.Options{Timeout: f.timeout, Dir: f.dir}
-	sandbox, err := parseSandbox(f.sandbox)
+	limits, err := f.limits.limits()
 	if err != nil {
 		return err
 	}
-	opts.Sandbox = sandbox
+	opts.Limits = limits
+	opts.Sandbox, err = parseSandbox(f.sandbox)
+	if err != nil {
+		return err
+	}
 	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
 	if err != nil {
 		return err

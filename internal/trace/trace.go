@@ -54,8 +54,14 @@ type Options struct {
 	// Launcher, when set, says the program started is a launcher (a
 	// sandbox) whose own file accesses are not the command's: nothing is
 	// recorded from a process until it executes a program after the
-	// launcher's start; its descendants are then recorded too.
+	// launcher's start; its descendants are then recorded too. When the
+	// launcher's first process exits, the processes left are killed (the
+	// launcher is a sandbox's init, or starts it).
 	Launcher bool
+	// LauncherExecs, with Launcher, is how many programs the launcher's
+	// line executes before the command (a helper that executes the
+	// sandbox proper): those executions do not start recording.
+	LauncherExecs int
 	// Env, Dir and Files are the process's environment, working
 	// directory and extra files (from descriptor 3), as in os.ProcAttr.
 	Env   []string
@@ -116,6 +122,9 @@ func devNull() *os.File {
 // proc is what the tracer knows of one traced thread.
 type proc struct {
 	recording bool
+	// skip is how many of the launcher's executions are still to come
+	// (Options.LauncherExecs).
+	skip int
 	// attached is set by the parent's event until the new thread's
 	// first stop (a SIGSTOP of the kernel's, not to be delivered).
 	attached bool
@@ -201,6 +210,9 @@ func run(argv []string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("tracing %s: %w", argv[0], err)
 	}
 	first := &proc{recording: !opts.Launcher}
+	if opts.Launcher {
+		first.skip = opts.LauncherExecs
+	}
 	t.procs[pid] = first
 	if first.recording {
 		first.argv = cmdline(pid)
@@ -210,6 +222,11 @@ func run(argv []string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("tracing %s: %w", argv[0], err)
 	}
 	res := &Result{}
+	// ended: a launcher's first process (the sandbox's init, or what
+	// executes the sandbox) has exited; the sandbox ends with it, as a
+	// PID namespace does with its init, though the tracer took the
+	// init's place: what is left is killed.
+	ended := false
 	for {
 		wpid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
 		if errors.Is(err, unix.EINTR) {
@@ -224,6 +241,14 @@ func run(argv []string, opts Options) (*Result, error) {
 		if ws.Exited() || ws.Signaled() {
 			if wpid == pid {
 				res.Status = syscall.WaitStatus(ws)
+				if opts.Launcher {
+					ended = true
+					t.mu.Lock()
+					for p := range t.live {
+						unix.Kill(p, unix.SIGKILL)
+					}
+					t.mu.Unlock()
+				}
 			}
 			delete(t.procs, wpid)
 			t.mu.Lock()
@@ -235,6 +260,10 @@ func run(argv []string, opts Options) (*Result, error) {
 		t.live[wpid] = true
 		t.mu.Unlock()
 		if !ws.Stopped() {
+			continue
+		}
+		if ended {
+			unix.Kill(wpid, unix.SIGKILL)
 			continue
 		}
 		t.stopped(wpid, ws)
@@ -289,7 +318,7 @@ func (t *tracer) event(pid int, p *proc, cause int) {
 			c = &proc{attached: true} // its first stop is still to come
 			t.procs[child] = c
 		}
-		c.recording, c.argv = p.recording, p.argv
+		c.recording, c.argv, c.skip = p.recording, p.argv, p.skip
 		if t.held[child] {
 			delete(t.held, child)
 			unix.PtraceSyscall(child, 0)
@@ -301,8 +330,14 @@ func (t *tracer) event(pid int, p *proc, cause int) {
 			if old, ok := t.procs[int(msg)]; ok {
 				p.execPath = old.execPath
 				p.recording = p.recording || old.recording
+				p.skip = old.skip
 				delete(t.procs, int(msg))
 			}
+		}
+		if !p.recording && p.skip > 0 {
+			p.skip-- // the launcher executing its next stage
+			p.execPath = ""
+			return
 		}
 		p.recording = true
 		p.argv = cmdline(pid)

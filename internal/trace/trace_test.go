@@ -157,3 +157,42 @@ func TestLauncher(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestLauncherExecs: with LauncherExecs, the launcher's first executions
+// (a helper executing the sandbox) start no recording; and when the
+// launcher's first process exits, what it left running is killed (a
+// sandbox's init ends its sandbox).
+func TestLauncherExecs(t *testing.T) {
+	bb := need(t, "busybox")
+	dir := t.TempDir()
+	for _, n := range []string{"one", "two", "three"} {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	// The launcher reads "one" and executes a shell, which reads "two"
+	// and executes cat, which reads "three".
+	argv := []string{bb, "sh", "-c", "read x < " + dir + "/one; exec " + bb + " sh -c 'read x < " + dir + "/two; exec " + bb + " cat " + dir + "/three'"}
+	for _, tc := range []struct {
+		execs int
+		want  []string
+	}{
+		{0, []string{"open three", "open two"}},
+		{1, []string{"open three"}},
+		{2, nil},
+	} {
+		r, err := Run(argv, Options{Launcher: true, LauncherExecs: tc.execs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := under(r, dir); !slices.Equal(got, tc.want) {
+			t.Errorf("%d executions skipped: got %q, want %q", tc.execs, got, tc.want)
+		}
+	}
+	// Returns when the shell exits, not when sleep would.
+	r, err := Run([]string{bb, "sh", "-c", bb + " sleep 600 & exit 3"}, Options{Launcher: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Status.Exited() || r.Status.ExitStatus() != 3 {
+		t.Errorf("status %v", r.Status)
+	}
+}

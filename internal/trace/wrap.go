@@ -16,12 +16,12 @@ const wrapperArg0 = "whittle-trace-init"
 // Wrap changes cmd, before it starts, so that this program (re-executed
 // through /proc/self/exe) starts it under the tracer with Launcher set,
 // passing on its arguments, environment and descriptors, and exits as it
-// does. The accesses are written to out as a JSON array when the traced
+// does. launcherExecs is Options.LauncherExecs. The accesses are written to out as a JSON array when the traced
 // processes have all exited. The program must call Init early (the
 // package does, from its init function).
-func Wrap(cmd *exec.Cmd, out *os.File) {
+func Wrap(cmd *exec.Cmd, out *os.File, launcherExecs int) {
 	fd := 3 + len(cmd.ExtraFiles)
-	args := []string{wrapperArg0, strconv.Itoa(fd), cmd.Path}
+	args := []string{wrapperArg0, strconv.Itoa(fd), strconv.Itoa(launcherExecs), cmd.Path}
 	cmd.Args = append(args, cmd.Args...)
 	cmd.Path = "/proc/self/exe"
 	cmd.Err = nil
@@ -36,12 +36,17 @@ func init() { Init() }
 // Init runs the tracer when the program was started as one by Wrap, and
 // returns at once otherwise. In the tracer it never returns.
 func Init() {
-	if len(os.Args) < 4 || os.Args[0] != wrapperArg0 {
+	if len(os.Args) < 5 || os.Args[0] != wrapperArg0 {
 		return
 	}
 	fd, err := strconv.Atoi(os.Args[1])
 	if err != nil || fd < 3 {
 		fmt.Fprintln(os.Stderr, "whittle trace: bad descriptor", os.Args[1])
+		os.Exit(127)
+	}
+	execs, err := strconv.Atoi(os.Args[2])
+	if err != nil || execs < 0 {
+		fmt.Fprintln(os.Stderr, "whittle trace: bad launcher executions", os.Args[2])
 		os.Exit(127)
 	}
 	out := os.NewFile(uintptr(fd), "trace")
@@ -50,8 +55,8 @@ func Init() {
 	for i := 3; i < fd; i++ {
 		files = append(files, os.NewFile(uintptr(i), "fd"+strconv.Itoa(i)))
 	}
-	argv := os.Args[3:]
-	argv0, launcher := argv[0], os.Args[2]
+	argv := os.Args[4:]
+	argv0, launcher := argv[0], os.Args[3]
 	argv[0] = launcher
 	dir, _ := os.Getwd()
 	kill := make(chan struct{})
@@ -61,7 +66,7 @@ func Init() {
 		<-sigs
 		close(kill)
 	}()
-	res, err := Run(argv, Options{Launcher: true, Env: os.Environ(), Dir: dir, Files: files,
+	res, err := Run(argv, Options{Launcher: true, LauncherExecs: execs, Env: os.Environ(), Dir: dir, Files: files,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Kill: kill, argv0: argv0})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "whittle trace: %v\n", err)
