@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -85,6 +86,48 @@ func TestNixAppTrim(t *testing.T) {
 			res := sb.Run(t, c.argv...)
 			if want := testfix.NixAppCertLine + "\n" + testfix.NixAppTimeLine + "\n"; res.ExitCode != 0 || res.Stdout != want {
 				t.Errorf("the app in the result: exit %d, stdout %q (want %q), stderr %q", res.ExitCode, res.Stdout, want, res.Stderr)
+			}
+		})
+	}
+}
+
+// TestNixAppVerifyAgainst is the verify that the Nix app's old trim
+// passed: the app prints an error for its missing CA bundle and exits 0,
+// so only a comparison with the source sees it. A trim that leaves out
+// the cacert store path (what the files granularity used to keep) fails
+// its plan's verify: command, which is compared with the source; the
+// default trim passes it.
+func TestNixAppVerifyAgainst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Nix store and runs a sandbox (-short)")
+	}
+	testfix.NeedTool(t, "bwrap")
+	fx := testfix.NixAppFixture(t)
+	app := fx.Out["app"] + "/bin/app"
+	for _, c := range []struct {
+		name string
+		drop []string
+		fail bool
+	}{
+		{"as trimmed before", []string{fx.Out["cacert"] + "/**"}, true},
+		{"default", nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := &plan.Plan{
+				Source:  "nix:" + filepath.Join(fx.GCRoots, "app"),
+				Drop:    c.drop,
+				Outputs: []string{"oci:" + filepath.Join(t.TempDir(), "out")},
+				Verify:  [][]string{{app}},
+			}
+			rep, err := Run(context.Background(), p, Options{})
+			if c.fail != errors.Is(err, ErrVerify) {
+				t.Fatalf("verify error %v, want failure %v", err, c.fail)
+			}
+			if rep == nil || len(rep.Verify) != 1 || rep.Verify[0].Passed == c.fail {
+				t.Fatalf("report %+v", rep)
+			}
+			if c.fail && !strings.Contains(rep.Verify[0].Output, "ca-bundle.crt") {
+				t.Errorf("the difference does not name the bundle:\n%s", rep.Verify[0].Output)
 			}
 		})
 	}
