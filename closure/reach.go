@@ -1,9 +1,17 @@
 package closure
 
-import "github.com/whittle-dev/whittle/finding"
+import (
+	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/finding"
+)
 
 // unreachedNote is added to the message of a problem no root reaches.
 const unreachedNote = " (no root reaches it: nothing the image runs fails for it)"
+
+// dataNote is added to the message of a problem of a file that roots
+// reach only as data: named in a file's contents or held in a directory
+// kept whole, never run, loaded, imported or linked to.
+const dataNote = " (kept only as data: nothing the image runs runs or loads it)"
 
 // demoteUnreached makes the problems of files no root reaches notes: a
 // dangling link among the docs or a library nothing loads breaks nothing
@@ -14,6 +22,7 @@ func (c *Closure) demoteUnreached(ps []Problem) []Problem {
 	if len(c.Roots) == 0 || c.Analysis == nil {
 		return ps
 	}
+	var run map[graph.NodeID]bool
 	for i, p := range ps {
 		if p.Name() == "root" {
 			continue
@@ -22,10 +31,48 @@ func (c *Closure) demoteUnreached(ps []Problem) []Problem {
 		if path == "" || path[0] != '/' {
 			continue
 		}
-		if id, ok := c.Owner(path); ok && !c.Analysis.Reachable(id) {
+		id, ok := c.Owner(path)
+		switch {
+		case !ok:
+		case !c.Analysis.Reachable(id):
 			ps[i].Severity = finding.Info
 			ps[i].Message += unreachedNote
+		case ps[i].Severity != finding.Info && !run[id]:
+			if run == nil {
+				run = c.runReachable()
+			}
+			if !run[id] {
+				ps[i].Severity = finding.Info
+				ps[i].Message += dataNote
+			}
 		}
 	}
 	return ps
+}
+
+// runReachable marks the nodes the roots reach over edges that run, load,
+// import or link (every kind but named and contains): the files whose
+// problems make a program fail.
+func (c *Closure) runReachable() map[graph.NodeID]bool {
+	g := c.Graph
+	seen := map[graph.NodeID]bool{}
+	var todo []graph.NodeID
+	for _, r := range g.Roots() {
+		if !seen[r] {
+			seen[r] = true
+			todo = append(todo, r)
+		}
+	}
+	for len(todo) > 0 {
+		n := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		for _, e := range g.Edges(n) {
+			if seen[e.To] || e.Kinds&^(graph.Named|graph.Contains) == 0 {
+				continue
+			}
+			seen[e.To] = true
+			todo = append(todo, e.To)
+		}
+	}
+	return seen
 }

@@ -122,7 +122,7 @@ func TestConsequenceHealthy(t *testing.T) {
 		"python-tls":      append(append([]string{"info user/no-home /var/www"}, py...), slim...),
 		"python-slim":     append(append([]string(nil), py...), slim...),
 		"bash-entrypoint": append([]string{"info nss/no-services /etc/services /usr/bin/bash"}, slim...),
-		"perl-nobody":     append([]string{"info nss/no-protocols /etc/protocols /usr/bin/perl", "info nss/no-services /etc/services /usr/bin/perl"}, slim...),
+		"perl-nobody":     append([]string{"info nss/no-protocols /etc/protocols /usr/bin/perl", "info nss/no-services /etc/services /usr/bin/bash /usr/bin/perl"}, slim...),
 		"openssl-numeric": stock,
 		"sh-locales":      stock,
 	}
