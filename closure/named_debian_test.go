@@ -59,18 +59,9 @@ func TestNamedDebian(t *testing.T) {
 // filesFrom lists, sorted, the files of the nodes reachable from id
 // (itself included) over every edge.
 func filesFrom(cl *Closure, id graph.NodeID) []string {
-	seen := map[graph.NodeID]bool{id: true}
 	var files []string
-	for todo := []graph.NodeID{id}; len(todo) > 0; {
-		n := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
+	for n := range reachFrom(cl.Graph, []graph.NodeID{id}, func(graph.EdgeKind) bool { return true }) {
 		files = append(files, cl.Graph.Get(n).Files...)
-		for _, e := range cl.Graph.Edges(n) {
-			if !seen[e.To] {
-				seen[e.To] = true
-				todo = append(todo, e.To)
-			}
-		}
 	}
 	sort.Strings(files)
 	return files

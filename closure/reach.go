@@ -54,24 +54,28 @@ func (c *Closure) demoteUnreached(ps []Problem) []Problem {
 // import or link (every kind but named and contains): the files whose
 // problems make a program fail.
 func (c *Closure) runReachable() map[graph.NodeID]bool {
-	g := c.Graph
+	return reachFrom(c.Graph, c.Graph.Roots(), func(k graph.EdgeKind) bool { return k&^(graph.Named|graph.Contains) != 0 })
+}
+
+// reachFrom marks the nodes reached from starts (themselves included)
+// over the edges whose kinds follow accepts.
+func reachFrom(g *graph.Graph, starts []graph.NodeID, follow func(graph.EdgeKind) bool) map[graph.NodeID]bool {
 	seen := map[graph.NodeID]bool{}
-	var todo []graph.NodeID
-	for _, r := range g.Roots() {
+	var stack []graph.NodeID
+	for _, r := range starts {
 		if !seen[r] {
 			seen[r] = true
-			todo = append(todo, r)
+			stack = append(stack, r)
 		}
 	}
-	for len(todo) > 0 {
-		n := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		for _, e := range g.Edges(n) {
-			if seen[e.To] || e.Kinds&^(graph.Named|graph.Contains) == 0 {
-				continue
+			if !seen[e.To] && follow(e.Kinds) {
+				seen[e.To] = true
+				stack = append(stack, e.To)
 			}
-			seen[e.To] = true
-			todo = append(todo, e.To)
 		}
 	}
 	return seen

@@ -64,11 +64,11 @@ func (r *rootFS) readlink(p string) string {
 // and the entry it finally names, in order. Loops are cut after 40 links.
 func (r *rootFS) chain(p string) []string {
 	var out []string
-	todo := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
+	rest := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
 	cur := "/"
-	for hops := 0; len(todo) > 0 && hops < 40; {
-		part := todo[0]
-		todo = todo[1:]
+	for hops := 0; len(rest) > 0 && hops < 40; {
+		part := rest[0]
+		rest = rest[1:]
 		switch part {
 		case "", ".":
 			continue
@@ -87,7 +87,7 @@ func (r *rootFS) chain(p string) []string {
 		if strings.HasPrefix(target, "/") {
 			cur = "/"
 		}
-		todo = append(strings.Split(strings.Trim(target, "/"), "/"), todo...)
+		rest = append(strings.Split(strings.Trim(target, "/"), "/"), rest...)
 	}
 	return append(out, cur)
 }
