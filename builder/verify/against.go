@@ -126,19 +126,12 @@ func Against(ctx context.Context, src *source.Image, srcIx *analyze.Index, res *
 		ix *analyze.Index
 	}{{src, srcIx}, {res, resIx}} {
 		// Both trees in opts.Dir: each is its own private directory.
-		t, err := Unpack(ctx, s.im, s.ix, opts.Dir)
-		if err != nil {
-			return nil, err
+		t, cfg, uerr := unpackConfig(ctx, s.im, s.ix, opts.Dir)
+		if uerr != nil {
+			return nil, uerr
 		}
-		defer func() {
-			if rerr := t.Remove(); rerr != nil && err == nil {
-				err = fmt.Errorf("removing the unpacked image at %s: %w", t.Dir, rerr)
-			}
-		}()
-		sides[i] = side{im: s.im, tree: t}
-		if s.im.Config != nil {
-			sides[i].cfg = s.im.Config.Config
-		}
+		defer t.removeInto(&err) // the named result, not a shadow
+		sides[i] = side{im: s.im, tree: t, cfg: cfg}
 	}
 	for i, c := range checks {
 		cmp := Comparison{Check: c, Argv: c.Argv}

@@ -40,19 +40,11 @@ func Learn(ctx context.Context, im *source.Image, ix *analyze.Index, commands []
 	if len(commands) == 0 {
 		return nil, errors.New("no commands to learn from")
 	}
-	var cfg v1.Config
-	if im.Config != nil {
-		cfg = im.Config.Config
-	}
-	tree, err := Unpack(ctx, im, ix, opts.Dir)
+	tree, cfg, err := unpackConfig(ctx, im, ix, opts.Dir)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if rerr := tree.Remove(); rerr != nil && err == nil {
-			err = fmt.Errorf("removing the unpacked image at %s: %w", tree.Dir, rerr)
-		}
-	}()
+	defer tree.removeInto(&err)
 	_, noTmp := os.Lstat(tree.Dir + "/tmp")
 	for _, c := range commands {
 		l, err := learnOne(ctx, tree.Dir, cfg, c, opts)

@@ -25,19 +25,11 @@ func Verify(ctx context.Context, im *source.Image, ix *analyze.Index, commands [
 	if len(commands) == 0 {
 		return nil, errors.New("no commands to verify")
 	}
-	var cfg v1.Config
-	if im.Config != nil {
-		cfg = im.Config.Config
-	}
-	tree, err := Unpack(ctx, im, ix, opts.Dir)
+	tree, cfg, err := unpackConfig(ctx, im, ix, opts.Dir)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if rerr := tree.Remove(); rerr != nil && err == nil {
-			err = fmt.Errorf("removing the unpacked image at %s: %w", tree.Dir, rerr)
-		}
-	}()
+	defer tree.removeInto(&err)
 	for _, argv := range commands {
 		res, err := Run(ctx, tree.Dir, cfg, argv, opts)
 		if err != nil {
@@ -59,4 +51,23 @@ func withOutput(err error, out []byte) error {
 		out = out[i+1:]
 	}
 	return fmt.Errorf("%w: %s", err, out)
+}
+
+// unpackConfig unpacks an indexed image into a private directory made in
+// dir (see Unpack) and returns it with the image's runtime config.
+func unpackConfig(ctx context.Context, im *source.Image, ix *analyze.Index, dir string) (*Tree, v1.Config, error) {
+	var cfg v1.Config
+	if im.Config != nil {
+		cfg = im.Config.Config
+	}
+	tree, err := Unpack(ctx, im, ix, dir)
+	return tree, cfg, err
+}
+
+// removeInto removes the tree, reporting a failure in *err unless it
+// already holds an error: for a defer.
+func (t *Tree) removeInto(err *error) {
+	if rerr := t.Remove(); rerr != nil && *err == nil {
+		*err = fmt.Errorf("removing the unpacked image at %s: %w", t.Dir, rerr)
+	}
 }
