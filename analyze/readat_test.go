@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // readAtFixture writes a root file system tarball of regular files (one

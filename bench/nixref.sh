@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints how fast whittle scans file contents for Nix store references
-# (closure/nixref, 1000 candidate hash parts, 64 KiB reads) beside how fast
+# (internal/nixref, 1000 candidate hash parts, 64 KiB reads) beside how fast
 # sha256sum reads the same bytes: real files of this machine (libraries,
 # executables, documentation) concatenated into one file of SIZE_MIB.
 #
@@ -39,7 +39,7 @@ for _ in 1 2 3; do
 done
 sha_gbs=$(awk -v b="$bytes" -v ns="$best" 'BEGIN { printf "%.2f", b / ns }')
 
-out=$(NIXREF_BENCH_FILE=$data go test ./closure/nixref -run '^$' -bench '^BenchmarkScanFile$' -benchtime 5x -count 3)
+out=$(NIXREF_BENCH_FILE=$data go test ./internal/nixref -run '^$' -bench '^BenchmarkScanFile$' -benchtime 5x -count 3)
 scan_gbs=$(printf '%s\n' "$out" | awk '/^BenchmarkScanFile/ { for (i = 1; i <= NF; i++) if ($(i+1) == "MB/s" && $i > best) best = $i } END { printf "%.2f", best / 1000 }')
 
 printf 'content:          %d MiB of /usr/lib, /usr/bin, /usr/share/doc (%d MiB distinct)\n' "$size_mib" $((seed_size >> 20))

@@ -21,7 +21,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )

@@ -25,7 +25,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
 	"github.com/whittle-dev/whittle/internal/compress"
 	"github.com/whittle-dev/whittle/internal/imagefs"

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // reachedFiles lists the image's non-directory paths the closure's roots

@@ -23,7 +23,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/nixref"
 	"github.com/whittle-dev/whittle/closure/pkgdb"
 	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/closure/shebang"

@@ -18,7 +18,7 @@ import (
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/internal/testfix"
-	"github.com/whittle-dev/whittle/internal/testopen"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 // dpkgClosure computes, from dpkg-query's own output on the root, the

@@ -10,7 +10,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/demo"
-	"github.com/whittle-dev/whittle/internal/testopen"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 func demoClosure(t testing.TB) (*Closure, *analyze.Index) {

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/demo"
 )
 

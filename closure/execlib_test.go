@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/demo"
 )
 

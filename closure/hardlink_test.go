@@ -6,7 +6,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure/graph"
 )
 

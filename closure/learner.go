@@ -9,7 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/nixref"
 )
 
 // Learner collects, while analyze.IndexImage reads the layers, what Build

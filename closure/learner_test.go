@@ -9,7 +9,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestLearner: with a Learner at the index, a cold closure reads no layer

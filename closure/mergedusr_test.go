@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure/graph"
 )
 

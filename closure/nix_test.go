@@ -12,7 +12,7 @@ import (
 
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/testfix"
-	"github.com/whittle-dev/whittle/internal/testopen"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 // nixStore is nix-store's absolute path, found once, so tests that hide

@@ -49,7 +49,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/nixref"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 

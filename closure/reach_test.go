@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestUnreachedProblemsAreNotes: with roots, the problems of files no

@@ -10,7 +10,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/nixref"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // memImage opens an in-memory image of one layer holding files, with the

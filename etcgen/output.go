@@ -14,7 +14,7 @@ import (
 	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
 )
 

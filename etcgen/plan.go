@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/etcgen/localearchive"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/suggest"

@@ -12,8 +12,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/whittle-dev/whittle/builder/plan"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
 )

@@ -3,8 +3,9 @@ package tui
 import (
 	"strings"
 
-	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/internal/glob"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // The plan estimate: which files of the merged tree a build of the plan
@@ -46,7 +47,7 @@ func (g globSet) match(path string) bool {
 		}
 	}
 	for _, o := range g.others {
-		if plan.Match(o, path) {
+		if glob.Match(o, path) {
 			return true
 		}
 	}
@@ -103,9 +104,9 @@ func estimateTree(root *fnode, p *plan.Plan, known bool) int64 {
 // subtree of a directory.
 func dropGlob(n *fnode) string {
 	if n.dir {
-		return plan.QuoteGlob(n.full) + "/**"
+		return glob.Quote(n.full) + "/**"
 	}
-	return plan.QuoteGlob(n.full)
+	return glob.Quote(n.full)
 }
 
 // toggleDrop adds the node's drop glob to the plan, or removes it. It
@@ -121,7 +122,7 @@ func toggleDrop(p *plan.Plan, n *fnode) (string, bool) {
 	}
 	if n.dropped {
 		for _, d := range p.Drop {
-			if plan.Match(d, n.full) {
+			if glob.Match(d, n.full) {
 				return "dropped by " + d + "; press d on that path to keep it", false
 			}
 		}

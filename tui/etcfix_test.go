@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/glob"
 )
 
 // TestApplyNoTmp: x on the demo's fs/no-tmp error adds /tmp (etc:
@@ -41,7 +41,7 @@ func TestApplyNoTmp(t *testing.T) {
 	})
 	for _, d := range m.plan.Drop {
 		for _, p := range needed {
-			if plan.Match(d, p) {
+			if glob.Match(d, p) {
 				t.Errorf("X added drop %s, which removes %s that a root needs", d, p)
 			}
 		}

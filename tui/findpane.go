@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 
@@ -72,7 +72,7 @@ func fixGlobs(f finding.Finding) []string {
 	var globs []string
 	for _, p := range f.Paths {
 		if strings.HasPrefix(p, "/") && p != "/" {
-			globs = append(globs, plan.QuoteGlob(p))
+			globs = append(globs, glob.Quote(p))
 		}
 	}
 	return globs

@@ -8,7 +8,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
-	"github.com/whittle-dev/whittle/analyze/findings"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
@@ -203,7 +203,7 @@ func computeClosure(ctx context.Context, id, gen int, d *imageData, roots, trace
 	if err != nil {
 		return closureMsg{id: id, gen: gen, err: err}
 	}
-	fs, err := findings.All(ctx, d.im, d.ix, cl, findings.Options{})
+	fs, err := doctor.All(ctx, d.im, d.ix, cl, doctor.Options{})
 	return closureMsg{id: id, gen: gen, cl: cl, findings: fs, err: err}
 }
 

@@ -29,7 +29,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"

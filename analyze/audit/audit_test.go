@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/testfix"
-	"github.com/whittle-dev/whittle/internal/testopen"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

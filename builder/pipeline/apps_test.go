@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 

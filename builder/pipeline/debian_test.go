@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )

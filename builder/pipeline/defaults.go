@@ -14,11 +14,11 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/plan"
-	"github.com/whittle-dev/whittle/builder/reprotar"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 
@@ -125,7 +125,7 @@ func withDefaults(drops []string, dirs map[string]bool, apps []string, keep func
 		}
 		if implied {
 			for _, d := range drops {
-				if plan.Match(d, p) {
+				if glob.Match(d, p) {
 					return false
 				}
 			}

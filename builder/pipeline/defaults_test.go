@@ -18,9 +18,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/builder/plan"
-	"github.com/whittle-dev/whittle/builder/reprotar"
-	"github.com/whittle-dev/whittle/internal/testopen"
+	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/internal/reprotar"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 // ociImage writes an OCI layout of one layer holding files, with the

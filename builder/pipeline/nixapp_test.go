@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 

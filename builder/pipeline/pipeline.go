@@ -23,20 +23,21 @@ import (
 	"github.com/kballard/go-shellquote"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/analyze/findings"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/builder"
 	"github.com/whittle-dev/whittle/builder/dest"
-	"github.com/whittle-dev/whittle/builder/plan"
-	"github.com/whittle-dev/whittle/builder/reprotar"
 	"github.com/whittle-dev/whittle/builder/verify"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/nixref"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/suggest"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // Options tune a run.
@@ -453,7 +454,7 @@ func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.I
 	spec.Keep = dropper(drops, func(n *analyze.Node) bool {
 		pth := n.Path()
 		for _, k := range p.Keep {
-			if plan.Match(k, pth) {
+			if glob.Match(k, pth) {
 				return true
 			}
 		}
@@ -517,7 +518,7 @@ func keepsAll(p *plan.Plan) bool {
 func dropper(drops []string, keep func(*analyze.Node) bool) func(*analyze.Node) bool {
 	return func(n *analyze.Node) bool {
 		for _, d := range drops {
-			if plan.Match(d, n.Path()) {
+			if glob.Match(d, n.Path()) {
 				return false
 			}
 		}
@@ -529,7 +530,7 @@ func dropper(drops []string, keep func(*analyze.Node) bool) func(*analyze.Node) 
 // (by kind, "bloat/docs", or family, "bloat"). Only drops are applied:
 // /etc and config changes are the plan's own keys.
 func applyFindings(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, cache *analyze.Cache, apply []string) ([]string, error) {
-	fs, err := findings.All(ctx, im, ix, cl, findings.Options{Cache: cache})
+	fs, err := doctor.All(ctx, im, ix, cl, doctor.Options{Cache: cache})
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}
@@ -547,10 +548,10 @@ func applyFindings(ctx context.Context, im *source.Image, ix *analyze.Index, cl 
 // checkApply refuses apply: entries that name no bloat kind, with the
 // nearest ones.
 func checkApply(apply []string) error {
-	known := append([]string{findings.FamilyBloat}, findings.BloatKinds...)
+	known := append([]string{doctor.FamilyBloat}, doctor.BloatKinds...)
 	for _, a := range apply {
 		if !slices.Contains(known, a) {
-			return fmt.Errorf("apply: %q is no bloat finding kind%s; apply takes %s or one of %s", a, suggest.Hint(a, known), findings.FamilyBloat, strings.Join(findings.BloatKinds, ", "))
+			return fmt.Errorf("apply: %q is no bloat finding kind%s; apply takes %s or one of %s", a, suggest.Hint(a, known), doctor.FamilyBloat, strings.Join(doctor.BloatKinds, ", "))
 		}
 	}
 	return nil

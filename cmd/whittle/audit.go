@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
-	"github.com/whittle-dev/whittle/analyze/findings"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/finding"
@@ -204,6 +204,6 @@ func auditFindings(cmd *cobra.Command, g *globalFlags, im *source.Image, ix *ana
 	if err != nil {
 		return nil, err
 	}
-	fo := findings.Options{Ignore: append([]string{"config"}, ignore...), Cache: cache} // audit.New reports the config findings
-	return findings.All(cmd.Context(), im, ix, cl, fo)
+	fo := doctor.Options{Ignore: append([]string{"config"}, ignore...), Cache: cache} // audit.New reports the config findings
+	return doctor.All(cmd.Context(), im, ix, cl, fo)
 }

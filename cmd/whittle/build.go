@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/atomicfile"

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/whittle-dev/whittle/analyze/findings"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/text"
@@ -75,7 +75,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 	if err != nil {
 		return err
 	}
-	fs, err := findings.Breakage(cmd.Context(), im, ix, cl, findings.Options{Ignore: f.ignore, Env: f.env, Cache: cache})
+	fs, err := doctor.Breakage(cmd.Context(), im, ix, cl, doctor.Options{Ignore: f.ignore, Env: f.env, Cache: cache})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	planfile "github.com/whittle-dev/whittle/builder/plan"
+	planfile "github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/text"
 )

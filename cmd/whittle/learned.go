@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/builder/verify"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/internal/text"

@@ -11,7 +11,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/tui"
 )
 

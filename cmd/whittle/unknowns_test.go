@@ -10,7 +10,7 @@ import (
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
 	"github.com/whittle-dev/whittle/internal/demo"
-	"github.com/whittle-dev/whittle/internal/testopen"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 // TestWriteUnknowns: the build's unknowns section, exactly, names from the

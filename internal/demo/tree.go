@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"path"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // tree collects the entries of one layer.

@@ -1,11 +1,11 @@
-package findings
+package doctor
 
 import (
 	"strings"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/glob"
 )
 
 // neededPaths lists the image paths (files and symlinks, not
@@ -53,7 +53,7 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 			if f.Kind != "bloat/layer-waste" {
 				for _, p := range f.Paths {
 					if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && !neededSet[p] {
-						drops = append(drops, plan.QuoteGlob(p))
+						drops = append(drops, glob.Quote(p))
 					}
 				}
 			}
@@ -71,10 +71,10 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 				continue
 			}
 			changed = true
-			g := plan.CompileGlob(d)
+			g := glob.Compile(d)
 			for _, p := range f.Paths {
 				if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && g.Match(p) && !b.needed(p) {
-					drops = append(drops, plan.QuoteGlob(p))
+					drops = append(drops, glob.Quote(p))
 				}
 			}
 		}
@@ -107,7 +107,7 @@ func globNeeds(d string, needed []string, set map[string]bool) bool {
 
 // matchesAny reports whether the glob d matches one of paths.
 func matchesAny(d string, paths []string) bool {
-	g := plan.CompileGlob(d)
+	g := glob.Compile(d)
 	for _, p := range paths {
 		if g.Match(p) {
 			return true

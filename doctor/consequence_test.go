@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )

@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 // Category is one row of the bloat table: payload nobody runs, found by
 // image path globs (builder/plan.Match syntax: "*" within a component,

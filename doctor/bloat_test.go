@@ -1,11 +1,11 @@
-package findings
+package doctor
 
 import (
 	"context"
 	"reflect"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
 )
 

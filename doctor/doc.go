@@ -1,4 +1,4 @@
-// Package findings judges an indexed image and its run-time closure and
+// Package doctor judges an indexed image and its run-time closure and
 // returns what a person should act on, as finding.Finding values with a
 // stable kind and the plan change that acts on each:
 //
@@ -18,4 +18,4 @@
 // Bloat and Breakage are the two entry points; Options.Ignore drops kinds
 // or whole families. The package reads the image only through the index
 // and analyze's image file system; it never prints.
-package findings
+package doctor

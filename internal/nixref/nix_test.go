@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/closure/nixref"
+	"github.com/whittle-dev/whittle/internal/nixref"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 

@@ -10,7 +10,6 @@ package plan
 import (
 	"bytes"
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/suggest"
 	"github.com/whittle-dev/whittle/internal/yamlx"
 )
@@ -334,7 +334,7 @@ func globs(n *yaml.Node, kp string) ([]string, error) {
 		return nil, err
 	}
 	for i, g := range l {
-		if err := checkGlob(g); err != nil {
+		if err := glob.Check(g); err != nil {
 			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "%q: %v", g, err)
 		}
 	}
@@ -528,21 +528,4 @@ func sortedMap(m map[string]string) *yaml.Node {
 		n.Content = append(n.Content, yamlx.Scalar(k), yamlx.Scalar(m[k]))
 	}
 	return n
-}
-
-// checkGlob checks a glob's syntax: path.Match's, plus "**" as a whole
-// path component (any number of directories).
-func checkGlob(g string) error {
-	for _, part := range strings.Split(g, "/") {
-		if part == "**" {
-			continue
-		}
-		if strings.Contains(part, "**") {
-			return fmt.Errorf("** must be a whole path component")
-		}
-		if _, err := path.Match(part, ""); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/builder/plan"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/finding"
-	"github.com/whittle-dev/whittle/internal/testopen"
+	"github.com/whittle-dev/whittle/internal/glob"
 )
 
 // neverDropsNeeded fails when a drop some finding suggests matches a
@@ -34,7 +34,7 @@ func neverDropsNeeded(t *testing.T, fs []finding.Finding, ix *analyze.Index, cl 
 		}
 		for _, d := range f.Change.Drop {
 			for _, p := range needed {
-				if plan.Match(d, p) {
+				if glob.Match(d, p) {
 					t.Errorf("%s suggests drop %s, which removes %s that a root needs", f.Kind, d, p)
 				}
 			}

@@ -1,6 +1,10 @@
-package plan
+// Package glob matches image paths against whittle's path globs:
+// path.Match's syntax within a component, plus "**" as a whole component
+// for any number of components. Plans, findings and the TUI use it.
+package glob
 
 import (
+	"fmt"
 	"path"
 	"strings"
 )
@@ -10,7 +14,7 @@ import (
 // whole component matching any number of components (none included), so
 // "/usr/share/doc/**" matches /usr/share/doc and everything below it.
 // A malformed pattern matches nothing (Parse refuses them).
-func Match(pattern, name string) bool { return CompileGlob(pattern).Match(name) }
+func Match(pattern, name string) bool { return Compile(pattern).Match(name) }
 
 // Glob is a pattern compiled for matching many names (Match's syntax):
 // split into components once, with the literal directory it lies under.
@@ -22,9 +26,9 @@ type Glob struct {
 	parts []string
 }
 
-// CompileGlob compiles a pattern; a malformed one compiles to a Glob
+// Compile compiles a pattern; a malformed one compiles to a Glob
 // that matches nothing.
-func CompileGlob(pattern string) Glob {
+func Compile(pattern string) Glob {
 	g := Glob{parts: split(pattern)}
 	if i := strings.IndexAny(pattern, "*?[\\"); i > 0 {
 		if dir := strings.TrimRight(pattern[:strings.LastIndexByte(pattern[:i], '/')+1], "/"); dir != "" {
@@ -95,6 +99,23 @@ func matchParts(pat, name []string) bool {
 
 var globQuoter = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
 
-// QuoteGlob returns a glob that matches the path p alone, whatever
+// Quote returns a glob that matches the path p alone, whatever
 // characters its name holds (a file named "a[1].txt" or "x*y").
-func QuoteGlob(p string) string { return globQuoter.Replace(p) }
+func Quote(p string) string { return globQuoter.Replace(p) }
+
+// Check checks a glob's syntax: path.Match's, plus "**" as a whole
+// path component (any number of directories).
+func Check(g string) error {
+	for _, part := range strings.Split(g, "/") {
+		if part == "**" {
+			continue
+		}
+		if strings.Contains(part, "**") {
+			return fmt.Errorf("** must be a whole path component")
+		}
+		if _, err := path.Match(part, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestGoTLS: a static Go program that makes HTTPS requests reads Go's

@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"sync"
 
 	"github.com/dustin/go-humanize"
+
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/glob"
 )
 
 // Bloat returns what can go from the image and what each saves. cl may be
@@ -86,7 +87,7 @@ func (b *bloat) claim(n *analyze.Node) int64 {
 // alone ("" for none); exists says whether another path exists (for
 // Pattern.Beside).
 func Match(p string, exists func(string) bool) string {
-	parts := plan.SplitPath(p)
+	parts := glob.SplitPath(p)
 	for _, c := range compiledCategories() {
 		if c.matches(p, parts, exists) {
 			return c.id
@@ -99,8 +100,8 @@ func Match(p string, exists func(string) bool) string {
 // every file of an image.
 type compiledCategory struct {
 	id       string
-	except   []plan.Glob
-	patterns []plan.Glob
+	except   []glob.Glob
+	patterns []glob.Glob
 	beside   []string
 }
 
@@ -109,10 +110,10 @@ var compiledCategories = sync.OnceValue(func() []compiledCategory {
 	for i, c := range Categories {
 		cc := compiledCategory{id: c.ID}
 		for _, e := range c.Except {
-			cc.except = append(cc.except, plan.CompileGlob(e))
+			cc.except = append(cc.except, glob.Compile(e))
 		}
 		for _, pat := range c.Patterns {
-			cc.patterns = append(cc.patterns, plan.CompileGlob(pat.Glob))
+			cc.patterns = append(cc.patterns, glob.Compile(pat.Glob))
 			cc.beside = append(cc.beside, pat.Beside)
 		}
 		out[i] = cc
@@ -200,7 +201,7 @@ func limit(list []string, n int) []string {
 func escapeGlobs(paths []string) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {
-		out[i] = plan.QuoteGlob(p)
+		out[i] = glob.Quote(p)
 	}
 	return out
 }

@@ -1,10 +1,10 @@
-package findings
+package doctor
 
 import (
 	"context"
 	"testing"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
 )
 

@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 import (
 	"encoding/binary"
@@ -9,9 +9,10 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/builder/plan"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 )
 
@@ -268,7 +269,7 @@ func (b *bloat) dataSets() []finding.Finding {
 		}
 		p := n.Path()
 		for _, g := range zoneDirs {
-			if plan.Match(g+"/**", p) {
+			if glob.Match(g+"/**", p) {
 				root := strings.Join(strings.Split(p, "/")[:strings.Count(g, "/")+1], "/")
 				tz.bytes += b.claim(n)
 				tz.paths = append(tz.paths, p)
@@ -277,7 +278,7 @@ func (b *bloat) dataSets() []finding.Finding {
 			}
 		}
 		for _, g := range localeArchives {
-			if !b.claimed[n] && plan.Match(g, p) {
+			if !b.claimed[n] && glob.Match(g, p) {
 				la.bytes += b.claim(n)
 				la.paths = append(la.paths, p)
 				la.roots[p] = true

@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/demo"

@@ -1,4 +1,4 @@
-package findings
+package doctor
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whittle-dev/whittle/builder/reprotar"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 var now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
