@@ -9,7 +9,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )

@@ -16,7 +16,7 @@ import (
 
 	"github.com/whittle-dev/whittle/internal/testfix"
 
-	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

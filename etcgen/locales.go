@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 )
 
 // Locale is one compiled locale of the image.

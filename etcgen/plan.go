@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/whittle-dev/whittle/internal/reprotar"
-	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/suggest"
 )

@@ -15,7 +15,7 @@ import (
 	"testing/fstest"
 
 	"github.com/whittle-dev/whittle/internal/reprotar"
-	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 )
 
 // goldenSelection chooses a bit of everything from the synthetic image,

@@ -15,7 +15,7 @@ import (
 	"testing/fstest"
 
 	"github.com/whittle-dev/whittle/etcgen"
-	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 )
 
 func TestLocaleArchive(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/whittle-dev/whittle/etcgen/localearchive"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 )
 
 // demoLocale is one locale of the demo's locale-archive. Categories whose
