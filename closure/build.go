@@ -23,12 +23,12 @@ import (
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/internal/nixref"
 	"github.com/whittle-dev/whittle/closure/pkgdb"
 	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/closure/shebang"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/nixref"
 )
 
 // NixRootLabel is the image config label naming the store path a nix:

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 const (

@@ -15,10 +15,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/internal/testfix"
-	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 // dpkgClosure computes, from dpkg-query's own output on the root, the

@@ -8,9 +8,9 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/demo"
-	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 func demoClosure(t testing.TB) (*Closure, *analyze.Index) {

@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/demo"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestDlopenNotes: a reachable program importing dlopen is an unknown of

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/demo"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestExecutableLibrary: a libc copied from a host names the host's

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestEntrypointHardlinkToSymlink: /opt/b is a tar hardlink to the

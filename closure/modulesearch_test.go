@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // reachedFiles lists the files of the image the closure keeps (their

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/testfix"
-	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 // nixStore is nix-store's absolute path, found once, so tests that hide

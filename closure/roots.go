@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/internal/nixref"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/nixref"
 	"github.com/whittle-dev/whittle/internal/suggest"
 )
 

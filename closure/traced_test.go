@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestTracedEdges: traced paths in the image become traced edges from the

@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestBloatCategories checks every row of the table: a file at a path the

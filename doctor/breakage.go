@@ -20,9 +20,9 @@ import (
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/etcgen"
-	"github.com/whittle-dev/whittle/internal/localearchive"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 	"github.com/whittle-dev/whittle/internal/suggest"
 )
 

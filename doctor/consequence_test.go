@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 

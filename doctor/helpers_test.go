@@ -18,10 +18,10 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/demo"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // layered opens an in-memory image of the given layers (bottom first)

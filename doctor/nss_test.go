@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestNSSMissingSeverity: a missing module on a line that also names a

@@ -11,13 +11,13 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/internal/reprotar"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/demo"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/testfix"
-	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 func errorKinds(fs []finding.Finding) []string {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestTLSSeverity: with no CA bundle, a program that links OpenSSL but

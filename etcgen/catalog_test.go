@@ -9,8 +9,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/whittle-dev/whittle/internal/localearchive"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 

@@ -14,8 +14,8 @@ import (
 	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // Tar returns the output as a reproducible, uncompressed tar stream

@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
-	"github.com/whittle-dev/whittle/internal/localearchive"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/localearchive"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/suggest"
 )
 

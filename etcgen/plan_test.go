@@ -14,8 +14,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/localearchive"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // goldenSelection chooses a bit of everything from the synthetic image,

@@ -15,8 +15,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/internal/text"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // buildPane is the build: the plan's outputs, layering and verify

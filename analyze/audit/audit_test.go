@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/internal/testfix"
 	"github.com/whittle-dev/whittle/analyze/testopen"
+	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -12,8 +12,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // ociArchive writes an OCI image layout as one tarball

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // appHandPlans are what a careful person writes to trim each app image

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // pythonCheck is what the trimmed Debian image must still do: TLS with

@@ -18,9 +18,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/plan"
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/analyze/testopen"
+	"github.com/whittle-dev/whittle/internal/reprotar"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // ociImage writes an OCI layout of one layer holding files, with the

@@ -12,9 +12,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/whittle-dev/whittle/plan"
-	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/analyze/testopen"
+	"github.com/whittle-dev/whittle/internal/reprotar"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // archiveOf writes files as a one-layer docker archive with the config.

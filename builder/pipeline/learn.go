@@ -9,9 +9,9 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/builder/verify"
 	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // checks are a plan's commands with their compare options, as the

@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/testfix"
-	"github.com/whittle-dev/whittle/analyze/testopen"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // busyboxExpr makes a store path holding a static busybox (copied from the

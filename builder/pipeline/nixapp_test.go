@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // TestNixAppTrim is `whittle build nix:APP` and the NixOS-shaped system

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/analyze/testopen"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // TestDemoAccountsKept: the demo's config runs as the user hello-web; a

@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
-	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
 )

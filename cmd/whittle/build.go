@@ -17,11 +17,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
 	"github.com/whittle-dev/whittle/internal/text"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 type buildFlags struct {

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/text"
 )

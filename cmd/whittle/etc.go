@@ -15,9 +15,9 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
-	planfile "github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/text"
+	planfile "github.com/whittle-dev/whittle/plan"
 )
 
 type etcFlags struct {

@@ -5,10 +5,10 @@ import (
 	"io"
 
 	"github.com/whittle-dev/whittle/builder/pipeline"
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/builder/verify"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/internal/text"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // saveLearned writes the paths a build's learn: commands touched into

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/builder/pipeline"
 	"github.com/whittle-dev/whittle/internal/demo"
-	"github.com/whittle-dev/whittle/analyze/testopen"
 )
 
 // TestWriteUnknowns: the build's unknowns section, exactly, names from the
