@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -22,8 +20,8 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/finding"
-	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/internal/reprotar"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // Spec is one build: which files of an indexed source image to keep, in
@@ -31,6 +29,9 @@ import (
 type Spec struct {
 	Source *source.Image
 	Index  *analyze.Index
+	// Selection is what to write (a session's Evaluation.Selection); when
+	// nil it is session.Select(Index, Keep, Extra).
+	Selection *session.Selection
 	// Keep says which visible paths of the source to keep. Directories
 	// holding a kept path are kept with their own metadata; a kept
 	// symlink whose target is not kept is reported (KindDanglingLink).
@@ -126,7 +127,7 @@ func (r *Result) Close() error {
 // The kinds of the builder's findings.
 const (
 	// KindDanglingLink: a kept symlink whose target was left out.
-	KindDanglingLink = "build/dangling-link"
+	KindDanglingLink = session.KindDanglingLink
 	// KindSkippedEntry: an entry a layer cannot carry was left out.
 	KindSkippedEntry = "build/skipped-entry"
 )
@@ -281,102 +282,21 @@ type selected struct {
 	extra *reprotar.File // set for generated files
 }
 
-// selectFiles lists the source paths to keep and the generated files,
-// records what is left out, and reports kept symlinks whose targets go.
+// selectFiles turns the spec's selection (session.Select of Keep and
+// Extra when the spec has none) into the entries to write, and records
+// what is kept, what is left out and the kept links that now dangle.
 func selectFiles(spec Spec, res *Result) []selected {
-	extra := map[string]*reprotar.File{}
-	for i := range spec.Extra {
-		f := &spec.Extra[i]
-		extra[path.Clean("/"+f.Path)] = f
+	sel := spec.Selection
+	if sel == nil {
+		sel = session.Select(spec.Index, spec.Keep, spec.Extra)
 	}
-	kept := map[string]bool{}
-	var out []selected
-	spec.Index.Root.Walk(func(n *analyze.Node) bool {
-		p := n.Path()
-		if p == "/" {
-			return true
-		}
-		if _, ok := extra[p]; ok {
-			return true // replaced (a generated directory's contents stay)
-		}
-		if !n.IsDir() {
-			if spec.Keep != nil && spec.Keep(n) {
-				kept[p] = true
-				out = append(out, selected{path: p, node: n})
-			} else {
-				res.Removed = append(res.Removed, p)
-				if n.Content != nil {
-					res.RemovedBytes += n.Content.Size
-				}
-			}
-		}
-		return true
-	})
-	// Directories: kept when they hold something kept or are kept themselves.
-	spec.Index.Root.Walk(func(n *analyze.Node) bool {
-		p := n.Path()
-		if p == "/" || !n.IsDir() {
-			return true
-		}
-		if _, ok := extra[p]; ok {
-			return true
-		}
-		if spec.Keep != nil && spec.Keep(n) && !kept[p] {
-			kept[p] = true
-			out = append(out, selected{path: p, node: n})
-		}
-		return true
-	})
-	for p, f := range extra {
-		out = append(out, selected{path: p, extra: f})
-		kept[p] = true
+	res.Kept, res.Removed, res.RemovedBytes = sel.Kept, sel.Removed, sel.RemovedBytes
+	res.Findings = append(res.Findings, sel.Dangling...)
+	out := make([]selected, len(sel.Entries))
+	for i, e := range sel.Entries {
+		out[i] = selected{path: e.Path, node: e.Node, extra: e.Extra}
 	}
-	for _, s := range out {
-		for d := path.Dir(s.path); d != "/"; d = path.Dir(d) {
-			kept[d] = true
-		}
-	}
-	// Dangling links: a kept symlink must still lead somewhere kept.
-	for _, s := range out {
-		if s.node == nil || s.node.Entry.Type != analyze.TypeSymlink {
-			continue
-		}
-		res.Findings = append(res.Findings, danglingIfGone(spec, s.path, kept)...)
-	}
-	res.Kept = res.Kept[:0]
-	for p := range kept {
-		res.Kept = append(res.Kept, p)
-	}
-	sort.Strings(res.Kept)
-	// Removed directories: those not kept.
-	spec.Index.Root.Walk(func(n *analyze.Node) bool {
-		if p := n.Path(); p != "/" && n.IsDir() && !kept[p] {
-			res.Removed = append(res.Removed, p)
-		}
-		return true
-	})
-	sort.Strings(res.Removed)
-	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
 	return out
-}
-
-// danglingIfGone reports the symlink at p when the path it resolves to in
-// the source is not kept (a link dangling in the source already is not
-// the trim's doing).
-func danglingIfGone(spec Spec, p string, kept map[string]bool) []finding.Finding {
-	n, r, err := spec.Index.Root.Resolve(p, imagefs.Follow)
-	if err != nil || n == nil {
-		return nil
-	}
-	real := n.Path()
-	if kept[real] || real == "/" {
-		return nil
-	}
-	return []finding.Finding{{
-		Kind: KindDanglingLink, Severity: finding.Warning, Paths: []string{p, real},
-		Message: fmt.Sprintf("kept symlink %s leads to %s, which the trim leaves out", r.String(), real),
-		Fix:     "keep " + real + " (plan keep:) or drop " + p,
-	}}
 }
 
 // fileGroup is the kept paths of one group.

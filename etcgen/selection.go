@@ -36,6 +36,14 @@ type Selection struct {
 	Basics       Basics       `yaml:"basics,omitempty" json:"basics,omitzero"`
 }
 
+// IsZero reports whether the selection chooses nothing: the image's own
+// /etc is kept as the closure needs it. It is the one test of an empty
+// selection (plans, the builder and the TUI ask it).
+func (s Selection) IsZero() bool {
+	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
+		s.LocaleFormat == "" && s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero()
+}
+
 // Choice picks entries from one catalog list: all of them, none, or the
 // named ones in the order given. The zero Choice is none.
 type Choice struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // ociImage writes an OCI layout of one layer holding files, with the
@@ -190,7 +191,7 @@ func TestUnknowns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Unknown{{Kind: "dynamic-command", Path: "/usr/local/bin/start",
+	want := []session.Unknown{{Kind: "dynamic-command", Path: "/usr/local/bin/start",
 		Message: `line 3: the command "$RUNNER" is chosen at run time (the command word is built at run time); add a root or a keep for what it runs`}}
 	if !reflect.DeepEqual(rep.Unknowns, want) {
 		t.Errorf("unknowns\n %+v\nwant\n %+v", rep.Unknowns, want)

@@ -19,6 +19,7 @@ import (
 	"github.com/whittle-dev/whittle/internal/demo"
 	"github.com/whittle-dev/whittle/internal/testfix"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // TestDemoApp: `whittle build demo:`, and the same with every bloat
@@ -56,7 +57,7 @@ func TestDemoApp(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, f := range rep.Findings {
-				if f.Kind == KindDroppedNeeded {
+				if f.Kind == session.KindDroppedNeeded {
 					t.Errorf("%s: %s", f.Kind, f.Message)
 				}
 			}

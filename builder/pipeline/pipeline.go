@@ -13,9 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,16 +26,11 @@ import (
 	"github.com/whittle-dev/whittle/builder/dest"
 	"github.com/whittle-dev/whittle/builder/verify"
 	"github.com/whittle-dev/whittle/closure"
-	"github.com/whittle-dev/whittle/closure/graph"
-	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
-	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/imagefs"
-	"github.com/whittle-dev/whittle/internal/nixref"
-	"github.com/whittle-dev/whittle/internal/reprotar"
-	"github.com/whittle-dev/whittle/internal/suggest"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // Options tune a run.
@@ -127,7 +120,7 @@ type Report struct {
 	Findings      []finding.Finding   `json:"findings"`
 	// Unknowns are the places the closure could not see through (a
 	// trim only; empty when it saw through everything).
-	Unknowns []Unknown `json:"unknowns"`
+	Unknowns []session.Unknown `json:"unknowns"`
 	// Learned are the paths the plan's learn: commands touched, traced
 	// by this run (nil when the plan's learned: list was used): the
 	// plan's new learned: list.
@@ -152,68 +145,57 @@ var ErrVerify = errors.New("verify failed")
 // returned with it.
 var ErrBroken = errors.New("the built image cannot start")
 
-// Run carries out p. ref, when not empty, overrides p.Source. The report
-// comes back even with ErrVerify; other errors return no report.
+// Run carries out p: it opens p.Source in a session of its own and
+// runs RunSession. The report comes back even with ErrVerify; other
+// errors return no report.
 func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
-	say := func(e Event) {
-		if opts.Progress != nil {
-			opts.Progress(e)
-		}
-	}
 	if p.Source == "" {
 		return nil, errors.New("the plan names no source image")
 	}
-	if err := checkApply(p.Apply); err != nil {
+	if _, err := dest.ParseAll(p.Outputs, opts.Dest); err != nil {
 		return nil, err
 	}
+	say := opts.say
+	say(Event{Stage: "open", Message: p.Source})
+	s, err := session.Open(ctx, p.Source, session.Options{Open: opts.Open, Cache: opts.Cache})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return RunSession(ctx, s, p, opts)
+}
+
+func (o Options) say(e Event) {
+	if o.Progress != nil {
+		o.Progress(e)
+	}
+}
+
+// RunSession carries out p on the image of an open session (p.Source is
+// not read): it evaluates the plan (Session.Evaluate: what the build
+// writes), builds it, writes it to every output and verifies it. The
+// report comes back even with ErrVerify and ErrBroken; other errors
+// return no report.
+func RunSession(ctx context.Context, s *session.Session, p *plan.Plan, opts Options) (*Report, error) {
+	say := opts.say
 	outs, err := dest.ParseAll(p.Outputs, opts.Dest)
 	if err != nil {
 		return nil, err
 	}
-	say(Event{Stage: "open", Message: p.Source})
-	im, err := source.Open(ctx, p.Source, opts.Open)
+	im := s.Image()
+	say(Event{Stage: "index", Message: im.Ref.String()})
+	ix, err := s.Index(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer im.Close()
-	say(Event{Stage: "index", Message: p.Source})
-	// The closure's facts are learnt as the layers are read, so that a
-	// trim reads no layer twice to compute it.
-	learned := closure.NewLearner(opts.Cache)
-	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache, Learner: learned})
-	if err != nil {
-		return nil, err
-	}
-	r := &Report{Source: im.Ref.String(), Mode: string(p.BuildMode()), SourceImage: im, Index: ix, Unknowns: []Unknown{}}
+	r := &Report{Source: im.Ref.String(), Mode: string(p.BuildMode()), SourceImage: im, Index: ix, Unknowns: []session.Unknown{}}
 	r.Before = sourceSizes(ix)
-
-	cfg := outputConfig(im, p)
-	if !isZero(p.Etc) {
-		// Before the closure: what the etc output writes replaces the
-		// image's own /etc files, which the closure then leaves out.
-		say(Event{Stage: "etc"})
-		out, err := generateEtc(ctx, im, ix, opts.Cache, p.Etc, cfg.User, opts.AllowMissingUser)
-		if err != nil {
-			return nil, err
-		}
-		r.EtcOutput = out
-	}
 	spec := builder.Spec{
 		Source: im, Index: ix, Strategy: string(p.Layers.Kind()), MaxLayers: p.Layers.Limit(),
 		Compression: opts.Compression, Created: opts.Created, Cache: opts.LayerCache,
 		Progress: func(e builder.Event) { say(Event{Stage: "build", Build: &e}) },
 	}
-	switch p.BuildMode() {
-	case plan.Trim:
-		if err := trimSpec(ctx, p, im, ix, learned, &spec, r, opts, say); err != nil {
-			return nil, err
-		}
-	case plan.Assemble:
-		if err := assembleSpec(ctx, p, im, ix, &spec, r, say); err != nil {
-			return nil, err
-		}
-	}
-	keepAccounts(p, cfg, &spec)
+	eo := session.EvalOptions{AllowMissingUser: opts.AllowMissingUser}
 	var baseLayers []*analyze.LayerIndex
 	if p.From != "" {
 		base, bix, err := onBase(ctx, p.From, &spec, opts, say)
@@ -221,16 +203,32 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 			return nil, err
 		}
 		defer base.Close()
-		baseLayers = bix.Layers
+		baseLayers, eo.Base = bix.Layers, bix
 	}
-	if out := r.EtcOutput; out != nil {
-		spec.Extra = append(spec.Extra, out.Files...)
-		r.Findings = append(r.Findings, out.Warnings...)
-		if len(out.Env) > 0 {
-			cfg.Env = mergeEnv(cfg.Env, out.Env)
-			r.Env = out.Env
+	fresh := false
+	if p.BuildMode() == plan.Trim && !session.KeepsAll(p) {
+		say(Event{Stage: "closure"})
+		if eo.Traced, fresh, err = tracedPaths(ctx, p, im, ix, opts, say); err != nil {
+			return nil, err
 		}
 	}
+	if !p.Etc.IsZero() {
+		say(Event{Stage: "etc"})
+	}
+	ev, err := s.Evaluate(ctx, p, eo)
+	if err != nil {
+		return nil, err
+	}
+	r.Closure, r.EtcOutput, r.Findings, r.Unknowns = ev.Closure, ev.Etc, append(r.Findings, ev.Findings...), ev.Unknowns
+	if ev.Etc != nil && len(ev.Etc.Env) > 0 {
+		r.Env = ev.Etc.Env
+	}
+	if fresh {
+		r.Learned = learnedList(ev.Closure, eo.Traced)
+	}
+	spec.Selection, spec.Keep, spec.Extra = ev.Selection, ev.Keep, ev.Extra
+	spec.Group, spec.Groups = ev.Group, ev.Groups
+	cfg := ev.Config
 	spec.Config = cfg
 	r.Config = cfg
 	res, err := builder.Build(ctx, spec)
@@ -289,12 +287,11 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// onBase builds on the image from names: its layers come first, and every
-// path it already has the same (type, content, mode, owner, link target)
-// is left out of the layers the build writes.
-// The base stays open until Run has written and verified the image
-// (Report.Image's base layers are not readable after Run returns). The
-// comparison uses the index's content hashes (xxHash64 and size).
+// onBase opens the image from names, whose layers come first in the
+// result: the evaluation leaves out every path it already holds the same
+// (type, content, mode, owner, link target). The base stays open until
+// Run has written and verified the image (Report.Image's base layers are
+// not readable after Run returns).
 func onBase(ctx context.Context, from string, spec *builder.Spec, opts Options, say func(Event)) (*source.Image, *analyze.Index, error) {
 	say(Event{Stage: "open", Message: from})
 	base, err := source.Open(ctx, from, opts.Open)
@@ -323,36 +320,7 @@ func onBase(ctx context.Context, from string, spec *builder.Spec, opts Options, 
 			spec.BaseHistory = hist
 		}
 	}
-	keep := spec.Keep
-	spec.Keep = func(n *analyze.Node) bool {
-		if !keep(n) {
-			return false
-		}
-		b := bix.Root.Lookup(n.Path())
-		return b == nil || !sameFile(n, b)
-	}
 	return base, bix, nil
-}
-
-// sameFile reports whether two nodes of two images hold the same file.
-func sameFile(a, b *analyze.Node) bool {
-	ea, eb := a.Entry, b.Entry
-	if a.Content != nil {
-		ea = a.Content
-	}
-	if b.Content != nil {
-		eb = b.Content
-	}
-	if a.IsDir() != b.IsDir() || ea.Mode != eb.Mode || ea.UID != eb.UID || ea.GID != eb.GID {
-		return false
-	}
-	if (a.Content == nil) != (b.Content == nil) {
-		return false
-	}
-	if a.Content != nil {
-		return a.Content.Size == b.Content.Size && a.Content.Hash == b.Content.Hash
-	}
-	return a.Entry.Type == b.Entry.Type && a.Entry.Link == b.Entry.Link
 }
 
 // verify runs the checks in the built image and in the source, and
@@ -391,363 +359,6 @@ func (r *Report) verify(ctx context.Context, cmds []verify.Check, opts Options, 
 		return fmt.Errorf("%w: %s", ErrVerify, strings.Join(failed, "; "))
 	}
 	return nil
-}
-
-// trimSpec fills the spec of a trim: the closure of the roots, plus keep,
-// minus drop; layers grouped by package or store path.
-func trimSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, learned *closure.Learner, spec *builder.Spec, r *Report, opts Options, say func(Event)) error {
-	cfg := outputConfig(im, p)
-	if keepsAll(p) {
-		// Every path is kept and one layer holds them: the closure would
-		// decide nothing, so it is not computed (nor its findings).
-		// Empty directories of the source are kept too (/tmp); one that
-		// drops emptied goes with them.
-		spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool { return !n.IsDir() || len(n.Children) == 0 })
-		spec.Keep = withDefaults(p.Drop, runtimeDirs(ctx, im, ix, cfg), nil, spec.Keep)
-		return nil
-	}
-	say(Event{Stage: "closure"})
-	traced, fresh, err := tracedPaths(ctx, p, im, ix, opts, say)
-	if err != nil {
-		return err
-	}
-	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Cache: opts.Cache, Learned: learned, Traced: traced, EtcProvides: p.Etc.Provides()}
-	if r.EtcOutput != nil {
-		copts.EtcGenerated = etcGenerated(r.EtcOutput)
-	}
-	if im.Nix != nil {
-		copts.NixInfo = im.Nix.Info
-	}
-	cl, err := closure.Build(ctx, im, ix, copts)
-	if err != nil {
-		return err
-	}
-	r.Closure = cl
-	if fresh {
-		r.Learned = learnedList(cl, traced)
-	}
-	for _, pr := range cl.Problems {
-		// With nothing to run and no keep pattern, nothing would be kept.
-		if pr.Kind == "closure/root" && pr.Severity == finding.Error && len(p.Keep) == 0 {
-			return fmt.Errorf("roots: %s", pr.Message)
-		}
-	}
-	// The problems of what the build keeps: a broken file nothing needs
-	// is not the result's.
-	for _, pr := range cl.Problems {
-		if pr.Path() == "" {
-			r.Findings = append(r.Findings, pr)
-			continue
-		}
-		if id, ok := cl.Owner(pr.Path()); ok && cl.Analysis.Reachable(id) {
-			r.Findings = append(r.Findings, pr)
-		}
-	}
-	drops := append([]string(nil), p.Drop...)
-	if len(p.Apply) > 0 {
-		applied, err := applyFindings(ctx, im, ix, cl, opts.Cache, p.Apply)
-		if err != nil {
-			return err
-		}
-		drops = append(drops, applied...)
-	}
-	spec.Keep = dropper(drops, func(n *analyze.Node) bool {
-		pth := n.Path()
-		for _, k := range p.Keep {
-			if glob.Match(k, pth) {
-				return true
-			}
-		}
-		if n.IsDir() {
-			return cl.NeedsDir(pth) // else kept when it holds something kept
-		}
-		id, ok := cl.Owner(pth)
-		return ok && cl.Analysis.Reachable(id)
-	})
-	spec.Keep = withDefaults(p.Drop, runtimeDirs(ctx, im, ix, cfg), appDirs(cl), spec.Keep)
-	r.Findings = append(r.Findings, droppedNeeded(ix, cl, spec.Keep)...)
-	r.Unknowns = unknowns(cl)
-	spec.Group, spec.Groups = groups(cl)
-	return nil
-}
-
-// KindDroppedNeeded: a drop removes files the roots' closure needs; the
-// result may not run.
-const KindDroppedNeeded = "build/dropped-needed"
-
-// droppedNeeded reports the files the closure of the roots reaches that
-// keep leaves out (a drop pattern won over the closure).
-func droppedNeeded(ix *analyze.Index, cl *closure.Closure, keep func(*analyze.Node) bool) []finding.Finding {
-	var paths []string
-	var bytes int64
-	ix.Root.Walk(func(n *analyze.Node) bool {
-		if n.IsDir() || n.Path() == "/" {
-			return true
-		}
-		id, ok := cl.Owner(n.Path())
-		if !ok || !cl.Analysis.Reachable(id) || cl.Graph.Get(id).Kind != graph.File || keep(n) {
-			return true
-		}
-		paths = append(paths, n.Path())
-		if n.Content != nil {
-			bytes += n.Content.Size
-		}
-		return true
-	})
-	if len(paths) == 0 {
-		return nil
-	}
-	shown := paths
-	if len(shown) > 20 {
-		shown = shown[:20]
-	}
-	return []finding.Finding{{
-		Kind: KindDroppedNeeded, Severity: finding.Warning, Paths: shown, Bytes: bytes,
-		Message: fmt.Sprintf("drop patterns leave out %d files the roots need (%s first); the image may not run", len(paths), paths[0]),
-		Fix:     "narrow the drop, or prove the image with a verify command",
-	}}
-}
-
-// keepsAll reports whether a plan keeps every path in one layer with no
-// finding applied: a keep of "/**", single layering, no apply.
-func keepsAll(p *plan.Plan) bool {
-	return slices.Contains(p.Keep, "/**") && p.Layers.Kind() == plan.Single && len(p.Apply) == 0
-}
-
-// dropper wraps keep so that the plan's drop globs win.
-func dropper(drops []string, keep func(*analyze.Node) bool) func(*analyze.Node) bool {
-	return func(n *analyze.Node) bool {
-		for _, d := range drops {
-			if glob.Match(d, n.Path()) {
-				return false
-			}
-		}
-		return keep(n)
-	}
-}
-
-// applyFindings returns the drop globs of the findings the plan applies
-// (by kind, "bloat/docs", or family, "bloat"). Only drops are applied:
-// /etc and config changes are the plan's own keys.
-func applyFindings(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, cache *analyze.Cache, apply []string) ([]string, error) {
-	fs, err := doctor.All(ctx, im, ix, cl, doctor.Options{Cache: cache})
-	if err != nil {
-		return nil, fmt.Errorf("apply: %w", err)
-	}
-	var drops []string
-	for _, f := range fs {
-		for _, a := range apply {
-			if (f.Kind == a || f.Family() == a) && f.Change != nil {
-				drops = append(drops, f.Change.Drop...)
-			}
-		}
-	}
-	return drops, nil
-}
-
-// checkApply refuses apply: entries that name no bloat kind, with the
-// nearest ones.
-func checkApply(apply []string) error {
-	known := append([]string{doctor.FamilyBloat}, doctor.BloatKinds...)
-	for _, a := range apply {
-		if !slices.Contains(known, a) {
-			return fmt.Errorf("apply: %q is no bloat finding kind%s; apply takes %s or one of %s", a, suggest.Hint(a, known), doctor.FamilyBloat, strings.Join(doctor.BloatKinds, ", "))
-		}
-	}
-	return nil
-}
-
-// groups names each path's layer group after the package or store path
-// that holds it (loose files share one group), and lists what each group
-// needs, from the closure's edges between files of different groups.
-func groups(cl *closure.Closure) (func(string) string, map[string][]string) {
-	name := func(id graph.NodeID) string {
-		n := cl.Graph.Get(id)
-		if n.Kind == graph.File {
-			g, ok := cl.Group(id)
-			if !ok {
-				return ""
-			}
-			n = cl.Graph.Get(g)
-		}
-		return n.Name
-	}
-	sets := map[string]map[string]bool{}
-	for i := 0; i < cl.Graph.Len(); i++ {
-		id := graph.NodeID(i)
-		from := name(id)
-		if from == "" {
-			continue
-		}
-		for _, e := range cl.Graph.Edges(id) {
-			if to := name(e.To); to != "" && to != from {
-				if sets[from] == nil {
-					sets[from] = map[string]bool{}
-				}
-				sets[from][to] = true
-			}
-		}
-	}
-	needs := map[string][]string{}
-	for from, set := range sets {
-		for to := range set {
-			needs[from] = append(needs[from], to)
-		}
-		sort.Strings(needs[from])
-	}
-	return func(p string) string {
-		if id, ok := cl.Owner(p); ok {
-			return name(id)
-		}
-		return ""
-	}, needs
-}
-
-// assembleSpec fills the spec of an assemble: every path of the Nix
-// closure, easy-access links into the root's bin, and /tmp; layers by
-// store path.
-func assembleSpec(ctx context.Context, p *plan.Plan, im *source.Image, ix *analyze.Index, spec *builder.Spec, r *Report, say func(Event)) error {
-	root := ""
-	if im.Nix != nil {
-		root = im.Nix.Root
-	} else if im.Config != nil {
-		root = im.Config.Config.Labels[source.NixRootLabel]
-	}
-	if root == "" && ix.Root.Lookup("/nix/store") == nil {
-		return fmt.Errorf("mode assemble: %s is no Nix closure (no /nix/store); give nix:PATH, a rootfs-tar: of `nix-store -qR` paths, or use mode trim", im.Ref)
-	}
-	say(Event{Stage: "closure"})
-	cl, err := closure.Build(ctx, im, ix, closure.Options{NixInfo: nixInfo(im)})
-	if err != nil {
-		return err
-	}
-	r.Closure = cl
-	r.Findings = append(r.Findings, cl.Problems...)
-	spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool {
-		return !n.IsDir() || strings.HasPrefix(n.Path(), "/nix/store/")
-	})
-	spec.Group, spec.Groups = groups(cl)
-	if root != "" {
-		if n := ix.Root.Lookup(root + "/bin"); n != nil && n.IsDir() {
-			spec.Extra = append(spec.Extra, reprotar.File{Path: "/bin", Kind: reprotar.Symlink, Mode: 0o777, Link: root + "/bin"})
-		}
-	}
-	if ix.Root.Lookup("/tmp") == nil {
-		spec.Extra = append(spec.Extra, reprotar.File{Path: "/tmp", Kind: reprotar.Dir, Mode: 0o1777})
-	}
-	return nil
-}
-
-func nixInfo(im *source.Image) []nixref.PathInfo {
-	if im.Nix != nil {
-		return im.Nix.Info
-	}
-	return nil
-}
-
-// outputConfig is the source's runtime config with the plan's changes.
-func outputConfig(im *source.Image, p *plan.Plan) v1.Config {
-	var cfg v1.Config
-	if im.Config != nil {
-		src := im.Config.Config
-		cfg = v1.Config{
-			Entrypoint: src.Entrypoint, Cmd: src.Cmd, Env: src.Env, WorkingDir: src.WorkingDir,
-			User: src.User, ExposedPorts: src.ExposedPorts, Labels: src.Labels, StopSignal: src.StopSignal,
-			Volumes: src.Volumes, Healthcheck: src.Healthcheck, Shell: src.Shell,
-		}
-	}
-	c := p.Config
-	if c.Entrypoint != nil {
-		cfg.Entrypoint = c.Entrypoint
-	}
-	if c.Cmd != nil {
-		cfg.Cmd = c.Cmd
-	}
-	if c.Env != nil {
-		cfg.Env = mergeEnv(cfg.Env, c.Env)
-	}
-	if c.WorkingDir != nil {
-		cfg.WorkingDir = *c.WorkingDir
-	}
-	if c.User != nil {
-		cfg.User = *c.User
-	}
-	if c.ExposedPorts != nil {
-		cfg.ExposedPorts = map[string]struct{}{}
-		for _, port := range c.ExposedPorts {
-			if !strings.Contains(port, "/") {
-				port += "/tcp"
-			}
-			cfg.ExposedPorts[port] = struct{}{}
-		}
-	}
-	if c.Labels != nil {
-		labels := map[string]string{}
-		for k, v := range cfg.Labels {
-			labels[k] = v
-		}
-		for k, v := range c.Labels {
-			labels[k] = v
-		}
-		cfg.Labels = labels
-	}
-	return cfg
-}
-
-// mergeEnv sets the names of set in env (replacing their entries in
-// place, appending new ones in name order).
-func mergeEnv(env []string, set map[string]string) []string {
-	out := make([]string, 0, len(env)+len(set))
-	done := map[string]bool{}
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if v, ok := set[k]; ok {
-			if !done[k] {
-				out = append(out, k+"="+v)
-				done[k] = true
-			}
-			continue
-		}
-		out = append(out, kv)
-	}
-	var names []string
-	for k := range set {
-		if !done[k] {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		out = append(out, k+"="+set[k])
-	}
-	return out
-}
-
-// generateEtc plans the chosen /etc from the image's own data.
-func generateEtc(ctx context.Context, im *source.Image, ix *analyze.Index, cache *analyze.Cache, sel etcgen.Selection, user string, allowMissingUser bool) (*etcgen.Output, error) {
-	fsys := analyze.NewFS(ctx, im, ix).WithCache(cache, "etc")
-	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
-		return nil, err
-	}
-	cat, err := etcgen.LoadCatalog(fsys)
-	if err != nil {
-		return nil, source.PrefixRef(im.Ref, err)
-	}
-	out, err := cat.Plan(sel)
-	if err != nil {
-		return nil, fmt.Errorf("etc: %w", err)
-	}
-	if !allowMissingUser {
-		if err := out.CheckUser(user); err != nil {
-			return nil, fmt.Errorf("etc: %w; add it to etc.users", err)
-		}
-	}
-	return out, nil
-}
-
-func isZero(s etcgen.Selection) bool {
-	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
-		s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero() && s.LocaleFormat == ""
 }
 
 // sourceSizes totals the source image.
@@ -861,21 +472,4 @@ func entrypointFindings(cfg v1.Config, bix *analyze.Index) []finding.Finding {
 		Message: fmt.Sprintf("the built image runs %s, which it does not hold as an executable file", prog),
 		Fix:     "keep it (roots: or keep:), or change config.entrypoint/cmd",
 	}}
-}
-
-// keepAccounts keeps the image's /etc/passwd and /etc/group when the
-// config's User is a name and the plan generates no accounts: a runtime
-// resolves the name there, and without them the image cannot start.
-func keepAccounts(p *plan.Plan, cfg v1.Config, spec *builder.Spec) {
-	name, _, _ := strings.Cut(cfg.User, ":")
-	if name == "" || len(p.Etc.Users) > 0 {
-		return
-	}
-	if _, err := strconv.Atoi(name); err == nil {
-		return // a uid needs no entry
-	}
-	keep := spec.Keep
-	spec.Keep = dropper(p.Drop, func(n *analyze.Node) bool {
-		return n.Path() == "/etc/passwd" || n.Path() == "/etc/group" || keep(n)
-	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // TestDemoAccountsKept: the demo's config runs as the user hello-web; a
@@ -142,9 +143,9 @@ func TestDroppedNeeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range rep.Findings {
-		if f.Kind == KindDroppedNeeded && strings.Contains(f.Paths[0], "-python3-3.12.4/") {
+		if f.Kind == session.KindDroppedNeeded && strings.Contains(f.Paths[0], "-python3-3.12.4/") {
 			return
 		}
 	}
-	t.Errorf("no %s finding: %+v", KindDroppedNeeded, rep.Findings)
+	t.Errorf("no %s finding: %+v", session.KindDroppedNeeded, rep.Findings)
 }

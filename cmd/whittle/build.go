@@ -22,6 +22,7 @@ import (
 	"github.com/whittle-dev/whittle/internal/atomicfile"
 	"github.com/whittle-dev/whittle/internal/text"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 type buildFlags struct {
@@ -420,7 +421,7 @@ func sortedEnv(m map[string]string) []string {
 
 // writeUnknowns prints where the closure could not see through, so the
 // user knows where a keep: or a learn: command is needed.
-func writeUnknowns(w io.Writer, us []pipeline.Unknown) {
+func writeUnknowns(w io.Writer, us []session.Unknown) {
 	if len(us) == 0 {
 		return
 	}

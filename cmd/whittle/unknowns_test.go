@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	"github.com/whittle-dev/whittle/analyze/testopen"
-	"github.com/whittle-dev/whittle/builder/pipeline"
 	"github.com/whittle-dev/whittle/internal/demo"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // TestWriteUnknowns: the build's unknowns section, exactly, names from the
 // image escaped; nothing when the closure saw through everything.
 func TestWriteUnknowns(t *testing.T) {
 	var b bytes.Buffer
-	writeUnknowns(&b, []pipeline.Unknown{
+	writeUnknowns(&b, []session.Unknown{
 		{Kind: "dynamic-command", Path: "/usr/local/bin/start", Message: `line 3: the command "$RUNNER" is chosen at run time (the command word is built at run time); add a root or a keep for what it runs`},
 		{Kind: "dynamic-import", Path: "/app/x\x1b[31m.py", Message: "importlib.import_module(name)\r"},
 	})
@@ -46,7 +46,7 @@ func TestBuildDemoKeepsApp(t *testing.T) {
 		t.Fatalf("build: exit %d\n%s", code, errs)
 	}
 	var r struct {
-		Unknowns []pipeline.Unknown `json:"unknowns"`
+		Unknowns []session.Unknown `json:"unknowns"`
 	}
 	want, err := demo.Describe("")
 	if err != nil {
@@ -58,7 +58,7 @@ func TestBuildDemoKeepsApp(t *testing.T) {
 			crypto = sp + "/lib/libcrypto.so.3"
 		}
 	}
-	wantUnknowns := []pipeline.Unknown{{Kind: "dlopen", Path: crypto,
+	wantUnknowns := []session.Unknown{{Kind: "dlopen", Path: crypto,
 		Message: "libcrypto.so.3 calls dlopen: what it loads by a name computed at run time is not in the closure; keep it, or learn: a command that loads it"}}
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil || !reflect.DeepEqual(r.Unknowns, wantUnknowns) {
 		t.Errorf("--json unknowns\n %+v (%v)\nwant\n %+v", r.Unknowns, err, wantUnknowns)

@@ -1,4 +1,4 @@
-package pipeline
+package session
 
 import (
 	"bufio"
@@ -16,7 +16,6 @@ import (
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/etcgen"
-	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/imagefs"
 	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/text"
@@ -111,7 +110,7 @@ func appDirs(cl *closure.Closure) []string {
 // (an uploads/ of the app's tree; the others are kept by what they
 // hold): the plan's own drops still win, drops that findings applied do
 // not.
-func withDefaults(drops []string, dirs map[string]bool, apps []string, keep func(*analyze.Node) bool) func(*analyze.Node) bool {
+func withDefaults(drops globList, dirs map[string]bool, apps []string, keep func(*analyze.Node) bool) func(*analyze.Node) bool {
 	return func(n *analyze.Node) bool {
 		p := n.Path()
 		implied := dirs[p]
@@ -124,12 +123,7 @@ func withDefaults(drops []string, dirs map[string]bool, apps []string, keep func
 			}
 		}
 		if implied {
-			for _, d := range drops {
-				if glob.Match(d, p) {
-					return false
-				}
-			}
-			return true
+			return !drops.match(p)
 		}
 		return keep(n)
 	}
