@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -74,7 +73,8 @@ type Evaluation struct {
 
 // Evaluate decides what a build of p writes. The plan's source is the
 // session's image (p.Source is not read). Errors name the plan key at
-// fault (apply:, etc:, roots:).
+// fault (apply:, etc:), but a root not found is a *closure.RootError for
+// the caller to name (the plan's roots: or the --root flag).
 func (s *Session) Evaluate(ctx context.Context, p *plan.Plan, eo EvalOptions) (*Evaluation, error) {
 	if err := checkApply(p.Apply); err != nil {
 		return nil, err
@@ -148,12 +148,8 @@ func (s *Session) trim(ctx context.Context, p *plan.Plan, ix *analyze.Index, eo 
 		copts.EtcGenerated = etcGenerated(ev.Etc)
 	}
 	cl, err := s.Closure(ctx, copts)
-	var rootErr *closure.RootError
-	if errors.As(err, &rootErr) {
-		return fmt.Errorf("roots: %w", rootErr.Err)
-	}
 	if err != nil {
-		return err
+		return err // a *closure.RootError names the root; the caller names the key or flag
 	}
 	ev.Closure = cl
 	for _, pr := range cl.Problems {

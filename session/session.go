@@ -45,10 +45,14 @@ type Options struct {
 	Refresh bool
 	// Progress, when set, hears each step (from the goroutine asking).
 	Progress func(Progress)
+	// IndexOnly says nothing will be asked of the closure: the index pass
+	// learns nothing for it (audit --no-findings, diff).
+	IndexOnly bool
 }
 
 // Progress is a step of a session's work: Stage "opening", "indexing"
-// (Done of Total layers read), "closure", "findings" or "etc".
+// (Done of Total layers read), "closure", "findings" or "etc"; "" when
+// the step has ended (a status line clears then).
 type Progress struct {
 	Stage       string
 	Done, Total int
@@ -80,6 +84,7 @@ type findingsKey struct {
 func Open(ctx context.Context, ref string, opts Options) (*Session, error) {
 	say(opts, Progress{Stage: "opening"})
 	im, err := source.Open(ctx, ref, opts.Open)
+	say(opts, Progress{})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +94,11 @@ func Open(ctx context.Context, ref string, opts Options) (*Session, error) {
 // New makes a session of an image already opened; the session owns it
 // from then on (Close closes it).
 func New(im *source.Image, opts Options) *Session {
-	return &Session{opts: opts, im: im, learned: closure.NewLearner(opts.Cache)}
+	s := &Session{opts: opts, im: im}
+	if !opts.IndexOnly {
+		s.learned = closure.NewLearner(opts.Cache)
+	}
+	return s
 }
 
 // Close closes the image. Answers already given stay valid, but the
@@ -110,7 +119,11 @@ func say(opts Options, p Progress) {
 
 // indexOptions are the options of the session's one index pass.
 func (s *Session) indexOptions() analyze.IndexOptions {
-	return analyze.IndexOptions{Cache: s.opts.Cache, Verify: s.opts.Refresh, Learner: s.learned}
+	opts := analyze.IndexOptions{Cache: s.opts.Cache, Verify: s.opts.Refresh}
+	if s.learned != nil {
+		opts.Learner = s.learned
+	}
+	return opts
 }
 
 // Index reads every layer once (or the cache's index of it) and returns
@@ -126,6 +139,7 @@ func (s *Session) Index(ctx context.Context) (*analyze.Index, error) {
 			}
 			say(s.opts, Progress{Stage: "indexing", Done: done, Total: p.Layers})
 		}
+		defer say(s.opts, Progress{})
 		return analyze.IndexImage(ctx, s.im, opts)
 	})
 }
@@ -140,7 +154,10 @@ func (s *Session) Indexed() bool {
 // what the index learnt, Refresh, and Nix's path info when the source
 // has it.
 func (s *Session) ClosureOptions(opts closure.Options) closure.Options {
-	opts.Cache, opts.Learned, opts.Refresh = s.opts.Cache, s.learned, s.opts.Refresh
+	opts.Cache, opts.Refresh = s.opts.Cache, s.opts.Refresh
+	if s.learned != nil {
+		opts.Learned = s.learned
+	}
 	if s.im.Nix != nil {
 		opts.NixInfo = s.im.Nix.Info
 	}
@@ -159,6 +176,7 @@ func (s *Session) Closure(ctx context.Context, opts closure.Options) (*closure.C
 	}
 	return s.closures.get(ctx, key, func(ctx context.Context) (*closure.Closure, error) {
 		say(s.opts, Progress{Stage: "closure"})
+		defer say(s.opts, Progress{})
 		if !s.index.has(struct{}{}) && analyze.Identify(s.im, s.indexOptions()) {
 			index := func() (*analyze.Index, error) { return s.Index(ctx) }
 			if cl, ok := closure.Cached(ctx, s.im, opts, index); ok {
@@ -199,6 +217,7 @@ func (s *Session) judge(ctx context.Context, cl *closure.Closure, opts doctor.Op
 			return nil, err
 		}
 		say(s.opts, Progress{Stage: "findings"})
+		defer say(s.opts, Progress{})
 		if breakage {
 			return doctor.Breakage(ctx, s.im, ix, cl, opts)
 		}
@@ -216,6 +235,7 @@ func (s *Session) Catalog(ctx context.Context) (*etcgen.Catalog, error) {
 			return nil, err
 		}
 		say(s.opts, Progress{Stage: "etc"})
+		defer say(s.opts, Progress{})
 		fsys := s.FS(ctx, ix).WithCache(s.opts.Cache, "etc")
 		// One pass over the layers for every file the catalog reads:
 		// without it each zone file is a pass of its own.

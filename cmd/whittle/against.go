@@ -22,19 +22,19 @@ func runAgainst(cmd *cobra.Command, g *globalFlags, f *verifyFlags, srcRef, resR
 		return err
 	}
 	check := verify.Check{Argv: argv, Ignore: f.ignore, ExitOnly: f.exitOnly, Probe: f.probe}
-	src, srcIx, err := g.openAndIndex(cmd.Context(), srcRef, cmd.ErrOrStderr())
+	srcS, srcIx, err := g.openAndIndex(cmd.Context(), srcRef, cmd.ErrOrStderr(), true)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	res, resIx, err := g.openAndIndex(cmd.Context(), resRef, cmd.ErrOrStderr())
+	defer srcS.Close()
+	resS, resIx, err := g.openAndIndex(cmd.Context(), resRef, cmd.ErrOrStderr(), true)
 	if err != nil {
 		return err
 	}
-	defer res.Close()
+	defer resS.Close()
 	progress := g.progress(cmd.ErrOrStderr(), resRef)
 	progress("unpacking")
-	cmps, err := verify.Against(cmd.Context(), src, srcIx, res, resIx, []verify.Check{check},
+	cmps, err := verify.Against(cmd.Context(), srcS.Image(), srcIx, resS.Image(), resIx, []verify.Check{check},
 		verify.Options{Sandbox: sandbox, Timeout: f.timeout, Dir: f.dir, Limits: limits, Started: func([]string) { progress("") }})
 	progress("")
 	if err != nil {

@@ -9,13 +9,12 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/audit"
-	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/atomicfile"
+	"github.com/whittle-dev/whittle/session"
 )
 
 type auditFlags struct {
@@ -112,19 +111,14 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 			return err
 		}
 	}
-	if !f.noFindings {
-		if err := g.learnClosure(); err != nil {
-			return err
-		}
-	}
-	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), f.noFindings)
 	if err != nil {
 		return err
 	}
-	defer im.Close()
-	a := audit.New(im, ix, audit.Options{Top: f.top, Depth: f.depth})
+	defer s.Close()
+	a := audit.New(s.Image(), ix, audit.Options{Top: f.top, Depth: f.depth})
 	if !f.noFindings {
-		fs, err := auditFindings(cmd, g, im, ix, f.ignore)
+		fs, err := auditFindings(cmd, g, s, f.ignore)
 		if err != nil {
 			return err
 		}
@@ -199,11 +193,11 @@ func (f *auditFlags) anyRuleFlag(cmd *cobra.Command) bool {
 
 // auditFindings computes the closure and the bloat and breakage findings
 // over it (the closure's own problems among them).
-func auditFindings(cmd *cobra.Command, g *globalFlags, im *source.Image, ix *analyze.Index, ignore []string) ([]finding.Finding, error) {
-	cl, cache, err := g.buildClosure(cmd.Context(), im, ix, closure.Options{})
+func auditFindings(cmd *cobra.Command, g *globalFlags, s *session.Session, ignore []string) ([]finding.Finding, error) {
+	cl, err := g.closure(cmd.Context(), s, closure.Options{})
 	if err != nil {
 		return nil, err
 	}
-	fo := doctor.Options{Ignore: append([]string{"config"}, ignore...), Cache: cache} // audit.New reports the config findings
-	return doctor.All(cmd.Context(), im, ix, cl, fo)
+	fo := doctor.Options{Ignore: append([]string{"config"}, ignore...)} // audit.New reports the config findings
+	return s.Findings(cmd.Context(), cl, fo)
 }

@@ -63,19 +63,17 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 	if err := checkEnv(f.env); err != nil {
 		return err
 	}
-	if err := g.learnClosure(); err != nil {
-		return err
-	}
-	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), false)
 	if err != nil {
 		return err
 	}
-	defer im.Close()
-	cl, cache, err := g.buildClosure(cmd.Context(), im, ix, closure.Options{Roots: f.roots, Env: f.env})
+	defer s.Close()
+	im := s.Image()
+	cl, err := g.closure(cmd.Context(), s, closure.Options{Roots: f.roots, Env: f.env})
 	if err != nil {
 		return err
 	}
-	fs, err := doctor.Breakage(cmd.Context(), im, ix, cl, doctor.Options{Ignore: f.ignore, Env: f.env, Cache: cache})
+	fs, err := s.Breakage(cmd.Context(), cl, doctor.Options{Ignore: f.ignore, Env: f.env})
 	if err != nil {
 		return err
 	}

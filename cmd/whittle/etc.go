@@ -13,8 +13,6 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/whittle-dev/whittle/analyze"
-	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/text"
 	planfile "github.com/whittle-dev/whittle/plan"
@@ -83,22 +81,15 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	if f.printPlan && f.list == "" && f.output == "" {
 		return printEtcPlan(cmd.OutOrStdout(), sel)
 	}
-	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), true)
 	if err != nil {
 		return err
 	}
-	defer im.Close()
-	cache, err := g.cache()
+	defer s.Close()
+	im := s.Image()
+	cat, err := s.Catalog(cmd.Context())
 	if err != nil {
 		return err
-	}
-	fsys := analyze.NewFS(cmd.Context(), im, ix).WithCache(cache, "etc")
-	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
-		return err
-	}
-	cat, err := etcgen.LoadCatalog(fsys)
-	if err != nil {
-		return source.PrefixRef(im.Ref, err)
 	}
 	for _, b := range cat.Broken {
 		fmt.Fprintf(cmd.ErrOrStderr(), "whittle: warning: %s: %s\n", ref, b)

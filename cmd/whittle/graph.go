@@ -90,16 +90,17 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 	if err := checkEnv(f.env); err != nil {
 		return err
 	}
-	im, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr())
+	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), false)
 	if err != nil {
 		return err
 	}
-	defer im.Close()
+	defer s.Close()
+	im := s.Image()
 	traced, err := planTraced(f.learned)
 	if err != nil {
 		return err
 	}
-	c, err := g.closure(cmd.Context(), im, cmd.ErrOrStderr(), closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env, Traced: traced})
+	c, err := g.closure(cmd.Context(), s, closure.Options{Roots: f.roots, NoConfigRoots: f.noConfigRoots, Granularity: gran, Env: f.env, Traced: traced})
 	if err != nil {
 		return err
 	}

@@ -94,14 +94,15 @@ func runLearn(cmd *cobra.Command, g *globalFlags, f *learnFlags, ref string, arg
 	if err != nil {
 		return err
 	}
-	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), false)
 	if err != nil {
 		return err
 	}
-	defer im.Close()
+	defer s.Close()
+	im := s.Image()
 	progress := g.progress(cmd.ErrOrStderr(), ref)
 	progress("closure")
-	cl, _, err := g.buildClosure(cmd.Context(), im, ix, closure.Options{Roots: f.roots})
+	cl, err := g.closure(cmd.Context(), s, closure.Options{Roots: f.roots})
 	if err != nil {
 		progress("")
 		return err

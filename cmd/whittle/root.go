@@ -17,6 +17,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/internal/text"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // globalFlags are the flags every command shares.
@@ -28,21 +29,6 @@ type globalFlags struct {
 	verify   bool
 	quiet    bool
 	planFile string // the app's --plan
-
-	// learner, set by commands that compute a closure (learnClosure),
-	// learns the closure's facts as the layers are indexed.
-	learner *closure.Learner
-}
-
-// learnClosure makes the next index learn what the closure reads, so a
-// cold closure reads no layer again.
-func (g *globalFlags) learnClosure() error {
-	cache, err := g.cache()
-	if err != nil {
-		return err
-	}
-	g.learner = closure.NewLearner(cache)
-	return nil
 }
 
 func newRootCommand() *cobra.Command {
@@ -126,60 +112,62 @@ func (g *globalFlags) cache() (*analyze.Cache, error) {
 	return &analyze.Cache{Dir: dir}, nil
 }
 
-// openAndIndex opens a reference and indexes it, showing progress on a
-// terminal's stderr. The caller closes the image.
-func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer) (*source.Image, *analyze.Index, error) {
-	im, err := g.open(ctx, ref, stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	ix, err := g.index(ctx, im, stderr)
-	if err != nil {
-		im.Close()
-		return nil, nil, err
-	}
-	return im, ix, nil
-}
-
-// open opens a reference, showing progress on a terminal's stderr. The
-// caller closes the image.
-func (g *globalFlags) open(ctx context.Context, ref string, stderr io.Writer) (*source.Image, error) {
+// sessionOptions are the session.Options the flags ask for.
+func (g *globalFlags) sessionOptions() (session.Options, error) {
 	opts, err := g.openOptions()
 	if err != nil {
-		return nil, err
+		return session.Options{}, err
 	}
-	progress := g.progress(stderr, ref)
-	progress("opening")
-	defer progress("")
-	return source.Open(ctx, ref, opts)
-}
-
-// indexOptions are the IndexOptions the flags ask for.
-func (g *globalFlags) indexOptions() (analyze.IndexOptions, error) {
 	cache, err := g.cache()
-	opts := analyze.IndexOptions{Cache: cache, Verify: g.verify}
-	if g.learner != nil {
-		opts.Learner = g.learner
-	}
-	return opts, err
+	return session.Options{Open: opts, Cache: cache, Refresh: g.verify}, err
 }
 
-// index indexes an opened image, showing progress on a terminal's stderr.
-func (g *globalFlags) index(ctx context.Context, im *source.Image, stderr io.Writer) (*analyze.Index, error) {
-	opts, err := g.indexOptions()
+// open opens ref in a session, showing its progress on a terminal's
+// stderr; indexOnly says the command asks nothing of the closure (the
+// index pass learns nothing for it). The caller closes the session.
+func (g *globalFlags) open(ctx context.Context, ref string, stderr io.Writer, indexOnly bool) (*session.Session, error) {
+	opts, err := g.sessionOptions()
 	if err != nil {
 		return nil, err
 	}
-	progress := g.progress(stderr, im.Ref.String())
-	defer progress("")
-	done := 0
-	opts.Progress = func(p analyze.LayerProgress) {
-		if p.Done {
-			done++
-		}
-		progress(fmt.Sprintf("reading layers %d/%d", done, p.Layers))
+	opts.IndexOnly = indexOnly
+	progress := g.progress(stderr, ref)
+	opts.Progress = func(p session.Progress) { progress(describeProgress(p)) }
+	return session.Open(ctx, ref, opts)
+}
+
+// describeProgress is the status line of a session's step.
+func describeProgress(p session.Progress) string {
+	switch p.Stage {
+	case "":
+		return ""
+	case "opening":
+		return "opening"
+	case "indexing":
+		return fmt.Sprintf("reading layers %d/%d", p.Done, p.Total)
+	case "closure":
+		return "computing the closure"
+	case "findings":
+		return "judging"
+	case "etc":
+		return "reading /etc"
 	}
-	return analyze.IndexImage(ctx, im, opts)
+	return p.Stage
+}
+
+// openAndIndex opens ref in a session and indexes it (see open). The
+// caller closes the session.
+func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer, indexOnly bool) (*session.Session, *analyze.Index, error) {
+	s, err := g.open(ctx, ref, stderr, indexOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := s.Index(ctx)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, ix, nil
 }
 
 // progress returns a function that shows one updating status line on a
@@ -198,64 +186,15 @@ func (g *globalFlags) progress(stderr io.Writer, ref string) func(string) {
 	}
 }
 
-// buildClosure computes an opened image's closure with the layer cache
-// the flags ask for (returned for the callers' other reads), Nix's path
-// info when the source has it, and an error for a --roots entry that
-// names the flag and the image.
-func (g *globalFlags) buildClosure(ctx context.Context, im *source.Image, ix *analyze.Index, opts closure.Options) (*closure.Closure, *analyze.Cache, error) {
-	opts, err := g.closureOptions(im, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	cl, err := closure.Build(ctx, im, ix, opts)
+// closure returns the session's closure for opts, with an error for a
+// --roots entry that names the flag and the image. When the cache holds
+// the closure, the image is not even indexed.
+func (g *globalFlags) closure(ctx context.Context, s *session.Session, opts closure.Options) (*closure.Closure, error) {
+	cl, err := s.Closure(ctx, opts)
 	var rootErr *closure.RootError
 	if errors.As(err, &rootErr) {
-		return nil, nil, fmt.Errorf("--roots (image %s): %w", im.Ref, rootErr.Err)
+		return nil, fmt.Errorf("--roots (image %s): %w", s.Image().Ref, rootErr.Err)
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return cl, opts.Cache, nil
-}
-
-// closureOptions completes opts with the cache the flags ask for and
-// Nix's path info when the source has it.
-func (g *globalFlags) closureOptions(im *source.Image, opts closure.Options) (closure.Options, error) {
-	cache, err := g.cache()
-	if err != nil {
-		return opts, err
-	}
-	opts.Cache, opts.Learned, opts.Refresh = cache, g.learner, g.verify
-	if im.Nix != nil {
-		opts.NixInfo = im.Nix.Info
-	}
-	return opts, nil
-}
-
-// closure returns an opened image's closure for a command that needs the
-// index only through it (graph): when the cache holds the closure of
-// these layers and options, without indexing the image at all (the index
-// is read only if the closure must look a path up); else as
-// buildClosure does.
-func (g *globalFlags) closure(ctx context.Context, im *source.Image, stderr io.Writer, opts closure.Options) (*closure.Closure, error) {
-	if err := g.learnClosure(); err != nil {
-		return nil, err
-	}
-	iopts, err := g.indexOptions()
-	if err != nil {
-		return nil, err
-	}
-	if copts, err := g.closureOptions(im, opts); err == nil && analyze.Identify(im, iopts) {
-		index := func() (*analyze.Index, error) { return g.index(ctx, im, stderr) }
-		if cl, ok := closure.Cached(ctx, im, copts, index); ok {
-			return cl, nil
-		}
-	}
-	ix, err := g.index(ctx, im, stderr)
-	if err != nil {
-		return nil, err
-	}
-	cl, _, err := g.buildClosure(ctx, im, ix, opts)
 	return cl, err
 }
 

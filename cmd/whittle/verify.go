@@ -102,11 +102,12 @@ func runVerify(cmd *cobra.Command, g *globalFlags, f *verifyFlags, ref string, a
 	if err != nil {
 		return err
 	}
-	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
+	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), true)
 	if err != nil {
 		return err
 	}
-	defer im.Close()
+	defer s.Close()
+	im := s.Image()
 	progress := g.progress(cmd.ErrOrStderr(), ref)
 	progress("unpacking")
 	opts.Started = func([]string) { progress("") }
