@@ -69,7 +69,14 @@ type Evaluation struct {
 	// Unknowns are the places the closure could not see through (a trim
 	// only).
 	Unknowns []Unknown
+
+	drops globList // the plan's drop patterns and those of applied findings
 }
+
+// Dropped reports whether a drop pattern of the plan, or of a finding it
+// applies, matches the image path p (a drop wins over every keep but the
+// runtime defaults).
+func (e *Evaluation) Dropped(p string) bool { return e.drops.match(p) }
 
 // Evaluate decides what a build of p writes. The plan's source is the
 // session's image (p.Source is not read). Errors name the plan key at
@@ -83,7 +90,7 @@ func (s *Session) Evaluate(ctx context.Context, p *plan.Plan, eo EvalOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	ev := &Evaluation{Mode: p.BuildMode(), Config: outputConfig(s.im, p), Unknowns: []Unknown{}}
+	ev := &Evaluation{Mode: p.BuildMode(), Config: outputConfig(s.im, p), Unknowns: []Unknown{}, drops: newGlobList(p.Drop)}
 	if !p.Etc.IsZero() {
 		// Before the closure: what the etc output writes replaces the
 		// image's own /etc files, which the closure then leaves out.
@@ -176,6 +183,7 @@ func (s *Session) trim(ctx context.Context, p *plan.Plan, ix *analyze.Index, eo 
 			return err
 		}
 		all = newGlobList(append(append([]string(nil), p.Drop...), applied...))
+		ev.drops = all
 	}
 	keeps := newGlobList(p.Keep)
 	ev.Keep = all.without(func(n *analyze.Node) bool {

@@ -101,6 +101,16 @@ func New(im *source.Image, opts Options) *Session {
 	return s
 }
 
+// NewIndexed makes a session of an image already opened and indexed
+// (with ix, which IndexImage gave for it); the session owns the image.
+// What the closure learns is read from the image when asked.
+func NewIndexed(im *source.Image, ix *analyze.Index, opts Options) *Session {
+	s := New(im, opts)
+	s.learned = nil // the index pass is over: it learnt nothing
+	s.index.set(struct{}{}, ix)
+	return s
+}
+
 // Close closes the image. Answers already given stay valid, but the
 // contents behind them can no longer be read.
 func (s *Session) Close() error { return s.im.Close() }
@@ -132,7 +142,6 @@ func (s *Session) Index(ctx context.Context) (*analyze.Index, error) {
 	return s.index.get(ctx, struct{}{}, func(ctx context.Context) (*analyze.Index, error) {
 		opts := s.indexOptions()
 		done := 0
-		say(s.opts, Progress{Stage: "indexing", Total: len(s.im.Layers)})
 		opts.Progress = func(p analyze.LayerProgress) {
 			if p.Done {
 				done++
@@ -284,6 +293,18 @@ func (m *memo[K, T]) has(key K) bool {
 	default:
 		return false
 	}
+}
+
+// set records key's value.
+func (m *memo[K, T]) set(key K, val T) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.calls == nil {
+		m.calls = map[K]*call[T]{}
+	}
+	c := &call[T]{done: make(chan struct{}), val: val}
+	close(c.done)
+	m.calls[key] = c
 }
 
 func (m *memo[K, T]) get(ctx context.Context, key K, f func(context.Context) (T, error)) (T, error) {

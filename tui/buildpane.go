@@ -17,6 +17,7 @@ import (
 	"github.com/whittle-dev/whittle/builder/pipeline"
 	"github.com/whittle-dev/whittle/internal/text"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // buildPane is the build: the plan's outputs, layering and verify
@@ -77,6 +78,10 @@ func (m *Model) startBuild() tea.Cmd {
 	*b = buildPane{id: b.id, running: true, started: time.Now(), stage: "starting", nodes: packNodes(m.cl)}
 	p := clonePlan(m.plan)
 	ctx, id, opts := m.ctx, b.id, pipeline.Options{Open: m.opts.Open, Cache: m.opts.Cache}
+	var s *session.Session
+	if m.data != nil && m.data.im != nil {
+		s = m.data.sess // the image the app shows, opened once
+	}
 	return tea.Batch(m.spinner.Tick, func() tea.Msg {
 		ctx, cancel := context.WithCancel(ctx)
 		ch := make(chan tea.Msg, 64)
@@ -88,7 +93,13 @@ func (m *Model) startBuild() tea.Cmd {
 		}
 		go func() {
 			defer close(ch)
-			r, err := pipeline.Run(ctx, p, opts)
+			var r *pipeline.Report
+			var err error
+			if s != nil {
+				r, err = pipeline.RunSession(ctx, s, p, opts)
+			} else {
+				r, err = pipeline.Run(ctx, p, opts)
+			}
 			select {
 			case ch <- buildDoneMsg{id, r, err}:
 			case <-ctx.Done():

@@ -1,58 +1,19 @@
 package tui
 
 import (
-	"strings"
+	"context"
+	"errors"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
-// The plan estimate: which files of the merged tree a build of the plan
-// keeps, by the rule the builder applies (pipeline's trim): a path that a
-// drop glob matches goes; one a keep glob matches stays; any other file
-// stays when a root reaches the node that owns it. Directories are kept
-// when they hold something kept, so they count nothing by themselves.
-
-// globSet is a list of plan globs, with the common forms matched without
-// plan.Match: "/a/b/**" (a subtree) and a plain path.
-type globSet struct {
-	subtrees []string // "/a/b" for "/a/b/**"
-	exact    map[string]bool
-	others   []string
-}
-
-func newGlobSet(globs []string) globSet {
-	g := globSet{exact: map[string]bool{}}
-	for _, p := range globs {
-		switch {
-		case strings.HasSuffix(p, "/**") && !strings.ContainsAny(p[:len(p)-3], "*?[\\"):
-			g.subtrees = append(g.subtrees, strings.TrimSuffix(p, "/**"))
-		case !strings.ContainsAny(p, "*?[\\"):
-			g.exact[p] = true
-		default:
-			g.others = append(g.others, p)
-		}
-	}
-	return g
-}
-
-func (g globSet) match(path string) bool {
-	if g.exact[path] {
-		return true
-	}
-	for _, s := range g.subtrees {
-		if path == s || strings.HasPrefix(path, s) && len(path) > len(s) && path[len(s)] == '/' || s == "" {
-			return true
-		}
-	}
-	for _, o := range g.others {
-		if glob.Match(o, path) {
-			return true
-		}
-	}
-	return false
-}
+// The plan estimate is the plan's evaluation (session.Evaluate), the very
+// selection a build writes: this file only marks the merged tree with
+// it, and asks for it again in the background when the plan changes.
 
 // markReach records, on each file of the merged tree, whether a root of
 // the closure reaches it.
@@ -73,16 +34,15 @@ func markReach(root *fnode, cl *closure.Closure) {
 	walk(root)
 }
 
-// estimateTree marks every node of the merged tree kept or dropped under
-// p and returns the bytes kept. known says whether reach is known (a
-// closure was computed); without it every file not dropped counts.
-func estimateTree(root *fnode, p *plan.Plan, known bool) int64 {
-	drop, keep := newGlobSet(p.Drop), newGlobSet(p.Keep)
+// markEvaluation marks every node of the merged tree kept or dropped as
+// the evaluation decided: kept when the result holds it; dropped when a
+// drop pattern (the plan's, or an applied finding's) leaves it out.
+func markEvaluation(root *fnode, ev *session.Evaluation) {
 	var walk func(n *fnode) int64
 	walk = func(n *fnode) int64 {
-		n.dropped = n.parent != nil && drop.match(n.full)
+		n.dropped = n.parent != nil && ev.Dropped(n.full)
+		n.kept = n.parent == nil || ev.Selection.Holds(n.full)
 		if !n.dir {
-			n.kept = !n.dropped && (!known || n.reach || keep.match(n.full))
 			n.keptBytes = 0
 			if n.kept {
 				n.keptBytes = n.bytes
@@ -94,10 +54,65 @@ func estimateTree(root *fnode, p *plan.Plan, known bool) int64 {
 			sum += walk(c)
 		}
 		n.keptBytes = sum
-		n.kept = sum > 0
 		return sum
 	}
-	return walk(root)
+	walk(root)
+}
+
+type (
+	// estimateMsg carries the evaluation of plan generation gen.
+	estimateMsg struct {
+		id, gen int
+		ev      *session.Evaluation
+		err     error
+	}
+)
+
+// evaluate asks for the evaluation of the plan as it is now, cancelling
+// the one in flight (its answer would be stale).
+func (m *Model) evaluate() tea.Cmd {
+	if m.data == nil || m.data.sess == nil || m.data.im == nil {
+		return nil
+	}
+	if m.estCancel != nil {
+		m.estCancel()
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.estCancel = cancel
+	m.estBusy = true
+	s, p, id, gen := m.data.sess, clonePlan(m.plan), m.loadID, m.estGen
+	return func() tea.Msg {
+		ev, err := s.Evaluate(ctx, p, session.EvalOptions{})
+		return estimateMsg{id: id, gen: gen, ev: ev, err: err}
+	}
+}
+
+// setEstimate shows an evaluation of the plan.
+func (m *Model) setEstimate(msg estimateMsg) {
+	if msg.id != m.loadID || msg.gen != m.estGen || m.data == nil {
+		return
+	}
+	m.estBusy = false
+	if msg.err != nil {
+		if m.ctx.Err() == nil && !errors.Is(msg.err, context.Canceled) {
+			m.estErr = msg.err
+			m.setNote("plan: "+msg.err.Error(), true)
+		}
+		return
+	}
+	before, had := m.estimate, m.estKnown
+	m.ev, m.estErr = msg.ev, nil
+	markEvaluation(m.data.merged, msg.ev)
+	m.estimate, m.estKnown = msg.ev.Selection.Totals.FileBytes, true
+	m.tree.planMarks = true
+	if m.estNote != "" {
+		delta := "0 B"
+		if had {
+			delta = signedBytes(m.estimate - before)
+		}
+		m.setNote(m.estNote+" · estimate "+delta, false)
+		m.estNote = ""
+	}
 }
 
 // dropGlob is the glob `d` adds for a node: the path of a file, the

@@ -116,7 +116,6 @@ func (m *Model) findingsKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Apply):
 		if p.cursor < len(p.list) {
 			f := p.list[p.cursor]
-			before := m.estimate
 			if etc := applyEtcFix(m, f); etc != "" {
 				m.changed()
 				m.setNote("added to the plan's etc: "+text.Escape(etc), false)
@@ -129,11 +128,11 @@ func (m *Model) findingsKey(msg tea.KeyMsg) tea.Cmd {
 				m.setNote("already in the plan", false)
 			default:
 				m.changed()
-				m.setNote("dropped "+strconv.Itoa(n)+" path(s) · estimate "+signedBytes(m.estimate-before), false)
+				m.noteEstimate("dropped " + strconv.Itoa(n) + " path(s)")
 			}
 		}
 	case key.Matches(msg, k.ApplyAll):
-		before, n := m.estimate, 0
+		n := 0
 		for _, f := range p.list {
 			if isBloat(f) {
 				n += applyFix(m, f)
@@ -142,7 +141,7 @@ func (m *Model) findingsKey(msg tea.KeyMsg) tea.Cmd {
 		if n > 0 {
 			m.changed()
 		}
-		m.setNote("applied the bloat fixes: "+strconv.Itoa(n)+" drop glob(s) added · estimate "+signedBytes(m.estimate-before), false)
+		m.noteEstimate("applied the bloat fixes: " + strconv.Itoa(n) + " drop glob(s) added")
 	}
 	p.cursor = max(min(p.cursor, len(p.list)-1), 0)
 	return nil

@@ -13,25 +13,28 @@ import (
 	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // imageData is a loaded image and what the panes derive from it once.
 type imageData struct {
-	// im stays open while the app runs: the closure, the /etc catalog and
-	// its previews read file contents through it. It may be nil or closed
+	// sess is the engine every pane asks (closure, findings, /etc
+	// catalog, the plan's evaluation) and the build runs on; its image
+	// stays open while the app runs. im may be nil or closed
 	// (NewLoaded), and then those panes stay empty.
+	sess   *session.Session
 	im     *source.Image
 	ix     *analyze.Index
 	audit  *audit.Audit
 	merged *fnode
 	waste  []wasteGroup
-	// learned holds what the closure learnt as the layers were read.
-	learned *closure.Learner
 }
 
-// newImageData derives the panes' data from an opened and indexed image.
-func newImageData(im *source.Image, ix *analyze.Index) *imageData {
+// newImageData derives the panes' data from a session's image and index.
+func newImageData(s *session.Session, ix *analyze.Index) *imageData {
+	im := s.Image()
 	return &imageData{
+		sess:   s,
 		im:     im,
 		ix:     ix,
 		audit:  audit.New(im, ix, audit.Options{}),
@@ -149,36 +152,39 @@ func load(ctx context.Context, id int, opts Options, roots, traced []string, ch 
 		}
 	}
 	send(loadProgressMsg{id: id, status: "opening"})
-	var im *source.Image
-	var err error
-	if opts.Opener != nil {
-		im, err = opts.Opener(ctx)
-	} else {
-		im, err = source.Open(ctx, opts.Ref, opts.Open)
-	}
-	if err != nil {
-		send(loadFailedMsg{id, err})
-		return
-	}
-	send(loadOpenedMsg{id, newManifestInfo(im)})
 	done := 0
-	learned := closure.NewLearner(opts.Cache)
-	ix, err := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: opts.Cache, Learner: learned, Progress: func(p analyze.LayerProgress) {
-		if p.Done {
-			done++
+	sopts := session.Options{Open: opts.Open, Cache: opts.Cache, Progress: func(p session.Progress) {
+		if p.Stage == "indexing" {
+			done = p.Done
+			send(loadProgressMsg{id, fmt.Sprintf("reading layers %d/%d", p.Done, p.Total), p.Done, p.Total})
 		}
-		send(loadProgressMsg{id, fmt.Sprintf("reading layers %d/%d", done, p.Layers), done, p.Layers})
-	}})
+	}}
+	var s *session.Session
+	if opts.Opener != nil {
+		im, err := opts.Opener(ctx)
+		if err != nil {
+			send(loadFailedMsg{id, err})
+			return
+		}
+		s = session.New(im, sopts)
+	} else {
+		var err error
+		if s, err = session.Open(ctx, opts.Ref, sopts); err != nil {
+			send(loadFailedMsg{id, err})
+			return
+		}
+	}
+	send(loadOpenedMsg{id, newManifestInfo(s.Image())})
+	ix, err := s.Index(ctx)
 	if err != nil {
-		im.Close()
+		s.Close()
 		send(loadFailedMsg{id, err})
 		return
 	}
 	send(loadProgressMsg{id: id, status: "building the file tree", done: done, total: done})
-	d := newImageData(im, ix)
-	d.learned = learned
+	d := newImageData(s, ix)
 	if ctx.Err() != nil {
-		im.Close()
+		s.Close()
 		return
 	}
 	send(loadDoneMsg{id, d})
@@ -192,18 +198,17 @@ func computeClosure(ctx context.Context, id, gen int, d *imageData, roots, trace
 	if d.im == nil {
 		return closureMsg{id: id, gen: gen, err: fmt.Errorf("the image is closed")}
 	}
-	copts := closure.Options{Roots: roots, NoConfigRoots: len(roots) > 0, Learned: d.learned}
+	// The options an evaluation of the plan uses too (session.Evaluate),
+	// so the estimate finds this closure computed.
+	copts := closure.Options{Roots: roots, NoConfigRoots: len(roots) > 0}
 	for _, l := range traced {
 		copts.Traced = append(copts.Traced, closure.Traced{Path: l})
 	}
-	if d.im.Nix != nil {
-		copts.NixInfo = d.im.Nix.Info
-	}
-	cl, err := closure.Build(ctx, d.im, d.ix, copts)
+	cl, err := d.sess.Closure(ctx, copts)
 	if err != nil {
 		return closureMsg{id: id, gen: gen, err: err}
 	}
-	fs, err := doctor.All(ctx, d.im, d.ix, cl, doctor.Options{})
+	fs, err := d.sess.Findings(ctx, cl, doctor.Options{})
 	return closureMsg{id: id, gen: gen, cl: cl, findings: fs, err: err}
 }
 
@@ -212,13 +217,6 @@ func readCatalog(ctx context.Context, id int, d *imageData) catalogMsg {
 	if d.im == nil {
 		return catalogMsg{id: id, err: fmt.Errorf("the image is closed")}
 	}
-	// One pass over the layers for every file the catalog reads, as the
-	// CLI does; without it each zone file is a pass of its own over the
-	// layer (50 s on the Debian root without the layer cache).
-	fsys := analyze.NewFS(ctx, d.im, d.ix)
-	if err := fsys.Preload(func(n *analyze.Node) bool { return etcgen.CatalogPath(n.Path()) }); err != nil {
-		return catalogMsg{id: id, err: err}
-	}
-	cat, err := etcgen.LoadCatalog(fsys)
+	cat, err := d.sess.Catalog(ctx)
 	return catalogMsg{id: id, cat: cat, err: err}
 }

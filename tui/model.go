@@ -34,6 +34,7 @@ import (
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/text"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // Options say which image the app opens and how.
@@ -148,6 +149,17 @@ type Model struct {
 	dirty    bool
 	estimate int64 // file bytes kept, /etc included
 	estKnown bool
+	// The estimate is the plan's evaluation, asked for in the background
+	// (estimate.go): ev the last one shown, of plan generation estGen;
+	// estPending asks for a new one at the end of Update; estNote is the
+	// status line waiting for the new estimate's change.
+	ev         *session.Evaluation
+	estGen     int
+	estBusy    bool
+	estPending bool
+	estCancel  context.CancelFunc
+	estErr     error
+	estNote    string
 
 	// note is the status line: the outcome of the last action, or an
 	// error (noteErr).
@@ -181,7 +193,7 @@ func New(ctx context.Context, opts Options) Model {
 func NewLoaded(im *source.Image, ix *analyze.Index) Model {
 	m := newModel(Options{Ref: im.Ref.String()})
 	m.ctx = context.Background()
-	m.setData(newImageData(im, ix))
+	m.setData(newImageData(session.NewIndexed(im, ix, session.Options{}), ix))
 	return m
 }
 
@@ -316,12 +328,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			m.reestimate()
 		}
+	case estimateMsg:
+		m.setEstimate(msg)
 	case buildStartedMsg, buildEventMsg, buildDoneMsg:
 		cmd = m.buildMsg(msg)
 	case tea.MouseMsg:
 		cmd = m.mouse(msg)
 	case tea.KeyMsg:
 		m, cmd = m.handleKey(msg)
+	}
+	if m.estPending {
+		m.estPending = false
+		cmd = tea.Batch(cmd, m.evaluate())
 	}
 	m.syncKeys()
 	m.layout()
@@ -346,6 +364,7 @@ func (m Model) reload() (Model, tea.Cmd) {
 	m.loadID++
 	m.data, m.err, m.status, m.info = nil, nil, "opening", nil
 	m.cl, m.clErr, m.cat, m.catErr, m.etcOut = nil, nil, nil, nil, nil
+	m.ev, m.estKnown, m.estBusy, m.estNote = nil, false, false, ""
 	m.typing, m.wastedView = inputNone, false
 	m.input.Reset()
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
@@ -380,18 +399,21 @@ func (m *Model) setClosure(cl *closure.Closure, fs []finding.Finding, err error)
 	m.reestimate()
 }
 
-// reestimate computes the plan estimate again, after any change of the
-// plan, the closure or the /etc output.
+// reestimate asks for the plan estimate again (at the end of Update),
+// after any change of the plan, the closure or the /etc output.
 func (m *Model) reestimate() {
 	if m.data == nil {
 		return
 	}
-	m.estKnown = m.cl != nil
-	m.tree.planMarks = m.estKnown
-	m.estimate = estimateTree(m.data.merged, m.plan, m.estKnown)
-	if m.etcOut != nil {
-		m.estimate += m.etcOut.Size()
-	}
+	m.estGen++
+	m.estPending = true
+}
+
+// noteEstimate shows what an edit did, with the change of the estimate
+// once the new evaluation comes.
+func (m *Model) noteEstimate(what string) {
+	m.estNote = what
+	m.setNote(what+" · estimating…", false)
 }
 
 // changed records a change of the plan.
@@ -569,14 +591,13 @@ func (m *Model) dropSelected() {
 			return
 		}
 	}
-	before := m.estimate
 	what, ok := toggleDrop(m.plan, target)
 	if !ok {
 		m.setNote(text.Escape(what), true)
 		return
 	}
 	m.changed()
-	m.setNote(text.Escape(what)+" · estimate "+signedBytes(m.estimate-before), false)
+	m.noteEstimate(text.Escape(what))
 }
 
 // startInput gives the keys to the text input, for purpose.

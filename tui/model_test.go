@@ -44,6 +44,36 @@ func press(m Model, names ...string) Model {
 	return m
 }
 
+// isEstimate reports whether msg is the evaluation m waits for.
+func isEstimate(m *Model) func(tea.Msg) bool {
+	return func(msg tea.Msg) bool {
+		e, ok := msg.(estimateMsg)
+		return ok && e.gen == m.estGen
+	}
+}
+
+// settle runs cmd and what follows from it until the plan estimate is
+// the current plan's (the estimate is computed in the background).
+func settle(t *testing.T, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	r := newRunner(t, m)
+	r.exec(cmd)
+	if r.m.estPending || r.m.estBusy {
+		r.until(isEstimate(&r.m))
+	}
+	return r.m
+}
+
+// pressWait presses keys as press does, letting each one's estimate come.
+func pressWait(t *testing.T, m Model, names ...string) Model {
+	t.Helper()
+	for _, n := range names {
+		next, cmd := m.Update(keyMsg(n))
+		m = settle(t, next.(Model), cmd)
+	}
+	return m
+}
+
 // resize sends a window size.
 func resize(m Model, w, h int) Model {
 	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
