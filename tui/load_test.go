@@ -21,14 +21,16 @@ import (
 // goroutines and their messages reach the model one at a time, as in a
 // program, until a condition holds.
 type runner struct {
-	t    *testing.T
+	t    testing.TB
 	m    Model
 	msgs chan tea.Msg
 	seen []tea.Msg
+	// timeout bounds until (a hung model fails instead of hanging).
+	timeout time.Duration
 }
 
-func newRunner(t *testing.T, m Model) *runner {
-	return &runner{t: t, m: m, msgs: make(chan tea.Msg, 1024)}
+func newRunner(t testing.TB, m Model) *runner {
+	return &runner{t: t, m: m, msgs: make(chan tea.Msg, 1024), timeout: 20 * time.Second}
 }
 
 // exec runs a command, delivering its message later.
@@ -41,7 +43,7 @@ func (r *runner) exec(cmd tea.Cmd) {
 // until delivers messages until done holds after one of them.
 func (r *runner) until(done func(tea.Msg) bool) {
 	r.t.Helper()
-	timeout := time.After(20 * time.Second)
+	timeout := time.After(r.timeout)
 	for {
 		select {
 		case msg := <-r.msgs:
