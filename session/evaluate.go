@@ -514,9 +514,17 @@ func closureKey(o closure.Options) (string, error) {
 		EtcProvides   []string
 		EtcGenerated  []string
 		Traced        []closure.Traced
-	}{o.Roots, o.NoConfigRoots, o.Granularity, o.Env, o.EtcProvides, o.EtcGenerated, o.Traced})
+	}{nilIfEmpty(o.Roots), o.NoConfigRoots, o.Granularity, nilIfEmpty(o.Env), nilIfEmpty(o.EtcProvides), nilIfEmpty(o.EtcGenerated), nilIfEmpty(o.Traced)})
 	if err != nil {
 		return "", fmt.Errorf("naming the closure: %w", err)
 	}
 	return string(b), nil
+}
+
+// nilIfEmpty makes an empty list nil, so that both name one closure.
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
