@@ -416,7 +416,7 @@ func Save(p *Plan) ([]byte, error) {
 	add("keep", list(p.Keep, false))
 	add("drop", list(p.Drop, false))
 	add("apply", list(p.Apply, false))
-	if !isZeroSelection(p.Etc) {
+	if !p.Etc.IsZero() {
 		var n yaml.Node
 		if err := n.Encode(p.Etc); err != nil {
 			return nil, fmt.Errorf("encoding the etc section: %w", err)
@@ -459,11 +459,6 @@ func Save(p *Plan) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func isZeroSelection(s etcgen.Selection) bool {
-	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
-		s.LocaleFormat == "" && s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero()
 }
 
 func (c Config) node() *yaml.Node {

@@ -119,17 +119,10 @@ func (m *Model) etcToggle(k etcgen.Kind, name string) {
 	}
 }
 
-// etcZero reports whether the selection chooses nothing: the build then
-// generates no /etc at all.
-func etcZero(s etcgen.Selection) bool {
-	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
-		s.Timezones.IsZero() && len(s.Users) == 0
-}
-
 // planEtc resolves the plan's /etc selection in the background.
 func (m *Model) planEtc() tea.Cmd {
 	m.etcGen++
-	if m.cat == nil || etcZero(m.plan.Etc) {
+	if m.cat == nil || m.plan.Etc.IsZero() {
 		m.etcOut, m.etcErr, m.etcBusy = nil, nil, false
 		m.reestimate()
 		return nil

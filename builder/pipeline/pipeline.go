@@ -188,7 +188,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	r.Before = sourceSizes(ix)
 
 	cfg := outputConfig(im, p)
-	if !isZero(p.Etc) {
+	if !p.Etc.IsZero() {
 		// Before the closure: what the etc output writes replaces the
 		// image's own /etc files, which the closure then leaves out.
 		say(Event{Stage: "etc"})
@@ -743,11 +743,6 @@ func generateEtc(ctx context.Context, im *source.Image, ix *analyze.Index, cache
 		}
 	}
 	return out, nil
-}
-
-func isZero(s etcgen.Selection) bool {
-	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
-		s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero() && s.LocaleFormat == ""
 }
 
 // sourceSizes totals the source image.
