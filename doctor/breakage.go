@@ -592,7 +592,7 @@ func (d *doctor) locales() {
 		var change *finding.Change
 		if near := suggest.Closest(name, names, 1); len(near) == 1 {
 			fix = "set " + v + "=" + near[0] + ", a locale the image has, and keep it (plan etc: locales: " + near[0] + ")"
-			change = &finding.Change{Etc: map[string]string{"locales": near[0]}, Config: map[string]string{v: near[0]}}
+			change = &finding.Change{Etc: map[string]string{"locales": near[0]}, Config: map[string]string{"env." + v: near[0]}}
 		}
 		d.add("locale/missing", finding.Error, []string{name},
 			fmt.Sprintf("%s=%s names a locale the image does not have: setlocale fails and programs fall back to C (\"cannot change locale\")", v, name),
