@@ -80,9 +80,17 @@ func TestDropMovesEstimate(t *testing.T) {
 	if !m.dirty || !strings.Contains(ansi.Strip(m.View()), "✗") {
 		t.Error("the drop is not marked")
 	}
+	// d again keeps the whole subtree: the plan's keep: records it and
+	// the estimate grows by what the closure left out there.
 	m = press(m, "d")
-	if len(m.plan.Drop) != 0 || m.estimate != before {
-		t.Errorf("after d again: drop %q, estimate %d, want %d", m.plan.Drop, m.estimate, before)
+	all := findNode(m.data.merged, n.full).bytes
+	if len(m.plan.Drop) != 0 || !slices.Equal(m.plan.Keep, []string{n.full + "/**"}) || m.estimate-before != all-want {
+		t.Errorf("after d again: drop %q, keep %q, estimate %+d, want %+d", m.plan.Drop, m.plan.Keep, m.estimate-before, all-want)
+	}
+	// A third d leaves it to the closure again.
+	m = press(m, "d")
+	if m.plan.Drop != nil || m.plan.Keep != nil || m.estimate != before || m.dirty {
+		t.Errorf("after d a third time: drop %q, keep %q, estimate %d, want %d, dirty %v", m.plan.Drop, m.plan.Keep, m.estimate, before, m.dirty)
 	}
 }
 
@@ -132,7 +140,8 @@ func TestApplyFinding(t *testing.T) {
 	}
 	archive := dir + "/lib/locale/locale-archive"
 	m.findp.list = append([]finding.Finding{
-		{Kind: "bloat/locales", Severity: finding.Info, Paths: []string{archive}, Bytes: 5_000_000, Message: "all locales"},
+		{Kind: "bloat/locales", Severity: finding.Info, Paths: []string{archive}, Bytes: 5_000_000, Message: "all locales",
+			Change: &finding.Change{Drop: []string{archive}}},
 		{Kind: "bloat/none", Severity: finding.Info, Paths: []string{"libfoo"}, Bytes: 1, Message: "a package"},
 	}, m.findp.list...)
 	before := m.estimate
@@ -149,7 +158,7 @@ func TestApplyFinding(t *testing.T) {
 		if !isBloat(f) {
 			continue
 		}
-		for _, g := range fixGlobs(f) {
+		for _, g := range f.Change.Drop {
 			if !slices.Contains(m.plan.Drop, g) {
 				t.Errorf("X left out %s's drop %q", f.Kind, g)
 			}
@@ -234,7 +243,7 @@ func TestDemoGolden(t *testing.T) {
 			{"layer-view", []string{"1", "down", "down", "2", "space"}},
 			{"closure", []string{"3"}},
 			{"closure-why", []string{"l", "w"}},
-			{"unreachable", []string{"w", "u"}},
+			{"unreachable", []string{"w", "U"}},
 			{"findings", []string{"4"}},
 			{"etc", []string{"5"}},
 			{"build", []string{"6"}},

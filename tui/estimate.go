@@ -99,34 +99,3 @@ func estimateTree(root *fnode, p *plan.Plan, known bool) int64 {
 	}
 	return walk(root)
 }
-
-// dropGlob is the glob `d` adds for a node: the path of a file, the
-// subtree of a directory.
-func dropGlob(n *fnode) string {
-	if n.dir {
-		return glob.Quote(n.full) + "/**"
-	}
-	return glob.Quote(n.full)
-}
-
-// toggleDrop adds the node's drop glob to the plan, or removes it. It
-// reports what it did; it refuses to keep a path that a glob of a parent
-// drops (the user toggles the parent instead).
-func toggleDrop(p *plan.Plan, n *fnode) (string, bool) {
-	g := dropGlob(n)
-	for i, d := range p.Drop {
-		if d == g {
-			p.Drop = append(p.Drop[:i:i], p.Drop[i+1:]...)
-			return "keep " + g, true
-		}
-	}
-	if n.dropped {
-		for _, d := range p.Drop {
-			if glob.Match(d, n.full) {
-				return "dropped by " + d + "; press d on that path to keep it", false
-			}
-		}
-	}
-	p.Drop = append(p.Drop, g)
-	return "drop " + g, true
-}

@@ -170,7 +170,7 @@ func TestTmux(t *testing.T) {
 			leftPane(9, "│ #     SIZE  COMMAND                          │"),
 			leftPane(10, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
 			leftPane(11, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
-			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(2, "╭─ Image files (✗ dropped, + kept, · not needed) ──────────────────────╮"),
 			rightPane(4, "│›    31 MB  4  ▸ nix/                                                 │"),
 			rightPane(5, "│    5.7 kB  2  ▸ etc/                                                 │"), // its default files are needed
 		})
@@ -183,7 +183,7 @@ func TestTmux(t *testing.T) {
 		})
 		s.keys("m", "Tab", "Enter")
 		s.waitFor("/nix opened", []cells{
-			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(2, "╭─ Image files (✗ dropped, + kept, · not needed) ──────────────────────╮"),
 			rightPane(4, "│›    31 MB  4  ▾ nix/                                                 │"),
 			rightPane(5, "│     31 MB  4    ▾ store/                                             │"),
 			rightPane(6, "│    8.1 MB  4      ▸ bypryc62wgrb6y1z5qm5242rb82q6h1q-python3-3.12.4/ │"),
