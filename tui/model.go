@@ -160,7 +160,7 @@ type Model struct {
 	// came: they act once it has.
 	etcKeys []tea.KeyMsg
 	// clNote says the status line says "computing the closure…".
-	clNote bool
+	clNote   bool
 	estimate int64 // file bytes kept, /etc included
 	estKnown bool
 
