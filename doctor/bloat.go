@@ -150,10 +150,15 @@ func (b *bloat) categories() []finding.Finding {
 		paths []string
 	}
 	by := map[string]*acc{}
+	spares := map[string]bool{} // categories with a file the closure needs
 	for _, n := range b.files {
 		p := n.Path()
 		id := Match(p, b.exists)
-		if id == "" || b.needed(p) {
+		if id == "" {
+			continue
+		}
+		if b.needed(p) {
+			spares[id] = true
 			continue
 		}
 		a := by[id]
@@ -176,8 +181,10 @@ func (b *bloat) categories() []finding.Finding {
 				drop = append(drop, pat.Glob)
 			}
 		}
-		if len(drop) != len(c.Patterns) || len(c.Except) > 0 {
-			drop = escapeGlobs(a.paths) // the globs alone would take too much
+		if len(drop) != len(c.Patterns) || len(c.Except) > 0 || spares[c.ID] {
+			// The globs alone would take too much: files they do not
+			// count, or files a root needs.
+			drop = escapeGlobs(a.paths)
 		}
 		out = append(out, finding.Finding{
 			Kind: c.ID, Severity: finding.Warning, Paths: a.paths, Bytes: a.bytes,
@@ -258,7 +265,7 @@ func (b *bloat) etc() []finding.Finding {
 		Kind: "bloat/etc", Severity: finding.Warning, Paths: paths, Bytes: bytes,
 		Message: fmt.Sprintf("%d files (%s) in /etc that no root and no library of the closure needs", len(paths), humanize.Bytes(uint64(bytes))),
 		Fix:     "drop them and generate the /etc the image needs (plan etc: section; see whittle etc)",
-		Change:  &finding.Change{Drop: []string{"/etc/**"}, Etc: map[string]string{"basics": "all"}},
+		Change:  &finding.Change{Drop: escapeGlobs(paths), Etc: map[string]string{"basics": "all"}},
 	}}
 }
 
