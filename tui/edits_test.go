@@ -381,3 +381,32 @@ func TestClosureNoteClears(t *testing.T) {
 		t.Errorf("after the closure came: note %q", r.m.note)
 	}
 }
+
+// TestEtcKeysWait: keys pressed on the /etc pane before its catalog has
+// come act when it comes, in order: the list moves to locales and the
+// first locale is chosen.
+func TestEtcKeysWait(t *testing.T) {
+	m := resize(New(t.Context(), Options{Ref: "demo:"}), 120, 40)
+	r := newRunner(t, m)
+	r.exec(m.Init())
+	r.until(func(msg tea.Msg) bool { c, ok := msg.(closureMsg); return ok && c.gen == 0 })
+	t.Cleanup(func() { r.m.Close() })
+	if r.m.cat != nil {
+		t.Skip("the catalog came with the closure")
+	}
+	for _, k := range []string{"5", "right", "right", "right", "space"} {
+		next, cmd := r.m.Update(keyMsg(k))
+		r.m = next.(Model)
+		r.exec(cmd)
+	}
+	if !r.m.plan.Etc.IsZero() {
+		t.Fatal("a key acted before the catalog came")
+	}
+	r.until(func(msg tea.Msg) bool { _, ok := msg.(catalogMsg); return ok })
+	if etcgen.Kinds[r.m.etcp.kind] != etcgen.KindLocales || len(r.m.etcp.rows) == 0 {
+		t.Fatalf("kind %v, %d rows", etcgen.Kinds[r.m.etcp.kind], len(r.m.etcp.rows))
+	}
+	if want := r.m.etcp.rows[0].Name; !slices.Equal(r.m.plan.Etc.Locales.Names, []string{want}) {
+		t.Errorf("locales %q, want [%s]", r.m.plan.Etc.Locales.Names, want)
+	}
+}
