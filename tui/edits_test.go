@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"reflect"
 	"slices"
 	"strconv"
@@ -410,3 +411,28 @@ func TestEtcKeysWait(t *testing.T) {
 		t.Errorf("locales %q, want [%s]", r.m.plan.Etc.Locales.Names, want)
 	}
 }
+
+// TestMonoSelection: with the NO_COLOR styles, the selected row of every
+// list shows in reverse video, and nothing is coloured.
+func TestMonoSelection(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	m := loadDemo(t, 120, 40)
+	if !reflect.DeepEqual(m.Styles.Cursor.GetReverse(), true) {
+		t.Fatal("NO_COLOR: the cursor style is not reverse video")
+	}
+	for _, pane := range []string{"1", "2", "3", "4", "5"} {
+		m = press(m, pane)
+		v := m.View()
+		if !reverseRE.MatchString(v) {
+			t.Errorf("pane %s: no reverse video in the view", pane)
+		}
+		if c := colorRE.FindString(v); c != "" {
+			t.Errorf("pane %s: a colour %q under NO_COLOR", pane, c)
+		}
+	}
+}
+
+var (
+	reverseRE = regexp.MustCompile(`\x1b\[(?:[0-9]+;)*7(?:;[0-9]+)*m`)
+	colorRE   = regexp.MustCompile(`\x1b\[(?:[0-9]+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9]+)*m`)
+)

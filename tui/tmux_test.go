@@ -208,6 +208,30 @@ func TestTmux(t *testing.T) {
 		}
 	})
 
+	t.Run("no color", func(t *testing.T) {
+		s := newTmux(t)
+		s.start(120, 40, "NO_COLOR=1 '"+bin+"' --no-cache tui demo:")
+		s.waitText("the loaded image", "plan →", 30*time.Second)
+		for pane, name := range map[string]string{"3": "Closure", "4": "Findings", "5": "/etc"} {
+			s.keys(pane)
+			s.waitText("pane "+name, "["+pane+" "+name+"]", 10*time.Second)
+			out, err := s.run("capture-pane", "-e", "-p", "-t", "w")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reverseRE.MatchString(out) {
+				t.Errorf("pane %s: NO_COLOR shows no selected row (no reverse video):\n%s", pane, out)
+			}
+			if c := colorRE.FindString(out); c != "" {
+				t.Errorf("pane %s: a colour %q under NO_COLOR", pane, c)
+			}
+		}
+		s.keys("q")
+		if status := s.waitExit(); status != "0" {
+			t.Errorf("exit status %s after q", status)
+		}
+	})
+
 	t.Run("not a terminal", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		cmd := exec.Command(bin)
