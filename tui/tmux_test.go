@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // buildWhittle builds the whittle command into a temporary directory.
@@ -310,7 +311,16 @@ func TestTmuxApp(t *testing.T) {
 	s.keys("Enter", "b")
 	s.waitText("the build", "built oci:", 120*time.Second)
 
+	// X applies every bloat fix; ctrl+s over the file there asks, y
+	// overwrites it, and the saved plan loads.
+	s.keys("4", "X")
+	s.waitText("the bloat fixes", "applied the fixes of", 10*time.Second)
+	if err := os.WriteFile(filepath.Join(dir, "whittle-plan.yaml"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s.keys("C-s", "Enter")
+	s.waitText("the question", "whittle-plan.yaml exists: overwrite it? y/n", 10*time.Second)
+	s.keys("y")
 	s.waitText("the plan saved", "plan saved to whittle-plan.yaml", 10*time.Second)
 	s.keys("q")
 	if status := s.waitExit(); status != "0" {
@@ -324,6 +334,9 @@ func TestTmuxApp(t *testing.T) {
 	saved, err := os.ReadFile(filepath.Join(dir, "whittle-plan.yaml"))
 	if err != nil || !strings.Contains(string(saved), "share/doc/**") || !strings.Contains(string(saved), "C.utf8") {
 		t.Errorf("saved plan: %v\n%s", err, saved)
+	}
+	if p, err := plan.Load(filepath.Join(dir, "whittle-plan.yaml")); err != nil || len(p.Drop) < 2 {
+		t.Errorf("the plan saved after X does not load: %v\n%s", err, saved)
 	}
 }
 
