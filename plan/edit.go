@@ -180,8 +180,16 @@ func (p *Plan) EtcChosen(k etcgen.Kind, name string) bool {
 
 // ToggleEtc chooses the entry name of a kind, or no longer. When the
 // plan chooses all of the kind, every entry of catalog but name is chosen
-// instead. It reports whether name is chosen now.
-func (p *Plan) ToggleEtc(k etcgen.Kind, name string, catalog []string) bool {
+// instead. It reports whether name is chosen now; an empty name is
+// refused.
+func (p *Plan) ToggleEtc(k etcgen.Kind, name string, catalog []string) (bool, error) {
+	if strings.TrimSpace(name) == "" {
+		return false, fmt.Errorf("etc.%s: an empty name", k)
+	}
+	return p.toggleEtc(k, name, catalog), nil
+}
+
+func (p *Plan) toggleEtc(k etcgen.Kind, name string, catalog []string) bool {
 	if k == etcgen.KindUsers {
 		us := &p.Etc.Users
 		if i := slices.IndexFunc(*us, func(u etcgen.User) bool { return u.Name == name }); i >= 0 {

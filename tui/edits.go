@@ -119,7 +119,12 @@ func (m *Model) toggleEtcItem(k etcgen.Kind, name string) bool {
 	for _, r := range m.etcp.all[k] {
 		names = append(names, r.Name)
 	}
-	return m.plan.ToggleEtc(k, name, names)
+	chosen, err := m.plan.ToggleEtc(k, name, names)
+	if err != nil {
+		m.forget()
+		m.setNote(err.Error(), true)
+	}
+	return chosen
 }
 
 // applyFinding is x on a finding: it makes the plan change the finding
