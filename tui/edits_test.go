@@ -384,8 +384,8 @@ func TestClosureNoteClears(t *testing.T) {
 }
 
 // TestEtcKeysWait: keys pressed on the /etc pane before its catalog has
-// come act when it comes, in order: the list moves to locales and the
-// first locale is chosen.
+// come act on it when it comes, in order: the list moves to locales and
+// the first locale is chosen.
 func TestEtcKeysWait(t *testing.T) {
 	m := resize(New(t.Context(), Options{Ref: "demo:"}), 120, 40)
 	r := newRunner(t, m)
@@ -395,7 +395,9 @@ func TestEtcKeysWait(t *testing.T) {
 	if r.m.cat != nil {
 		t.Skip("the catalog came with the closure")
 	}
-	for _, k := range []string{"5", "right", "right", "right", "space"} {
+	// The user leaves the pane before the catalog comes: the keys still
+	// act on /etc, and the pane the user went to stays.
+	for _, k := range []string{"5", "right", "right", "right", "space", "1"} {
 		next, cmd := r.m.Update(keyMsg(k))
 		r.m = next.(Model)
 		r.exec(cmd)
@@ -404,6 +406,9 @@ func TestEtcKeysWait(t *testing.T) {
 		t.Fatal("a key acted before the catalog came")
 	}
 	r.until(func(msg tea.Msg) bool { _, ok := msg.(catalogMsg); return ok })
+	if r.m.pane != paneLayers {
+		t.Errorf("pane %v after the catalog came, want the layers", r.m.pane)
+	}
 	if etcgen.Kinds[r.m.etcp.kind] != etcgen.KindLocales || len(r.m.etcp.rows) == 0 {
 		t.Fatalf("kind %v, %d rows", etcgen.Kinds[r.m.etcp.kind], len(r.m.etcp.rows))
 	}

@@ -144,25 +144,26 @@ type Model struct {
 	etcGen  int
 	etcBusy bool
 
-	// The plan being edited, and what a build of it would weigh. undo
-	// holds the plan before each edit (edits.go), clean the plan as
-	// last saved or loaded: dirty says the plan differs from it.
+	// The plan being edited, and what a build of it would weigh.
 	plan     *plan.Plan
 	planPath string
 	dirty    bool
-	undo     []*plan.Plan
-	clean    *plan.Plan
-	// savedTo is the file this session last saved the plan to;
+	estimate int64 // file bytes kept, /etc included
+	estKnown bool
+
+	// undo holds the plan before each edit (edits.go), clean the plan
+	// as last saved or loaded: dirty says the plan differs from it.
+	// savedTo is the file this session last saved the plan to,
 	// confirmSave the file ctrl+s waits for a y to overwrite.
+	undo        []*plan.Plan
+	clean       *plan.Plan
 	savedTo     string
 	confirmSave string
 	// etcKeys are the keys pressed on the /etc pane before its catalog
-	// came: they act once it has.
+	// came: they act on it once it has.
 	etcKeys []tea.KeyMsg
 	// clNote says the status line says "computing the closure…".
-	clNote   bool
-	estimate int64 // file bytes kept, /etc included
-	estKnown bool
+	clNote bool
 
 	// note is the status line: the outcome of the last action, or an
 	// error (noteErr).
@@ -323,20 +324,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.cat, m.catErr = msg.cat, msg.err
 		m.etcp.refresh(&m)
 		cmd = m.planEtc()
-		// The keys pressed on the /etc pane while it loaded act now.
-		queued := m.etcKeys
-		m.etcKeys = nil
-		cmds := []tea.Cmd{cmd}
-		for _, k := range queued {
-			if m.cat == nil {
-				break
-			}
-			m.syncKeys()
-			var c tea.Cmd
-			m, c = m.handleKey(k)
-			cmds = append(cmds, c)
-		}
-		cmd = tea.Batch(cmds...)
+		cmd = tea.Batch(cmd, m.replayEtcKeys())
 	case etcPlanMsg:
 		if msg.gen == m.etcGen {
 			m.etcBusy = false
@@ -356,6 +344,36 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.syncKeys()
 	m.layout()
 	return m, cmd
+}
+
+// replayEtcKeys acts on the keys pressed on the /etc pane while its
+// catalog loaded, in order, on that pane (the user may have left it
+// since: a search they started there then ends).
+func (m *Model) replayEtcKeys() tea.Cmd {
+	queued, shown := m.etcKeys, m.pane
+	m.etcKeys = nil
+	if m.cat == nil || len(queued) == 0 {
+		return nil
+	}
+	var cmds []tea.Cmd
+	m.pane = paneEtc
+	for _, k := range queued {
+		m.syncKeys()
+		var c tea.Cmd
+		*m, c = m.handleKey(k)
+		cmds = append(cmds, c)
+		if m.quitting {
+			break
+		}
+	}
+	if m.pane == paneEtc {
+		m.pane = shown
+	}
+	if m.pane != paneEtc && m.typing == inputEtcSearch {
+		m.typing = inputNone
+		m.input.Blur()
+	}
+	return tea.Batch(cmds...)
 }
 
 // loading reports whether a load is in flight.
