@@ -150,15 +150,10 @@ func (b *bloat) categories() []finding.Finding {
 		paths []string
 	}
 	by := map[string]*acc{}
-	spares := map[string]bool{} // categories with a file the closure needs
 	for _, n := range b.files {
 		p := n.Path()
 		id := Match(p, b.exists)
-		if id == "" {
-			continue
-		}
-		if b.needed(p) {
-			spares[id] = true
+		if id == "" || b.needed(p) {
 			continue
 		}
 		a := by[id]
@@ -181,10 +176,8 @@ func (b *bloat) categories() []finding.Finding {
 				drop = append(drop, pat.Glob)
 			}
 		}
-		if len(drop) != len(c.Patterns) || len(c.Except) > 0 || spares[c.ID] {
-			// The globs alone would take too much: files they do not
-			// count, or files a root needs.
-			drop = escapeGlobs(a.paths)
+		if len(drop) != len(c.Patterns) || len(c.Except) > 0 {
+			drop = escapeGlobs(a.paths) // the globs alone would take too much
 		}
 		out = append(out, finding.Finding{
 			Kind: c.ID, Severity: finding.Warning, Paths: a.paths, Bytes: a.bytes,
@@ -264,7 +257,7 @@ func (b *bloat) etc() []finding.Finding {
 	return []finding.Finding{{
 		Kind: "bloat/etc", Severity: finding.Warning, Paths: paths, Bytes: bytes,
 		Message: fmt.Sprintf("%d files (%s) in /etc that no root and no library of the closure needs", len(paths), humanize.Bytes(uint64(bytes))),
-		Fix:     "drop them and generate the /etc the image needs (plan etc: section; see whittle etc)",
+		Fix:     "drop them (plan drop: " + strings.Join(limit(escapeGlobs(paths), 3), ", ") + ") and generate the /etc the image needs (plan etc: basics: all, and the sections its programs use; see whittle etc)",
 		Change:  &finding.Change{Drop: escapeGlobs(paths), Etc: map[string]string{"basics": "all"}},
 	}}
 }

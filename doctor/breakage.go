@@ -694,7 +694,7 @@ func (d *doctor) timezones() {
 	for _, c := range Cycles(d.ix) {
 		if strings.Contains(c.Target, "/zoneinfo") {
 			d.add("tz/zoneinfo-loop", finding.Warning, []string{c.Link, c.Target}, c.message(),
-				"copy the zoneinfo database with links kept, or generate the zones used (plan etc: timezones)",
+				"drop the looping link (plan drop: "+escapeGlobs([]string{c.Link})[0]+"), and copy the zoneinfo database with links kept or generate the zones used (plan etc: timezones)",
 				&finding.Change{Drop: escapeGlobs([]string{c.Link})})
 		}
 	}

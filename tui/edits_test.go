@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/glob"
@@ -271,8 +272,9 @@ func TestFixKinds(t *testing.T) {
 }
 
 // TestDemoFixes: x on each of the demo's own findings that states a
-// change applies it to an empty plan: every glob it drops is in the
-// plan and matches no file a root needs, and the plan loads back.
+// change applies it to an empty plan: its fix text names the change,
+// every glob it drops is in the plan and matches no file a root needs,
+// and the plan loads back.
 func TestDemoFixes(t *testing.T) {
 	m := loadDemo(t, 120, 40)
 	m = press(m, "4")
@@ -283,6 +285,9 @@ func TestDemoFixes(t *testing.T) {
 			continue
 		}
 		n++
+		if err := doctor.FixNamesChange(f); err != nil {
+			t.Error(err)
+		}
 		m.plan = &plan.Plan{}
 		m.findp.cursor = i
 		m = press(m, "x")
