@@ -4,7 +4,13 @@
 // verify commands), so a trim done by hand in the TUI replays in CI. It
 // loads a plan strictly (unknown keys and wrong types are errors naming
 // the key path, with a "did you mean" hint) and saves it back losslessly
-// and deterministically. It never builds anything.
+// and deterministically. A plan has one meaning whoever makes it: the
+// rules of its values (rules.go) are applied alike to a plan file
+// (Parse), to the command line's flags (Flags) and to a plan value
+// (Validate, which Save applies), and the edits a front end makes (the
+// TUI's keys) are this package's functions (edit.go), which keep a plan
+// valid, so that every plan saved loads back the same. It never builds
+// anything.
 package plan
 
 import (
