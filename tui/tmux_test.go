@@ -299,6 +299,12 @@ func TestTmuxApp(t *testing.T) {
 	// The filter shows nix/store/…/share/doc, doc last and closed.
 	s.keys("Enter", "G", "d")
 	s.waitText("the docs dropped", "drop /nix/store/", 10*time.Second)
+	// d again keeps them (marked +), u undoes that: dropped again.
+	s.keys("d")
+	s.waitText("the docs kept", "keep /nix/store/", 10*time.Second)
+	s.waitText("the + mark", "│›+", 10*time.Second)
+	s.keys("u")
+	s.waitText("the keep undone", "undone (1 more to undo)", 10*time.Second)
 
 	s.keys("5", "Right", "Right", "Right", "/")
 	s.literal("C.UTF")
