@@ -19,6 +19,7 @@ import (
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/glob"
+	"github.com/whittle-dev/whittle/internal/testfix"
 	"github.com/whittle-dev/whittle/plan"
 )
 
@@ -446,3 +447,50 @@ var (
 	reverseRE = regexp.MustCompile(`\x1b\[(?:[0-9]+;)*7(?:;[0-9]+)*m`)
 	colorRE   = regexp.MustCompile(`\x1b\[(?:[0-9]+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9]+)*m`)
 )
+
+// TestDebianFixesRoundTrip is the report's case on a real Debian root
+// (python3, pip's site-packages): X applies every bloat fix, and the
+// plan saved with ctrl+s's writer loads back the same; every fix names
+// its change.
+func TestDebianFixesRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Debian image (-short)")
+	}
+	ref := "rootfs-tar:" + testfix.DebianRootfsTar(t)
+	m := resize(New(t.Context(), Options{Ref: ref, Plan: &plan.Plan{Source: ref, Roots: []string{"/usr/bin/python3"}}}), 120, 40)
+	r := newRunner(t, m)
+	r.exec(m.Init())
+	r.until(func(msg tea.Msg) bool { c, ok := msg.(closureMsg); return ok && c.gen == 0 })
+	t.Cleanup(func() { r.m.Close() })
+	m = r.m
+	if m.cl == nil {
+		t.Fatalf("no closure: %v", m.clErr)
+	}
+	for _, f := range m.findp.list {
+		if err := doctor.FixNamesChange(f); err != nil {
+			t.Error(err)
+		}
+	}
+	m = press(m, "4", "X")
+	if m.noteErr || len(m.plan.Drop) == 0 {
+		t.Fatalf("X: %q, %d drops", m.note, len(m.plan.Drop))
+	}
+	roundTrip(t, m.plan, "X")
+	if !slices.Contains(m.plan.Drop, "/**/site-packages/pip/**") && !slices.Contains(m.plan.Drop, "/**/dist-packages/pip/**") {
+		t.Errorf("X did not drop pip by its category's glob (the report's case): drops %q", m.plan.Drop)
+	}
+	file := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := plan.Write(file, m.plan); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plan.Load(file); err != nil {
+		t.Errorf("the plan saved after X does not load: %v", err)
+	}
+	for _, d := range m.plan.Drop {
+		for _, p := range neededFiles(m) {
+			if glob.Match(d, p) {
+				t.Errorf("X drops %s, which a root needs (%s)", p, d)
+			}
+		}
+	}
+}
