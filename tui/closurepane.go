@@ -13,6 +13,7 @@ import (
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/text"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // closurePane shows the dependency graph as nix-tree does: three columns,
@@ -197,7 +198,7 @@ func (m *Model) toggleRoot(id graph.NodeID) tea.Cmd {
 			if spec == "" {
 				spec = r.Spec
 			}
-			if !slices.Contains(m.plan.Roots, spec) {
+			if plan.CheckRoot(spec) == nil && !slices.Contains(m.plan.Roots, spec) {
 				m.plan.Roots = append(m.plan.Roots, spec)
 			}
 		}
