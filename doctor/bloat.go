@@ -257,8 +257,8 @@ func (b *bloat) etc() []finding.Finding {
 	return []finding.Finding{{
 		Kind: "bloat/etc", Severity: finding.Warning, Paths: paths, Bytes: bytes,
 		Message: fmt.Sprintf("%d files (%s) in /etc that no root and no library of the closure needs", len(paths), humanize.Bytes(uint64(bytes))),
-		Fix:     "drop them and generate the /etc the image needs (plan etc: section; see whittle etc)",
-		Change:  &finding.Change{Drop: []string{"/etc/**"}, Etc: map[string]string{"basics": "all"}},
+		Fix:     "drop them (plan drop: " + strings.Join(limit(escapeGlobs(paths), 3), ", ") + ") and generate the /etc the image needs (plan etc: basics: all, and the sections its programs use; see whittle etc)",
+		Change:  &finding.Change{Drop: escapeGlobs(paths), Etc: map[string]string{"basics": "all"}},
 	}}
 }
 

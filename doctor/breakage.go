@@ -592,7 +592,7 @@ func (d *doctor) locales() {
 		var change *finding.Change
 		if near := suggest.Closest(name, names, 1); len(near) == 1 {
 			fix = "set " + v + "=" + near[0] + ", a locale the image has, and keep it (plan etc: locales: " + near[0] + ")"
-			change = &finding.Change{Etc: map[string]string{"locales": near[0]}, Config: map[string]string{v: near[0]}}
+			change = &finding.Change{Etc: map[string]string{"locales": near[0]}, Config: map[string]string{"env." + v: near[0]}}
 		}
 		d.add("locale/missing", finding.Error, []string{name},
 			fmt.Sprintf("%s=%s names a locale the image does not have: setlocale fails and programs fall back to C (\"cannot change locale\")", v, name),
@@ -694,7 +694,7 @@ func (d *doctor) timezones() {
 	for _, c := range Cycles(d.ix) {
 		if strings.Contains(c.Target, "/zoneinfo") {
 			d.add("tz/zoneinfo-loop", finding.Warning, []string{c.Link, c.Target}, c.message(),
-				"copy the zoneinfo database with links kept, or generate the zones used (plan etc: timezones)",
+				"drop the looping link (plan drop: "+escapeGlobs([]string{c.Link})[0]+"), and copy the zoneinfo database with links kept or generate the zones used (plan etc: timezones)",
 				&finding.Change{Drop: escapeGlobs([]string{c.Link})})
 		}
 	}

@@ -151,6 +151,9 @@ func TestBreakageRules(t *testing.T) {
 				if f.Fix == "" || f.Message == "" {
 					t.Errorf("%s has no message or fix: %+v", f.Kind, f)
 				}
+				if err := FixNamesChange(f); err != nil {
+					t.Error(err)
+				}
 			}
 			// --ignore drops each by its id and by its family.
 			for _, k := range c.want {

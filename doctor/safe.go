@@ -34,6 +34,7 @@ func (b *bloat) neededPaths() []string {
 // store path's unreachable files rather than the store path). A finding
 // left with nothing to drop loses its change.
 func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
+	defer sayDrops(fs)
 	needed := b.neededPaths()
 	if len(needed) == 0 {
 		return fs
@@ -93,6 +94,35 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 		}
 	}
 	return fs
+}
+
+// sayDrops makes each finding's fix name the drops its change makes
+// (FixNamesChange), once safeDrops has narrowed them: it rewrites the
+// fix's "(plan drop: …)", or adds one after its opening "drop it" or
+// "drop them", or at its end.
+func sayDrops(fs []finding.Finding) {
+	for i := range fs {
+		f := &fs[i]
+		if f.Change == nil || len(f.Change.Drop) == 0 || FixNamesChange(*f) == nil {
+			continue
+		}
+		say := "(plan drop: " + strings.Join(limit(f.Change.Drop, 3), ", ") + ")"
+		if i := strings.Index(f.Fix, "(plan drop: "); i >= 0 {
+			if j := strings.Index(f.Fix[i:], ")"); j >= 0 {
+				f.Fix = f.Fix[:i] + say + f.Fix[i+j+1:]
+			}
+		} else {
+			for _, lead := range []string{"drop them", "drop it"} {
+				if rest, ok := strings.CutPrefix(f.Fix, lead); ok {
+					f.Fix = lead + " " + say + rest
+					break
+				}
+			}
+		}
+		if FixNamesChange(*f) != nil {
+			f.Fix += "; " + strings.Trim(say, "()")
+		}
+	}
 }
 
 // globNeeds reports whether the drop glob d would remove a needed path:

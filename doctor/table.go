@@ -1,7 +1,7 @@
 package doctor
 
 // Category is one row of the bloat table: payload nobody runs, found by
-// image path globs (builder/plan.Match syntax: "*" within a component,
+// image path globs, plan globs (internal/glob: "*" within a component,
 // "**" across components). A visible regular file belongs to the first
 // category, in table order, with a pattern it matches and no Except glob
 // it matches; a file the closure reaches belongs to none (something the
@@ -58,13 +58,13 @@ var Categories = []Category{
 		Patterns: globs("/usr/lib/**/pkgconfig/**", "/usr/share/pkgconfig/**", "/usr/local/lib/**/pkgconfig/**",
 			store+"/lib/pkgconfig/**", store+"/share/pkgconfig/**", "/usr/lib/**/cmake/**", store+"/lib/cmake/**")},
 	{ID: "bloat/pycache", Explain: "compiled Python bytecode beside its source; Python recompiles it (in memory when it cannot write) at a small cost at startup",
-		Patterns: []Pattern{{Glob: "**/__pycache__/**"}, {Glob: "**/*.pyc", Beside: ".py"}}},
+		Patterns: []Pattern{{Glob: "/**/__pycache__/**"}, {Glob: "/**/*.pyc", Beside: ".py"}}},
 	{ID: "bloat/apt-cache", Explain: "apt's package lists and downloaded .deb archives, needed only to install packages",
 		Patterns: globs("/var/cache/apt/**", "/var/lib/apt/lists/**")},
 	{ID: "bloat/pip-cache", Explain: "pip's download and wheel cache, needed only to install packages",
-		Patterns: globs("/root/.cache/pip/**", "/home/*/.cache/pip/**", "**/.cache/pip/**")},
+		Patterns: globs("/root/.cache/pip/**", "/home/*/.cache/pip/**", "/**/.cache/pip/**")},
 	{ID: "bloat/npm-cache", Explain: "npm's and yarn's download caches, needed only to install packages",
-		Patterns: globs("/root/.npm/**", "/home/*/.npm/**", "**/.npm/_cacache/**", "/usr/local/share/.cache/yarn/**", "**/.cache/yarn/**")},
+		Patterns: globs("/root/.npm/**", "/home/*/.npm/**", "/**/.npm/_cacache/**", "/usr/local/share/.cache/yarn/**", "/**/.cache/yarn/**")},
 	{ID: "bloat/apk-cache", Explain: "apk's downloaded package cache, needed only to install packages",
 		Patterns: globs("/var/cache/apk/**", "/etc/apk/cache/**")},
 	{ID: "bloat/package-manager", Explain: "package managers and their databases (apt, dpkg, debconf, apk, pip, setuptools), needed only to change the image, not to run it",
@@ -73,9 +73,9 @@ var Categories = []Category{
 			"/usr/share/debconf/**", "/var/cache/debconf/**", "/usr/bin/debconf*", "/usr/share/perl5/Debconf/**",
 			"/sbin/apk", "/lib/apk/**", "/usr/lib/apk/**",
 			"/usr/bin/pip", "/usr/bin/pip3", "/usr/bin/pip3.*", "/usr/local/bin/pip", "/usr/local/bin/pip3", "/usr/local/bin/pip3.*",
-			"**/site-packages/pip/**", "**/dist-packages/pip/**", "**/site-packages/pip-*.dist-info/**",
-			"**/site-packages/setuptools/**", "**/dist-packages/setuptools/**", "**/site-packages/setuptools-*.dist-info/**",
-			"**/site-packages/pkg_resources/**", "**/dist-packages/pkg_resources/**",
+			"/**/site-packages/pip/**", "/**/dist-packages/pip/**", "/**/site-packages/pip-*.dist-info/**",
+			"/**/site-packages/setuptools/**", "/**/dist-packages/setuptools/**", "/**/site-packages/setuptools-*.dist-info/**",
+			"/**/site-packages/pkg_resources/**", "/**/dist-packages/pkg_resources/**",
 			"/nix/store/*-pip-*/**", "/nix/store/*-setuptools-*/**")},
 	{ID: "bloat/compilers", Explain: "compilers and build tools (gcc, binutils, make, cmake, Go and Rust toolchains), needed only to build",
 		Patterns: globs("/usr/bin/gcc", "/usr/bin/gcc-*", "/usr/bin/g++", "/usr/bin/g++-*", "/usr/bin/cc", "/usr/bin/c++", "/usr/bin/cpp", "/usr/bin/cpp-*",

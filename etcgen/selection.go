@@ -36,9 +36,12 @@ type Selection struct {
 	Basics       Basics       `yaml:"basics,omitempty" json:"basics,omitzero"`
 }
 
-// IsZero reports whether the selection chooses nothing: the image's own
-// /etc is kept as the closure needs it. It is the one test of an empty
-// selection (plans, the builder and the TUI ask it).
+// IsZero reports whether the selection chooses nothing at all: no list,
+// no locale format, no user and every basic left to its default. A build
+// of a plan whose selection is zero generates no /etc; any other
+// selection is generated (basics alone write nsswitch.conf, hosts and
+// /tmp). It is the one test of "is the etc: section empty" (the plan's
+// writer leaves such a section out).
 func (s Selection) IsZero() bool {
 	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
 		s.LocaleFormat == "" && s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero()

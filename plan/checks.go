@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -90,8 +89,8 @@ func check(n *yaml.Node, kp string) ([]string, CheckOptions, error) {
 		case "ignore":
 			if o.Ignore, err = yamlx.Strings(v, p); err == nil {
 				for i, expr := range o.Ignore {
-					if _, rerr := regexp.Compile(expr); rerr != nil {
-						return yamlx.Errorf(v.Content[i], fmt.Sprintf("%s[%d]", p, i), "not a regular expression: %v", rerr)
+					if rerr := CheckIgnore(expr); rerr != nil {
+						return yamlx.Errorf(v.Content[i], fmt.Sprintf("%s[%d]", p, i), "%v", rerr)
 					}
 				}
 			}
@@ -101,8 +100,10 @@ func check(n *yaml.Node, kp string) ([]string, CheckOptions, error) {
 			}
 			o.ExitOnly = v.Value == "true"
 		case "probe":
-			if o.Probe, err = yamlx.String(v, p); err == nil && !validProbe(o.Probe) {
-				return yamlx.Errorf(v, p, "want tcp:PORT or http://127.0.0.1:PORT/PATH, got %q", o.Probe)
+			if o.Probe, err = yamlx.String(v, p); err == nil {
+				if perr := CheckProbe(o.Probe); perr != nil {
+					return yamlx.Errorf(v, p, "%v", perr)
+				}
 			}
 		}
 		return err

@@ -4,13 +4,18 @@
 // verify commands), so a trim done by hand in the TUI replays in CI. It
 // loads a plan strictly (unknown keys and wrong types are errors naming
 // the key path, with a "did you mean" hint) and saves it back losslessly
-// and deterministically. It never builds anything.
+// and deterministically. A plan has one meaning whoever makes it: the
+// rules of its values (rules.go) are applied alike to a plan file
+// (Parse), to the command line's flags (Flags) and to a plan value
+// (Validate, which Save applies), and the edits a front end makes (the
+// TUI's keys) are this package's functions (edit.go), which keep a plan
+// valid, so that every plan saved loads back the same. It never builds
+// anything.
 package plan
 
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -18,8 +23,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/whittle-dev/whittle/etcgen"
-	"github.com/whittle-dev/whittle/internal/glob"
-	"github.com/whittle-dev/whittle/internal/suggest"
 	"github.com/whittle-dev/whittle/internal/yamlx"
 )
 
@@ -264,8 +267,8 @@ func (l *Layers) parse(n *yaml.Node, path string) error {
 			if err != nil {
 				return err
 			}
-			if m < 1 {
-				return yamlx.Errorf(v, kp, "want at least 1, got %d", m)
+			if err := CheckMaxLayers(m); err != nil {
+				return yamlx.Errorf(v, kp, "%v", err)
 			}
 			l.Max = m
 		}
@@ -279,12 +282,10 @@ func oneOf(n *yaml.Node, path string, choices []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, c := range choices {
-		if s == c {
-			return s, nil
-		}
+	if _, err := oneOfValue(s, choices); err != nil {
+		return "", yamlx.Errorf(n, path, "%v", err)
 	}
-	return "", yamlx.Errorf(n, path, "want %s, got %q%s", strings.Join(choices, " or "), s, suggest.Hint(s, choices))
+	return s, nil
 }
 
 // argv reads a command: a list of words. A single string is refused (it
@@ -299,65 +300,32 @@ func argv(n *yaml.Node, path string) ([]string, error) {
 	return yamlx.Strings(n, path)
 }
 
-// absPaths reads a list of absolute paths.
-// roots reads a list of roots: non-empty words.
-func roots(n *yaml.Node, kp string) ([]string, error) {
+// each reads a list of strings and checks every one with rule; an error
+// names the item ("drop[3]") and its line.
+func each(n *yaml.Node, kp string, rule func(string) error) ([]string, error) {
 	l, err := yamlx.Strings(n, kp)
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range l {
-		if strings.TrimSpace(r) == "" {
-			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "empty root")
+	for i, v := range l {
+		if err := rule(v); err != nil {
+			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "%v", err)
 		}
 	}
 	return l, nil
 }
 
-func absPaths(n *yaml.Node, kp string) ([]string, error) {
-	l, err := yamlx.Strings(n, kp)
-	if err != nil {
-		return nil, err
-	}
-	for i, p := range l {
-		if !strings.HasPrefix(p, "/") {
-			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want an absolute path, got %q", p)
-		}
-	}
-	return l, nil
-}
+// roots reads a list of roots (CheckRoot).
+func roots(n *yaml.Node, kp string) ([]string, error) { return each(n, kp, CheckRoot) }
 
-// globs reads a list of absolute path globs and checks their syntax.
-func globs(n *yaml.Node, kp string) ([]string, error) {
-	l, err := absPaths(n, kp)
-	if err != nil {
-		return nil, err
-	}
-	for i, g := range l {
-		if err := glob.Check(g); err != nil {
-			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "%q: %v", g, err)
-		}
-	}
-	return l, nil
-}
+// absPaths reads a list of absolute paths (CheckAbsPath).
+func absPaths(n *yaml.Node, kp string) ([]string, error) { return each(n, kp, CheckAbsPath) }
 
-var kindRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)?$`)
+// globs reads a list of absolute path globs (CheckGlob).
+func globs(n *yaml.Node, kp string) ([]string, error) { return each(n, kp, CheckGlob) }
 
-// kinds reads finding kinds, "family/name".
-func kinds(n *yaml.Node, kp string) ([]string, error) {
-	l, err := yamlx.Strings(n, kp)
-	if err != nil {
-		return nil, err
-	}
-	for i, k := range l {
-		if !kindRE.MatchString(k) {
-			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want a finding kind like \"bloat/docs\" or a family like \"bloat\", got %q", k)
-		}
-	}
-	return l, nil
-}
-
-var envNameRE = regexp.MustCompile(`^[^=\x00]+$`)
+// kinds reads finding kinds, "family/name" (CheckKind).
+func kinds(n *yaml.Node, kp string) ([]string, error) { return each(n, kp, CheckKind) }
 
 func envMap(m map[string]string, n *yaml.Node, kp string) (map[string]string, error) {
 	if m == nil {
@@ -365,44 +333,29 @@ func envMap(m map[string]string, n *yaml.Node, kp string) (map[string]string, er
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
-		if !envNameRE.MatchString(k.Value) {
-			return nil, yamlx.Errorf(k, yamlx.Join(kp, k.Value), "a variable name cannot hold \"=\" or be empty")
+		if err := CheckEnvName(k.Value); err != nil {
+			return nil, yamlx.Errorf(k, yamlx.Join(kp, k.Value), "%v", err)
 		}
 	}
 	return m, nil
 }
 
-var portRE = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
-
 func ports(n *yaml.Node, kp string) ([]string, error) {
-	l, err := yamlx.Strings(n, kp)
-	if err != nil {
-		return nil, err
-	}
-	if l == nil {
+	l, err := each(n, kp, CheckPort)
+	if err == nil && l == nil {
 		l = []string{}
 	}
-	for i, p := range l {
-		m := portRE.FindStringSubmatch(p)
-		if m == nil || len(m[1]) > 1 && m[1][0] == '0' || atoi(m[1]) < 1 || atoi(m[1]) > 65535 {
-			return nil, yamlx.Errorf(n.Content[i], fmt.Sprintf("%s[%d]", kp, i), "want PORT or PORT/tcp|udp|sctp (1-65535), got %q", p)
-		}
-	}
-	return l, nil
-}
-
-func atoi(s string) int {
-	v := 0
-	for _, c := range s {
-		v = v*10 + int(c-'0')
-	}
-	return v
+	return l, err
 }
 
 // Save writes the plan as YAML: keys in a fixed order, maps sorted by
 // name, absent fields left out, so the same plan always gives the same
-// bytes.
+// bytes. It refuses a plan that Validate refuses: Parse would not read
+// it back.
 func Save(p *Plan) ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v *yaml.Node) {
 		if v != nil {
@@ -416,7 +369,7 @@ func Save(p *Plan) ([]byte, error) {
 	add("keep", list(p.Keep, false))
 	add("drop", list(p.Drop, false))
 	add("apply", list(p.Apply, false))
-	if !isZeroSelection(p.Etc) {
+	if !p.Etc.IsZero() {
 		var n yaml.Node
 		if err := n.Encode(p.Etc); err != nil {
 			return nil, fmt.Errorf("encoding the etc section: %w", err)
@@ -459,11 +412,6 @@ func Save(p *Plan) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func isZeroSelection(s etcgen.Selection) bool {
-	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
-		s.LocaleFormat == "" && s.Timezones.IsZero() && len(s.Users) == 0 && s.Basics.IsZero()
 }
 
 func (c Config) node() *yaml.Node {

@@ -155,7 +155,7 @@ func TestErrors(t *testing.T) {
 		{"config:\n  entrypoint: python3 -m http.server\n", `plan.yaml: line 2: config.entrypoint: want a list of words, like ["python3 -m http.server"], got a value`},
 		{"config:\n  env: [A=b]\n", `plan.yaml: line 2: config.env: want a map of names to values, got a list`},
 		{"config:\n  env: {A: [b]}\n", `plan.yaml: line 2: config.env.A: want a value, got a list`},
-		{"config:\n  env: {\"A=B\": c}\n", `plan.yaml: line 2: config.env.A=B: a variable name cannot hold "=" or be empty`},
+		{"config:\n  env: {\"A=B\": c}\n", `plan.yaml: line 2: config.env.A=B: want a variable name, without "=", blanks or control characters, got "A=B"`},
 		{"config:\n  user: {uid: 1}\n", `plan.yaml: line 2: config.user: want a value, got a map`},
 		{"config:\n  exposed_ports: [http]\n", `plan.yaml: line 2: config.exposed_ports[0]: want PORT or PORT/tcp|udp|sctp (1-65535), got "http"`},
 		{"config:\n  exposed_ports: [80/tcp, 70000]\n", `plan.yaml: line 2: config.exposed_ports[1]: want PORT or PORT/tcp|udp|sctp (1-65535), got "70000"`},

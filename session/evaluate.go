@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -150,7 +151,7 @@ func (s *Session) trim(ctx context.Context, p *plan.Plan, ix *analyze.Index, eo 
 			traced = append(traced, closure.Traced{Path: l})
 		}
 	}
-	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Traced: traced, EtcProvides: p.Etc.Provides()}
+	copts := closure.Options{Roots: p.Roots, NoConfigRoots: len(p.Roots) > 0, Traced: traced, EtcProvides: p.Etc.Provides(), Env: runEnv(p, ev.Etc)}
 	if ev.Etc != nil {
 		copts.EtcGenerated = etcGenerated(ev.Etc)
 	}
@@ -405,6 +406,28 @@ func outputConfig(im *source.Image, p *plan.Plan) v1.Config {
 		cfg.Labels = labels
 	}
 	return cfg
+}
+
+// runEnv is what the result's environment adds to the source's: the
+// plan's config.env, then the generated /etc's (LANG, LOCALE_ARCHIVE,
+// TZ, SSL_CERT_FILE, …), as KEY=VALUE in name order; the closure's
+// run-time rules read the environment the result runs with.
+func runEnv(p *plan.Plan, etc *etcgen.Output) []string {
+	env := sortedEnv(p.Config.Env)
+	if etc != nil {
+		env = append(env, sortedEnv(etc.Env)...)
+	}
+	return env
+}
+
+// sortedEnv is set as KEY=VALUE in name order.
+func sortedEnv(set map[string]string) []string {
+	keys := slices.Sorted(maps.Keys(set))
+	env := make([]string, len(keys))
+	for i, k := range keys {
+		env[i] = k + "=" + set[k]
+	}
+	return env
 }
 
 // mergeEnv sets the names of set in env (replacing their entries in

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +75,7 @@ func (m *Model) startBuild() tea.Cmd {
 	b.stop()
 	b.id++
 	*b = buildPane{id: b.id, running: true, started: time.Now(), stage: "starting", nodes: packNodes(m.cl)}
-	p := clonePlan(m.plan)
+	p := m.plan.Clone()
 	ctx, id, opts := m.ctx, b.id, pipeline.Options{Open: m.opts.Open, Cache: m.opts.Cache}
 	var s *session.Session
 	if m.data != nil && m.data.im != nil {
@@ -107,21 +106,6 @@ func (m *Model) startBuild() tea.Cmd {
 		}()
 		return buildStartedMsg{id, ch, cancel}
 	})
-}
-
-// clonePlan copies the plan's lists, so a build in flight does not see
-// later edits.
-func clonePlan(p *plan.Plan) *plan.Plan {
-	c := *p
-	c.Roots, c.Keep, c.Drop, c.Outputs = slices.Clone(p.Roots), slices.Clone(p.Keep), slices.Clone(p.Drop), slices.Clone(p.Outputs)
-	c.Verify = slices.Clone(p.Verify)
-	c.Etc.Services.Names = slices.Clone(p.Etc.Services.Names)
-	c.Etc.Protocols.Names = slices.Clone(p.Etc.Protocols.Names)
-	c.Etc.Certificates.Names = slices.Clone(p.Etc.Certificates.Names)
-	c.Etc.Locales.Names = slices.Clone(p.Etc.Locales.Names)
-	c.Etc.Timezones.Names = slices.Clone(p.Etc.Timezones.Names)
-	c.Etc.Users = slices.Clone(p.Etc.Users)
-	return &c
 }
 
 // buildMsg handles a message of a build.
@@ -218,11 +202,7 @@ func (m *Model) buildKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return m.startInput(inputVerify, "verify command: ", v)
 	case key.Matches(msg, k.Layering):
-		if m.plan.Layers.Kind() == plan.Single {
-			m.plan.Layers.Strategy = plan.Popularity
-		} else {
-			m.plan.Layers.Strategy = plan.Single
-		}
+		m.toggleLayering()
 		m.changed()
 	}
 	return nil

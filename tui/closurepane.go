@@ -13,6 +13,7 @@ import (
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/internal/text"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // closurePane shows the dependency graph as nix-tree does: three columns,
@@ -187,6 +188,7 @@ func (m *Model) closureRows() int {
 // the config's, so the first change starts from the roots in use.
 func (m *Model) toggleRoot(id graph.NodeID) tea.Cmd {
 	name := m.cl.Graph.Get(id).Name
+	m.record()
 	if len(m.plan.Roots) == 0 {
 		for _, r := range m.cl.Roots {
 			if r.Source == closure.SourceAppDir || r.Source == closure.SourceEtc {
@@ -196,22 +198,34 @@ func (m *Model) toggleRoot(id graph.NodeID) tea.Cmd {
 			if spec == "" {
 				spec = r.Spec
 			}
-			if !slices.Contains(m.plan.Roots, spec) {
+			if plan.CheckRoot(spec) == nil && !slices.Contains(m.plan.Roots, spec) {
 				m.plan.Roots = append(m.plan.Roots, spec)
 			}
 		}
 	}
-	if i := slices.Index(m.plan.Roots, name); i >= 0 {
-		m.plan.Roots = slices.Delete(m.plan.Roots, i, i+1)
-		m.setNote("no longer a root: "+text.Escape(name)+"; computing the closure…", false)
-		if len(m.plan.Roots) == 0 {
-			m.setNote("no roots left: the image config's entrypoint and cmd apply; computing the closure…", false)
-		}
-	} else {
-		m.plan.Roots = append(m.plan.Roots, name)
-		m.setNote("root: "+text.Escape(name)+"; computing the closure…", false)
+	root, err := m.plan.ToggleRoot(name)
+	if err != nil {
+		m.forget()
+		m.setNote(err.Error(), true)
+		return nil
 	}
-	m.dirty = true
+	switch {
+	case root:
+		m.setNote("root: "+text.Escape(name)+"; computing the closure…", false)
+	case len(m.plan.Roots) == 0:
+		m.setNote("no roots left: the image config's entrypoint and cmd apply; computing the closure…", false)
+	default:
+		m.setNote("no longer a root: "+text.Escape(name)+"; computing the closure…", false)
+	}
+	m.changed()
+	return m.recomputeClosure()
+}
+
+// recomputeClosure computes the closure of the plan's roots again in the
+// background; the status line's "computing the closure…" clears when it
+// comes.
+func (m *Model) recomputeClosure() tea.Cmd {
+	m.clNote = strings.HasSuffix(m.note, "computing the closure…")
 	m.clGen++
 	m.clBusy = true
 	ctx, id0, gen, d, roots, learned := m.ctx, m.loadID, m.clGen, m.data, slices.Clone(m.plan.Roots), slices.Clone(m.plan.Learned)

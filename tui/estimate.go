@@ -6,8 +6,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/whittle-dev/whittle/closure"
-	"github.com/whittle-dev/whittle/internal/glob"
-	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/session"
 )
 
@@ -80,7 +78,7 @@ func (m *Model) evaluate() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.estCancel = cancel
 	m.estBusy = true
-	s, p, id, gen := m.data.sess, clonePlan(m.plan), m.loadID, m.estGen
+	s, p, id, gen := m.data.sess, m.plan.Clone(), m.loadID, m.estGen
 	return func() tea.Msg {
 		ev, err := s.Evaluate(ctx, p, session.EvalOptions{})
 		return estimateMsg{id: id, gen: gen, ev: ev, err: err}
@@ -113,35 +111,4 @@ func (m *Model) setEstimate(msg estimateMsg) {
 		m.setNote(m.estNote+" · estimate "+delta, false)
 		m.estNote = ""
 	}
-}
-
-// dropGlob is the glob `d` adds for a node: the path of a file, the
-// subtree of a directory.
-func dropGlob(n *fnode) string {
-	if n.dir {
-		return glob.Quote(n.full) + "/**"
-	}
-	return glob.Quote(n.full)
-}
-
-// toggleDrop adds the node's drop glob to the plan, or removes it. It
-// reports what it did; it refuses to keep a path that a glob of a parent
-// drops (the user toggles the parent instead).
-func toggleDrop(p *plan.Plan, n *fnode) (string, bool) {
-	g := dropGlob(n)
-	for i, d := range p.Drop {
-		if d == g {
-			p.Drop = append(p.Drop[:i:i], p.Drop[i+1:]...)
-			return "keep " + g, true
-		}
-	}
-	if n.dropped {
-		for _, d := range p.Drop {
-			if glob.Match(d, n.full) {
-				return "dropped by " + d + "; press d on that path to keep it", false
-			}
-		}
-	}
-	p.Drop = append(p.Drop, g)
-	return "drop " + g, true
 }

@@ -50,7 +50,7 @@ func TestEstimateIsTheBuild(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 19))
 			m := base
-			m.plan = clonePlan(base.plan)
+			m.plan = base.plan.Clone()
 			var did []string
 			for range 1 + r.IntN(4) {
 				keys := edits[r.IntN(len(edits))](r)
@@ -60,7 +60,7 @@ func TestEstimateIsTheBuild(t *testing.T) {
 			if m.estErr != nil {
 				t.Skipf("after %q the plan does not evaluate: %v", did, m.estErr)
 			}
-			p := clonePlan(m.plan)
+			p := m.plan.Clone()
 			p.Outputs = nil
 			rep, err := pipeline.RunSession(context.Background(), m.data.sess, p, pipeline.Options{})
 			if err != nil && !errors.Is(err, pipeline.ErrBroken) {

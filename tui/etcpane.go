@@ -13,6 +13,7 @@ import (
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/text"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // etcPane is the /etc choices: a checklist per kind (services, protocols,
@@ -27,6 +28,10 @@ type etcPane struct {
 	cursor int
 	offset int
 }
+
+// maxQueuedKeys is how many keys the /etc pane keeps while its catalog
+// loads.
+const maxQueuedKeys = 64
 
 // etcPlanMsg carries the /etc output of selection generation gen.
 type etcPlanMsg struct {
@@ -61,75 +66,17 @@ func (p *etcPane) refresh(m *Model) {
 	p.cursor = max(min(p.cursor, len(p.rows)-1), 0)
 }
 
-// choice returns a pointer to the plan's choice for a kind (nil for users).
-func etcChoice(sel *etcgen.Selection, k etcgen.Kind) *etcgen.Choice {
-	switch k {
-	case etcgen.KindServices:
-		return &sel.Services
-	case etcgen.KindProtocols:
-		return &sel.Protocols
-	case etcgen.KindCertificates:
-		return &sel.Certificates
-	case etcgen.KindLocales:
-		return &sel.Locales
-	case etcgen.KindTimeZones:
-		return &sel.Timezones
-	}
-	return nil
-}
+// etcChoice returns a pointer to the plan's choice for a kind (nil for
+// users).
+func etcChoice(sel *etcgen.Selection, k etcgen.Kind) *etcgen.Choice { return plan.EtcChoice(sel, k) }
 
 // etcChosen reports whether the plan chooses a row.
-func (m *Model) etcChosen(k etcgen.Kind, name string) bool {
-	if k == etcgen.KindUsers {
-		return slices.ContainsFunc(m.plan.Etc.Users, func(u etcgen.User) bool { return u.Name == name })
-	}
-	c := etcChoice(&m.plan.Etc, k)
-	return c.All || slices.Contains(c.Names, name)
-}
-
-// etcToggle chooses a row or not.
-func (m *Model) etcToggle(k etcgen.Kind, name string) {
-	if k == etcgen.KindUsers {
-		us := &m.plan.Etc.Users
-		if i := slices.IndexFunc(*us, func(u etcgen.User) bool { return u.Name == name }); i >= 0 {
-			*us = slices.Delete(*us, i, i+1)
-		} else {
-			*us = append(*us, etcgen.User{Name: name})
-		}
-		return
-	}
-	c := etcChoice(&m.plan.Etc, k)
-	if c.All {
-		// Every item was chosen: now every one but this.
-		c.All, c.Names = false, nil
-		for _, r := range m.etcp.all[k] {
-			if r.Name != name {
-				c.Names = append(c.Names, r.Name)
-			}
-		}
-		return
-	}
-	if i := slices.Index(c.Names, name); i >= 0 {
-		c.Names = slices.Delete(c.Names, i, i+1)
-		if len(c.Names) == 0 {
-			c.Names = nil
-		}
-	} else {
-		c.Names = append(c.Names, name)
-	}
-}
-
-// etcZero reports whether the selection chooses nothing: the build then
-// generates no /etc at all.
-func etcZero(s etcgen.Selection) bool {
-	return s.Services.IsZero() && s.Protocols.IsZero() && s.Certificates.IsZero() && s.Locales.IsZero() &&
-		s.Timezones.IsZero() && len(s.Users) == 0
-}
+func (m *Model) etcChosen(k etcgen.Kind, name string) bool { return m.plan.EtcChosen(k, name) }
 
 // planEtc resolves the plan's /etc selection in the background.
 func (m *Model) planEtc() tea.Cmd {
 	m.etcGen++
-	if m.cat == nil || etcZero(m.plan.Etc) {
+	if m.cat == nil || m.plan.Etc.IsZero() {
 		m.etcOut, m.etcErr, m.etcBusy = nil, nil, false
 		m.reestimate()
 		return nil
@@ -145,6 +92,10 @@ func (m *Model) planEtc() tea.Cmd {
 // etcKey handles a key of the /etc pane.
 func (m *Model) etcKey(msg tea.KeyMsg) tea.Cmd {
 	if m.cat == nil {
+		if m.catErr == nil && len(m.etcKeys) < maxQueuedKeys {
+			// The catalog is on its way: the key acts when it comes.
+			m.etcKeys = append(m.etcKeys, msg)
+		}
 		return nil
 	}
 	p, k := &m.etcp, m.KeyMap
@@ -175,12 +126,11 @@ func (m *Model) etcKey(msg tea.KeyMsg) tea.Cmd {
 		if p.cursor < len(p.rows) {
 			kind := etcgen.Kinds[p.kind]
 			name := p.rows[p.cursor].Name
-			m.etcToggle(kind, name)
-			m.changed()
 			verb := "dropped"
-			if m.etcChosen(kind, name) {
+			if m.toggleEtcItem(kind, name) {
 				verb = "chose"
 			}
+			m.changed()
 			m.setNote("/etc "+string(kind)+": "+verb+" "+text.Escape(name), false)
 			return m.planEtc()
 		}

@@ -2,15 +2,14 @@ package tui
 
 import (
 	"cmp"
+	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/whittle-dev/whittle/finding"
-	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 
@@ -56,48 +55,10 @@ func (p *findingsPane) refresh(m *Model) {
 	p.cursor = max(min(p.cursor, len(all)-1), 0)
 }
 
-// fixGlobs are the drop globs that apply a finding's fix: the plan
-// change it suggests, else its image paths. (Package and store path
-// names are not globs, and are left out.)
-func fixGlobs(f finding.Finding) []string {
-	if f.Change != nil {
-		// The change the finding suggests is its fix: paths it names
-		// are what is broken or missing, not what to drop (fs/no-tmp
-		// names /tmp, which its fix adds).
-		return f.Change.Drop
-	}
-	if f.Family() != "bloat" {
-		return nil
-	}
-	var globs []string
-	for _, p := range f.Paths {
-		if strings.HasPrefix(p, "/") && p != "/" {
-			globs = append(globs, glob.Quote(p))
-		}
-	}
-	return globs
-}
-
-// isBloat says whether a finding is bytes to drop: it names image paths
-// and what they weigh.
-func isBloat(f finding.Finding) bool { return f.Bytes > 0 && len(fixGlobs(f)) > 0 }
-
-// applyFix adds a finding's drop globs to the plan; it reports how many
-// were new.
-func applyFix(m *Model, f finding.Finding) int {
-	n := 0
-	for _, g := range fixGlobs(f) {
-		if !slices.Contains(m.plan.Drop, g) {
-			m.plan.Drop = append(m.plan.Drop, g)
-			n++
-		}
-	}
-	return n
-}
-
 // findingsKey handles a key of the findings pane.
 func (m *Model) findingsKey(msg tea.KeyMsg) tea.Cmd {
 	p, k := &m.findp, m.KeyMap
+	var cmd tea.Cmd
 	switch {
 	case key.Matches(msg, k.Up):
 		p.cursor--
@@ -115,35 +76,50 @@ func (m *Model) findingsKey(msg tea.KeyMsg) tea.Cmd {
 		p.explain = !p.explain
 	case key.Matches(msg, k.Apply):
 		if p.cursor < len(p.list) {
-			f := p.list[p.cursor]
-			if etc := applyEtcFix(m, f); etc != "" {
-				m.changed()
-				m.setNote("added to the plan's etc: "+text.Escape(etc), false)
-				break
-			}
-			switch n := applyFix(m, f); {
-			case len(fixGlobs(f)) == 0:
-				m.setNote("this finding names no image path to drop; its fix: "+text.Escape(oneLine(f.Fix)), true)
-			case n == 0:
-				m.setNote("already in the plan", false)
-			default:
-				m.changed()
-				m.noteEstimate("dropped " + strconv.Itoa(n) + " path(s)")
-			}
+			cmd = m.applyKey(p.list[p.cursor])
 		}
 	case key.Matches(msg, k.ApplyAll):
-		n := 0
-		for _, f := range p.list {
-			if isBloat(f) {
-				n += applyFix(m, f)
-			}
+		etc := m.plan.Etc
+		n, err := m.applyAllBloat()
+		if err != nil {
+			m.setNote("a bloat fix is not a plan change: "+err.Error(), true)
 		}
 		if n > 0 {
 			m.changed()
 		}
-		m.noteEstimate("applied the bloat fixes: " + strconv.Itoa(n) + " drop glob(s) added")
+		if err == nil {
+			m.noteEstimate("applied the fixes of " + strconv.Itoa(n) + " bloat finding(s)")
+		}
+		if !reflect.DeepEqual(etc, m.plan.Etc) {
+			cmd = m.planEtc()
+		}
 	}
 	p.cursor = max(min(p.cursor, len(p.list)-1), 0)
+	return cmd
+}
+
+// applyKey is x on a finding: the plan change it states, or a note of
+// why there is none.
+func (m *Model) applyKey(f finding.Finding) tea.Cmd {
+	if f.Change == nil {
+		m.setNote("this finding states no plan change; its fix: "+text.Escape(oneLine(f.Fix)), true)
+		return nil
+	}
+	etc := m.plan.Etc
+	said, err := m.applyFinding(f)
+	switch {
+	case err != nil:
+		m.setNote("the fix is not a plan change: "+err.Error(), true)
+		return nil
+	case said == "":
+		m.setNote("already in the plan", false)
+		return nil
+	}
+	m.changed()
+	m.noteEstimate("applied " + text.Escape(said))
+	if !reflect.DeepEqual(etc, m.plan.Etc) {
+		return m.planEtc()
+	}
 	return nil
 }
 
@@ -164,10 +140,14 @@ func (m Model) findingsView(w, h int) string {
 		off = p.cursor
 	}
 	lines := []string{s.Header.Render(fit("  SEVERITY  "+padLeft("BYTES", 7)+"  KIND / MESSAGE", w-2))}
+	drops := make(map[string]bool, len(m.plan.Drop))
+	for _, d := range m.plan.Drop {
+		drops[d] = true
+	}
 	for i := off; i < min(len(p.list), off+inner-1); i++ {
 		f := p.list[i]
 		applied := " "
-		if gl := fixGlobs(f); len(gl) > 0 && !slices.ContainsFunc(gl, func(g string) bool { return !slices.Contains(m.plan.Drop, g) }) {
+		if heldBy(m.plan, drops, f.Change) {
 			applied = "✗"
 		}
 		bytes := ""

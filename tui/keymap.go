@@ -59,6 +59,7 @@ type KeyMap struct {
 	Wasted key.Binding // the wasted-space view, and back
 	Back   key.Binding // leave the wasted-space view
 	Save   key.Binding // save the plan
+	Undo   key.Binding // undo the last edit of the plan
 	Reload key.Binding // open and read the image again
 	Help   key.Binding
 	Quit   key.Binding
@@ -94,7 +95,7 @@ func DefaultKeyMap() KeyMap {
 
 		Why:         key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why")),
 		Root:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "root")),
-		Unreachable: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unreachable")),
+		Unreachable: key.NewBinding(key.WithKeys("U"), key.WithHelp("U", "unreachable")),
 
 		Apply:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "apply fix")),
 		ApplyAll: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "apply all bloat")),
@@ -114,6 +115,7 @@ func DefaultKeyMap() KeyMap {
 		Wasted: key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "wasted")),
 		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Save:   key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save plan")),
+		Undo:   key.NewBinding(key.WithKeys("u", "ctrl+z"), key.WithHelp("u", "undo")),
 		Reload: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reload")),
 		Help:   key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:   key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -126,7 +128,7 @@ func DefaultKeyMap() KeyMap {
 // ShortHelp returns the bindings of the one-line help.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Accept, k.Cancel, k.Drop, k.Why, k.Root, k.Unreachable, k.Check, k.Kind, k.Apply, k.ApplyAll,
-		k.Build, k.Output, k.Layering, k.Verify, k.Toggle, k.Mode, k.Filter, k.Wasted, k.Back, k.Save, k.Next, k.Reload, k.Help, k.Quit}
+		k.Build, k.Output, k.Layering, k.Verify, k.Toggle, k.Mode, k.Filter, k.Wasted, k.Back, k.Undo, k.Save, k.Next, k.Reload, k.Help, k.Quit}
 }
 
 // FullHelp returns the bindings of the full help, a column per group.
@@ -136,7 +138,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Toggle, k.Expand, k.Collapse, k.CollapseAll, k.Sort, k.Filter, k.Clear},
 		{k.Drop, k.ShowAdded, k.ShowRemoved, k.ShowMod, k.ShowUnmod, k.Mode, k.Wasted},
 		{k.Why, k.Root, k.Unreachable, k.Apply, k.ApplyAll, k.Check, k.Kind},
-		{k.Build, k.Output, k.Layering, k.Verify, k.Save},
+		{k.Build, k.Output, k.Layering, k.Verify, k.Undo, k.Save},
 		{k.Pane, k.Next, k.Prev, k.Back, k.Reload, k.Help, k.Quit, k.Accept, k.Cancel},
 	}
 }
@@ -155,7 +157,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.Drop, &k.ShowAdded, &k.ShowRemoved, &k.ShowMod, &k.ShowUnmod,
 		&k.Why, &k.Root, &k.Unreachable, &k.Apply, &k.ApplyAll, &k.Check, &k.Kind,
 		&k.Build, &k.Output, &k.Layering, &k.Verify,
-		&k.Pane, &k.Next, &k.Prev, &k.Mode, &k.Wasted, &k.Back, &k.Save, &k.Reload, &k.Help, &k.Quit,
+		&k.Pane, &k.Next, &k.Prev, &k.Mode, &k.Wasted, &k.Back, &k.Save, &k.Undo, &k.Reload, &k.Help, &k.Quit,
 		&k.Accept, &k.Cancel,
 	}
 }

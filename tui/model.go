@@ -13,6 +13,8 @@ package tui
 
 import (
 	"context"
+	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -161,6 +163,20 @@ type Model struct {
 	estErr     error
 	estNote    string
 
+	// undo holds the plan before each edit (edits.go), clean the plan
+	// as last saved or loaded: dirty says the plan differs from it.
+	// savedTo is the file this session last saved the plan to,
+	// confirmSave the file ctrl+s waits for a y to overwrite.
+	undo        []*plan.Plan
+	clean       *plan.Plan
+	savedTo     string
+	confirmSave string
+	// etcKeys are the keys pressed on the /etc pane before its catalog
+	// came: they act on it once it has.
+	etcKeys []tea.KeyMsg
+	// clNote says the status line says "computing the closure…".
+	clNote bool
+
 	// note is the status line: the outcome of the last action, or an
 	// error (noteErr).
 	note    string
@@ -213,6 +229,7 @@ func newModel(opts Options) Model {
 	if m.planPath == "" {
 		m.planPath = DefaultPlanPath
 	}
+	m.clean = m.plan.Clone()
 	m.etcp.kind = 0
 	return m
 }
@@ -319,6 +336,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.cat, m.catErr = msg.cat, msg.err
 		m.etcp.refresh(&m)
 		cmd = m.planEtc()
+		cmd = tea.Batch(cmd, m.replayEtcKeys())
 	case etcPlanMsg:
 		if msg.gen == m.etcGen {
 			m.etcBusy = false
@@ -344,6 +362,36 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.syncKeys()
 	m.layout()
 	return m, cmd
+}
+
+// replayEtcKeys acts on the keys pressed on the /etc pane while its
+// catalog loaded, in order, on that pane (the user may have left it
+// since: a search they started there then ends).
+func (m *Model) replayEtcKeys() tea.Cmd {
+	queued, shown := m.etcKeys, m.pane
+	m.etcKeys = nil
+	if m.cat == nil || len(queued) == 0 {
+		return nil
+	}
+	var cmds []tea.Cmd
+	m.pane = paneEtc
+	for _, k := range queued {
+		m.syncKeys()
+		var c tea.Cmd
+		*m, c = m.handleKey(k)
+		cmds = append(cmds, c)
+		if m.quitting {
+			break
+		}
+	}
+	if m.pane == paneEtc {
+		m.pane = shown
+	}
+	if m.pane != paneEtc && m.typing == inputEtcSearch {
+		m.typing = inputNone
+		m.input.Blur()
+	}
+	return tea.Batch(cmds...)
 }
 
 // loading reports whether a load is in flight.
@@ -387,6 +435,11 @@ func (m *Model) setData(d *imageData) {
 // setClosure shows a computed closure and marks the files it keeps.
 func (m *Model) setClosure(cl *closure.Closure, fs []finding.Finding, err error) {
 	m.clBusy = false
+	if m.clNote {
+		// The note said "computing the closure…": it is computed.
+		m.clNote = false
+		m.setNote(strings.TrimSuffix(m.note, "computing the closure…")+"closure computed", false)
+	}
 	if err != nil {
 		m.clErr = err
 		m.setNote("closure: "+err.Error(), true)
@@ -416,9 +469,10 @@ func (m *Model) noteEstimate(what string) {
 	m.setNote(what+" · estimating…", false)
 }
 
-// changed records a change of the plan.
+// changed records a change of the plan: it is dirty when it differs
+// from the plan last saved or loaded.
 func (m *Model) changed() {
-	m.dirty = true
+	m.dirty = !reflect.DeepEqual(m.plan, m.clean)
 	m.confirmQuit = false
 	m.reestimate()
 }
@@ -426,6 +480,7 @@ func (m *Model) changed() {
 // setNote shows a message in the status line.
 func (m *Model) setNote(s string, isErr bool) {
 	m.note, m.noteErr = oneLine(s), isErr
+	m.clNote = false
 }
 
 // handleKey acts on a key press.
@@ -461,6 +516,15 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		m.setNote("", false)
 	}
+	if path := m.confirmSave; path != "" {
+		m.confirmSave = ""
+		if msg.String() == "y" || msg.String() == "Y" {
+			m.save(path)
+		} else {
+			m.setNote("not saved: "+text.Escape(path)+" is left as it was", false)
+		}
+		return m, nil
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		if m.dirty {
@@ -478,6 +542,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Save):
 		return m, m.startInput(inputSave, "save plan to: ", m.planPath)
+	case key.Matches(msg, k.Undo):
+		return m, m.undoEdit()
 	case key.Matches(msg, k.Wasted):
 		m.wastedView = !m.wastedView
 		return m, nil
@@ -591,7 +657,7 @@ func (m *Model) dropSelected() {
 			return
 		}
 	}
-	what, ok := toggleDrop(m.plan, target)
+	what, ok := m.toggleNode(target)
 	if !ok {
 		m.setNote(text.Escape(what), true)
 		return
@@ -651,34 +717,40 @@ func (m *Model) inputDone(purpose inputFor, value string) tea.Cmd {
 		if value == "" {
 			value = DefaultPlanPath
 		}
-		if err := plan.Write(value, m.plan); err != nil {
-			m.setNote("saving the plan: "+err.Error(), true)
+		if _, err := os.Lstat(value); err == nil && value != m.savedTo {
+			m.confirmSave = value
+			m.setNote(text.Escape(value)+" exists: overwrite it? y/n", true)
 			return nil
 		}
-		m.planPath, m.dirty = value, false
-		m.setNote("plan saved to "+text.Escape(value), false)
+		m.save(value)
 	case inputOutput:
-		if value == "" {
-			m.plan.Outputs = nil
-		} else {
-			m.plan.Outputs = strings.Fields(value)
-		}
+		m.setOutputs(strings.Fields(value))
 		m.changed()
 	case inputVerify:
 		// Words are split as a shell does: python3 -c 'import ssl'.
 		words, err := shellquote.Split(value)
-		switch {
-		case err != nil:
+		if err == nil {
+			err = m.setVerify(words)
+		}
+		if err != nil {
 			m.setNote("verify command: "+err.Error(), true)
 			return nil
-		case len(words) == 0:
-			m.plan.Verify, m.plan.VerifyOptions = nil, nil
-		default:
-			m.plan.Verify, m.plan.VerifyOptions = [][]string{words}, nil
 		}
 		m.changed()
 	}
 	return nil
+}
+
+// save writes the plan to path.
+func (m *Model) save(path string) {
+	if err := plan.Write(path, m.plan); err != nil {
+		m.setNote("saving the plan: "+err.Error(), true)
+		return
+	}
+	m.planPath, m.savedTo = path, path
+	m.clean = m.plan.Clone()
+	m.dirty = false
+	m.setNote("plan saved to "+text.Escape(path), false)
 }
 
 // quit cancels a load in flight and ends the program.
@@ -735,7 +807,7 @@ func (m *Model) syncKeys() {
 		relabel(&k.Wasted, "files")
 		return
 	}
-	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End, &k.Pane, &k.Next, &k.Prev, &k.Save} {
+	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End, &k.Pane, &k.Next, &k.Prev, &k.Save, &k.Undo} {
 		b.SetEnabled(true)
 	}
 	k.Reload.SetEnabled(m.canLoad)
@@ -852,7 +924,7 @@ func (m Model) helpView() string {
 	k := m.KeyMap
 	h := m.help
 	h.ShowAll, h.Width = false, 0
-	for _, b := range []*key.Binding{&k.Reload, &k.Next, &k.Save, &k.Back, &k.Wasted, &k.Filter, &k.Mode, &k.Kind, &k.Layering,
+	for _, b := range []*key.Binding{&k.Reload, &k.Undo, &k.Next, &k.Save, &k.Back, &k.Wasted, &k.Filter, &k.Mode, &k.Kind, &k.Layering,
 		&k.Verify, &k.Output, &k.Unreachable, &k.ApplyAll, &k.Toggle, &k.Cancel, &k.Help} {
 		if ansi.StringWidth(h.View(k)) <= m.width {
 			break

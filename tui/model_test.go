@@ -58,7 +58,12 @@ func settle(t *testing.T, m Model, cmd tea.Cmd) Model {
 	t.Helper()
 	r := newRunner(t, m)
 	r.exec(cmd)
-	if r.m.estPending || r.m.estBusy {
+	if r.m.estPending {
+		// An edit made outside Update: ask as Update would.
+		r.m.estPending = false
+		r.exec(r.m.evaluate())
+	}
+	if r.m.estBusy {
 		r.until(isEstimate(&r.m))
 	}
 	return r.m

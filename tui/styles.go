@@ -1,8 +1,12 @@
 package tui
 
 import (
+	"io"
+	"os"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 // Styles holds every style the browser draws with.
@@ -31,8 +35,12 @@ type Styles struct {
 	Help          help.Styles
 }
 
-// DefaultStyles returns styles that read on dark and light terminals.
+// DefaultStyles returns styles that read on dark and light terminals,
+// or MonoStyles when the NO_COLOR environment variable is set.
 func DefaultStyles() Styles {
+	if os.Getenv("NO_COLOR") != "" {
+		return MonoStyles()
+	}
 	accent := lipgloss.AdaptiveColor{Light: "#5A56E0", Dark: "#7571F9"}
 	subtle := lipgloss.AdaptiveColor{Light: "#A49FA5", Dark: "#777777"}
 	border := lipgloss.AdaptiveColor{Light: "#C2B8C2", Dark: "#4D4D4D"}
@@ -66,5 +74,45 @@ func DefaultStyles() Styles {
 		Spinner:       lipgloss.NewStyle().Foreground(accent),
 		Prompt:        lipgloss.NewStyle().Foreground(accent).Bold(true),
 		Help:          h,
+	}
+}
+
+// MonoStyles returns styles without a colour, for NO_COLOR
+// (https://no-color.org): the selected row in reverse video, the focused
+// frame and headings bold, secondary text faint. They render those
+// attributes themselves, since lipgloss's default renderer, under
+// NO_COLOR, writes no attribute at all and the selection would not show.
+func MonoStyles() Styles {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI)
+	plain := r.NewStyle()
+	bold := r.NewStyle().Bold(true)
+	faint := r.NewStyle().Faint(true)
+	return Styles{
+		Border:        plain,
+		FocusedBorder: bold,
+		Title:         plain,
+		FocusedTitle:  bold,
+		Header:        bold,
+		Label:         faint,
+		Dim:           faint,
+		Cursor:        r.NewStyle().Reverse(true).Bold(true),
+		CursorBlurred: r.NewStyle().Reverse(true),
+		Dir:           bold,
+		Symlink:       plain,
+		Special:       plain,
+		Added:         plain,
+		Modified:      plain,
+		Removed:       plain,
+		FromLayer:     r.NewStyle().Underline(true),
+		Bytes:         plain,
+		Warning:       bold,
+		Error:         bold,
+		Spinner:       plain,
+		Prompt:        bold,
+		Help: help.Styles{
+			Ellipsis: faint, ShortKey: plain, ShortDesc: faint, ShortSeparator: faint,
+			FullKey: plain, FullDesc: faint, FullSeparator: faint,
+		},
 	}
 }

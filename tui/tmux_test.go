@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/whittle-dev/whittle/internal/testfix"
+	"github.com/whittle-dev/whittle/plan"
 )
 
 // buildWhittle builds the whittle command into a temporary directory.
@@ -170,7 +171,7 @@ func TestTmux(t *testing.T) {
 			leftPane(9, "│ #     SIZE  COMMAND                          │"),
 			leftPane(10, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
 			leftPane(11, "│ 2   5.8 MB  COPY nixos-system/ / # buildkit  │"),
-			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(2, "╭─ Image files (✗ dropped, + kept, · not needed) ──────────────────────╮"),
 			rightPane(4, "│›    31 MB  4  ▸ nix/                                                 │"),
 			rightPane(5, "│    5.7 kB  2  ▸ etc/                                                 │"), // its default files are needed
 		})
@@ -183,7 +184,7 @@ func TestTmux(t *testing.T) {
 		})
 		s.keys("m", "Tab", "Enter")
 		s.waitFor("/nix opened", []cells{
-			rightPane(2, "╭─ Image files (✗ dropped, · not needed) ──────────────────────────────╮"),
+			rightPane(2, "╭─ Image files (✗ dropped, + kept, · not needed) ──────────────────────╮"),
 			rightPane(4, "│›    31 MB  4  ▾ nix/                                                 │"),
 			rightPane(5, "│     31 MB  4    ▾ store/                                             │"),
 			rightPane(6, "│    8.1 MB  4      ▸ bypryc62wgrb6y1z5qm5242rb82q6h1q-python3-3.12.4/ │"),
@@ -202,6 +203,30 @@ func TestTmux(t *testing.T) {
 			leftPane(2, "╭─ demo: · linux/amd64 ────────────────────────╮"),
 			leftPane(10, "│›1    23 MB  COPY /nix/store /nix/store # bui…│"),
 		})
+		s.keys("q")
+		if status := s.waitExit(); status != "0" {
+			t.Errorf("exit status %s after q", status)
+		}
+	})
+
+	t.Run("no color", func(t *testing.T) {
+		s := newTmux(t)
+		s.start(120, 40, "NO_COLOR=1 '"+bin+"' --no-cache tui demo:")
+		s.waitText("the loaded image", "plan →", 30*time.Second)
+		for pane, name := range map[string]string{"3": "Closure", "4": "Findings", "5": "/etc"} {
+			s.keys(pane)
+			s.waitText("pane "+name, "["+pane+" "+name+"]", 10*time.Second)
+			out, err := s.run("capture-pane", "-e", "-p", "-t", "w")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reverseRE.MatchString(out) {
+				t.Errorf("pane %s: NO_COLOR shows no selected row (no reverse video):\n%s", pane, out)
+			}
+			if c := colorRE.FindString(out); c != "" {
+				t.Errorf("pane %s: a colour %q under NO_COLOR", pane, c)
+			}
+		}
 		s.keys("q")
 		if status := s.waitExit(); status != "0" {
 			t.Errorf("exit status %s after q", status)
@@ -274,6 +299,12 @@ func TestTmuxApp(t *testing.T) {
 	// The filter shows nix/store/…/share/doc, doc last and closed.
 	s.keys("Enter", "G", "d")
 	s.waitText("the docs dropped", "drop /nix/store/", 10*time.Second)
+	// d again keeps them (marked +), u undoes that: dropped again.
+	s.keys("d")
+	s.waitText("the docs kept", "keep /nix/store/", 10*time.Second)
+	s.waitText("the + mark", "│›+", 10*time.Second)
+	s.keys("u")
+	s.waitText("the keep undone", "undone (1 more to undo)", 10*time.Second)
 
 	s.keys("5", "Right", "Right", "Right", "/")
 	s.literal("C.UTF")
@@ -286,7 +317,16 @@ func TestTmuxApp(t *testing.T) {
 	s.keys("Enter", "b")
 	s.waitText("the build", "built oci:", 120*time.Second)
 
+	// X applies every bloat fix; ctrl+s over the file there asks, y
+	// overwrites it, and the saved plan loads.
+	s.keys("4", "X")
+	s.waitText("the bloat fixes", "applied the fixes of", 10*time.Second)
+	if err := os.WriteFile(filepath.Join(dir, "whittle-plan.yaml"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s.keys("C-s", "Enter")
+	s.waitText("the question", "whittle-plan.yaml exists: overwrite it? y/n", 10*time.Second)
+	s.keys("y")
 	s.waitText("the plan saved", "plan saved to whittle-plan.yaml", 10*time.Second)
 	s.keys("q")
 	if status := s.waitExit(); status != "0" {
@@ -300,6 +340,9 @@ func TestTmuxApp(t *testing.T) {
 	saved, err := os.ReadFile(filepath.Join(dir, "whittle-plan.yaml"))
 	if err != nil || !strings.Contains(string(saved), "share/doc/**") || !strings.Contains(string(saved), "C.utf8") {
 		t.Errorf("saved plan: %v\n%s", err, saved)
+	}
+	if p, err := plan.Load(filepath.Join(dir, "whittle-plan.yaml")); err != nil || len(p.Drop) < 2 {
+		t.Errorf("the plan saved after X does not load: %v\n%s", err, saved)
 	}
 }
 

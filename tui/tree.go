@@ -238,7 +238,7 @@ func (p *treePane) title() string {
 		}
 		return t
 	}
-	return "Image files (✗ dropped, · not needed)"
+	return "Image files (✗ dropped, + kept, · not needed)"
 }
 
 // view renders the pane; input is the filter being typed, or "".
@@ -296,6 +296,9 @@ func (p *treePane) rowLine(r row, s Styles, w int, selected, focused bool, dw in
 		switch {
 		case n.dropped:
 			mark, markStyle = "✗", s.Removed
+		case n.kept && !n.reach:
+			// Kept by a keep glob: no root of the closure needs it.
+			mark, markStyle = "+", s.Added
 		case !n.kept && n.bytes > 0:
 			mark, markStyle = "·", s.Dim
 		}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,30 +121,19 @@ func (f *buildFlags) buildPlan(args []string) (*plan.Plan, error) {
 		}
 		p.Source = "demo:"
 	}
-	p.Roots = append(p.Roots, f.roots...)
-	p.Keep = append(p.Keep, f.keep...)
-	p.Drop = append(p.Drop, f.drop...)
-	p.Outputs = append(p.Outputs, f.outputs...)
+	flags := plan.Flags{Roots: f.roots, Keep: f.keep, Drop: f.drop, Outputs: f.outputs,
+		Mode: f.mode, Layers: f.layers, MaxLayers: f.maxLayers, Env: f.env}
 	for _, v := range f.verify {
 		argv, err := shellWords(v)
 		if err != nil {
 			return nil, fmt.Errorf("--verify %q: %w", v, err)
 		}
-		p.Verify = append(p.Verify, argv)
-	}
-	if f.mode != "" {
-		p.Mode = plan.Mode(f.mode)
-	}
-	if f.layers != "" {
-		p.Layers.Strategy = plan.Strategy(f.layers)
-	}
-	if f.maxLayers != 0 {
-		p.Layers.Max = f.maxLayers
+		flags.Verify = append(flags.Verify, argv)
 	}
 	for _, w := range []struct {
 		flag, v string
 		dst     *[]string
-	}{{"--entrypoint", f.entrypoint, &p.Config.Entrypoint}, {"--cmd", f.cmd, &p.Config.Cmd}} {
+	}{{"--entrypoint", f.entrypoint, &flags.Entrypoint}, {"--cmd", f.cmd, &flags.Cmd}} {
 		if w.v == "" {
 			continue
 		}
@@ -156,68 +144,21 @@ func (f *buildFlags) buildPlan(args []string) (*plan.Plan, error) {
 		*w.dst = argv
 	}
 	if f.user != "" {
-		p.Config.User = &f.user
+		flags.User = &f.user
 	}
 	if f.workdir != "" {
-		p.Config.WorkingDir = &f.workdir
-	}
-	if err := checkEnv(f.env); err != nil {
-		return nil, err
-	}
-	for _, kv := range f.env {
-		k, v, _ := strings.Cut(kv, "=")
-		if p.Config.Env == nil {
-			p.Config.Env = map[string]string{}
-		}
-		p.Config.Env[k] = v
+		flags.WorkingDir = &f.workdir
 	}
 	sel, err := f.etc.Selection()
 	if err != nil {
 		return nil, err
 	}
-	mergeSelection(&p.Etc, sel)
-	// Round-trip through the strict loader: flags get the same checks as
-	// a plan file (modes, strategies, globs, outputs).
-	b, err := plan.Save(p)
-	if err != nil {
+	flags.Etc = sel
+	// The flags get the checks of the plan file's keys (plan.Flags).
+	if err := flags.AddTo(p); err != nil {
 		return nil, err
 	}
-	checked, err := plan.Parse(b)
-	if err != nil {
-		// The document is the flags': its line numbers mean nothing here.
-		return nil, errors.New(lineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "plan.yaml: "), ""))
-	}
-	return checked, nil
-}
-
-var lineRE = regexp.MustCompile(`^line \d+: `)
-
-// mergeSelection sets in dst every section sel chooses.
-func mergeSelection(dst *etcgen.Selection, sel etcgen.Selection) {
-	if !sel.Services.IsZero() {
-		dst.Services = sel.Services
-	}
-	if !sel.Protocols.IsZero() {
-		dst.Protocols = sel.Protocols
-	}
-	if !sel.Certificates.IsZero() {
-		dst.Certificates = sel.Certificates
-	}
-	if !sel.Locales.IsZero() {
-		dst.Locales = sel.Locales
-	}
-	if sel.LocaleFormat != "" {
-		dst.LocaleFormat = sel.LocaleFormat
-	}
-	if !sel.Timezones.IsZero() {
-		dst.Timezones = sel.Timezones
-	}
-	if len(sel.Users) > 0 {
-		dst.Users = sel.Users
-	}
-	if !sel.Basics.IsZero() {
-		dst.Basics = sel.Basics
-	}
+	return p, nil
 }
 
 func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) error {

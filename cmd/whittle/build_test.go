@@ -63,6 +63,13 @@ func TestBuildErrors(t *testing.T) {
 		{[]string{"doctor", "demo:", "--env", "A B=v"}, `whittle: --env "A B=v": want NAME=value, the name without blanks or control characters` + "\n"},
 		{[]string{"build", "demo:", "--env", "X\x1b=v"}, `whittle: --env "X\\x1b=v": want NAME=value`},
 		{[]string{"build", "--plan", bad}, "config.Environment: unknown key"},
+		// Flags are checked as the plan's keys are, and named.
+		{[]string{"build", "demo:", "--drop", "usr/**"}, `whittle: --drop: want an absolute path, got "usr/**"` + "\n"},
+		{[]string{"build", "demo:", "--keep", "**/pip/**"}, `whittle: --keep: want an absolute path, got "**/pip/**" ("/**/pip/**" matches at any depth)` + "\n"},
+		{[]string{"build", "demo:", "--mode", "trimm"}, `whittle: --mode: want trim or assemble, got "trimm" (did you mean "trim"?)` + "\n"},
+		{[]string{"build", "demo:", "--layers", "popular"}, `whittle: --layers: want single or popularity, got "popular" (did you mean "popularity"?)` + "\n"},
+		{[]string{"build", "demo:", "--max-layers", "-3"}, `whittle: --max-layers: want at least 1, got -3` + "\n"},
+		{[]string{"build", "demo:", "--root", " "}, `whittle: --root: empty root` + "\n"},
 		{[]string{"build", "demo:", "-o", "tarball:x"}, "tarball:x"},
 	} {
 		_, errs, code := run(t, tc.args...)

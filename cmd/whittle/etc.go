@@ -11,7 +11,6 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/text"
@@ -47,8 +46,9 @@ layer tarball (-o FILE.tar). It prints the environment the image then needs
       --users root,nonroot -o rootfs-etc/
 
 Without -o it shows what the choice would write and what each part costs.
---from-plan reads the choices from a plan file's etc: section; --print-plan
-prints the choices as that section.`,
+--from-plan reads the choices from a plan file's etc: section (the flags
+replace the sections they choose); --print-plan prints the choices as that
+section.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEtc(cmd, g, f, imageRef(args))
@@ -137,20 +137,17 @@ func (f *etcFlags) selection() (etcgen.Selection, error) {
 	if f.fromPlan == "" {
 		return sel, nil
 	}
-	b, err := planfile.ReadFile(f.fromPlan)
+	// The plan file is read as build reads it (every key checked); the
+	// flags' choices replace its sections, as they do for build.
+	p, err := planfile.Load(f.fromPlan)
 	if err != nil {
 		return sel, err
 	}
-	var doc struct {
-		Etc *etcgen.Selection `yaml:"etc"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return sel, fmt.Errorf("%s: %w", f.fromPlan, err)
-	}
-	if doc.Etc == nil {
+	if p.Etc.IsZero() {
 		return sel, fmt.Errorf("%s: no etc: section", f.fromPlan)
 	}
-	return *doc.Etc, nil
+	planfile.MergeEtc(&p.Etc, sel)
+	return p.Etc, nil
 }
 
 func printEtcPlan(w io.Writer, sel etcgen.Selection) error {

@@ -22,13 +22,14 @@ func newTUICommand(g *globalFlags) *cobra.Command {
 		Long: `tui opens an image in the interactive app (whittle REF does the same). The
 header shows the image's totals and a live estimate of what a build of the
 plan being edited would weigh. Panes (1-6, tab): Layers and Files (dive's
-view: a selected layer shows its changes; d drops or keeps a file or a
-subtree), Closure (nix-tree's view: referrers, node, needs, with self,
-closure and added sizes; w why, r root, u unreachable), Findings (x applies
-a fix, X every bloat fix), /etc (choose services, protocols, certificates,
-locales, time zones and users) and Build (b builds the plan; o outputs,
-L layering, v verify). ctrl+s saves the plan YAML, which whittle build
---plan replays; ? lists every key.
+view: a selected layer shows its changes; d drops a file or a subtree,
+again keeps it, a third time leaves it to the closure), Closure (nix-tree's view: referrers, node, needs, with self,
+closure and added sizes; w why, r root, U unreachable), Findings (x applies
+the plan change a finding states, X every bloat fix), /etc (choose
+services, protocols, certificates, locales, time zones and users) and Build
+(b builds the plan; o outputs, L layering, v verify). u undoes the last
+edit of the plan; ctrl+s saves the plan YAML (asking before it overwrites
+a file), which whittle build --plan replays; ? lists every key.
 
 whittle with no command runs it on the demo image when its output is a
 terminal.`,
