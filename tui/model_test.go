@@ -54,7 +54,7 @@ func isEstimate(m *Model) func(tea.Msg) bool {
 
 // settle runs cmd and what follows from it until the plan estimate is
 // the current plan's (the estimate is computed in the background).
-func settle(t *testing.T, m Model, cmd tea.Cmd) Model {
+func settle(t testing.TB, m Model, cmd tea.Cmd) Model {
 	t.Helper()
 	r := newRunner(t, m)
 	r.exec(cmd)
@@ -70,7 +70,7 @@ func settle(t *testing.T, m Model, cmd tea.Cmd) Model {
 }
 
 // pressWait presses keys as press does, letting each one's estimate come.
-func pressWait(t *testing.T, m Model, names ...string) Model {
+func pressWait(t testing.TB, m Model, names ...string) Model {
 	t.Helper()
 	for _, n := range names {
 		next, cmd := m.Update(keyMsg(n))
