@@ -2,13 +2,13 @@ package builder
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -54,16 +54,29 @@ func (lb *layerBuild) addParents(ix *analyze.Index) {
 	}
 	var add []selected
 	for _, s := range lb.entries {
-		for d := path.Dir(s.path); d != "/"; d = path.Dir(d) {
+		// A source path's parents are its node's (no symlink lies on
+		// the path of a node); a generated file's are resolved.
+		var up *analyze.Node
+		if s.node != nil {
+			up = s.node.Parent
+		}
+		for d := parentDir(s.path); d != "/"; d = parentDir(d) {
+			n := up
+			if up != nil {
+				up = up.Parent
+			}
 			if have[d] {
 				break
 			}
 			have[d] = true
-			n, _, err := ix.Root.Resolve(d, imagefs.NoFollow)
-			if err != nil || !n.IsDir() || n.Path() != d {
-				n = nil // implied: reprotar writes 0755 root-owned
+			if n == nil {
+				var err error
+				n, _, err = ix.Root.Resolve(d, imagefs.NoFollow)
+				if err != nil || !n.IsDir() || n.Path() != d {
+					n = nil // implied: reprotar writes 0755 root-owned
+				}
 			}
-			if n != nil {
+			if n != nil && n.IsDir() {
 				add = append(add, selected{path: d, node: n})
 			}
 		}
@@ -115,7 +128,7 @@ func (lb *layerBuild) compressionName() string {
 // paths of the layer share is written once, the later paths hardlinked to
 // the first; device nodes, whose numbers the index does not keep, are
 // left out.
-func (lb *layerBuild) files(cs *contentStore) []reprotar.File {
+func (lb *layerBuild) files(ctx context.Context, contents *feed) []reprotar.File {
 	out := make([]reprotar.File, 0, len(lb.entries))
 	first := map[*analyze.Entry]string{}
 	for _, s := range lb.entries {
@@ -138,7 +151,9 @@ func (lb *layerBuild) files(cs *contentStore) []reprotar.File {
 				f.Kind, f.Link = reprotar.Hardlink, p
 			} else {
 				first[s.node.Content] = s.path
-				f.Kind, f.Data, f.Xattrs = reprotar.Regular, cs.data[s.node.Content], cs.hdr[s.node.Content]
+				c := s.node.Content
+				f.Kind, f.Size = reprotar.Regular, c.Size
+				f.Open = func() (reprotar.Content, error) { return contents.open(ctx, c) }
 			}
 		case s.node.Entry.Type == analyze.TypeSymlink:
 			f.Kind, f.Link = reprotar.Symlink, s.node.Entry.Link
@@ -210,8 +225,8 @@ func (lb *layerBuild) written() *analyze.LayerIndex {
 
 // write makes the layer's tar, compresses it (on every core), stores it
 // in the cache and sets lb.layer.
-func (lb *layerBuild) write(cs *contentStore, cache *layerCache, report func(Event)) error {
-	files := lb.files(cs)
+func (lb *layerBuild) write(ctx context.Context, contents *feed, cache *layerCache, report func(Event)) error {
+	files := lb.files(ctx, contents)
 	blob, err := cache.create(lb.key)
 	if err != nil {
 		return err
