@@ -271,13 +271,24 @@ func selectFiles(spec Spec, res *Result) []selected {
 	}
 	kept := map[string]bool{}
 	var out []selected
-	spec.Index.Root.Walk(func(n *analyze.Node) bool {
-		p := n.Path()
+	// Every node's path, made once (a path costs its depth).
+	var all []selected
+	var walk func(n *analyze.Node, p string)
+	walk = func(n *analyze.Node, p string) {
+		all = append(all, selected{path: p, node: n})
 		if p == "/" {
-			return true
+			p = ""
 		}
+		for _, c := range n.Children {
+			walk(c, p+"/"+c.Name)
+		}
+	}
+	walk(spec.Index.Root, "/")
+	all = all[1:] // the root
+	for _, s := range all {
+		n, p := s.node, s.path
 		if _, ok := extra[p]; ok {
-			return true // replaced (a generated directory's contents stay)
+			continue // replaced (a generated directory's contents stay)
 		}
 		if !n.IsDir() {
 			if spec.Keep != nil && spec.Keep(n) {
@@ -290,23 +301,21 @@ func selectFiles(spec Spec, res *Result) []selected {
 				}
 			}
 		}
-		return true
-	})
+	}
 	// Directories: kept when they hold something kept or are kept themselves.
-	spec.Index.Root.Walk(func(n *analyze.Node) bool {
-		p := n.Path()
-		if p == "/" || !n.IsDir() {
-			return true
+	for _, s := range all {
+		n, p := s.node, s.path
+		if !n.IsDir() {
+			continue
 		}
 		if _, ok := extra[p]; ok {
-			return true
+			continue
 		}
 		if spec.Keep != nil && spec.Keep(n) && !kept[p] {
 			kept[p] = true
-			out = append(out, selected{path: p, node: n})
+			out = append(out, s)
 		}
-		return true
-	})
+	}
 	for p, f := range extra {
 		out = append(out, selected{path: p, extra: f})
 		kept[p] = true
@@ -333,12 +342,11 @@ func selectFiles(spec Spec, res *Result) []selected {
 	}
 	sort.Strings(res.Kept)
 	// Removed directories: those not kept.
-	spec.Index.Root.Walk(func(n *analyze.Node) bool {
-		if p := n.Path(); p != "/" && n.IsDir() && !kept[p] {
-			res.Removed = append(res.Removed, p)
+	for _, s := range all {
+		if s.node.IsDir() && !kept[s.path] {
+			res.Removed = append(res.Removed, s.path)
 		}
-		return true
-	})
+	}
 	sort.Strings(res.Removed)
 	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
 	return out

@@ -1,0 +1,298 @@
+package builder
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"errors"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
+)
+
+// genFile is one regular file of a generated layer: size bytes of fill.
+type genFile struct {
+	name string
+	size int64
+	fill byte
+}
+
+// genLayer streams a tar of the files (each with its parent directories
+// implied) through gzip, as a layer blob: it never holds a file's
+// content, so a small blob can expand to gigabytes. It returns the blob
+// and the tar's diff ID.
+func genLayer(t testing.TB, files []genFile) ([]byte, string) {
+	t.Helper()
+	var blob bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&blob, gzip.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := sha256.New()
+	tw := tar.NewWriter(io.MultiWriter(zw, diff))
+	chunk := make([]byte, 1<<20)
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: f.size, Format: tar.FormatPAX}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range chunk {
+			chunk[i] = f.fill
+		}
+		for left := f.size; left > 0; {
+			n := min(left, int64(len(chunk)))
+			if _, err := tw.Write(chunk[:n]); err != nil {
+				t.Fatal(err)
+			}
+			left -= n
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return blob.Bytes(), "sha256:" + hex.EncodeToString(diff.Sum(nil))
+}
+
+// openLayers opens layer blobs (gzip or plain tars) with their diff IDs
+// as an in-memory image and indexes it.
+func openLayers(t testing.TB, blobs [][]byte, ids []string) (*source.Image, *analyze.Index) {
+	t.Helper()
+	raw, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"rootfs": map[string]any{"type": "layers", "diff_ids": ids},
+	})
+	im, err := source.Memory("demo:stream", raw, blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im, ix
+}
+
+func keepAll(*analyze.Node) bool { return true }
+
+// builtFiles reads a built image's single layer back with archive/tar:
+// each entry as "name type size", and each regular file's content as the
+// count of bytes other than want[name]'s fill byte.
+func builtFiles(t *testing.T, res *Result, fill map[string]byte) []string {
+	t.Helper()
+	ls, err := res.Image.Layers()
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("layers: %d, %v", len(ls), err)
+	}
+	rc, err := ls[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	var out []string
+	buf := make([]byte, 1<<20)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := fmt.Sprintf("%s %c %d", hdr.Name, hdr.Typeflag, hdr.Size)
+		if hdr.Typeflag == tar.TypeReg {
+			odd := 0
+			for {
+				n, err := tr.Read(buf)
+				odd += n - bytes.Count(buf[:n], []byte{fill[hdr.Name]})
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			row += fmt.Sprintf(" odd=%d", odd)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// TestGzipBomb: a 2 MB gzip layer expanding to 2 GiB of zeros in
+// one file, or to many files the build needs in another order than the
+// layer holds them, builds (in bounded memory: see BenchmarkGzipBomb) and
+// holds exactly those files.
+func TestGzipBomb(t *testing.T) {
+	var many []genFile
+	for i := 63; i >= 0; i-- { // reverse order: the writer wants them sorted
+		many = append(many, genFile{name: fmt.Sprintf("data/f%02d", i), size: 4 << 20, fill: byte(i % 2 * 'x')})
+	}
+	for _, tc := range []struct {
+		name  string
+		files []genFile
+	}{
+		{"one file", []genFile{{name: "zeros", size: 2 << 30}}},
+		{"many files", many},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			blob, id := genLayer(t, tc.files)
+			if len(blob) > 10<<20 {
+				t.Fatalf("bomb blob is %d bytes", len(blob))
+			}
+			im, ix := openLayers(t, [][]byte{blob}, []string{id})
+			res, err := Build(context.Background(), Spec{Source: im, Index: ix, Keep: keepAll})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Close()
+			fill := map[string]byte{}
+			var want []string
+			for _, f := range tc.files {
+				fill[f.name] = f.fill
+				want = append(want, fmt.Sprintf("%s 0 %d odd=0", f.name, f.size))
+			}
+			if len(tc.files) > 1 {
+				want = append(want, "data/ 5 0")
+			}
+			sort.Strings(want)
+			got := builtFiles(t, res, fill)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("built:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// deepTree is a layer of depth nested directories "d" (modes 0755 and
+// 0750 in turn, owned by their depth) holding one file at the bottom.
+func deepTree(t testing.TB, depth int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	p := ""
+	for i := 0; i < depth; i++ {
+		p += "d/"
+		if err := tw.WriteHeader(&tar.Header{Name: p, Typeflag: tar.TypeDir, Mode: 0o755 - int64(i%2)*0o5, Uid: i, Gid: i, Format: tar.FormatPAX}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: p + "f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3, Format: tar.FormatPAX}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte("abc"))
+	tw.Close()
+	return buf.Bytes()
+}
+
+// TestDeepTree: 10,000 nested directories build (in linear time: see
+// BenchmarkDeepTree), keeping only the file at the bottom; the layer
+// holds exactly every directory above it, with its own metadata.
+func TestDeepTree(t *testing.T) {
+	for _, depth := range []int{1, 3, 10000} {
+		t.Run(fmt.Sprint(depth), func(t *testing.T) {
+			im, ix := srcImage(t, deepTree(t, depth))
+			leaf := strings.Repeat("/d", depth) + "/f"
+			res, err := Build(context.Background(), Spec{Source: im, Index: ix, Keep: func(n *analyze.Node) bool { return n.Path() == leaf }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Close()
+			var want []string
+			p := ""
+			for i := 0; i < depth; i++ {
+				p += "d/"
+				want = append(want, fmt.Sprintf("%s 5 %s %d %d  0", p, octal(0o755-int64(i%2)*0o5), i, i))
+			}
+			want = append(want, p+"f 0 0644 0 0  3")
+			got := layerEntries(t, res.Image)
+			if len(got) != 1 || strings.Join(got[0], "\n") != strings.Join(want, "\n") {
+				t.Errorf("%d layers; first entries %q, want %q", len(got), head(got), want[:min(3, len(want))])
+			}
+			if len(res.Kept) != depth+1 || len(res.Removed) != 0 {
+				t.Errorf("kept %d paths, removed %d", len(res.Kept), len(res.Removed))
+			}
+		})
+	}
+}
+
+func head(ls [][]string) []string {
+	if len(ls) == 0 {
+		return nil
+	}
+	return ls[0][:min(3, len(ls[0]))]
+}
+
+// TestCancel: a build cancelled while it reads the source returns
+// context.Canceled and leaves nothing behind: no layer, no spool, no
+// temporary directory, with a layer cache or without.
+func TestCancel(t *testing.T) {
+	var files []genFile
+	for i := 31; i >= 0; i-- {
+		files = append(files, genFile{name: fmt.Sprintf("f%02d", i), size: 8 << 20, fill: byte(i)})
+	}
+	blob, id := genLayer(t, files)
+	im, ix := openLayers(t, [][]byte{blob}, []string{id})
+	for _, tc := range []struct {
+		name  string
+		cache bool
+		stage string
+	}{
+		{"reading, no cache", false, "reading"},
+		{"reading, cache", true, "reading"},
+		{"before reading", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			spec := Spec{Source: im, Index: ix, Keep: keepAll, Strategy: Popularity,
+				Group: func(p string) string { return p[:2] }}
+			if tc.cache {
+				spec.Cache = tmp + "/cache"
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			events := 0
+			spec.Progress = func(e Event) {
+				if e.Stage == tc.stage || tc.stage == "" {
+					events++
+					cancel()
+				}
+			}
+			if tc.stage == "" {
+				cancel()
+			}
+			res, err := Build(ctx, spec)
+			if !errors.Is(err, context.Canceled) || res != nil {
+				t.Fatalf("cancelled build: %v, result %v", err, res)
+			}
+			if events == 0 && tc.stage != "" {
+				t.Error("never reached the stage to cancel in")
+			}
+			var left []string
+			filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
+				if p != tmp && p != spec.Cache {
+					left = append(left, p[len(tmp):])
+				}
+				return nil
+			})
+			if len(left) > 0 {
+				t.Errorf("left behind: %q", left)
+			}
+		})
+	}
+}
