@@ -13,6 +13,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/compress"
+	"github.com/whittle-dev/whittle/internal/tarsparse"
 )
 
 // ReadFiles streams the content of the visible regular files for which
@@ -30,6 +31,9 @@ func ReadFiles(ctx context.Context, im *source.Image, ix *Index, want func(*Node
 	return readContents(ctx, im, ix, want, func(n *Node, _ *tar.Header, r io.Reader) error { return fn(n, r) }, false)
 }
 
+// A sparse file is handed over as a *SparseFile, which reads as any file
+// and also gives its fragments and stored bytes.
+//
 // ReadContents is ReadFiles that also hands over each content's tar
 // header, for what the index does not keep (extended attributes in
 // hdr.PAXRecords, modification times). fn must not keep hdr or r. It
@@ -89,7 +93,7 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 		return err
 	}
 	defer u.Close()
-	tr := tar.NewReader(u)
+	tr := tarsparse.NewReader(u)
 	h := xxhash.New()
 	for pos := 0; pos <= last; {
 		if err := ctx.Err(); err != nil {
@@ -107,10 +111,18 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 		}
 		if n := want[pos]; n != nil {
 			h.Reset()
-			if err := fn(n, hdr, io.TeeReader(tr, h)); err != nil {
+			var r, rest io.Reader = io.TeeReader(tr, h), tr
+			if frags, ok := tr.Sparse(); ok {
+				// A sparse file: its map and stored bytes, as scanTar
+				// hashed them.
+				h.Write(sparseMap(frags))
+				r = &SparseFile{frags: frags, data: io.TeeReader(tr.Data(), h), size: hdr.Size}
+				rest = tr.Data()
+			}
+			if err := fn(n, hdr, r); err != nil {
 				return err
 			}
-			if _, err := io.Copy(h, tr); err != nil {
+			if _, err := io.Copy(h, rest); err != nil {
 				return fmt.Errorf("reading %s: %w", n.Content.Path, compress.DescribeReadError(err))
 			}
 			if h.Sum64() != n.Content.Hash {

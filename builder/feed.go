@@ -51,6 +51,10 @@ type feedItem struct {
 	off       int64
 	xattrs    map[string]string
 	isSpooled bool
+	// sparse is a sparse file's data fragments (then the spool holds
+	// only its stored bytes, stored of them).
+	sparse []reprotar.Fragment
+	stored int64
 }
 
 // handoff is a content streamed from the source to a waiting writer:
@@ -91,6 +95,17 @@ func (f *feed) run(ctx context.Context, spec Spec, report func(Event)) error {
 	err := analyze.ReadContents(ctx, spec.Source, spec.Index, func(n *analyze.Node) bool { return f.items[n.Content] != nil },
 		func(n *analyze.Node, hdr *tar.Header, r io.Reader) error {
 			it := f.items[n.Content]
+			it.stored = it.size
+			if sf, ok := r.(*analyze.SparseFile); ok {
+				// Streamed and spooled for what the layer stores; the
+				// holes are written as holes.
+				it.sparse, it.stored = make([]reprotar.Fragment, 0, len(sf.Fragments())), 0
+				for _, fr := range sf.Fragments() {
+					it.sparse = append(it.sparse, reprotar.Fragment{Offset: fr.Offset, Length: fr.Length})
+					it.stored += fr.Length
+				}
+				r = sf.Data()
+			}
 			if err := f.deliver(ctx, it, xattrs(hdr.PAXRecords), r); err != nil {
 				return fmt.Errorf("reading %s: %w", n.Path(), err)
 			}
@@ -147,7 +162,7 @@ func (f *feed) deliver(ctx context.Context, it *feedItem, xattrs map[string]stri
 	if _, err := io.Copy(sp, r); err != nil {
 		return err
 	}
-	off, err := sp.finish(it.size)
+	off, err := sp.finish(it.stored)
 	if err != nil {
 		return err
 	}
@@ -179,7 +194,7 @@ func (f *feed) open(ctx context.Context, e *analyze.Entry) (reprotar.Content, er
 	}()
 	select {
 	case h := <-it.handoff:
-		return reprotar.Content{R: ctxReader{ctx, h.r}, Xattrs: nonNil(h.xattrs), Close: func() error { close(h.done); return nil }}, nil
+		return reprotar.Content{R: ctxReader{ctx, h.r}, Xattrs: nonNil(h.xattrs), Sparse: it.sparse, Close: func() error { close(h.done); return nil }}, nil
 	case <-it.spooled:
 		return f.fromSpool(ctx, it), nil
 	case <-f.finished:
@@ -198,7 +213,7 @@ func (f *feed) open(ctx context.Context, e *analyze.Entry) (reprotar.Content, er
 }
 
 func (f *feed) fromSpool(ctx context.Context, it *feedItem) reprotar.Content {
-	return reprotar.Content{R: ctxReader{ctx, io.NewSectionReader(f.spool, it.off, it.size)}, Xattrs: nonNil(it.xattrs)}
+	return reprotar.Content{R: ctxReader{ctx, io.NewSectionReader(f.spool, it.off, it.stored)}, Xattrs: nonNil(it.xattrs), Sparse: it.sparse}
 }
 
 // nonNil makes "no extended attributes" explicit, so that they replace

@@ -20,6 +20,8 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/internal/reprotar"
+	"github.com/whittle-dev/whittle/internal/tarsparse"
 )
 
 // genFile is one regular file of a generated layer: size bytes of fill.
@@ -295,4 +297,103 @@ func TestCancel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sparseSource is a layer holding sparse files, written as GNU tar's PAX
+// sparse 1.0 (archive/tar reads sparse files but cannot write them), and
+// a dense file beside them.
+func sparseSource(t *testing.T, files map[string]sparseSpec) []byte {
+	t.Helper()
+	var rf []reprotar.File
+	for name, sp := range files {
+		sp := sp
+		rf = append(rf, reprotar.File{Path: name, Kind: reprotar.Regular, Mode: 0o600, UID: 5, GID: 6, Size: sp.size,
+			Open: func() (reprotar.Content, error) {
+				var data bytes.Buffer
+				for _, f := range sp.frags {
+					data.Write(bytes.Repeat([]byte{sp.fill}, int(f.Length)))
+				}
+				return reprotar.Content{R: &data, Sparse: sp.frags, Xattrs: map[string]string{"user.sparse": "yes"}}, nil
+			}})
+	}
+	rf = append(rf, reprotar.File{Path: "/dense", Kind: reprotar.Regular, Mode: 0o644, Data: []byte("dense")})
+	b, err := reprotar.Bytes(rf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type sparseSpec struct {
+	size  int64
+	frags []reprotar.Fragment
+	fill  byte
+}
+
+// TestSparse: an image of a few kilobytes holding a 1 TiB sparse file
+// builds (in seconds and little memory: see BenchmarkSparse), and the
+// layer holds it sparse: the same size, fragments and data, the holes
+// costing nothing.
+func TestSparse(t *testing.T) {
+	const tib = 1 << 40
+	files := map[string]sparseSpec{
+		"/disk.img": {size: tib, frags: []reprotar.Fragment{{Offset: 0, Length: 5}, {Offset: tib / 2, Length: 8192}, {Offset: tib - 100, Length: 100}}, fill: 'x'},
+		"/holes":    {size: tib, frags: []reprotar.Fragment{}, fill: 0},
+		"/edge":     {size: 1 << 20, frags: []reprotar.Fragment{{Offset: 1<<20 - 1, Length: 1}}, fill: 'e'},
+	}
+	src := sparseSource(t, files)
+	if len(src) > 64<<10 {
+		t.Fatalf("source layer is %d bytes", len(src))
+	}
+	im, ix := srcImage(t, src)
+	for _, cache := range []string{"", t.TempDir()} {
+		res, err := Build(context.Background(), Spec{Source: im, Index: ix, Keep: keepAll, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Close()
+		if res.Layers[0].TarBytes > 64<<10 {
+			t.Errorf("built layer is %d tar bytes", res.Layers[0].TarBytes)
+		}
+		ls, _ := res.Image.Layers()
+		rc, err := ls[0].Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tarsparse.NewReader(rc)
+		var got []string
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			frags, sparse := tr.Sparse()
+			data, err := io.ReadAll(tr.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s %o %d:%d size=%d sparse=%v frags=%v data=%q xattr=%q", hdr.Name, hdr.Mode, hdr.Uid, hdr.Gid, hdr.Size, sparse, frags, summarise(data), hdr.PAXRecords["SCHILY.xattr.user.sparse"]))
+		}
+		rc.Close()
+		want := []string{
+			`dense 644 0:0 size=5 sparse=false frags=[] data="dense" xattr=""`,
+			`disk.img 600 5:6 size=1099511627776 sparse=true frags=[{0 5} {549755813888 8192} {1099511627676 100}] data="8297×x" xattr="yes"`,
+			`edge 600 5:6 size=1048576 sparse=true frags=[{1048575 1}] data="1×e" xattr="yes"`,
+			`holes 600 5:6 size=1099511627776 sparse=true frags=[] data="" xattr="yes"`,
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("cache %q, built:\n%s\nwant:\n%s", cache, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// summarise shows a run of one byte as "N×b".
+func summarise(b []byte) string {
+	if len(b) > 0 && bytes.Count(b, b[:1]) == len(b) {
+		return fmt.Sprintf("%d×%c", len(b), b[0])
+	}
+	return string(b)
 }

@@ -5,7 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -219,5 +223,40 @@ func BenchmarkDeepTree(b *testing.B) {
 		if err := Write(io.Discard, files); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSparseGNUTar: GNU tar lists and extracts a sparse entry as the
+// file it is, and keeps it sparse on disk.
+func TestSparseGNUTar(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs GNU tar")
+	}
+	const size = 1 << 30
+	b, err := Bytes([]File{{Path: "/a/s", Kind: Regular, Mode: 0o644, Size: size, Open: func() (Content, error) {
+		return Content{R: strings.NewReader("hello"), Sparse: []Fragment{{Offset: 1 << 20, Length: 5}}}, nil
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.tar"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("tar", "-C", dir, "-xf", filepath.Join(dir, "x.tar")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tar -x: %v: %s", err, out)
+	}
+	f, err := os.Open(filepath.Join(dir, "a/s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	got := make([]byte, 7)
+	f.ReadAt(got, 1<<20-1)
+	blocks := fi.Sys().(*syscall.Stat_t).Blocks
+	if fi.Size() != size || string(got) != "\x00hello\x00" || blocks > 1024 {
+		t.Errorf("extracted: size %d, bytes %q at 1 MiB, %d blocks of 512", fi.Size(), got, blocks)
 	}
 }

@@ -21,10 +21,16 @@ func writeSparse(tw *tar.Writer, w io.Writer, hdr *tar.Header, c Content) error 
 	if err := checkFragments(c.Sparse, hdr.Size); err != nil {
 		return err
 	}
+	frags := c.Sparse
+	if len(frags) == 0 || frags[len(frags)-1].Offset+frags[len(frags)-1].Length < hdr.Size {
+		// An empty last fragment at the end gives the size, as GNU tar
+		// writes it.
+		frags = append(frags[:len(frags):len(frags)], Fragment{Offset: hdr.Size})
+	}
 	var m strings.Builder
-	m.WriteString(strconv.Itoa(len(c.Sparse)) + "\n")
+	m.WriteString(strconv.Itoa(len(frags)) + "\n")
 	var data int64
-	for _, f := range c.Sparse {
+	for _, f := range frags {
 		m.WriteString(strconv.FormatInt(f.Offset, 10) + "\n" + strconv.FormatInt(f.Length, 10) + "\n")
 		data += f.Length
 	}
