@@ -24,6 +24,9 @@ import (
 // is checked against the index's hash, so a layer that changed since it
 // was indexed is an error, not a wrong answer.
 //
+// A sparse file is handed over as a *SparseFile, which reads as any file
+// and also gives its fragments and stored bytes.
+//
 // From an uncompressed layer whose blob can be read at an offset (a file,
 // an archive member), each file is read where the index says its bytes
 // lie, and nothing else of the layer is.
@@ -31,9 +34,6 @@ func ReadFiles(ctx context.Context, im *source.Image, ix *Index, want func(*Node
 	return readContents(ctx, im, ix, want, func(n *Node, _ *tar.Header, r io.Reader) error { return fn(n, r) }, false)
 }
 
-// A sparse file is handed over as a *SparseFile, which reads as any file
-// and also gives its fragments and stored bytes.
-//
 // ReadContents is ReadFiles that also hands over each content's tar
 // header, for what the index does not keep (extended attributes in
 // hdr.PAXRecords, modification times). fn must not keep hdr or r. It

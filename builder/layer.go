@@ -223,8 +223,9 @@ func (lb *layerBuild) written() *analyze.LayerIndex {
 	return li
 }
 
-// write makes the layer's tar, compresses it (on every core), stores it
-// in the cache and sets lb.layer.
+// write makes the layer's tar, its contents streamed from the feed,
+// compresses it (on every core), stores it in the cache and sets
+// lb.layer.
 func (lb *layerBuild) write(ctx context.Context, contents *feed, cache *layerCache, report func(Event)) error {
 	files := lb.files(ctx, contents)
 	blob, err := cache.create(lb.key)
