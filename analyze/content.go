@@ -95,6 +95,7 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 	defer u.Close()
 	tr := tarsparse.NewReader(u)
 	h := xxhash.New()
+	buf := make([]byte, 64<<10) // one buffer for the rest of every file
 	for pos := 0; pos <= last; {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -122,7 +123,7 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 			if err := fn(n, hdr, r); err != nil {
 				return err
 			}
-			if _, err := io.Copy(h, rest); err != nil {
+			if _, err := io.CopyBuffer(h, rest, buf); err != nil {
 				return fmt.Errorf("reading %s: %w", n.Content.Path, compress.DescribeReadError(err))
 			}
 			if h.Sum64() != n.Content.Hash {

@@ -27,6 +27,9 @@ type feed struct {
 	items map[*analyze.Entry]*feedItem
 	total int64
 
+	// buf copies contents into the spool (only the reader spools).
+	buf []byte
+
 	mu       sync.Mutex
 	spool    *os.File
 	spoolEnd int64
@@ -159,7 +162,10 @@ func (f *feed) deliver(ctx context.Context, it *feedItem, xattrs map[string]stri
 	}
 	// What the writer did not read (nothing, when it read it all) and the
 	// whole content when no writer took it.
-	if _, err := io.Copy(sp, r); err != nil {
+	if f.buf == nil {
+		f.buf = make([]byte, 128<<10)
+	}
+	if _, err := io.CopyBuffer(sp, r, f.buf); err != nil {
 		return err
 	}
 	off, err := sp.finish(it.stored)

@@ -99,8 +99,9 @@ func WriteAt(w io.Writer, files []File, mtime time.Time) error {
 		return err
 	}
 	tw := tar.NewWriter(w)
+	buf := make([]byte, 128<<10) // one copy buffer for every streamed file
 	for i := range all {
-		if err := writeEntry(tw, w, &all[i], mtime); err != nil {
+		if err := writeEntry(tw, w, &all[i], mtime, buf); err != nil {
 			return fmt.Errorf("writing %s: %w", all[i].Path, err)
 		}
 	}
@@ -109,7 +110,7 @@ func WriteAt(w io.Writer, files []File, mtime time.Time) error {
 
 // writeEntry writes one entry; a streamed file's content is opened,
 // copied and closed here.
-func writeEntry(tw *tar.Writer, raw io.Writer, f *File, mtime time.Time) (err error) {
+func writeEntry(tw *tar.Writer, raw io.Writer, f *File, mtime time.Time, buf []byte) (err error) {
 	hdr := &tar.Header{
 		Name:     strings.TrimPrefix(f.Path, "/"),
 		Typeflag: byte(f.Kind),
@@ -162,7 +163,7 @@ func writeEntry(tw *tar.Writer, raw io.Writer, f *File, mtime time.Time) (err er
 		return fmt.Errorf("unsupported entry kind %q", f.Kind)
 	}
 	if content.Sparse != nil {
-		return writeSparse(tw, raw, hdr, content)
+		return writeSparse(tw, raw, hdr, content, buf)
 	}
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err
@@ -174,7 +175,7 @@ func writeEntry(tw *tar.Writer, raw io.Writer, f *File, mtime time.Time) (err er
 		_, err := tw.Write(f.Data)
 		return err
 	}
-	n, err := io.Copy(tw, content.R)
+	n, err := io.CopyBuffer(tw, content.R, buf)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 // followed by the data fragments. archive/tar's writer does not write
 // the GNU.sparse records, so both headers are written here, between its
 // entries; its holes are never materialised.
-func writeSparse(tw *tar.Writer, w io.Writer, hdr *tar.Header, c Content) error {
+func writeSparse(tw *tar.Writer, w io.Writer, hdr *tar.Header, c Content, buf []byte) error {
 	if err := checkFragments(c.Sparse, hdr.Size); err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func writeSparse(tw *tar.Writer, w io.Writer, hdr *tar.Header, c Content) error 
 	if _, err := io.WriteString(w, m.String()); err != nil {
 		return err
 	}
-	n, err := io.Copy(w, c.R)
+	n, err := io.CopyBuffer(w, c.R, buf)
 	if err != nil {
 		return err
 	}
