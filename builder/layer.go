@@ -256,7 +256,7 @@ func (lb *layerBuild) write(ctx context.Context, contents *feed, cache *layerCac
 	}
 	diff := sha256.New()
 	tarred := &countWriter{w: io.MultiWriter(zw, diff)}
-	if err := reprotar.WriteAt(tarred, files, lb.mtime); err != nil {
+	if err := reprotar.WriteContext(ctx, tarred, files, lb.mtime); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {

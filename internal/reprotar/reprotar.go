@@ -7,6 +7,7 @@ package reprotar
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"path"
@@ -93,6 +94,12 @@ func Write(w io.Writer, files []File) error { return WriteAt(w, files, Epoch) }
 // WriteAt is Write with every entry's modification time set to mtime (a
 // SOURCE_DATE_EPOCH), UTC and truncated to the second.
 func WriteAt(w io.Writer, files []File, mtime time.Time) error {
+	return WriteContext(context.Background(), w, files, mtime)
+}
+
+// WriteContext is WriteAt that stops with ctx's error, between entries,
+// once ctx is done (a streamed file's reader stops its own copy).
+func WriteContext(ctx context.Context, w io.Writer, files []File, mtime time.Time) error {
 	mtime = mtime.UTC().Truncate(time.Second)
 	all, err := normalise(files)
 	if err != nil {
@@ -101,6 +108,11 @@ func WriteAt(w io.Writer, files []File, mtime time.Time) error {
 	tw := tar.NewWriter(w)
 	buf := make([]byte, 128<<10) // one copy buffer for every streamed file
 	for i := range all {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if err := writeEntry(tw, w, &all[i], mtime, buf); err != nil {
 			return fmt.Errorf("writing %s: %w", all[i].Path, err)
 		}

@@ -3,6 +3,8 @@ package reprotar
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -258,5 +260,26 @@ func TestSparseGNUTar(t *testing.T) {
 	blocks := fi.Sys().(*syscall.Stat_t).Blocks
 	if fi.Size() != size || string(got) != "\x00hello\x00" || blocks > 1024 {
 		t.Errorf("extracted: size %d, bytes %q at 1 MiB, %d blocks of 512", fi.Size(), got, blocks)
+	}
+}
+
+// TestWriteContextCancelled: a cancelled write stops with the context's
+// error, before the next entry is opened.
+func TestWriteContextCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	opened := 0
+	var files []File
+	for i := 0; i < 1000; i++ {
+		files = append(files, File{Path: fmt.Sprintf("/f%04d", i), Kind: Regular, Size: 1, Open: func() (Content, error) {
+			opened++
+			if opened == 10 {
+				cancel()
+			}
+			return Content{R: strings.NewReader("x")}, nil
+		}})
+	}
+	err := WriteContext(ctx, io.Discard, files, Epoch)
+	if !errors.Is(err, context.Canceled) || opened != 256 {
+		t.Errorf("cancelled write: %v after opening %d files, want context.Canceled after 256", err, opened)
 	}
 }
