@@ -397,3 +397,51 @@ func summarise(b []byte) string {
 	}
 	return string(b)
 }
+
+// TestSharedContent: one content in two layers (hardlinked paths in two
+// groups) and contents the writers want in another order than the source
+// holds them: each layer holds every byte, whichever way the feed handed
+// it over (straight from the source, teed to the spool, or from the
+// spool).
+func TestSharedContent(t *testing.T) {
+	im, ix := srcImage(t, srcTar(t,
+		entry{name: "b/z", typ: tar.TypeReg, mode: 0o644, data: "last"},
+		entry{name: "a/x", typ: tar.TypeReg, mode: 0o644, data: "shared"},
+		entry{name: "b/y", typ: tar.TypeLink, link: "a/x"},
+		entry{name: "a/w", typ: tar.TypeReg, mode: 0o644, data: "first"},
+	))
+	res, err := Build(context.Background(), Spec{Source: im, Index: ix, Keep: keepAll, Strategy: Popularity,
+		Group: func(p string) string { return p[:2] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	ls, _ := res.Image.Layers()
+	var got []string
+	for _, l := range ls {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(rc)
+		var row []string
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(tr)
+			row = append(row, hdr.Name+"="+string(b))
+		}
+		rc.Close()
+		got = append(got, strings.Join(row, " "))
+	}
+	sort.Strings(got)
+	want := []string{"a/= a/w=first a/x=shared", "b/= b/y=shared b/z=last"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("layers %q, want %q", got, want)
+	}
+}
