@@ -204,7 +204,11 @@ func normalise(files []File) ([]File, error) {
 	byPath := make(map[string]int, len(files))
 	out := make([]File, 0, len(files))
 	for _, f := range files {
-		p := path.Clean("/" + f.Path)
+		p := f.Path
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		p = path.Clean(p) // no copy when already clean
 		if p == "/" {
 			continue
 		}

@@ -267,6 +267,7 @@ func TestSparseGNUTar(t *testing.T) {
 // error, before the next entry is opened.
 func TestWriteContextCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	opened := 0
 	var files []File
 	for i := 0; i < 1000; i++ {
