@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/tarsparse"
 )
@@ -443,5 +447,96 @@ func TestSharedContent(t *testing.T) {
 	want := []string{"a/= a/w=first a/x=shared", "b/= b/y=shared b/z=last"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("layers %q, want %q", got, want)
+	}
+}
+
+// TestSparseGNUTarFormats: a sparse file GNU tar stores in each of its
+// sparse formats (old GNU, PAX 0.0, 0.1 and 1.0) is built sparse, with
+// the fragments and data GNU tar stored.
+func TestSparseGNUTarFormats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs GNU tar")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "root")
+	os.MkdirAll(src, 0o755)
+	f, err := os.Create(filepath.Join(src, "disk.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 64 << 20
+	f.WriteAt([]byte("head"), 0)
+	f.WriteAt(bytes.Repeat([]byte("m"), 8192), 32<<20)
+	f.WriteAt([]byte("tail"), size-4)
+	f.Close()
+	for _, format := range [][]string{
+		{"--format=gnu"},
+		{"--format=posix", "--sparse-version=0.0"},
+		{"--format=posix", "--sparse-version=0.1"},
+		{"--format=posix", "--sparse-version=1.0"},
+	} {
+		t.Run(strings.Join(format, " "), func(t *testing.T) {
+			archive := filepath.Join(dir, "x.tar")
+			args := append([]string{"--sparse", "-C", src, "-cf", archive}, format...)
+			if out, err := exec.Command("tar", append(args, "disk.img")...).CombinedOutput(); err != nil {
+				t.Fatalf("tar: %v: %s", err, out)
+			}
+			want := sparseEntries(t, mustOpen(t, archive))
+			if !strings.Contains(want[0], "sparse=true") {
+				t.Fatalf("GNU tar stored %s", want[0])
+			}
+			im, ix := testopen.Indexed(t, "rootfs-tar:"+archive)
+			res, err := Build(context.Background(), Spec{Source: im, Index: ix, Keep: keepAll})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Close()
+			ls, _ := res.Image.Layers()
+			rc, err := ls[0].Uncompressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			if got := sparseEntries(t, rc); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("built:\n%s\nGNU tar stored:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+func mustOpen(t *testing.T, p string) io.Reader {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// sparseEntries lists a tar's regular files: name, size, whether sparse,
+// fragments and a digest of the stored data.
+func sparseEntries(t *testing.T, r io.Reader) []string {
+	t.Helper()
+	tr := tarsparse.NewReader(r)
+	var out []string
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeGNUSparse {
+			continue
+		}
+		frags, sparse := tr.Sparse()
+		h := sha256.New()
+		n, err := io.Copy(h, tr.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s size=%d sparse=%v frags=%v stored=%d sha256=%x", path.Clean(hdr.Name), hdr.Size, sparse, frags, n, h.Sum(nil)[:8]))
 	}
 }
