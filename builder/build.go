@@ -430,6 +430,8 @@ func writeLayers(ctx context.Context, spec Spec, need []*layerBuild, cache *laye
 				return gctx.Err()
 			}
 			defer func() { <-slots }()
+			f.start(lb.feed)
+			defer f.stop(lb.feed)
 			if err := lb.write(gctx, f, cache, report); err != nil {
 				return fmt.Errorf("writing layer %d (%s): %w", lb.index, strings.Join(lb.groups, ", "), err)
 			}

@@ -16,13 +16,18 @@ import (
 
 // feed hands the source contents the layers hold to the layer writers
 // while the source layers are read, once and in order, so that no
-// content is ever held whole in memory. A writer writes its entries in
-// path order and asks for each content when it reaches it: a content the
-// reader reaches while a writer waits for it is streamed straight from
-// the source layer into that writer's tar; any other is copied to a
-// spool file as it streams past (its runs of zero blocks left as holes)
-// and read from there when a writer reaches it. The spool lives beside
-// the layers being written and is removed when the build ends.
+// content is ever held whole in memory. Each writer writes its entries in
+// path order and asks for each content when it reaches it. When the
+// reader reaches a content that an active writer will ask for next (every
+// content it needs before is already spooled, so it gets there without
+// the reader), the reader offers it and waits: the content streams
+// straight from the source layer into that writer's tar. Any other
+// content is copied to a spool file as it streams past (its runs of zero
+// blocks left as holes) and read from there when a writer reaches it; so
+// is one that another layer needs too. When the source holds the
+// contents in the order the layer wants them, nothing is spooled. The
+// spool lives beside the layers being written and is removed when the
+// build ends.
 type feed struct {
 	items map[*analyze.Entry]*feedItem
 	total int64
@@ -43,12 +48,8 @@ type feed struct {
 // feedItem is one content some layers hold.
 type feedItem struct {
 	size int64
-	// uses is how many layer writers still have to read it.
-	uses int
-	// waiting counts the writers waiting for it; handoff carries the
-	// source stream to one of them.
-	waiting int
-	handoff chan handoff
+	// uses are the writers that need it and where in their order.
+	uses []feedUse
 	// spooled is closed once the content lies whole in the spool at off.
 	spooled   chan struct{}
 	off       int64
@@ -60,32 +61,73 @@ type feedItem struct {
 	stored int64
 }
 
-// handoff is a content streamed from the source to a waiting writer:
-// the writer reads r to its end and closes done.
-type handoff struct {
-	r      io.Reader
-	xattrs map[string]string
-	done   chan struct{}
+type feedUse struct {
+	w *feedWriter
+	j int
 }
 
-// newFeed lists the contents the layers to write hold, with how many
-// layers hold each.
+// feedWriter is one layer writer's side of the feed: the contents it
+// asks for, in order.
+type feedWriter struct {
+	seq   []*feedItem
+	index map[*feedItem]int
+	// next is the position in seq of the first content it has not had
+	// yet; frontier the first position from next on not spooled yet.
+	next, frontier int
+	// active is set while the writer writes (holds a slot): only an
+	// active writer is offered a content, so the reader never waits for
+	// one waiting for a slot.
+	active bool
+	// offer is the content the reader offers it and waits on; wake
+	// tells a waiting writer that an offer came.
+	offer *offer
+	wake  chan struct{}
+}
+
+// offer is a content the reader streams to a writer: taken when the
+// writer takes it (then the writer reads r to its end and closes done),
+// declined when it asks for another first (then the reader spools it).
+type offer struct {
+	it       *feedItem
+	r        io.Reader
+	done     chan struct{}
+	taken    chan struct{}
+	declined chan struct{}
+}
+
+// reaches reports whether w, active, asks for the content at position
+// j next but for spooled ones; f.mu is held.
+func (w *feedWriter) reaches(j int) bool {
+	w.frontier = max(w.frontier, w.next)
+	for w.frontier < len(w.seq) && w.seq[w.frontier].isSpooled {
+		w.frontier++
+	}
+	return w.active && w.offer == nil && w.frontier == j
+}
+
+// newFeed lists the contents the layers to write hold, in each layer's
+// order, and gives each layer its writer's side.
 func newFeed(layers []*layerBuild, dir string) *feed {
 	f := &feed{items: map[*analyze.Entry]*feedItem{}, dir: dir, finished: make(chan struct{})}
 	for _, lb := range layers {
-		inLayer := map[*analyze.Entry]bool{}
+		w := &feedWriter{index: map[*feedItem]int{}, wake: make(chan struct{}, 1)}
+		lb.feed = w
 		for _, s := range lb.entries {
-			if s.node == nil || s.node.Content == nil || s.node.IsDir() || inLayer[s.node.Content] {
+			if s.node == nil || s.node.Content == nil || s.node.IsDir() {
 				continue
 			}
-			inLayer[s.node.Content] = true
 			it := f.items[s.node.Content]
 			if it == nil {
-				it = &feedItem{size: s.node.Content.Size, handoff: make(chan handoff, 1), spooled: make(chan struct{})}
+				it = &feedItem{size: s.node.Content.Size, spooled: make(chan struct{})}
 				f.items[s.node.Content] = it
 				f.total += it.size
 			}
-			it.uses++
+			if _, ok := w.index[it]; ok {
+				continue // a hardlink: asked for once
+			}
+			w.index[it] = len(w.seq)
+			it.uses = append(it.uses, feedUse{w, len(w.seq)})
+			w.seq = append(w.seq, it)
 		}
 	}
 	return f
@@ -126,39 +168,62 @@ func (f *feed) run(ctx context.Context, spec Spec, report func(Event)) error {
 	return err
 }
 
-// deliver hands one content to a writer waiting for it, and spools it
-// when no writer waits or another layer will need it too.
+// deliver offers one content to the writer that asks for it next, if
+// any, and spools it when none takes it or another layer needs it too.
 func (f *feed) deliver(ctx context.Context, it *feedItem, xattrs map[string]string, r io.Reader) error {
+	var sp *spoolWriter
 	f.mu.Lock()
 	it.xattrs = xattrs
-	hand := it.waiting > 0
-	if hand {
-		it.uses--
+	var o *offer
+	for _, u := range it.uses {
+		if u.w.reaches(u.j) {
+			o = &offer{it: it, done: make(chan struct{}), taken: make(chan struct{}), declined: make(chan struct{})}
+			if len(it.uses) > 1 {
+				var err error
+				if sp, err = f.startSpool(); err != nil {
+					f.mu.Unlock()
+					return err
+				}
+			}
+			o.r = r
+			if sp != nil {
+				o.r = io.TeeReader(r, sp)
+			}
+			u.w.offer = o
+			select {
+			case u.w.wake <- struct{}{}:
+			default:
+			}
+			break
+		}
 	}
-	keep := it.uses > 0
 	f.mu.Unlock()
-	var sp *spoolWriter
-	if keep {
-		var err error
-		if sp, err = f.startSpool(); err != nil {
-			return err
-		}
-	}
-	if hand {
-		src := r
-		if sp != nil {
-			src = io.TeeReader(r, sp)
-		}
-		h := handoff{r: src, xattrs: xattrs, done: make(chan struct{})}
-		it.handoff <- h // buffered: one handoff per content
+	taken := false
+	if o != nil {
 		select {
-		case <-h.done:
+		case <-o.taken:
+			taken = true
+			select {
+			case <-o.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		case <-o.declined:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	if taken && sp == nil {
+		return nil // streamed to the one writer that needs it
+	}
 	if sp == nil {
-		return nil
+		f.mu.Lock()
+		var err error
+		sp, err = f.startSpool()
+		f.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	// What the writer did not read (nothing, when it read it all) and the
 	// whole content when no writer took it.
@@ -179,42 +244,67 @@ func (f *feed) deliver(ctx context.Context, it *feedItem, xattrs map[string]stri
 	return nil
 }
 
-// open returns a content for a writer: from the spool when it lies
+// start makes w active: from now on it is offered contents.
+func (f *feed) start(w *feedWriter) {
+	f.mu.Lock()
+	w.active = true
+	f.mu.Unlock()
+}
+
+// stop makes w inactive, declining an offer it will not take.
+func (f *feed) stop(w *feedWriter) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.active = false
+	if w.offer != nil {
+		close(w.offer.declined)
+		w.offer = nil
+	}
+}
+
+// open returns a content for writer w: from the spool when it lies
 // there, else streamed from the source when the reader reaches it.
-func (f *feed) open(ctx context.Context, e *analyze.Entry) (reprotar.Content, error) {
+func (f *feed) open(ctx context.Context, w *feedWriter, e *analyze.Entry) (reprotar.Content, error) {
 	it := f.items[e]
-	if it == nil {
+	j, ok := w.index[it]
+	if it == nil || !ok {
 		return reprotar.Content{}, fmt.Errorf("%s: content not listed for the build", e.Path)
 	}
 	f.mu.Lock()
-	if it.isSpooled {
-		f.mu.Unlock()
-		return f.fromSpool(ctx, it), nil
-	}
-	it.waiting++
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		it.waiting--
-		f.mu.Unlock()
-	}()
-	select {
-	case h := <-it.handoff:
-		return reprotar.Content{R: ctxReader{ctx, h.r}, Xattrs: nonNil(h.xattrs), Sparse: it.sparse, Close: func() error { close(h.done); return nil }}, nil
-	case <-it.spooled:
-		return f.fromSpool(ctx, it), nil
-	case <-f.finished:
-		select {
-		case <-it.spooled:
+	w.next = max(w.next, j) // asking for j: all before it are had
+	for {
+		if it.isSpooled {
+			w.next = max(w.next, j+1)
+			f.mu.Unlock()
 			return f.fromSpool(ctx, it), nil
-		default:
+		}
+		if o := w.offer; o != nil {
+			w.offer = nil
+			if o.it == it {
+				close(o.taken)
+				w.next = max(w.next, j+1)
+				f.mu.Unlock()
+				return reprotar.Content{R: ctxReader{ctx, o.r}, Xattrs: nonNil(it.xattrs), Sparse: it.sparse, Close: func() error { close(o.done); return nil }}, nil
+			}
+			close(o.declined) // asked out of order: the reader spools it
+		}
+		f.mu.Unlock()
+		select {
+		case <-w.wake:
+		case <-it.spooled:
+		case <-f.finished:
+			select {
+			case <-it.spooled:
+			default:
+				f.mu.Lock()
+				err := f.err
+				f.mu.Unlock()
+				return reprotar.Content{}, fmt.Errorf("%s: %w", e.Path, err)
+			}
+		case <-ctx.Done():
+			return reprotar.Content{}, ctx.Err()
 		}
 		f.mu.Lock()
-		err := f.err
-		f.mu.Unlock()
-		return reprotar.Content{}, fmt.Errorf("%s: %w", e.Path, err)
-	case <-ctx.Done():
-		return reprotar.Content{}, ctx.Err()
 	}
 }
 

@@ -42,6 +42,8 @@ type layerBuild struct {
 
 	layer v1.Layer
 	info  LayerInfo
+	// feed is the layer writer's side of the contents' feed.
+	feed *feedWriter
 }
 
 // addParents adds every directory above the layer's paths, with the
@@ -153,7 +155,7 @@ func (lb *layerBuild) files(ctx context.Context, contents *feed) []reprotar.File
 				first[s.node.Content] = s.path
 				c := s.node.Content
 				f.Kind, f.Size = reprotar.Regular, c.Size
-				f.Open = func() (reprotar.Content, error) { return contents.open(ctx, c) }
+				f.Open = func() (reprotar.Content, error) { return contents.open(ctx, lb.feed, c) }
 			}
 		case s.node.Entry.Type == analyze.TypeSymlink:
 			f.Kind, f.Link = reprotar.Symlink, s.node.Entry.Link
