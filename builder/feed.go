@@ -171,6 +171,7 @@ func (f *feed) run(ctx context.Context, spec Spec, report func(Event)) error {
 // deliver offers one content to the writer that asks for it next, if
 // any, and spools it when none takes it or another layer needs it too.
 func (f *feed) deliver(ctx context.Context, it *feedItem, xattrs map[string]string, r io.Reader) error {
+	r = ctxReader{ctx, r} // a long spooling stops when the build is cancelled
 	var sp *spoolWriter
 	f.mu.Lock()
 	it.xattrs = xattrs
