@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -221,12 +220,6 @@ func mergeSelection(dst *etcgen.Selection, sel etcgen.Selection) {
 }
 
 func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) error {
-	if os.Getenv("GOGC") == "" {
-		// A build streams its contents through short-lived buffers: the
-		// default collection pace (main's is tuned for the index an audit
-		// keeps) halves its peak memory for no measurable time.
-		debug.SetGCPercent(100)
-	}
 	p, err := f.buildPlan(args)
 	if err != nil {
 		return err
