@@ -459,12 +459,3 @@ func xattrs(pax map[string]string) map[string]string {
 	}
 	return out
 }
-
-// parentDir is path.Dir of a clean absolute path, without copying it.
-func parentDir(p string) string {
-	i := strings.LastIndexByte(p, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return p[:i]
-}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -486,3 +487,12 @@ func (c closers) Close() error {
 }
 
 var _ v1.Layer = (*fileLayer)(nil)
+
+// parentDir is path.Dir of a clean absolute path, without copying it.
+func parentDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
