@@ -60,7 +60,7 @@ func DefaultCacheDir() (string, error) {
 
 const (
 	cacheMagic   = "WHITTLE-LAYER-INDEX\n"
-	cacheVersion = 5
+	cacheVersion = 6 // 6: sparse files hashed by map and stored bytes
 )
 
 func (c *Cache) file(key string) string {

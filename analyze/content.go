@@ -13,6 +13,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/compress"
+	"github.com/whittle-dev/whittle/internal/tarsparse"
 )
 
 // ReadFiles streams the content of the visible regular files for which
@@ -22,6 +23,9 @@ import (
 // it (equal Node.Content). fn must not keep r after returning. The content
 // is checked against the index's hash, so a layer that changed since it
 // was indexed is an error, not a wrong answer.
+//
+// A sparse file is handed over as a *SparseFile, which reads as any file
+// and also gives its fragments and stored bytes.
 //
 // From an uncompressed layer whose blob can be read at an offset (a file,
 // an archive member), each file is read where the index says its bytes
@@ -89,8 +93,9 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 		return err
 	}
 	defer u.Close()
-	tr := tar.NewReader(u)
+	tr := tarsparse.NewReader(u)
 	h := xxhash.New()
+	buf := make([]byte, 64<<10) // one buffer for the rest of every file
 	for pos := 0; pos <= last; {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -107,10 +112,18 @@ func readLayerFiles(ctx context.Context, im *source.Image, l int, want map[int]*
 		}
 		if n := want[pos]; n != nil {
 			h.Reset()
-			if err := fn(n, hdr, io.TeeReader(tr, h)); err != nil {
+			var r, rest io.Reader = io.TeeReader(tr, h), tr
+			if frags, ok := tr.Sparse(); ok {
+				// A sparse file: its map and stored bytes, as scanTar
+				// hashed them.
+				h.Write(sparseMap(frags))
+				r = &SparseFile{frags: frags, data: io.TeeReader(tr.Data(), h), size: hdr.Size}
+				rest = tr.Data()
+			}
+			if err := fn(n, hdr, r); err != nil {
 				return err
 			}
-			if _, err := io.Copy(h, tr); err != nil {
+			if _, err := io.CopyBuffer(h, rest, buf); err != nil {
 				return fmt.Errorf("reading %s: %w", n.Content.Path, compress.DescribeReadError(err))
 			}
 			if h.Sum64() != n.Content.Hash {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/compress"
+	"github.com/whittle-dev/whittle/internal/tarsparse"
 )
 
 // Compression names how a layer is stored (compress.None, Gzip, Zstd, Xz,
@@ -127,7 +128,7 @@ func scanLayerLearning(ctx context.Context, stored io.Reader, wantDiffID, wantDi
 // of r so far (nil: offsets are not recorded).
 func scanTar(ctx context.Context, r io.Reader, li *LayerIndex, learn learnFunc) error {
 	at, _ := r.(*countingReader)
-	tr := tar.NewReader(r)
+	tr := tarsparse.NewReader(r)
 	buf := make([]byte, compress.BufferSize)
 	h := xxhash.New()
 	for n := 0; ; n++ {
@@ -155,6 +156,16 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex, learn learnFunc) 
 			var start int64
 			if at != nil {
 				start = at.n // archive/tar reads no further than a header asks
+			}
+			if frags, ok := tr.Sparse(); ok {
+				// Hashed for what the layer stores, never read for the
+				// file's apparent size (a terabyte of holes).
+				if _, err := hashSparse(h, frags, tr.Data(), buf); err != nil {
+					return fmt.Errorf("reading %s: %w", e.Path, compress.DescribeReadError(err))
+				}
+				e.Hash = h.Sum64()
+				li.Entries = append(li.Entries, e)
+				continue
 			}
 			var got int64
 			if learn != nil && e.Type == TypeRegular {

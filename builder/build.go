@@ -1,11 +1,9 @@
 package builder
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"sync"
@@ -190,25 +188,7 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 		need = append(need, lb)
 	}
 	if len(need) > 0 {
-		contents, err := readContents(ctx, spec, need, report)
-		if err != nil {
-			cache.dropTemp(spec.Cache)
-			return nil, err
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(2)
-		for _, lb := range need {
-			g.Go(func() error {
-				if err := gctx.Err(); err != nil {
-					return err
-				}
-				if err := lb.write(contents, &cache, report); err != nil {
-					return fmt.Errorf("writing layer %d (%s): %w", lb.index, strings.Join(lb.groups, ", "), err)
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+		if err := writeLayers(ctx, spec, need, &cache, report); err != nil {
 			cache.dropTemp(spec.Cache)
 			return nil, err
 		}
@@ -335,46 +315,42 @@ func groupFiles(spec Spec, sel []selected) map[string]*fileGroup {
 	return groups
 }
 
-// contentStore holds the bytes and tar headers of the source contents the
-// layers need, by content entry.
-type contentStore struct {
-	data map[*analyze.Entry][]byte
-	hdr  map[*analyze.Entry]map[string]string // PAX records (xattrs)
-}
-
-// readContents reads, in one pass per source layer, every content the
-// layers to write hold.
-func readContents(ctx context.Context, spec Spec, layers []*layerBuild, report func(Event)) (*contentStore, error) {
-	want := map[*analyze.Entry]bool{}
-	var total int64
-	for _, lb := range layers {
-		for _, s := range lb.entries {
-			if s.node != nil && s.node.Content != nil && !want[s.node.Content] {
-				want[s.node.Content] = true
-				total += s.node.Content.Size
-			}
-		}
+// writeLayers writes the layers while the source layers are read once:
+// a reader feeds the contents (feed) to the layer writers, two of which
+// write at a time, each compressing on every core.
+func writeLayers(ctx context.Context, spec Spec, need []*layerBuild, cache *layerCache, report func(Event)) error {
+	dir, err := cache.base()
+	if err != nil {
+		return err
 	}
-	cs := &contentStore{data: map[*analyze.Entry][]byte{}, hdr: map[*analyze.Entry]map[string]string{}}
-	var done int64
-	err := analyze.ReadContents(ctx, spec.Source, spec.Index, func(n *analyze.Node) bool { return want[n.Content] },
-		func(n *analyze.Node, hdr *tar.Header, r io.Reader) error {
-			b := make([]byte, n.Content.Size)
-			if _, err := io.ReadFull(r, b); err != nil {
-				return fmt.Errorf("reading %s: %w", n.Path(), err)
+	f := newFeed(need, dir)
+	defer f.close()
+	g, gctx := errgroup.WithContext(ctx)
+	if len(f.items) > 0 {
+		g.Go(func() error { return f.run(gctx, spec, report) })
+	}
+	slots := make(chan struct{}, 2)
+	for _, lb := range need {
+		g.Go(func() error {
+			select {
+			case slots <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
 			}
-			cs.data[n.Content] = b
-			if x := xattrs(hdr.PAXRecords); x != nil {
-				cs.hdr[n.Content] = x
+			defer func() { <-slots }()
+			f.start(lb.feed)
+			defer f.stop(lb.feed)
+			if err := lb.write(gctx, f, cache, report); err != nil {
+				return fmt.Errorf("writing layer %d (%s): %w", lb.index, strings.Join(lb.groups, ", "), err)
 			}
-			done += int64(len(b))
-			report(Event{Stage: "reading", Bytes: done, Total: total})
 			return nil
 		})
-	if err != nil {
-		return nil, err
 	}
-	return cs, nil
+	err = g.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err() // cancelled: say so, not what it interrupted
+	}
+	return err
 }
 
 // xattrs picks the extended attributes out of PAX records (SCHILY.xattr.

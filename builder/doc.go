@@ -6,7 +6,13 @@
 // reproducible tar (sorted entries, fixed modification time, numeric
 // owners, the source's modes, owners and extended attributes), compresses
 // layers in parallel, and composes the image with go-containerregistry's
-// mutate. Layers it wrote are kept in a cache keyed by what they hold, so
+// mutate. Layers are written while the source layers are read, once and
+// in order, in bounded memory whatever the image: no content is held
+// whole (each streams from the source into the layer that waits for it,
+// or through a spool file whose zero blocks are holes), sparse files are
+// written sparse (PAX GNU sparse 1.0), deep trees cost linear time, and
+// every phase stops when the context is cancelled, leaving nothing
+// behind. Layers it wrote are kept in a cache keyed by what they hold, so
 // an unchanged build reads no source layer.
 //
 // It does not decide what to keep (the caller passes the closure and the

@@ -2,16 +2,17 @@ package builder
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -42,6 +43,8 @@ type layerBuild struct {
 
 	layer v1.Layer
 	info  LayerInfo
+	// feed is the layer writer's side of the contents' feed.
+	feed *feedWriter
 }
 
 // addParents adds every directory above the layer's paths, with the
@@ -54,16 +57,29 @@ func (lb *layerBuild) addParents(ix *analyze.Index) {
 	}
 	var add []selected
 	for _, s := range lb.entries {
-		for d := path.Dir(s.path); d != "/"; d = path.Dir(d) {
+		// A source path's parents are its node's (no symlink lies on
+		// the path of a node); a generated file's are resolved.
+		var up *analyze.Node
+		if s.node != nil {
+			up = s.node.Parent
+		}
+		for d := parentDir(s.path); d != "/"; d = parentDir(d) {
+			n := up
+			if up != nil {
+				up = up.Parent
+			}
 			if have[d] {
 				break
 			}
 			have[d] = true
-			n, _, err := ix.Root.Resolve(d, imagefs.NoFollow)
-			if err != nil || !n.IsDir() || n.Path() != d {
-				n = nil // implied: reprotar writes 0755 root-owned
+			if n == nil {
+				var err error
+				n, _, err = ix.Root.Resolve(d, imagefs.NoFollow)
+				if err != nil || !n.IsDir() || n.Path() != d {
+					n = nil // implied: reprotar writes 0755 root-owned
+				}
 			}
-			if n != nil {
+			if n != nil && n.IsDir() {
 				add = append(add, selected{path: d, node: n})
 			}
 		}
@@ -115,7 +131,7 @@ func (lb *layerBuild) compressionName() string {
 // paths of the layer share is written once, the later paths hardlinked to
 // the first; device nodes, whose numbers the index does not keep, are
 // left out.
-func (lb *layerBuild) files(cs *contentStore) []reprotar.File {
+func (lb *layerBuild) files(ctx context.Context, contents *feed) []reprotar.File {
 	out := make([]reprotar.File, 0, len(lb.entries))
 	first := map[*analyze.Entry]string{}
 	for _, s := range lb.entries {
@@ -138,7 +154,9 @@ func (lb *layerBuild) files(cs *contentStore) []reprotar.File {
 				f.Kind, f.Link = reprotar.Hardlink, p
 			} else {
 				first[s.node.Content] = s.path
-				f.Kind, f.Data, f.Xattrs = reprotar.Regular, cs.data[s.node.Content], cs.hdr[s.node.Content]
+				c := s.node.Content
+				f.Kind, f.Size = reprotar.Regular, c.Size
+				f.Open = func() (reprotar.Content, error) { return contents.open(ctx, lb.feed, c) }
 			}
 		case s.node.Entry.Type == analyze.TypeSymlink:
 			f.Kind, f.Link = reprotar.Symlink, s.node.Entry.Link
@@ -208,10 +226,11 @@ func (lb *layerBuild) written() *analyze.LayerIndex {
 	return li
 }
 
-// write makes the layer's tar, compresses it (on every core), stores it
-// in the cache and sets lb.layer.
-func (lb *layerBuild) write(cs *contentStore, cache *layerCache, report func(Event)) error {
-	files := lb.files(cs)
+// write makes the layer's tar, its contents streamed from the feed,
+// compresses it (on every core), stores it in the cache and sets
+// lb.layer.
+func (lb *layerBuild) write(ctx context.Context, contents *feed, cache *layerCache, report func(Event)) error {
+	files := lb.files(ctx, contents)
 	blob, err := cache.create(lb.key)
 	if err != nil {
 		return err
@@ -240,7 +259,7 @@ func (lb *layerBuild) write(cs *contentStore, cache *layerCache, report func(Eve
 	}
 	diff := sha256.New()
 	tarred := &countWriter{w: io.MultiWriter(zw, diff)}
-	if err := reprotar.WriteAt(tarred, files, lb.mtime); err != nil {
+	if err := reprotar.WriteContext(ctx, tarred, files, lb.mtime); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {
@@ -468,3 +487,12 @@ func (c closers) Close() error {
 }
 
 var _ v1.Layer = (*fileLayer)(nil)
+
+// parentDir is path.Dir of a clean absolute path, without copying it.
+func parentDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
