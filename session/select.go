@@ -69,34 +69,45 @@ func Select(ix *analyze.Index, keep func(*analyze.Node) bool, extra []reprotar.F
 		generated[path.Clean("/"+f.Path)] = f
 	}
 	kept := map[string]bool{}
-	// One walk: a directory's own keep is asked after its children's,
-	// as the builder always did (so a keep that looks at what is kept
-	// below sees it the same).
-	var dirs []*analyze.Node
-	ix.Root.Walk(func(n *analyze.Node) bool {
-		p := n.Path()
+	// Every node with its path, each path made once (Node.Path costs a
+	// node's depth).
+	type placed struct {
+		path string
+		node *analyze.Node
+	}
+	var all []placed
+	var walk func(n *analyze.Node, p string)
+	walk = func(n *analyze.Node, p string) {
+		all = append(all, placed{p, n})
 		if p == "/" {
-			return true
+			p = ""
 		}
-		if _, ok := generated[p]; ok {
-			return true // replaced
+		for _, c := range n.Children {
+			walk(c, p+"/"+c.Name)
 		}
-		if n.IsDir() {
-			dirs = append(dirs, n)
-			return true
+	}
+	walk(ix.Root, "/")
+	all = all[1:] // the root
+	// Files first, then directories: a directory's own keep is asked
+	// after its children's, as the builder always did.
+	for _, pl := range all {
+		if _, ok := generated[pl.path]; ok || pl.node.IsDir() {
+			continue // replaced by a generated file, or a directory
 		}
-		if keep != nil && keep(n) {
-			kept[p] = true
-			sel.Entries = append(sel.Entries, Entry{Path: p, Node: n})
-		} else if n.Content != nil {
-			sel.RemovedBytes += n.Content.Size
+		if keep != nil && keep(pl.node) {
+			kept[pl.path] = true
+			sel.Entries = append(sel.Entries, Entry{Path: pl.path, Node: pl.node})
+		} else if pl.node.Content != nil {
+			sel.RemovedBytes += pl.node.Content.Size
 		}
-		return true
-	})
-	for _, n := range dirs {
-		if p := n.Path(); keep != nil && keep(n) && !kept[p] {
-			kept[p] = true
-			sel.Entries = append(sel.Entries, Entry{Path: p, Node: n})
+	}
+	for _, pl := range all {
+		if _, ok := generated[pl.path]; ok || !pl.node.IsDir() || kept[pl.path] {
+			continue
+		}
+		if keep != nil && keep(pl.node) {
+			kept[pl.path] = true
+			sel.Entries = append(sel.Entries, Entry{Path: pl.path, Node: pl.node})
 		}
 	}
 	for p, f := range generated {
@@ -120,12 +131,11 @@ func Select(ix *analyze.Index, keep func(*analyze.Node) bool, extra []reprotar.F
 		sel.Kept = append(sel.Kept, p)
 	}
 	sort.Strings(sel.Kept)
-	ix.Root.Walk(func(n *analyze.Node) bool {
-		if p := n.Path(); p != "/" && !kept[p] {
-			sel.Removed = append(sel.Removed, p)
+	for _, pl := range all {
+		if !kept[pl.path] {
+			sel.Removed = append(sel.Removed, pl.path)
 		}
-		return true
-	})
+	}
 	sort.Strings(sel.Removed)
 	sel.Totals = sel.totals(ix)
 	return sel
