@@ -28,9 +28,13 @@ func main() {
 		debug.SetGCPercent(400)
 		debug.SetMemoryLimit(768 << 20)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand().ExecuteContext(ctx)
-	stop()
+	stopProfiles, err := startProfiles()
+	if err == nil {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err = newRootCommand().ExecuteContext(ctx)
+		stop()
+	}
+	stopProfiles()
 	os.Exit(exitCode(err, os.Stderr))
 }
 
