@@ -113,7 +113,7 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 		}
 	}
 	if !f.noFindings {
-		if err := g.learnClosure(); err != nil {
+		if err := g.learnFindings(); err != nil {
 			return err
 		}
 	}
@@ -204,6 +204,6 @@ func auditFindings(cmd *cobra.Command, g *globalFlags, im *source.Image, ix *ana
 	if err != nil {
 		return nil, err
 	}
-	fo := doctor.Options{Ignore: append([]string{"config"}, ignore...), Cache: cache} // audit.New reports the config findings
+	fo := doctor.Options{Ignore: append([]string{"config"}, ignore...), Cache: cache, Learned: g.findings} // audit.New reports the config findings
 	return doctor.All(cmd.Context(), im, ix, cl, fo)
 }

@@ -63,7 +63,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 	if err := checkEnv(f.env); err != nil {
 		return err
 	}
-	if err := g.learnClosure(); err != nil {
+	if err := g.learnFindings(); err != nil {
 		return err
 	}
 	im, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr())
@@ -75,7 +75,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 	if err != nil {
 		return err
 	}
-	fs, err := doctor.Breakage(cmd.Context(), im, ix, cl, doctor.Options{Ignore: f.ignore, Env: f.env, Cache: cache})
+	fs, err := doctor.Breakage(cmd.Context(), im, ix, cl, doctor.Options{Ignore: f.ignore, Env: f.env, Cache: cache, Learned: g.findings})
 	if err != nil {
 		return err
 	}

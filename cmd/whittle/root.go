@@ -16,6 +16,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/internal/text"
 )
 
@@ -32,6 +33,23 @@ type globalFlags struct {
 	// learner, set by commands that compute a closure (learnClosure),
 	// learns the closure's facts as the layers are indexed.
 	learner *closure.Learner
+	// findings, set by commands that compute findings (learnFindings),
+	// learns what the findings read as the layers are indexed.
+	findings *doctor.Learner
+}
+
+// learnFindings makes the next index learn what the closure and the
+// findings read, so that cold findings read no layer again.
+func (g *globalFlags) learnFindings() error {
+	if err := g.learnClosure(); err != nil {
+		return err
+	}
+	cache, err := g.cache()
+	if err != nil {
+		return err
+	}
+	g.findings = doctor.NewLearner(cache)
+	return nil
 }
 
 // learnClosure makes the next index learn what the closure reads, so a
@@ -158,9 +176,15 @@ func (g *globalFlags) open(ctx context.Context, ref string, stderr io.Writer) (*
 func (g *globalFlags) indexOptions() (analyze.IndexOptions, error) {
 	cache, err := g.cache()
 	opts := analyze.IndexOptions{Cache: cache, Verify: g.verify}
-	if g.learner != nil {
-		opts.Learner = g.learner
+	// The findings' learner reads little of most files: it goes first.
+	var ls []analyze.Learner
+	if g.findings != nil {
+		ls = append(ls, g.findings)
 	}
+	if g.learner != nil {
+		ls = append(ls, g.learner)
+	}
+	opts.Learner = analyze.Learners(ls...)
 	return opts, err
 }
 

@@ -1,0 +1,93 @@
+package analyze
+
+import (
+	"bytes"
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Learners joins several Learners into one for IndexOptions.Learner, so
+// that the steps after the index (the closure, the findings) all learn
+// in its one pass. Each entry goes to every learner that wants it, in
+// the order given, with the same bytes: what an earlier learner read is
+// kept and handed again to the next ones, while the last one reads the
+// layer's stream itself. So give first the learners that read little
+// (a file's head, small files), and last the one that may read a large
+// file whole. Nil learners are left out; with one left, it is returned
+// as is.
+func Learners(ls ...Learner) Learner {
+	var kept []Learner
+	for _, l := range ls {
+		if l != nil {
+			kept = append(kept, l)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	return learners(kept)
+}
+
+type learners []Learner
+
+// Wants reports whether one of the learners wants the entry.
+func (ls learners) Wants(e *Entry) bool {
+	for _, l := range ls {
+		if l.Wants(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Learn hands the entry's bytes to every learner that wants it.
+func (ls learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
+	var want []Learner
+	for _, l := range ls {
+		if l.Wants(e) {
+			want = append(want, l)
+		}
+	}
+	if len(want) == 1 {
+		return want[0].Learn(layer, pos, e, r)
+	}
+	// rec keeps what the learners before the last took from r; each
+	// learner sees it again, then r, through rec while more follow.
+	rec := &recorder{r: r}
+	for i, l := range want {
+		var src io.Reader = rec
+		if i == len(want)-1 {
+			src = r
+		}
+		if len(rec.buf) > 0 {
+			src = io.MultiReader(bytes.NewReader(rec.buf), src)
+		}
+		if err := l.Learn(layer, pos, e, src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LayerRead tells every learner.
+func (ls learners) LayerRead(layer int, diffID v1.Hash) {
+	for _, l := range ls {
+		l.LayerRead(layer, diffID)
+	}
+}
+
+// recorder reads r and keeps every byte it read.
+type recorder struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (c *recorder) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.buf = append(c.buf, p[:n]...)
+	return n, err
+}
