@@ -3,6 +3,8 @@ package analyze
 import (
 	"bytes"
 	"io"
+	"slices"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -57,7 +59,8 @@ func (ls learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
 	}
 	// rec keeps what the learners before the last took from r; each
 	// learner sees it again, then r, through rec while more follow.
-	rec := &recorder{r: r}
+	rec := &recorder{r: r, size: e.Size}
+	defer rec.release()
 	for i, l := range want {
 		var src io.Reader = rec
 		if i == len(want)-1 {
@@ -80,14 +83,44 @@ func (ls learners) LayerRead(layer int, diffID v1.Hash) {
 	}
 }
 
-// recorder reads r and keeps every byte it read.
+// recorder reads r, an entry of size bytes, and keeps every byte it
+// read. Beyond a file's head, its buffer grows to the entry's size at
+// once (up to maxRecordAhead), from a pool.
 type recorder struct {
-	r   io.Reader
-	buf []byte
+	r      io.Reader
+	size   int64
+	buf    []byte
+	pooled *[]byte
 }
+
+// Recording buffers: a learner that reads more than recordHead bytes
+// is taken to read the file whole.
+const (
+	recordHead     = 512
+	maxRecordAhead = 64 << 20
+)
+
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 func (c *recorder) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if need := len(c.buf) + n; need > cap(c.buf) && need > recordHead {
+		if c.pooled == nil {
+			c.pooled = recordBufs.Get().(*[]byte)
+			grown := append((*c.pooled)[:0], c.buf...)
+			c.buf = grown
+		}
+		c.buf = slices.Grow(c.buf, int(max(int64(need), min(c.size, maxRecordAhead)))-len(c.buf))
+	}
 	c.buf = append(c.buf, p[:n]...)
 	return n, err
+}
+
+// release returns the buffer to the pool; nothing may read it after.
+func (c *recorder) release() {
+	if c.pooled != nil && cap(c.buf) <= maxRecordAhead {
+		*c.pooled = c.buf[:0]
+		recordBufs.Put(c.pooled)
+	}
+	c.buf, c.pooled = nil, nil
 }

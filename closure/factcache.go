@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
@@ -67,9 +68,18 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 	switch {
 	case bytes.HasPrefix(head, []byte("\x7fELF")):
 		// Read into one buffer of the file's size (io.ReadAll would grow
-		// and copy a large library many times).
-		buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), maxELFSize)+bytes.MinRead))
-		if _, err := buf.ReadFrom(io.LimitReader(br, maxELFSize)); err != nil {
+		// and copy a large library many times), used again: nothing
+		// learnt keeps a slice of it.
+		bp := elfBufs.Get().(*[]byte)
+		defer func() {
+			if cap(*bp) <= maxPooledELF {
+				elfBufs.Put(bp)
+			}
+		}()
+		buf := bytes.NewBuffer(slices.Grow((*bp)[:0], int(min(max(size, 0), maxELFSize))+bytes.MinRead))
+		_, err := buf.ReadFrom(io.LimitReader(br, maxELFSize))
+		*bp = buf.Bytes()
+		if err != nil {
 			return nil, err
 		}
 		data := buf.Bytes()
@@ -89,7 +99,7 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 			break
 		}
 		f.Script = s
-		data, err := io.ReadAll(io.LimitReader(br, max(script.DefaultMaxSize, maxNamesText)+1))
+		data, err := readAll(br, size, max(script.DefaultMaxSize, maxNamesText)+1)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +109,7 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 		}
 		f.Names = textNames(data)
 	case size > 0 && size <= maxNamesText && len(head) > 0:
-		data, err := io.ReadAll(io.LimitReader(br, maxNamesText+1))
+		data, err := readAll(br, size, maxNamesText+1)
 		if err != nil {
 			return nil, err
 		}
@@ -108,6 +118,32 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 	}
 	_, err := io.Copy(sink, br)
 	return f, err
+}
+
+// elfBufs are the buffers ELF objects are read into, up to
+// maxPooledELF bytes.
+var elfBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledELF = 64 << 20
+
+// readAll is io.ReadAll(io.LimitReader(r, limit)) of a content of size
+// bytes: one buffer of the size read, not one grown and copied.
+func readAll(r io.Reader, size, limit int64) ([]byte, error) {
+	r = io.LimitReader(r, limit)
+	b := make([]byte, 0, min(max(size, 0), limit)+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // maxNamesText is the largest text file whose names are learnt.

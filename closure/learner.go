@@ -81,12 +81,12 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	switch {
 	case metadataFile(e.Path) && e.Size <= maxLearntFile:
 		var err error
-		if data, err = io.ReadAll(r); err != nil {
+		if data, err = readAll(r, e.Size, e.Size+1); err != nil {
 			return err
 		}
 		r = bytes.NewReader(data)
 	case mayBeSourced(e) && !mayBeProgram(e.Path, e.Mode):
-		b, err := io.ReadAll(r)
+		b, err := readAll(r, e.Size, e.Size+1)
 		if err != nil {
 			return err
 		}

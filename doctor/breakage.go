@@ -44,11 +44,16 @@ func Breakage(ctx context.Context, im *source.Image, ix *analyze.Index, cl *clos
 	if err := d.loadObjects(); err != nil {
 		return nil, err
 	}
-	cat, err := etcgen.LoadCatalog(d.fsys)
-	if err != nil {
-		return nil, err
+	// Only the locale checks read the catalog (its locales), and only
+	// when the environment names a locale.
+	d.cat = &etcgen.Catalog{}
+	if d.glibc() && len(localeVars(d.env)) > 0 {
+		cat, err := etcgen.LoadCatalog(d.fsys)
+		if err != nil {
+			return nil, err
+		}
+		d.cat = cat
 	}
-	d.cat = cat
 	for _, check := range []func(){d.tls, d.locales, d.timezones, d.nameService, d.users, d.filesystem, d.config} {
 		check()
 	}
@@ -144,10 +149,17 @@ func (d *doctor) loadObjects() error {
 		}
 		return true
 	})
+	// The checks read /etc files; the catalog, loaded when the
+	// environment names a locale, reads locale, gconv and zone data too.
 	// What a Learner read, it kept or has no need of: only the layers it
-	// did not read are read for the catalog.
+	// did not read are read.
+	locales := len(localeVars(d.env)) > 0
 	if err := d.fsys.Preload(func(n *analyze.Node) bool {
-		return need[n.Content] || (etcgen.CatalogPath(n.Path()) && !d.learned.saw(d.ix, n))
+		if need[n.Content] {
+			return true
+		}
+		p := n.Path()
+		return etcgen.CatalogPath(p) && (locales || etcFile(p)) && !d.learned.covers(d.ix, n, p)
 	}); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure/runtime"
 	"github.com/whittle-dev/whittle/etcgen"
 )
@@ -20,8 +21,9 @@ import (
 // Breakage would otherwise read them again for: the facts of every file
 // that may be an ELF object the image runs (imported symbols, soname,
 // the run-time facts; the bytes are not kept), and the bytes of the
-// small files the checks and the /etc catalog read (etcgen.CatalogPath:
-// /etc, zoneinfo, locales, gconv). Give it to IndexImage as
+// small files the checks read (/etc) and, when the image's environment
+// names a locale, those the /etc catalog reads for the locale checks
+// (etcgen.CatalogPath: locales, gconv, zoneinfo). Give it to IndexImage as
 // IndexOptions.Learner (with analyze.Learners, before the closure's
 // Learner, since it reads little of most files), then to All or
 // Breakage as Options.Learned: the findings then read no layer again.
@@ -30,6 +32,8 @@ import (
 // concurrent calls.
 type Learner struct {
 	cache *analyze.Cache
+	// locales says the catalog's locale data is kept too.
+	locales bool
 
 	mu      sync.Mutex
 	objects map[int]objectCache    // by layer, then entry position; a nil value: not ELF
@@ -37,9 +41,14 @@ type Learner struct {
 	read    map[int]bool           // layers read whole
 }
 
-// NewLearner returns a Learner that also fills cache (nil: none).
-func NewLearner(cache *analyze.Cache) *Learner {
-	return &Learner{cache: cache, objects: map[int]objectCache{}, files: map[int]map[int][]byte{}, read: map[int]bool{}}
+// NewLearner returns a Learner for the image im that also fills cache
+// (nil: none). The image's config tells whether the locale checks will
+// load the catalog (its Env names a locale); findings whose
+// Options.Env names one when the config does not read the catalog's
+// files in a pass of their own. A nil im keeps them all.
+func NewLearner(cache *analyze.Cache, im *source.Image) *Learner {
+	return &Learner{cache: cache, locales: im == nil || len(localeVars(env(im, nil))) > 0,
+		objects: map[int]objectCache{}, files: map[int]map[int][]byte{}, read: map[int]bool{}}
 }
 
 var _ analyze.Learner = (*Learner)(nil)
@@ -64,10 +73,25 @@ func mayBeObject(base string, mode uint32, size int64) bool {
 	return size >= 64 && size <= maxELF && (mode&0o111 != 0 || strings.Contains(base, ".so"))
 }
 
+// etcFile reports whether p lies in /etc or a store path's etc/: the
+// files the checks read (nsswitch.conf, passwd, group, CA bundles), and
+// the catalog's files that are not locale, gconv or time zone data.
+func etcFile(p string) bool {
+	if strings.HasPrefix(p, "/etc/") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(p, "/nix/store/")
+	if !ok {
+		return false
+	}
+	_, sub, _ := strings.Cut(rest, "/")
+	return strings.HasPrefix(sub, "etc/")
+}
+
 // keepsFile reports whether a Learner keeps the bytes of the regular
 // file at image path p of size bytes.
-func keepsFile(p string, size int64) bool {
-	if !etcgen.CatalogPath(p) {
+func (l *Learner) keepsFile(p string, size int64) bool {
+	if !etcgen.CatalogPath(p) || (!l.locales && !etcFile(p)) {
 		return false
 	}
 	if path.Base(p) == "locale-archive" {
@@ -80,7 +104,7 @@ func keepsFile(p string, size int64) bool {
 // learnt) or is a file the checks or the catalog read (its bytes are
 // kept).
 func (l *Learner) Wants(e *analyze.Entry) bool {
-	return mayBeObject(path.Base(e.Path), e.Mode, e.Size) || keepsFile(e.Path, e.Size)
+	return mayBeObject(path.Base(e.Path), e.Mode, e.Size) || l.keepsFile(e.Path, e.Size)
 }
 
 // objectBufs are the buffers an ELF object is read into.
@@ -92,7 +116,7 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	var data []byte
 	var of *objectFacts
 	switch {
-	case keepsFile(e.Path, e.Size):
+	case l.keepsFile(e.Path, e.Size):
 		data = make([]byte, e.Size)
 		if _, err := io.ReadFull(r, data); err != nil {
 			return err
@@ -206,11 +230,12 @@ func (l *Learner) FileAt(layer, pos int) ([]byte, bool) {
 	return b, ok && l.read[layer]
 }
 
-// saw reports whether the Learner read the layer that holds n's
-// content: then a catalog file it kept no bytes of is one too large to
-// keep, read only if a check asks for it.
-func (l *Learner) saw(ix *analyze.Index, n *analyze.Node) bool {
-	if l == nil {
+// covers reports whether the Learner read the layer that holds n's
+// content and keeps files of its kind (at image path p): then a file it
+// kept no bytes of is one too large to keep, read only if a check asks
+// for it.
+func (l *Learner) covers(ix *analyze.Index, n *analyze.Node, p string) bool {
+	if l == nil || (!l.locales && !etcFile(p)) {
 		return false
 	}
 	layer, _, ok := ix.ContentSource(n)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func findingsOf(t *testing.T, open func() *source.Image, roots []string, learn b
 	var dl *Learner
 	opts := analyze.IndexOptions{Cache: cache}
 	if learn {
-		cl, dl = closure.NewLearner(cache), NewLearner(cache)
+		cl, dl = closure.NewLearner(cache), NewLearner(cache, im)
 		opts.Learner = analyze.Learners(dl, cl)
 	}
 	ix, err := analyze.IndexImage(ctx, im, opts)
@@ -152,6 +153,20 @@ func TestLearnedFindingsEqualRead(t *testing.T) {
 			archive, _, _ := testfix.DebianTwoLayerArchive(t)
 			return opener(t, "docker-archive:"+archive)()
 		}, nil, true, false},
+		{"debian root naming locales", func() *source.Image {
+			root, err := os.ReadFile(testfix.DebianRootfsTar(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
+				"config": map[string]any{"Entrypoint": []string{"/usr/bin/python3"}, "Env": []string{"PATH=/usr/bin:/bin", "LANG=de_DE.UTF-8", "LC_TIME=ru_RU.KOI8-R", "LC_CTYPE=xx_XX"}},
+				"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID(root)}}})
+			im, err := source.Memory("demo:", raw, [][]byte{root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return im
+		}, nil, false, false},
 		{"debian gzip docker archive", func() *source.Image {
 			return opener(t, "docker-archive:"+testfix.DebianTwoLayerArchiveGzip(t))()
 		}, nil, true, false},
@@ -198,7 +213,7 @@ func TestLearnerKeeps(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			im := memoryImage(t, map[string]any{}, []reprotar.File{c.f})()
-			dl := NewLearner(nil)
+			dl := NewLearner(nil, nil)
 			ix, err := analyze.IndexImage(context.Background(), im, analyze.IndexOptions{Learner: dl})
 			if err != nil {
 				t.Fatal(err)

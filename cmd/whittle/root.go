@@ -33,23 +33,18 @@ type globalFlags struct {
 	// learner, set by commands that compute a closure (learnClosure),
 	// learns the closure's facts as the layers are indexed.
 	learner *closure.Learner
-	// findings, set by commands that compute findings (learnFindings),
-	// learns what the findings read as the layers are indexed.
-	findings *doctor.Learner
+	// wantFindings, set by commands that compute findings
+	// (learnFindings), makes the index of an image make findings its
+	// Learner, which learns what the findings read.
+	wantFindings bool
+	findings     *doctor.Learner
 }
 
 // learnFindings makes the next index learn what the closure and the
 // findings read, so that cold findings read no layer again.
 func (g *globalFlags) learnFindings() error {
-	if err := g.learnClosure(); err != nil {
-		return err
-	}
-	cache, err := g.cache()
-	if err != nil {
-		return err
-	}
-	g.findings = doctor.NewLearner(cache)
-	return nil
+	g.wantFindings = true
+	return g.learnClosure()
 }
 
 // learnClosure makes the next index learn what the closure reads, so a
@@ -190,6 +185,13 @@ func (g *globalFlags) indexOptions() (analyze.IndexOptions, error) {
 
 // index indexes an opened image, showing progress on a terminal's stderr.
 func (g *globalFlags) index(ctx context.Context, im *source.Image, stderr io.Writer) (*analyze.Index, error) {
+	if g.wantFindings {
+		cache, err := g.cache()
+		if err != nil {
+			return nil, err
+		}
+		g.findings = doctor.NewLearner(cache, im)
+	}
 	opts, err := g.indexOptions()
 	if err != nil {
 		return nil, err
