@@ -57,6 +57,26 @@ func (ls learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
 	if len(want) == 1 {
 		return want[0].Learn(layer, pos, e, r)
 	}
+	if e.Size <= maxShared {
+		// Read it once; every learner reads the same bytes (EntryBytes).
+		bp := recordBufs.Get().(*[]byte)
+		buf := slices.Grow((*bp)[:0], int(e.Size))[:e.Size]
+		defer func() {
+			*bp = buf[:0]
+			recordBufs.Put(bp)
+		}()
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return err
+		}
+		for _, l := range want {
+			m := &memEntry{data: buf}
+			m.Reset(buf)
+			if err := l.Learn(layer, pos, e, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	// rec keeps what the learners before the last took from r; each
 	// learner sees it again, then r, through rec while more follow.
 	rec := &recorder{r: r, size: e.Size}
@@ -81,6 +101,29 @@ func (ls learners) LayerRead(layer int, diffID v1.Hash) {
 	for _, l := range ls {
 		l.LayerRead(layer, diffID)
 	}
+}
+
+// maxShared is the largest entry several learners want that Learners
+// reads into memory once; a larger one is streamed to the last learner.
+const maxShared = 16 << 20
+
+// memEntry is an entry's whole content, read once for several learners.
+type memEntry struct {
+	bytes.Reader
+	data []byte
+}
+
+// EntryBytes returns an entry's whole content when the reader a Learner
+// was given holds it in memory (Learners reads an entry that several
+// learners want once, and hands each the same bytes), so that the
+// learner need not copy it. The bytes must not be changed, nor kept
+// after Learn returns.
+func EntryBytes(r io.Reader) ([]byte, bool) {
+	m, ok := r.(*memEntry)
+	if !ok {
+		return nil, false
+	}
+	return m.data, true
 }
 
 // recorder reads r, an entry of size bytes, and keeps every byte it

@@ -62,6 +62,11 @@ const factsKind = "closure-facts-v5"
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
 func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentFacts, error) {
+	if data, ok := analyze.EntryBytes(r); ok && bytes.HasPrefix(data, []byte("\x7fELF")) && int64(len(data)) <= maxELFSize {
+		// Bytes read once for several learners: parsed where they lie.
+		sink.Write(data)
+		return elfFacts(data), nil
+	}
 	br.Reset(r)
 	f := &contentFacts{}
 	head, _ := br.Peek(shebang.HeadSize)
@@ -84,15 +89,9 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 		}
 		data := buf.Bytes()
 		sink.Write(data)
-		info, err := elfdeps.Parse(bytes.NewReader(data))
-		if err != nil {
-			f.ELFErr = err.Error()
+		if f = elfFacts(data); f.ELFErr != "" {
 			return f, nil
 		}
-		f.ELF = info
-		f.Runtime = runtime.Scan(data)
-		f.Names = names.Binary(data)
-		f.Libc = bytes.Contains(data, []byte("GLIBC_TUNABLES"))
 	case bytes.HasPrefix(head, []byte("#!")):
 		s, err := shebang.ParseScript(head)
 		if err != nil {
@@ -118,6 +117,21 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 	}
 	_, err := io.Copy(sink, br)
 	return f, err
+}
+
+// elfFacts are the facts of an ELF object's bytes.
+func elfFacts(data []byte) *contentFacts {
+	f := &contentFacts{}
+	info, err := elfdeps.Parse(bytes.NewReader(data))
+	if err != nil {
+		f.ELFErr = err.Error()
+		return f
+	}
+	f.ELF = info
+	f.Runtime = runtime.Scan(data)
+	f.Names = names.Binary(data)
+	f.Libc = bytes.Contains(data, []byte("GLIBC_TUNABLES"))
+	return f
 }
 
 // elfBufs are the buffers ELF objects are read into, up to

@@ -181,3 +181,15 @@ func (l *Learner) fileAt(layer, pos int) ([]byte, bool) {
 	}
 	return b, ok && l.read[layer]
 }
+
+// Forget drops what the Learner learnt, once every closure that needs
+// it is built, so that its memory serves the steps after: a later Build
+// with it reads the cache or the layers instead.
+func (l *Learner) Forget() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.facts, l.files, l.texts, l.read = map[int]layerFacts{}, map[int]map[int][]byte{}, map[int]map[int][]byte{}, map[int]bool{}
+}

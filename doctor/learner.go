@@ -115,7 +115,15 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	obj := mayBeObject(path.Base(e.Path), e.Mode, e.Size)
 	var data []byte
 	var of *objectFacts
+	shared, inMemory := analyze.EntryBytes(r)
 	switch {
+	case inMemory:
+		if l.keepsFile(e.Path, e.Size) {
+			data = bytes.Clone(shared)
+		}
+		if obj {
+			of = readObject(shared)
+		}
 	case l.keepsFile(e.Path, e.Size):
 		data = make([]byte, e.Size)
 		if _, err := io.ReadFull(r, data); err != nil {
