@@ -204,7 +204,8 @@ func auditFindings(cmd *cobra.Command, g *globalFlags, im *source.Image, ix *ana
 	if err != nil {
 		return nil, err
 	}
-	g.learner.Forget()                                                                                     // the one closure is built: its memory serves the findings
+	// The one closure is built: what it learnt serves the findings' memory.
+	g.learner.Forget()
 	fo := doctor.Options{Ignore: append([]string{"config"}, ignore...), Cache: cache, Learned: g.findings} // audit.New reports the config findings
 	return doctor.All(cmd.Context(), im, ix, cl, fo)
 }
