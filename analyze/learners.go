@@ -2,22 +2,29 @@ package analyze
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"slices"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/semaphore"
 )
 
 // Learners joins several Learners into one for IndexOptions.Learner, so
 // that the steps after the index (the closure, the findings) all learn
 // in its one pass. Each entry goes to every learner that wants it, in
-// the order given, with the same bytes: what an earlier learner read is
-// kept and handed again to the next ones, while the last one reads the
-// layer's stream itself. So give first the learners that read little
-// (a file's head, small files), and last the one that may read a large
-// file whole. Nil learners are left out; with one left, it is returned
-// as is.
+// the order given, with the same bytes. An entry of up to 16 MiB that
+// several learners want, or that is large enough for learning it to
+// cost more than reading it (32 KiB), is read into memory once (see
+// EntryBytes) and learnt on another goroutine while the layer reads on
+// (at most 16 MiB of them at once), so that on two cores learning costs
+// little of the index's time; LayerRead waits for them. Of a larger
+// entry, what an earlier learner read is kept and handed again to the
+// next ones, while the last one reads the layer's stream itself: give
+// first the learners that read little (a file's head, small files), and
+// last the one that may read a large file whole. Nil learners are left
+// out.
 func Learners(ls ...Learner) Learner {
 	var kept []Learner
 	for _, l := range ls {
@@ -25,20 +32,28 @@ func Learners(ls ...Learner) Learner {
 			kept = append(kept, l)
 		}
 	}
-	switch len(kept) {
-	case 0:
+	if len(kept) == 0 {
 		return nil
-	case 1:
-		return kept[0]
 	}
-	return learners(kept)
+	return &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}}
 }
 
-type learners []Learner
+type learners struct {
+	ls []Learner
+	// inFlight bounds the bytes of the entries being learnt on other
+	// goroutines; pending counts them by layer.
+	inFlight *semaphore.Weighted
+	mu       sync.Mutex
+	pending  map[int]*sync.WaitGroup
+}
+
+// asyncMin is the smallest entry one learner wants that is learnt on
+// another goroutine.
+const asyncMin = 32 << 10
 
 // Wants reports whether one of the learners wants the entry.
-func (ls learners) Wants(e *Entry) bool {
-	for _, l := range ls {
+func (ls *learners) Wants(e *Entry) bool {
+	for _, l := range ls.ls {
 		if l.Wants(e) {
 			return true
 		}
@@ -47,35 +62,20 @@ func (ls learners) Wants(e *Entry) bool {
 }
 
 // Learn hands the entry's bytes to every learner that wants it.
-func (ls learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
+func (ls *learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
 	var want []Learner
-	for _, l := range ls {
+	for _, l := range ls.ls {
 		if l.Wants(e) {
 			want = append(want, l)
 		}
 	}
-	if len(want) == 1 {
-		return want[0].Learn(layer, pos, e, r)
-	}
-	if e.Size <= maxShared {
-		// Read it once; every learner reads the same bytes (EntryBytes).
-		bp := recordBufs.Get().(*[]byte)
-		buf := slices.Grow((*bp)[:0], int(e.Size))[:e.Size]
-		defer func() {
-			*bp = buf[:0]
-			recordBufs.Put(bp)
-		}()
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return err
-		}
-		for _, l := range want {
-			m := &memEntry{data: buf}
-			m.Reset(buf)
-			if err := l.Learn(layer, pos, e, m); err != nil {
-				return err
-			}
-		}
+	switch {
+	case len(want) == 0:
 		return nil
+	case e.Size <= maxShared && (len(want) > 1 || e.Size >= asyncMin):
+		return ls.learnAsync(layer, pos, e, r, want)
+	case len(want) == 1:
+		return want[0].Learn(layer, pos, e, r)
 	}
 	// rec keeps what the learners before the last took from r; each
 	// learner sees it again, then r, through rec while more follow.
@@ -96,9 +96,57 @@ func (ls learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
 	return nil
 }
 
-// LayerRead tells every learner.
-func (ls learners) LayerRead(layer int, diffID v1.Hash) {
-	for _, l := range ls {
+// learnAsync reads the entry into memory and has the learners learn it
+// on another goroutine.
+func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Learner) error {
+	if err := ls.inFlight.Acquire(context.Background(), e.Size); err != nil {
+		return err
+	}
+	bp := recordBufs.Get().(*[]byte)
+	buf := slices.Grow((*bp)[:0], int(e.Size))[:e.Size]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		*bp = buf[:0]
+		recordBufs.Put(bp)
+		ls.inFlight.Release(e.Size)
+		return err
+	}
+	ls.mu.Lock()
+	wg := ls.pending[layer]
+	if wg == nil {
+		wg = &sync.WaitGroup{}
+		ls.pending[layer] = wg
+	}
+	wg.Add(1)
+	ls.mu.Unlock()
+	entry := *e
+	go func() {
+		defer func() {
+			*bp = buf[:0]
+			recordBufs.Put(bp)
+			ls.inFlight.Release(entry.Size)
+			wg.Done()
+		}()
+		for _, l := range want {
+			m := &memEntry{data: buf}
+			m.Reset(buf)
+			// Bytes in memory give no read error to return.
+			_ = l.Learn(layer, pos, &entry, m)
+		}
+	}()
+	return nil
+}
+
+// LayerRead waits for the layer's entries still being learnt, then tells
+// every learner.
+func (ls *learners) LayerRead(layer int, diffID v1.Hash) {
+	ls.mu.Lock()
+	wg := ls.pending[layer]
+	delete(ls.pending, layer)
+	ls.mu.Unlock()
+	if wg != nil {
+		wg.Wait()
+	}
+	for _, l := range ls.ls {
 		l.LayerRead(layer, diffID)
 	}
 }
