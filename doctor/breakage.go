@@ -937,9 +937,12 @@ func (d *doctor) runModule(suffixes []string) string {
 		if n.IsDir() {
 			return true
 		}
-		p := n.Path()
+		// Each suffix starts with "/": the name must be its last part.
 		for _, m := range suffixes {
-			if strings.HasSuffix(p, m) && d.run(p) {
+			if n.Name != m[strings.LastIndexByte(m, '/')+1:] {
+				continue
+			}
+			if p := n.Path(); strings.HasSuffix(p, m) && d.run(p) {
 				found = p
 			}
 		}
