@@ -45,6 +45,65 @@ type learners struct {
 	inFlight *semaphore.Weighted
 	mu       sync.Mutex
 	pending  map[int]*sync.WaitGroup
+	// bufs are the buffers of the entries read into memory.
+	bufs bufList
+}
+
+// bufList keeps the buffers entries are read into between uses, as a
+// sync.Pool would but across collections: a collection empties a Pool,
+// and a fresh buffer of megabytes costs page faults and zeroing. It
+// keeps at most maxShared bytes of them, none under 4 KiB.
+type bufList struct {
+	mu    sync.Mutex
+	free  [][]byte
+	bytes int
+}
+
+// get returns a buffer of n bytes.
+func (b *bufList) get(n int) []byte {
+	b.mu.Lock()
+	best := -1
+	for i, f := range b.free {
+		if cap(f) >= n && (best < 0 || cap(f) < cap(b.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		f := b.free[best]
+		b.free = slices.Delete(b.free, best, best+1)
+		b.bytes -= cap(f)
+		b.mu.Unlock()
+		return f[:n]
+	}
+	b.mu.Unlock()
+	return make([]byte, n)
+}
+
+// put gives a buffer back.
+func (b *bufList) put(f []byte) {
+	if cap(f) < 4<<10 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.bytes+cap(f) > maxShared && len(b.free) > 0 {
+		// Make room by dropping the smallest.
+		small := 0
+		for i := range b.free {
+			if cap(b.free[i]) < cap(b.free[small]) {
+				small = i
+			}
+		}
+		if cap(b.free[small]) >= cap(f) {
+			return
+		}
+		b.bytes -= cap(b.free[small])
+		b.free = slices.Delete(b.free, small, small+1)
+	}
+	if b.bytes+cap(f) <= maxShared {
+		b.free = append(b.free, f[:0])
+		b.bytes += cap(f)
+	}
 }
 
 // asyncMin is the smallest entry one learner wants that is learnt on
@@ -102,11 +161,9 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 	if err := ls.inFlight.Acquire(context.Background(), e.Size); err != nil {
 		return err
 	}
-	bp := recordBufs.Get().(*[]byte)
-	buf := slices.Grow((*bp)[:0], int(e.Size))[:e.Size]
+	buf := ls.bufs.get(int(e.Size))
 	if _, err := io.ReadFull(r, buf); err != nil {
-		*bp = buf[:0]
-		recordBufs.Put(bp)
+		ls.bufs.put(buf)
 		ls.inFlight.Release(e.Size)
 		return err
 	}
@@ -121,8 +178,7 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 	entry := *e
 	go func() {
 		defer func() {
-			*bp = buf[:0]
-			recordBufs.Put(bp)
+			ls.bufs.put(buf)
 			ls.inFlight.Release(entry.Size)
 			wg.Done()
 		}()
