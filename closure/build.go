@@ -771,3 +771,11 @@ func runtimeFS(target string) bool {
 	}
 	return false
 }
+
+// OwnerOfPath is Owner for a path of the image's tree as the index
+// spells it (Node.Path: no directory in it is a symlink), which needs no
+// resolving: a lookup, for callers asking of every file.
+func (c *Closure) OwnerOfPath(p string) (graph.NodeID, bool) {
+	id, ok := c.owner[p]
+	return id, ok
+}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/closure/elfdeps"
@@ -61,35 +62,43 @@ const factsKind = "closure-facts-v5"
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
 func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentFacts, error) {
+	if data, ok := analyze.EntryBytes(r); ok && bytes.HasPrefix(data, []byte("\x7fELF")) && int64(len(data)) <= maxELFSize {
+		// Bytes read once for several learners: parsed where they lie.
+		sink.Write(data)
+		return elfFacts(data), nil
+	}
 	br.Reset(r)
 	f := &contentFacts{}
 	head, _ := br.Peek(shebang.HeadSize)
 	switch {
 	case bytes.HasPrefix(head, []byte("\x7fELF")):
 		// Read into one buffer of the file's size (io.ReadAll would grow
-		// and copy a large library many times).
-		buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), maxELFSize)+bytes.MinRead))
-		if _, err := buf.ReadFrom(io.LimitReader(br, maxELFSize)); err != nil {
+		// and copy a large library many times), used again: nothing
+		// learnt keeps a slice of it.
+		bp := elfBufs.Get().(*[]byte)
+		defer func() {
+			if cap(*bp) <= maxPooledELF {
+				elfBufs.Put(bp)
+			}
+		}()
+		buf := bytes.NewBuffer(slices.Grow((*bp)[:0], int(min(max(size, 0), maxELFSize))+bytes.MinRead))
+		_, err := buf.ReadFrom(io.LimitReader(br, maxELFSize))
+		*bp = buf.Bytes()
+		if err != nil {
 			return nil, err
 		}
 		data := buf.Bytes()
 		sink.Write(data)
-		info, err := elfdeps.Parse(bytes.NewReader(data))
-		if err != nil {
-			f.ELFErr = err.Error()
+		if f = elfFacts(data); f.ELFErr != "" {
 			return f, nil
 		}
-		f.ELF = info
-		f.Runtime = runtime.Scan(data)
-		f.Names = names.Binary(data)
-		f.Libc = bytes.Contains(data, []byte("GLIBC_TUNABLES"))
 	case bytes.HasPrefix(head, []byte("#!")):
 		s, err := shebang.ParseScript(head)
 		if err != nil {
 			break
 		}
 		f.Script = s
-		data, err := io.ReadAll(io.LimitReader(br, max(script.DefaultMaxSize, maxNamesText)+1))
+		data, err := readAll(br, size, max(script.DefaultMaxSize, maxNamesText)+1)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +108,7 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 		}
 		f.Names = textNames(data)
 	case size > 0 && size <= maxNamesText && len(head) > 0:
-		data, err := io.ReadAll(io.LimitReader(br, maxNamesText+1))
+		data, err := readAll(br, size, maxNamesText+1)
 		if err != nil {
 			return nil, err
 		}
@@ -108,6 +117,47 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 	}
 	_, err := io.Copy(sink, br)
 	return f, err
+}
+
+// elfFacts are the facts of an ELF object's bytes.
+func elfFacts(data []byte) *contentFacts {
+	f := &contentFacts{}
+	info, err := elfdeps.Parse(bytes.NewReader(data))
+	if err != nil {
+		f.ELFErr = err.Error()
+		return f
+	}
+	f.ELF = info
+	f.Runtime = runtime.Scan(data)
+	f.Names = names.Binary(data)
+	f.Libc = bytes.Contains(data, []byte("GLIBC_TUNABLES"))
+	return f
+}
+
+// elfBufs are the buffers ELF objects are read into, up to
+// maxPooledELF bytes.
+var elfBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledELF = 64 << 20
+
+// readAll is io.ReadAll(io.LimitReader(r, limit)) of a content of size
+// bytes: one buffer of the size read, not one grown and copied.
+func readAll(r io.Reader, size, limit int64) ([]byte, error) {
+	r = io.LimitReader(r, limit)
+	b := make([]byte, 0, min(max(size, 0), limit)+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // maxNamesText is the largest text file whose names are learnt.

@@ -81,12 +81,12 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	switch {
 	case metadataFile(e.Path) && e.Size <= maxLearntFile:
 		var err error
-		if data, err = io.ReadAll(r); err != nil {
+		if data, err = readAll(r, e.Size, e.Size+1); err != nil {
 			return err
 		}
 		r = bytes.NewReader(data)
 	case mayBeSourced(e) && !mayBeProgram(e.Path, e.Mode):
-		b, err := io.ReadAll(r)
+		b, err := readAll(r, e.Size, e.Size+1)
 		if err != nil {
 			return err
 		}
@@ -180,4 +180,16 @@ func (l *Learner) fileAt(layer, pos int) ([]byte, bool) {
 		b, ok = l.texts[layer][pos]
 	}
 	return b, ok && l.read[layer]
+}
+
+// Forget drops what the Learner learnt, once every closure that needs
+// it is built, so that its memory serves the steps after: a later Build
+// with it reads the cache or the layers instead.
+func (l *Learner) Forget() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.facts, l.files, l.texts, l.read = map[int]layerFacts{}, map[int]map[int][]byte{}, map[int]map[int][]byte{}, map[int]bool{}
 }

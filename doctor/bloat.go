@@ -27,8 +27,16 @@ import (
 // identical to another, unneeded /etc, files outside the closure; layer
 // waste counts bytes no path shows.
 func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
-	b := &bloat{ix: ix, cl: cl, claimed: map[*analyze.Node]bool{}, env: env(im, opts.Env)}
+	b := &bloat{ix: ix, cl: cl, env: env(im, opts.Env)}
 	b.files = files(ix.Root)
+	b.claimed = make(map[*analyze.Node]bool, len(b.files))
+	// Each file's path and whether the closure needs it, once.
+	b.paths = make([]string, len(b.files))
+	b.need = make([]bool, len(b.files))
+	for i, n := range b.files {
+		b.paths[i] = n.Path()
+		b.need[i] = b.neededTree(b.paths[i])
+	}
 	var out []finding.Finding
 	out = append(out, b.categories()...)
 	out = append(out, b.trees()...)
@@ -49,9 +57,13 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 }
 
 type bloat struct {
-	ix      *analyze.Index
-	cl      *closure.Closure
-	files   []*analyze.Node
+	ix    *analyze.Index
+	cl    *closure.Closure
+	files []*analyze.Node
+	// paths and need are each file's path and whether the closure
+	// reaches it.
+	paths   []string
+	need    []bool
 	claimed map[*analyze.Node]bool
 	env     map[string]string
 }
@@ -74,6 +86,16 @@ func (b *bloat) needed(p string) bool {
 		return false
 	}
 	id, ok := b.cl.Owner(p)
+	return ok && b.cl.Analysis.Reachable(id)
+}
+
+// neededTree is needed for a path of the tree (Node.Path), which the
+// closure looks up without resolving it.
+func (b *bloat) neededTree(p string) bool {
+	if b.cl == nil {
+		return false
+	}
+	id, ok := b.cl.OwnerOfPath(p)
 	return ok && b.cl.Analysis.Reachable(id)
 }
 
@@ -150,10 +172,13 @@ func (b *bloat) categories() []finding.Finding {
 		paths []string
 	}
 	by := map[string]*acc{}
-	for _, n := range b.files {
-		p := n.Path()
+	for i, n := range b.files {
+		p := b.paths[i]
+		if b.need[i] {
+			continue
+		}
 		id := Match(p, b.exists)
-		if id == "" || b.needed(p) {
+		if id == "" {
 			continue
 		}
 		a := by[id]
@@ -243,9 +268,9 @@ func (b *bloat) duplicates() []finding.Finding {
 func (b *bloat) etc() []finding.Finding {
 	var paths []string
 	var bytes int64
-	for _, n := range b.files {
-		p := n.Path()
-		if !strings.HasPrefix(p, "/etc/") || b.claimed[n] || b.needed(p) {
+	for i, n := range b.files {
+		p := b.paths[i]
+		if !strings.HasPrefix(p, "/etc/") || b.claimed[n] || b.need[i] {
 			continue
 		}
 		bytes += b.claim(n)
@@ -273,9 +298,9 @@ func (b *bloat) outside() []finding.Finding {
 		paths []string
 	}
 	groups := map[string]*group{}
-	for _, n := range b.files {
-		p := n.Path()
-		if b.claimed[n] || b.needed(p) || n.Bytes == 0 {
+	for i, n := range b.files {
+		p := b.paths[i]
+		if b.claimed[n] || b.need[i] || n.Bytes == 0 {
 			continue
 		}
 		name, isStore := b.groupOf(p)

@@ -3,7 +3,6 @@ package doctor
 import (
 	"bytes"
 	"context"
-	"debug/elf"
 	"encoding/gob"
 	"fmt"
 	"io/fs"
@@ -35,18 +34,26 @@ const maxELF = 256 << 20
 // interpreters, dangling links) and config mistakes. cl may be nil: then
 // every ELF file of the image counts as run.
 func Breakage(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
-	d := &doctor{ctx: ctx, im: im, ix: ix, cl: cl, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, "findings"), env: env(im, opts.Env), now: opts.Now, cache: opts.Cache}
+	d := &doctor{ctx: ctx, im: im, ix: ix, cl: cl, fsys: analyze.NewFS(ctx, im, ix).WithCache(opts.Cache, fsScope), env: env(im, opts.Env), now: opts.Now, cache: opts.Cache, learned: opts.Learned}
+	if d.learned != nil {
+		d.fsys.WithKnown(d.learned.FileAt)
+	}
 	if d.now.IsZero() {
 		d.now = time.Now()
 	}
 	if err := d.loadObjects(); err != nil {
 		return nil, err
 	}
-	cat, err := etcgen.LoadCatalog(d.fsys)
-	if err != nil {
-		return nil, err
+	// Only the locale checks read the catalog (its locales), and only
+	// when the environment names a locale.
+	d.cat = &etcgen.Catalog{}
+	if d.glibc() && len(localeVars(d.env)) > 0 {
+		cat, err := etcgen.LoadCatalog(d.fsys)
+		if err != nil {
+			return nil, err
+		}
+		d.cat = cat
 	}
-	d.cat = cat
 	for _, check := range []func(){d.tls, d.locales, d.timezones, d.nameService, d.users, d.filesystem, d.config} {
 		check()
 	}
@@ -68,6 +75,9 @@ type doctor struct {
 	out  finding.Set
 	// cache keeps what the checks read from files (Options.Cache).
 	cache *analyze.Cache
+	// learned is what a Learner learnt while the layers were indexed
+	// (Options.Learned), or nil.
+	learned *Learner
 
 	// objects are the run ELF files (reachable in the closure), by path.
 	objects map[string]*object
@@ -111,7 +121,13 @@ func (d *doctor) loadObjects() error {
 	fresh := map[int]bool{}
 	lookup := func(n *analyze.Node) (*objectFacts, int, int, bool) {
 		l, pos, ok := d.ix.ContentSource(n)
-		if !ok || d.cache == nil {
+		if !ok {
+			return nil, l, pos, false
+		}
+		if of, ok := d.learned.objectAt(l, pos); ok {
+			return of, l, pos, true
+		}
+		if d.cache == nil {
 			return nil, l, pos, false
 		}
 		oc, seen := cached[l]
@@ -133,7 +149,18 @@ func (d *doctor) loadObjects() error {
 		}
 		return true
 	})
-	if err := d.fsys.Preload(func(n *analyze.Node) bool { return need[n.Content] || etcgen.CatalogPath(n.Path()) }); err != nil {
+	// The checks read /etc files; the catalog, loaded when the
+	// environment names a locale, reads locale, gconv and zone data too.
+	// What a Learner read, it kept or has no need of: only the layers it
+	// did not read are read.
+	locales := len(localeVars(d.env)) > 0
+	if err := d.fsys.Preload(func(n *analyze.Node) bool {
+		if need[n.Content] {
+			return true
+		}
+		p := n.Path()
+		return etcgen.CatalogPath(p) && (locales || etcFile(p)) && !d.learned.covers(d.ix, n, p)
+	}); err != nil {
 		return err
 	}
 	for _, n := range nodes {
@@ -201,30 +228,6 @@ func storeObjectCache(c *analyze.Cache, key string, oc objectCache) {
 	if gob.NewEncoder(&buf).Encode(oc) == nil {
 		_ = c.PutData(objectKind, key, buf.Bytes()) // only costs time
 	}
-}
-
-// readObject reads an ELF object's imports, soname and facts.
-func readObject(data []byte) *objectFacts {
-	of := &objectFacts{}
-	if !bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
-		return of
-	}
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		return of
-	}
-	defer f.Close()
-	of.ELF, of.Facts = true, runtime.Scan(data)
-	if syms, err := f.ImportedSymbols(); err == nil {
-		for _, s := range syms {
-			of.Imports = append(of.Imports, s.Name)
-		}
-	}
-	if sn, err := f.DynString(elf.DT_SONAME); err == nil && len(sn) > 0 {
-		of.Soname = sn[0]
-	}
-	of.GoBin = f.Section(".go.buildinfo") != nil && bytes.Contains(data, []byte("/etc/ssl/certs/ca-certificates.crt"))
-	return of
 }
 
 // sortedObjects returns the objects in path order.
@@ -934,9 +937,12 @@ func (d *doctor) runModule(suffixes []string) string {
 		if n.IsDir() {
 			return true
 		}
-		p := n.Path()
+		// Each suffix starts with "/": the name must be its last part.
 		for _, m := range suffixes {
-			if strings.HasSuffix(p, m) && d.run(p) {
+			if n.Name != m[strings.LastIndexByte(m, '/')+1:] {
+				continue
+			}
+			if p := n.Path(); strings.HasSuffix(p, m) && d.run(p) {
 				found = p
 			}
 		}

@@ -18,4 +18,16 @@
 // Bloat and Breakage are the two entry points; Options.Ignore drops kinds
 // or whole families. The package reads the image only through the index
 // and analyze's image file system; it never prints.
+//
+// Cold, the findings need not read a layer again: a Learner (NewLearner)
+// given to analyze.IndexImage beside the closure's, as
+//
+//	dl, cl := doctor.NewLearner(cache, im), closure.NewLearner(cache)
+//	ix, _ := analyze.IndexImage(ctx, im, analyze.IndexOptions{Cache: cache, Learner: analyze.Learners(dl, cl)})
+//	c, _ := closure.Build(ctx, im, ix, closure.Options{Cache: cache, Learned: cl})
+//	fs, _ := doctor.All(ctx, im, ix, c, doctor.Options{Cache: cache, Learned: dl})
+//
+// learns in the index's one pass the facts of the ELF objects and the
+// small files the checks read; the findings are the same with it or
+// without.
 package doctor

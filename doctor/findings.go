@@ -42,6 +42,11 @@ type Options struct {
 	// (ELF imports, small files) beside the layer index, so a second run
 	// over the same layers reads none of them.
 	Cache *analyze.Cache
+	// Learned is the Learner IndexImage was given for this image (see
+	// Learner), if any: the ELF objects' facts and the small files it
+	// learnt are then not read from the layers again. The findings are
+	// the same with it or without.
+	Learned *Learner
 }
 
 // Ignored reports whether opts.Ignore names the finding's kind or family.

@@ -15,9 +15,19 @@ func (b *bloat) neededPaths() []string {
 	if b.cl == nil {
 		return nil
 	}
+	// The files' answers are known; the other paths (symlinks, devices)
+	// are asked, in the same walk order.
 	var out []string
+	i := 0
 	b.ix.Root.Walk(func(n *analyze.Node) bool {
 		if n.IsDir() {
+			return true
+		}
+		if i < len(b.files) && b.files[i] == n {
+			if b.need[i] {
+				out = append(out, b.paths[i])
+			}
+			i++
 			return true
 		}
 		if p := n.Path(); b.needed(p) {

@@ -7,6 +7,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dustin/go-humanize"
 
@@ -251,6 +252,25 @@ var zoneDirs = []string{"/usr/share/zoneinfo", "/usr/lib/zoneinfo", "/usr/share/
 // localeArchives are the globs of glibc's locale archives.
 var localeArchives = []string{"/usr/lib/locale/locale-archive", "/usr/lib64/locale/locale-archive", store + "/lib/locale/locale-archive"}
 
+// zoneGlobs and localeArchiveGlobs are zoneDirs' trees and
+// localeArchives compiled.
+var (
+	zoneGlobs = sync.OnceValue(func() []glob.Glob {
+		out := make([]glob.Glob, len(zoneDirs))
+		for i, g := range zoneDirs {
+			out[i] = glob.Compile(g + "/**")
+		}
+		return out
+	})
+	localeArchiveGlobs = sync.OnceValue(func() []glob.Glob {
+		out := make([]glob.Glob, len(localeArchives))
+		for i, g := range localeArchives {
+			out[i] = glob.Compile(g)
+		}
+		return out
+	})
+)
+
 // dataSets reports every time zone where one or two are used, and a full
 // locale archive: the generated /etc (etc: timezones, locales) writes only
 // the ones the environment names.
@@ -263,13 +283,13 @@ func (b *bloat) dataSets() []finding.Finding {
 		roots map[string]bool
 	}
 	tz, la := &acc{roots: map[string]bool{}}, &acc{roots: map[string]bool{}}
-	for _, n := range b.files {
+	for i, n := range b.files {
 		if b.claimed[n] {
 			continue
 		}
-		p := n.Path()
-		for _, g := range zoneDirs {
-			if glob.Match(g+"/**", p) {
+		p := b.paths[i]
+		for j, g := range zoneDirs {
+			if zoneGlobs()[j].Match(p) {
 				root := strings.Join(strings.Split(p, "/")[:strings.Count(g, "/")+1], "/")
 				tz.bytes += b.claim(n)
 				tz.paths = append(tz.paths, p)
@@ -277,8 +297,8 @@ func (b *bloat) dataSets() []finding.Finding {
 				break
 			}
 		}
-		for _, g := range localeArchives {
-			if !b.claimed[n] && glob.Match(g, p) {
+		for _, g := range localeArchiveGlobs() {
+			if !b.claimed[n] && g.Match(p) {
 				la.bytes += b.claim(n)
 				la.paths = append(la.paths, p)
 				la.roots[p] = true

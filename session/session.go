@@ -45,9 +45,18 @@ type Options struct {
 	Refresh bool
 	// Progress, when set, hears each step (from the goroutine asking).
 	Progress func(Progress)
-	// IndexOnly says nothing will be asked of the closure: the index pass
-	// learns nothing for it (audit --no-findings, diff).
+	// IndexOnly says nothing will be asked of the closure or the
+	// findings: the index pass learns nothing for them (audit
+	// --no-findings, diff).
 	IndexOnly bool
+	// NoFindings says no findings will be asked for (a build that applies
+	// none): the index pass learns nothing for them, and Findings reads
+	// what it needs from the layers.
+	NoFindings bool
+	// OneClosure says one closure will be asked for (audit, doctor):
+	// once it is built, what the index learnt for it is forgotten, so
+	// its memory serves the findings.
+	OneClosure bool
 }
 
 // Progress is a step of a session's work: Stage "opening", "indexing"
@@ -64,6 +73,8 @@ type Session struct {
 	opts    Options
 	im      *source.Image
 	learned *closure.Learner
+	// judged is what the findings learnt as the layers were read.
+	judged *doctor.Learner
 
 	index    memo[struct{}, *analyze.Index]
 	closures memo[string, *closure.Closure]
@@ -97,6 +108,9 @@ func New(im *source.Image, opts Options) *Session {
 	s := &Session{opts: opts, im: im}
 	if !opts.IndexOnly {
 		s.learned = closure.NewLearner(opts.Cache)
+		if !opts.NoFindings {
+			s.judged = doctor.NewLearner(opts.Cache, im)
+		}
 	}
 	return s
 }
@@ -106,7 +120,7 @@ func New(im *source.Image, opts Options) *Session {
 // What the closure learns is read from the image when asked.
 func NewIndexed(im *source.Image, ix *analyze.Index, opts Options) *Session {
 	s := New(im, opts)
-	s.learned = nil // the index pass is over: it learnt nothing
+	s.learned, s.judged = nil, nil // the index pass is over: it learnt nothing
 	s.index.set(struct{}{}, ix)
 	return s
 }
@@ -130,8 +144,17 @@ func say(opts Options, p Progress) {
 // indexOptions are the options of the session's one index pass.
 func (s *Session) indexOptions() analyze.IndexOptions {
 	opts := analyze.IndexOptions{Cache: s.opts.Cache, Verify: s.opts.Refresh}
+	// A typed nil is no nil Learner: only the learners there are. The
+	// findings' reads little of most files, so it goes first.
+	var ls []analyze.Learner
+	if s.judged != nil {
+		ls = append(ls, s.judged)
+	}
 	if s.learned != nil {
-		opts.Learner = s.learned
+		ls = append(ls, s.learned)
+	}
+	if len(ls) > 0 {
+		opts.Learner = analyze.Learners(ls...)
 	}
 	return opts
 }
@@ -196,7 +219,11 @@ func (s *Session) Closure(ctx context.Context, opts closure.Options) (*closure.C
 		if err != nil {
 			return nil, err
 		}
-		return closure.Build(ctx, s.im, ix, opts)
+		cl, err := closure.Build(ctx, s.im, ix, opts)
+		if err == nil && s.opts.OneClosure {
+			s.learned.Forget()
+		}
+		return cl, err
 	})
 }
 
@@ -219,6 +246,9 @@ func (s *Session) judge(ctx context.Context, cl *closure.Closure, opts doctor.Op
 		}
 	}
 	opts.Cache = s.opts.Cache
+	if s.judged != nil {
+		opts.Learned = s.judged
+	}
 	key := findingsKey{cl: cl, breakage: breakage, opts: fmt.Sprintf("%q %q", opts.Ignore, opts.Env)}
 	return s.findings.get(ctx, key, func(ctx context.Context) ([]finding.Finding, error) {
 		ix, err := s.Index(ctx)

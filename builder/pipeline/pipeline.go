@@ -157,7 +157,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 	}
 	say := opts.say
 	say(Event{Stage: "open", Message: p.Source})
-	s, err := session.Open(ctx, p.Source, session.Options{Open: opts.Open, Cache: opts.Cache})
+	s, err := session.Open(ctx, p.Source, session.Options{Open: opts.Open, Cache: opts.Cache, NoFindings: len(p.Apply) == 0, OneClosure: true})
 	if err != nil {
 		return nil, err
 	}

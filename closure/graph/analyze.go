@@ -133,35 +133,70 @@ func (a *Analysis) closureSizes() {
 		dStart[c+1] = int32(len(dAdj))
 	}
 
-	closure := make([]int64, ncomp)
+	// Only components with a predecessor can be reached by another
+	// (the bitsets' columns), and only those with a successor reach one
+	// (their rows): in a graph of many loose files both are few, and
+	// every other component's closure is its own size.
+	col := make([]int32, ncomp) // column of a reached component, -1 for none
+	for i := range col {
+		col[i] = -1
+	}
+	var colComp []int32 // the component of each column, in component order
+	for c := 0; c < ncomp; c++ {
+		for _, d := range dAdj[dStart[c]:dStart[c+1]] {
+			col[d] = 0
+		}
+	}
+	for c := 0; c < ncomp; c++ {
+		if col[c] == 0 {
+			col[c] = int32(len(colComp))
+			colComp = append(colComp, int32(c))
+		}
+	}
+	rowOf := make([]int32, ncomp) // row of a component with successors, -1 for none
+	var rowComp []int32
+	for c := 0; c < ncomp; c++ {
+		rowOf[c] = -1
+		if dStart[c+1] > dStart[c] {
+			rowOf[c] = int32(len(rowComp))
+			rowComp = append(rowComp, int32(c))
+		}
+	}
+	closure := append([]int64(nil), compSize...)
+	ncols, nrows := len(colComp), len(rowComp)
 	// Block width in 64-bit words, bounding the bitsets to bitsetBudget.
-	words := (ncomp + 63) / 64
-	maxWords := max(1, bitsetBudget/max(ncomp, 1))
+	words := (ncols + 63) / 64
+	maxWords := max(1, bitsetBudget/max(nrows, 1))
 	block := min(words, maxWords)
-	set := make([]uint64, 0)
-	for lo := 0; lo < ncomp; lo += block * 64 {
-		hi := min(ncomp, lo+block*64)
+	var set []uint64
+	for lo := 0; lo < ncols; lo += block * 64 {
+		hi := min(ncols, lo+block*64)
 		w := (hi - lo + 63) / 64
-		// Rows below lo reach nothing in [lo, hi): skip them.
-		rows := ncomp - lo
+		// Rows of components up to the block's first reach nothing in
+		// it: successors have smaller component numbers.
+		first := 0
+		for first < nrows && rowComp[first] <= colComp[lo] {
+			first++
+		}
+		rows := nrows - first
 		if cap(set) < rows*w {
 			set = make([]uint64, rows*w)
 		} else {
 			set = set[:rows*w]
 			clear(set)
 		}
-		for c := lo; c < ncomp; c++ {
-			row := set[(c-lo)*w : (c-lo+1)*w]
-			if c < hi {
-				row[(c-lo)/64] |= 1 << ((c - lo) % 64)
-			}
+		for r := first; r < nrows; r++ {
+			c := rowComp[r]
+			row := set[(r-first)*w : (r-first+1)*w]
 			for _, d := range dAdj[dStart[c]:dStart[c+1]] {
-				if int(d) < lo {
-					continue
+				if k := int(col[d]); k >= lo && k < hi {
+					row[(k-lo)/64] |= 1 << ((k - lo) % 64)
 				}
-				src := set[(int(d)-lo)*w : (int(d)-lo+1)*w]
-				for k := range row {
-					row[k] |= src[k]
+				if rd := int(rowOf[d]); rd >= first {
+					src := set[(rd-first)*w : (rd-first+1)*w]
+					for k := range row {
+						row[k] |= src[k]
+					}
 				}
 			}
 			var sum int64
@@ -169,7 +204,7 @@ func (a *Analysis) closureSizes() {
 				for word != 0 {
 					b := bits.TrailingZeros64(word)
 					word &= word - 1
-					sum += compSize[lo+k*64+b]
+					sum += compSize[colComp[lo+k*64+b]]
 				}
 			}
 			closure[c] += sum

@@ -22,12 +22,12 @@ func runAgainst(cmd *cobra.Command, g *globalFlags, f *verifyFlags, srcRef, resR
 		return err
 	}
 	check := verify.Check{Argv: argv, Ignore: f.ignore, ExitOnly: f.exitOnly, Probe: f.probe}
-	srcS, srcIx, err := g.openAndIndex(cmd.Context(), srcRef, cmd.ErrOrStderr(), true)
+	srcS, srcIx, err := g.openAndIndex(cmd.Context(), srcRef, cmd.ErrOrStderr(), asksIndex)
 	if err != nil {
 		return err
 	}
 	defer srcS.Close()
-	resS, resIx, err := g.openAndIndex(cmd.Context(), resRef, cmd.ErrOrStderr(), true)
+	resS, resIx, err := g.openAndIndex(cmd.Context(), resRef, cmd.ErrOrStderr(), asksIndex)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) err
 			return err
 		}
 	}
-	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), f.noFindings)
+	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), auditAsks(f.noFindings))
 	if err != nil {
 		return err
 	}
@@ -200,4 +200,13 @@ func auditFindings(cmd *cobra.Command, g *globalFlags, s *session.Session, ignor
 	}
 	fo := doctor.Options{Ignore: append([]string{"config"}, ignore...)} // audit.New reports the config findings
 	return s.Findings(cmd.Context(), cl, fo)
+}
+
+// auditAsks is what an audit asks of its session: the findings (and
+// their closure) unless --no-findings.
+func auditAsks(noFindings bool) asks {
+	if noFindings {
+		return asksIndex
+	}
+	return asksFindings
 }

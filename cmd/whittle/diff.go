@@ -34,12 +34,12 @@ mode, owner, link target or type), with sizes and totals.
 }
 
 func runDiff(cmd *cobra.Command, g *globalFlags, f *diffFlags, refA, refB string) error {
-	imA, a, err := g.openAndIndex(cmd.Context(), refA, cmd.ErrOrStderr(), true)
+	imA, a, err := g.openAndIndex(cmd.Context(), refA, cmd.ErrOrStderr(), asksIndex)
 	if err != nil {
 		return err
 	}
 	defer imA.Close()
-	imB, b, err := g.openAndIndex(cmd.Context(), refB, cmd.ErrOrStderr(), true)
+	imB, b, err := g.openAndIndex(cmd.Context(), refB, cmd.ErrOrStderr(), asksIndex)
 	if err != nil {
 		return err
 	}

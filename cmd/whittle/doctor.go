@@ -63,7 +63,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 	if err := checkEnv(f.env); err != nil {
 		return err
 	}
-	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), false)
+	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), asksFindings)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func runEtc(cmd *cobra.Command, g *globalFlags, f *etcFlags, ref string) error {
 	if f.printPlan && f.list == "" && f.output == "" {
 		return printEtcPlan(cmd.OutOrStdout(), sel)
 	}
-	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), true)
+	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), asksIndex)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) err
 	if err := checkEnv(f.env); err != nil {
 		return err
 	}
-	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), false)
+	s, err := g.open(cmd.Context(), ref, cmd.ErrOrStderr(), asksClosure)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func runLearn(cmd *cobra.Command, g *globalFlags, f *learnFlags, ref string, arg
 	if err != nil {
 		return err
 	}
-	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), false)
+	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), asksClosure)
 	if err != nil {
 		return err
 	}

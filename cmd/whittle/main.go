@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/whittle-dev/whittle/internal/text"
@@ -21,16 +20,15 @@ import (
 
 func main() {
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		// whittle's heap is mostly the index, built once and kept alive,
-		// which collections can only re-mark: collecting at 5x the live
-		// heap instead of 2x halves a cached audit's time for a few MB of
-		// peak memory, and the soft limit keeps huge images in check.
-		debug.SetGCPercent(400)
-		debug.SetMemoryLimit(768 << 20)
+		tuneGC()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand().ExecuteContext(ctx)
-	stop()
+	stopProfiles, err := startProfiles()
+	if err == nil {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err = newRootCommand().ExecuteContext(ctx)
+		stop()
+	}
+	stopProfiles()
 	os.Exit(exitCode(err, os.Stderr))
 }
 

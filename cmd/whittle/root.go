@@ -122,15 +122,25 @@ func (g *globalFlags) sessionOptions() (session.Options, error) {
 	return session.Options{Open: opts, Cache: cache, Refresh: g.verify}, err
 }
 
+// asks is what a command will ask of its session, so that the index pass
+// learns only for that.
+type asks int
+
+const (
+	asksIndex    asks = iota // the index alone
+	asksClosure              // one closure
+	asksFindings             // one closure and its findings
+)
+
 // open opens ref in a session, showing its progress on a terminal's
-// stderr; indexOnly says the command asks nothing of the closure (the
-// index pass learns nothing for it). The caller closes the session.
-func (g *globalFlags) open(ctx context.Context, ref string, stderr io.Writer, indexOnly bool) (*session.Session, error) {
+// stderr. The caller closes the session.
+func (g *globalFlags) open(ctx context.Context, ref string, stderr io.Writer, a asks) (*session.Session, error) {
 	opts, err := g.sessionOptions()
 	if err != nil {
 		return nil, err
 	}
-	opts.IndexOnly = indexOnly
+	// A command is one question: one that asks a closure asks one.
+	opts.IndexOnly, opts.NoFindings, opts.OneClosure = a == asksIndex, a != asksFindings, a != asksIndex
 	progress := g.progress(stderr, ref)
 	opts.Progress = func(p session.Progress) { progress(describeProgress(p)) }
 	return session.Open(ctx, ref, opts)
@@ -157,8 +167,8 @@ func describeProgress(p session.Progress) string {
 
 // openAndIndex opens ref in a session and indexes it (see open). The
 // caller closes the session.
-func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer, indexOnly bool) (*session.Session, *analyze.Index, error) {
-	s, err := g.open(ctx, ref, stderr, indexOnly)
+func (g *globalFlags) openAndIndex(ctx context.Context, ref string, stderr io.Writer, a asks) (*session.Session, *analyze.Index, error) {
+	s, err := g.open(ctx, ref, stderr, a)
 	if err != nil {
 		return nil, nil, err
 	}

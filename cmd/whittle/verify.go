@@ -102,7 +102,7 @@ func runVerify(cmd *cobra.Command, g *globalFlags, f *verifyFlags, ref string, a
 	if err != nil {
 		return err
 	}
-	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), true)
+	s, ix, err := g.openAndIndex(cmd.Context(), ref, cmd.ErrOrStderr(), asksIndex)
 	if err != nil {
 		return err
 	}

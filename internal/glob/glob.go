@@ -24,12 +24,28 @@ type Glob struct {
 	// wildcard; a name outside it cannot match.
 	dir   string
 	parts []string
+	// lits are the pattern's literal components (no wildcard, not
+	// "**"), each of which a matching name has; suffix is what the
+	// name's last component ends with when the pattern's last component
+	// is "*" and a literal. Both only rule names out, cheaply, before
+	// the components are matched.
+	lits   []string
+	suffix string
 }
 
 // Compile compiles a pattern; a malformed one compiles to a Glob
 // that matches nothing.
 func Compile(pattern string) Glob {
 	g := Glob{parts: split(pattern)}
+	for i, part := range g.parts {
+		switch {
+		case part == "**":
+		case !strings.ContainsAny(part, "*?[\\"):
+			g.lits = append(g.lits, part)
+		case i == len(g.parts)-1 && part[0] == '*' && !strings.ContainsAny(part[1:], "*?[\\"):
+			g.suffix = part[1:]
+		}
+	}
 	if i := strings.IndexAny(pattern, "*?[\\"); i > 0 {
 		if dir := strings.TrimRight(pattern[:strings.LastIndexByte(pattern[:i], '/')+1], "/"); dir != "" {
 			g.dir = "/" + strings.Trim(dir, "/")
@@ -43,13 +59,35 @@ func (g Glob) Match(name string) bool {
 	if !g.under(name) {
 		return false
 	}
-	return matchParts(g.parts, split(name))
+	parts := split(name)
+	return g.may(parts) && matchParts(g.parts, parts)
+}
+
+// may reports whether a name of these components may match: it has the
+// pattern's literal components and suffix.
+func (g Glob) may(parts []string) bool {
+	if g.suffix != "" && (len(parts) == 0 || !strings.HasSuffix(parts[len(parts)-1], g.suffix)) {
+		return false
+	}
+	for _, l := range g.lits {
+		found := false
+		for _, p := range parts {
+			if p == l {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // MatchSplit is Match for a name already split into its components
 // (SplitPath's), for matching one name against many globs.
 func (g Glob) MatchSplit(name string, parts []string) bool {
-	return g.under(name) && matchParts(g.parts, parts)
+	return g.under(name) && g.may(parts) && matchParts(g.parts, parts)
 }
 
 // under reports whether name lies in or is the glob's literal directory.
