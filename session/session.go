@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/whittle-dev/whittle/analyze"
@@ -82,6 +83,11 @@ type Session struct {
 	catalog  memo[struct{}, *etcgen.Catalog]
 }
 
+// keptAnswers is how many closures (and findings) a session keeps: the
+// latest ones asked for. An app that toggles roots back and forth finds
+// them again; one that asks for ever new ones holds no more than this.
+const keptAnswers = 4
+
 // findingsKey names one findings computation: the closure it judges
 // with, what it computes and its options.
 type findingsKey struct {
@@ -106,6 +112,7 @@ func Open(ctx context.Context, ref string, opts Options) (*Session, error) {
 // from then on (Close closes it).
 func New(im *source.Image, opts Options) *Session {
 	s := &Session{opts: opts, im: im}
+	s.closures.limit, s.findings.limit = keptAnswers, keptAnswers
 	if !opts.IndexOnly {
 		s.learned = closure.NewLearner(opts.Cache)
 		if !opts.NoFindings {
@@ -297,10 +304,27 @@ func (s *Session) FS(ctx context.Context, ix *analyze.Index) *analyze.ImageFS {
 
 // memo computes each key's value once; callers asking while it is
 // computed wait for it. A computation ended by its caller's cancellation
-// is forgotten, so the next caller computes it again.
+// is forgotten, so the next caller computes it again. With a limit, only
+// the values of the latest limit keys asked for are kept.
 type memo[K comparable, T any] struct {
 	mu    sync.Mutex
 	calls map[K]*call[T]
+	limit int
+	order []K // keys, least recently asked first (with a limit)
+}
+
+// touch records that key was asked for, and forgets the least recently
+// asked values beyond the limit. m.mu is held.
+func (m *memo[K, T]) touch(key K) {
+	if m.limit == 0 {
+		return
+	}
+	m.order = slices.DeleteFunc(m.order, func(k K) bool { return k == key })
+	m.order = append(m.order, key)
+	for len(m.order) > m.limit {
+		delete(m.calls, m.order[0])
+		m.order = m.order[1:]
+	}
 }
 
 type call[T any] struct {
@@ -344,6 +368,7 @@ func (m *memo[K, T]) get(ctx context.Context, key K, f func(context.Context) (T,
 			m.calls = map[K]*call[T]{}
 		}
 		c, ok := m.calls[key]
+		m.touch(key)
 		if !ok {
 			c = &call[T]{done: make(chan struct{})}
 			m.calls[key] = c
@@ -351,7 +376,9 @@ func (m *memo[K, T]) get(ctx context.Context, key K, f func(context.Context) (T,
 			c.val, c.err = f(ctx)
 			if c.err != nil && ctx.Err() != nil {
 				m.mu.Lock()
-				delete(m.calls, key)
+				if m.calls[key] == c {
+					delete(m.calls, key)
+				}
 				m.mu.Unlock()
 			}
 			close(c.done)

@@ -251,3 +251,34 @@ func TestSelectDeepTree(t *testing.T) {
 		t.Errorf("kept %d paths (want %d), %d entries, totals %+v", len(sel.Kept), len(want), len(sel.Entries), sel.Totals)
 	}
 }
+
+// TestKeepsLatestClosures: a session keeps the closures of the latest
+// questions only: one asked again among them is not computed again, one
+// asked long ago is.
+func TestKeepsLatestClosures(t *testing.T) {
+	computed := 0
+	s := openDemo(t, session.Options{Progress: func(p session.Progress) {
+		if p.Stage == "closure" {
+			computed++
+		}
+	}})
+	ctx := context.Background()
+	ask := func(i int) {
+		t.Helper()
+		if _, err := s.Closure(ctx, closure.Options{Env: []string{fmt.Sprintf("N=%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		ask(i)
+	}
+	ask(5) // among the latest
+	ask(2) // among the latest
+	if computed != 6 {
+		t.Errorf("%d closures computed for 6 questions and 2 repeats of recent ones", computed)
+	}
+	ask(0) // forgotten
+	if computed != 7 {
+		t.Errorf("%d closures computed; the oldest question was not asked afresh", computed)
+	}
+}
