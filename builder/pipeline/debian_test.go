@@ -12,6 +12,7 @@ import (
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/internal/testfix"
 	"github.com/whittle-dev/whittle/plan"
+	"github.com/whittle-dev/whittle/session"
 )
 
 // pythonCheck is what the trimmed Debian image must still do: TLS with
@@ -140,9 +141,24 @@ func TestDebianPythonDefaultTrim(t *testing.T) {
 	testfix.NeedTool(t, "skopeo", "bwrap", "setpriv")
 	archive, _, _ := testfix.DebianTwoLayerArchive(t)
 	out := filepath.Join(t.TempDir(), "min")
-	rep, err := Run(context.Background(), &plan.Plan{Source: "docker-archive:" + archive, Outputs: []string{"oci:" + out}}, Options{})
+	ctx := context.Background()
+	s, err := session.Open(ctx, "docker-archive:"+archive, session.Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer s.Close()
+	p := &plan.Plan{Source: "docker-archive:" + archive, Outputs: []string{"oci:" + out}}
+	ev, err := s.Evaluate(ctx, p, session.EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := RunSession(ctx, s, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the app's estimate shows is what the build wrote.
+	if tot := ev.Selection.Totals; tot.Files != rep.After.Files || tot.FileBytes != rep.After.FileBytes || (tot.TarBytes-rep.After.TarBytes)*100/rep.After.TarBytes != 0 {
+		t.Errorf("evaluated %+v, built %d files, %d bytes, %d tar bytes", tot, rep.After.Files, rep.After.FileBytes, rep.After.TarBytes)
 	}
 	if rep.After.TarBytes*4 > rep.Before.TarBytes {
 		t.Errorf("default trim %d bytes, more than a quarter of %d", rep.After.TarBytes, rep.Before.TarBytes)
