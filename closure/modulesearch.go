@@ -188,6 +188,11 @@ func (b *builder) walkEntries(entries []modEntry) error {
 	if b.mods.walked == nil {
 		b.mods.walked = map[string]bool{}
 	}
+	// Entry files the source preload did not take (scripts without an
+	// extension, /usr/bin/cpan): one pass for all of them, not one each.
+	if err := b.preloadEntries(entries); err != nil {
+		return err
+	}
 	byInterp := map[string][]modEntry{}
 	var interps []string
 	for _, e := range entries {
@@ -237,7 +242,7 @@ func (b *builder) preloadSources() error {
 			return false // Python's standard library: kept whole, never parsed
 		}
 		switch path.Ext(p) {
-		case ".py", ".js", ".cjs", ".mjs", ".pm", ".pl", ".pth":
+		case ".py", ".js", ".cjs", ".mjs", ".pm", ".pl", ".ph", ".pth":
 			return true
 		case ".json":
 			return path.Base(p) == "package.json"
@@ -247,6 +252,23 @@ func (b *builder) preloadSources() error {
 			return true
 		}
 		return false
+	})
+}
+
+// preloadEntries reads, in one pass over the layers, the entry files
+// whose bytes are not in memory yet.
+func (b *builder) preloadEntries(entries []modEntry) error {
+	want := map[string]bool{}
+	for _, e := range entries {
+		if e.file != "" && !b.fsys.Ready(imagefs.Name(e.file)) {
+			want[e.file] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	return b.fsys.Preload(func(n *analyze.Node) bool {
+		return n.Content != nil && n.Content.Size <= modules.MaxSource && want[n.Path()]
 	})
 }
 
