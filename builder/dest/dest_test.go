@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -353,6 +354,18 @@ func TestOCILayout(t *testing.T) {
 	if got := unpackedFiles(t, out+":app"); !reflect.DeepEqual(got, wantFiles) {
 		t.Errorf("umoci unpack:\n got %q\nwant %q", got, wantFiles)
 	}
+	// Readable by everyone, as the other outputs are: files 0644,
+	// directories 0755 (the layout library writes 0600 and 0755 files).
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := d.Info()
+		if want := fs.FileMode(0o644); d.IsDir() && info.Mode().Perm() != 0o755 || !d.IsDir() && info.Mode().Perm() != want {
+			t.Errorf("%s has mode %o", p, info.Mode().Perm())
+		}
+		return nil
+	})
 	lp, err := layout.FromPath(out)
 	if err != nil {
 		t.Fatal(err)

@@ -76,7 +76,30 @@ func fillLayout(ctx context.Context, tmp, name string, img v1.Image, copyFrom bo
 	if err := addImage(lp, img, name); err != nil {
 		return err
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return publicModes(tmp)
+}
+
+// publicModes gives the layout's files 0644 and its directories 0755, as
+// the other outputs' files have: the layout library writes large blobs
+// through private temporary files (0600) and small files executable
+// (0755), and a layout is read by other users (a registry, podman).
+func publicModes(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o644)
+		if d.IsDir() {
+			mode = 0o755
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			return fmt.Errorf("setting the mode of %s: %w", p, err)
+		}
+		return nil
+	})
 }
 
 // addImage writes img into the layout, replacing the image of the same
