@@ -36,6 +36,9 @@ func (m Model) headerView() string {
 	right := ""
 	if m.data != nil {
 		switch {
+		case m.estErr != nil && !m.estBusy:
+			// The plan as edited cannot be built; the status line says why.
+			right = s.Warning.Render("plan: ✗ cannot build")
 		case !m.estKnown:
 			right = "plan: estimating…"
 		default:

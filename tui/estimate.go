@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/whittle-dev/whittle/closure"
@@ -94,7 +95,12 @@ func (m *Model) setEstimate(msg estimateMsg) {
 	if msg.err != nil {
 		if m.ctx.Err() == nil && !errors.Is(msg.err, context.Canceled) {
 			m.estErr = msg.err
-			m.setNote("plan: "+msg.err.Error(), true)
+			note := "plan: " + msg.err.Error()
+			if strings.HasPrefix(msg.err.Error(), "roots:") {
+				// The remedy first: the reason is long.
+				note = "plan: no roots; r on the Closure pane picks one, d on Files keeps paths · " + msg.err.Error()
+			}
+			m.setNote(note, true)
 		}
 		return
 	}

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/whittle-dev/whittle/builder/pipeline"
+	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
 // TestEstimateIsTheBuild edits the plan by random key sequences in the
@@ -75,5 +79,29 @@ func TestEstimateIsTheBuild(t *testing.T) {
 				t.Errorf("after %q: estimated %d tar bytes, built %d (%+.2f %%)", did, tot.TarBytes, rep.After.TarBytes, 100*float64(d)/float64(rep.After.TarBytes))
 			}
 		})
+	}
+}
+
+// TestEstimateNotBuildable: an image that names nothing to run (a
+// rootfs-tar:) has no estimate but a reason: the header says the plan
+// cannot be built and the status line why, and how to give it roots.
+func TestEstimateNotBuildable(t *testing.T) {
+	dir := t.TempDir()
+	tarball, err := reprotar.Bytes([]reprotar.File{{Path: "/bin/hello", Kind: reprotar.Regular, Mode: 0o755, Data: []byte("hi\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "root.tar")
+	if err := os.WriteFile(p, tarball, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := resize(New(context.Background(), Options{Ref: "rootfs-tar:" + p}), 120, 30)
+	r := newRunner(t, m)
+	r.exec(m.Init())
+	r.until(isEstimate(&r.m))
+	t.Cleanup(func() { r.m.Close() })
+	view := ansi.Strip(r.m.View())
+	if r.m.estErr == nil || !strings.Contains(view, "plan: ✗ cannot build") || !strings.Contains(view, "r on the Closure pane picks one") {
+		t.Errorf("estimate error %v; screen:\n%s", r.m.estErr, view)
 	}
 }
