@@ -9,6 +9,7 @@ import (
 
 	"github.com/whittle-dev/whittle/etcgen"
 	"github.com/whittle-dev/whittle/finding"
+	"github.com/whittle-dev/whittle/internal/localearchive"
 )
 
 // The edits a front end makes to a plan (the TUI's keys call them): each
@@ -175,7 +176,18 @@ func (p *Plan) EtcChosen(k etcgen.Kind, name string) bool {
 		return slices.ContainsFunc(p.Etc.Users, func(u etcgen.User) bool { return u.Name == name })
 	}
 	c := EtcChoice(&p.Etc, k)
-	return c != nil && (c.All || slices.Contains(c.Names, name))
+	return c != nil && (c.All || slices.IndexFunc(c.Names, sameEntry(k, name)) >= 0)
+}
+
+// sameEntry matches the names of a kind that name the same entry: a
+// locale's after glibc's codeset normalization (C.UTF-8 is C.utf8), any
+// other's exactly.
+func sameEntry(k etcgen.Kind, name string) func(string) bool {
+	if k == etcgen.KindLocales {
+		norm := localearchive.NormalizeName(name)
+		return func(n string) bool { return n == name || localearchive.NormalizeName(n) == norm }
+	}
+	return func(n string) bool { return n == name }
 }
 
 // ToggleEtc chooses the entry name of a kind, or no longer. When the
@@ -209,13 +221,13 @@ func (p *Plan) toggleEtc(k etcgen.Kind, name string, catalog []string) bool {
 	if c.All {
 		c.All, c.Names = false, nil
 		for _, n := range catalog {
-			if n != name {
+			if !sameEntry(k, name)(n) {
 				c.Names = append(c.Names, n)
 			}
 		}
 		return false
 	}
-	if i := slices.Index(c.Names, name); i >= 0 {
+	if i := slices.IndexFunc(c.Names, sameEntry(k, name)); i >= 0 {
 		c.Names = slices.Delete(c.Names, i, i+1)
 		if len(c.Names) == 0 {
 			c.Names = nil

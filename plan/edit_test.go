@@ -3,6 +3,7 @@ package plan
 import (
 	"math/rand"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,4 +113,43 @@ func mapString(m map[string]string) string {
 		s = append(s, k+"="+v)
 	}
 	return strings.Join(s, ",")
+}
+
+// TestEtcLocaleNames: a locale chosen under one spelling of its codeset
+// (a finding's fix writes LANG's C.UTF-8) is the catalog's entry of
+// another (C.utf8): it shows chosen, and toggling it unchooses it
+// instead of adding it twice.
+func TestEtcLocaleNames(t *testing.T) {
+	for _, tc := range []struct {
+		plan, catalog string
+		same          bool
+	}{
+		{"C.UTF-8", "C.utf8", true},
+		{"en_US.utf8", "en_US.UTF-8", true},
+		{"en_US.UTF-8", "en_US", false},
+		{"de_DE.UTF-8", "en_US.utf8", false},
+	} {
+		p := &Plan{}
+		p.Etc.Locales.Names = []string{tc.plan}
+		if got := p.EtcChosen(etcgen.KindLocales, tc.catalog); got != tc.same {
+			t.Errorf("%s chosen: is %s chosen = %v, want %v", tc.plan, tc.catalog, got, tc.same)
+		}
+		chosen, err := p.ToggleEtc(etcgen.KindLocales, tc.catalog, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{tc.plan, tc.catalog}
+		if tc.same {
+			want = nil
+		}
+		if chosen == tc.same || !slices.Equal(p.Etc.Locales.Names, want) {
+			t.Errorf("%s chosen, toggling %s: chosen %v, locales %q, want %q", tc.plan, tc.catalog, chosen, p.Etc.Locales.Names, want)
+		}
+	}
+	// Time zones are names of files: their case is theirs.
+	p := &Plan{}
+	p.Etc.Timezones.Names = []string{"UTC"}
+	if p.EtcChosen(etcgen.KindTimeZones, "utc") {
+		t.Error("utc is chosen when UTC is")
+	}
 }
