@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -219,7 +220,12 @@ func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) 
 	progress("")
 	var rootErr *closure.RootError
 	if errors.As(err, &rootErr) {
-		err = fmt.Errorf("--root (image %s): %w", p.Source, rootErr.Err) // exitCode escapes the line
+		// Name where the root came from: the flag, or the plan file.
+		where := "--root"
+		if f.plan != "" && !slices.Contains(f.roots, rootErr.Spec) {
+			where = f.plan + ": roots"
+		}
+		err = fmt.Errorf("%s (image %s): %w", where, p.Source, rootErr.Err) // exitCode escapes the line
 	}
 	if rep == nil {
 		return err

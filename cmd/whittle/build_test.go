@@ -51,6 +51,8 @@ func TestBuildErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("source: 'demo:'\nconfig:\n  Environment: {A: b}\n"), 0o644)
+	noRoot := filepath.Join(dir, "noroot.yaml")
+	os.WriteFile(noRoot, []byte("source: 'demo:'\nroots: [/nope]\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -58,6 +60,8 @@ func TestBuildErrors(t *testing.T) {
 		{[]string{"build", "demo:", "--compression", "xz"}, `whittle: --compression "xz": want gzip or zstd` + "\n"},
 		{[]string{"build", "demo:", "--verify", "sh -c 'unbalanced"}, `whittle: --verify "sh -c 'unbalanced": Unterminated single-quoted string` + "\n"},
 		{[]string{"build", "demo:", "--root", "/nope"}, `whittle: --root (image demo:): "/nope": no such file in the image` + "\n"},
+		// A root of the plan file is the file's, not the flag's.
+		{[]string{"build", "--plan", noRoot}, `whittle: ` + noRoot + `: roots (image demo:): "/nope": no such file in the image` + "\n"},
 		{[]string{"build", "demo:", "--env", "NOEQUALS"}, `whittle: --env "NOEQUALS": want NAME=value, the name without blanks or control characters` + "\n"},
 		{[]string{"graph", "demo:", "--env", "=v"}, `whittle: --env "=v": want NAME=value, the name without blanks or control characters` + "\n"},
 		{[]string{"doctor", "demo:", "--env", "A B=v"}, `whittle: --env "A B=v": want NAME=value, the name without blanks or control characters` + "\n"},
