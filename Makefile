@@ -11,13 +11,15 @@ demo:
 build:
 	go build -o whittle ./cmd/whittle
 
-# Go benchmarks, then whittle against dive, crane and itself (graph) on a
-# real Debian image.
+# Go benchmarks, then whittle against dive, crane and itself (graph, the
+# app's first estimate, findings on 300,000 files) on real images.
 bench:
-	go test -run XXX -bench . -benchtime 5x ./analyze/... ./closure/... ./etcgen/...
+	go test -run XXX -bench . -benchtime 5x ./analyze/... ./closure/... ./etcgen/... ./builder/...
 	./bench/audit-vs-dive.sh
 	./bench/build-vs-crane.sh
 	./bench/graph.sh
+	./bench/tui-estimate.sh
+	./bench/findings-300k.sh
 
 # A few minutes of each fuzz target; new corpus entries land in testdata.
 fuzz:
