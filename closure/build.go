@@ -429,6 +429,22 @@ func (b *builder) assignOwners() error {
 			}
 		}
 	}
+	// Every file gets an owner, and the files no package lists own
+	// themselves: room for them at once.
+	if files := b.ix.Root.Files; files > 0 {
+		if len(b.c.owner) == 0 {
+			b.c.owner = make(map[string]graph.NodeID, files)
+		}
+		if own := files - len(pkgOwner); own > 0 {
+			b.g.Grow(own)
+			if len(b.sizes) == 0 {
+				b.sizes = make(map[graph.NodeID]int64, own)
+			}
+			if len(b.files) == 0 {
+				b.files = make(map[graph.NodeID][]string, own)
+			}
+		}
+	}
 	b.ix.Root.Walk(func(n *analyze.Node) bool {
 		if n.Parent == nil {
 			return true

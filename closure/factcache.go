@@ -62,10 +62,9 @@ const factsKind = "closure-facts-v5"
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
 func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentFacts, error) {
-	if data, ok := analyze.EntryBytes(r); ok && bytes.HasPrefix(data, []byte("\x7fELF")) && int64(len(data)) <= maxELFSize {
+	if data, ok := analyze.EntryBytes(r); ok {
 		// Bytes read once for several learners: parsed where they lie.
-		sink.Write(data)
-		return elfFacts(data), nil
+		return learnBytes(data, size, sink, true), nil
 	}
 	br.Reset(r)
 	f := &contentFacts{}
@@ -117,6 +116,37 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 	}
 	_, err := io.Copy(sink, br)
 	return f, err
+}
+
+// learnBytes is learn of a content already whole in memory (data, of
+// size bytes): the same facts, without copying the bytes again. When
+// shared, data is not kept (the facts keep a copy of what they need).
+func learnBytes(data []byte, size int64, sink io.Writer, shared bool) *contentFacts {
+	sink.Write(data)
+	head := data[:min(len(data), shebang.HeadSize)]
+	switch {
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return elfFacts(data[:min(int64(len(data)), maxELFSize)])
+	case bytes.HasPrefix(head, []byte("#!")):
+		f := &contentFacts{}
+		s, err := shebang.ParseScript(head)
+		if err != nil {
+			return f
+		}
+		f.Script = s
+		data = data[:min(len(data), max(script.DefaultMaxSize, maxNamesText)+1)]
+		if dialect := shellDialect(s); dialect != "" {
+			f.Shell, f.Dialect = data, dialect
+			if shared {
+				f.Shell = bytes.Clone(data)
+			}
+		}
+		f.Names = textNames(data)
+		return f
+	case size > 0 && size <= maxNamesText && len(head) > 0:
+		return &contentFacts{Names: textNames(data[:min(len(data), maxNamesText+1)])}
+	}
+	return &contentFacts{}
 }
 
 // elfFacts are the facts of an ELF object's bytes.

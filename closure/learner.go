@@ -78,25 +78,38 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 		r = io.TeeReader(r, rs)
 	}
 	var data, text []byte
+	// whole is the entry's content when it is in memory (read here, or
+	// handed over by analyze.Learners), so that its facts are learnt
+	// from it without reading it again.
+	var whole []byte
+	shared := false
 	switch {
 	case metadataFile(e.Path) && e.Size <= maxLearntFile:
 		var err error
 		if data, err = readAll(r, e.Size, e.Size+1); err != nil {
 			return err
 		}
-		r = bytes.NewReader(data)
+		whole = data
 	case mayBeSourced(e) && !mayBeProgram(e.Path, e.Mode):
-		b, err := readAll(r, e.Size, e.Size+1)
-		if err != nil {
-			return err
+		b, ok := analyze.EntryBytes(r)
+		if !ok {
+			var err error
+			if b, err = readAll(r, e.Size, e.Size+1); err != nil {
+				return err
+			}
 		}
 		if len(b) > 0 && b[0] == '#' {
 			text = b
+			if ok {
+				text = bytes.Clone(b) // the handed bytes are not ours to keep
+			}
 		}
-		r = bytes.NewReader(b)
+		whole, shared = b, ok
 	}
 	var f *contentFacts
-	if mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size) {
+	if whole != nil && (mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size)) {
+		f = learnBytes(whole, e.Size, io.Discard, shared)
+	} else if mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size) {
 		br := readers.Get().(*bufio.Reader)
 		var err error
 		f, err = learn(r, e.Size, br, io.Discard)
