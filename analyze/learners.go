@@ -14,12 +14,12 @@ import (
 // Learners joins several Learners into one for IndexOptions.Learner, so
 // that the steps after the index (the closure, the findings) all learn
 // in its one pass. Each entry goes to every learner that wants it, in
-// the order given, with the same bytes. An entry of up to 16 MiB that
-// several learners want, or that is large enough for learning it to
-// cost more than reading it (32 KiB), is read into memory once (see
-// EntryBytes) and learnt on another goroutine while the layer reads on
-// (at most 16 MiB of them at once), so that on two cores learning costs
-// little of the index's time; LayerRead waits for them. Of a larger
+// the order given, with the same bytes. An entry of up to 16 MiB is read
+// into memory once (see EntryBytes) and learnt on another goroutine
+// while the layer reads on (small entries, under 32 KiB, together in
+// batches of 256 KiB; at most 16 MiB of them at once), so that on two
+// cores learning costs little of the index's time; LayerRead waits for
+// them. Of a larger
 // entry, what an earlier learner read is kept and handed again to the
 // next ones, while the last one reads the layer's stream itself: give
 // first the learners that read little (a file's head, small files), and
@@ -35,7 +35,7 @@ func Learners(ls ...Learner) Learner {
 	if len(kept) == 0 {
 		return nil
 	}
-	return &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}}
+	return &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}, batches: map[int]*batch{}}
 }
 
 type learners struct {
@@ -45,6 +45,9 @@ type learners struct {
 	inFlight *semaphore.Weighted
 	mu       sync.Mutex
 	pending  map[int]*sync.WaitGroup
+	// batches are the small entries of each layer waiting to be learnt
+	// together.
+	batches map[int]*batch
 	// bufs are the buffers of the entries read into memory.
 	bufs bufList
 }
@@ -131,7 +134,9 @@ func (ls *learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
 	switch {
 	case len(want) == 0:
 		return nil
-	case e.Size <= maxShared && (len(want) > 1 || e.Size >= asyncMin):
+	case e.Size < asyncMin:
+		return ls.learnBatched(layer, pos, e, r, want)
+	case e.Size <= maxShared:
 		return ls.learnAsync(layer, pos, e, r, want)
 	case len(want) == 1:
 		return want[0].Learn(layer, pos, e, r)
@@ -192,9 +197,99 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 	return nil
 }
 
+// batch is small entries of one layer read into one buffer, learnt
+// together on another goroutine: one goroutine per small file would cost
+// more than learning it, and learning it where the layer is read leaves
+// the second core idle.
+type batch struct {
+	buf   []byte
+	items []batchItem
+}
+
+type batchItem struct {
+	pos        int
+	entry      Entry
+	start, end int
+	want       []Learner
+}
+
+// maxBatch is the most bytes of small entries a batch holds before it is
+// learnt.
+const maxBatch = 256 << 10
+
+// learnBatched reads a small entry into its layer's batch, and has the
+// batch learnt once it is full.
+func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []Learner) error {
+	ls.mu.Lock()
+	b := ls.batches[layer]
+	if b == nil {
+		b = &batch{buf: ls.bufs.get(maxBatch)[:0]}
+		ls.batches[layer] = b
+	}
+	ls.mu.Unlock()
+	// A layer is read by one goroutine: its batch is not shared until
+	// it is sent.
+	start := len(b.buf)
+	b.buf = slices.Grow(b.buf, int(e.Size))[:start+int(e.Size)]
+	if _, err := io.ReadFull(r, b.buf[start:]); err != nil {
+		b.buf = b.buf[:start]
+		return err
+	}
+	b.items = append(b.items, batchItem{pos: pos, entry: *e, start: start, end: len(b.buf), want: want})
+	if len(b.buf) >= maxBatch-asyncMin {
+		ls.mu.Lock()
+		delete(ls.batches, layer)
+		ls.mu.Unlock()
+		return ls.sendBatch(layer, b)
+	}
+	return nil
+}
+
+// sendBatch has a batch learnt on another goroutine.
+func (ls *learners) sendBatch(layer int, b *batch) error {
+	size := int64(cap(b.buf))
+	if err := ls.inFlight.Acquire(context.Background(), size); err != nil {
+		return err
+	}
+	ls.mu.Lock()
+	wg := ls.pending[layer]
+	if wg == nil {
+		wg = &sync.WaitGroup{}
+		ls.pending[layer] = wg
+	}
+	wg.Add(1)
+	ls.mu.Unlock()
+	go func() {
+		defer func() {
+			ls.bufs.put(b.buf)
+			ls.inFlight.Release(size)
+			wg.Done()
+		}()
+		m := &memEntry{}
+		for i := range b.items {
+			it := &b.items[i]
+			data := b.buf[it.start:it.end:it.end]
+			for _, l := range it.want {
+				m.data = data
+				m.Reset(data)
+				// Bytes in memory give no read error to return.
+				_ = l.Learn(layer, it.pos, &it.entry, m)
+			}
+		}
+	}()
+	return nil
+}
+
 // LayerRead waits for the layer's entries still being learnt, then tells
 // every learner.
 func (ls *learners) LayerRead(layer int, diffID v1.Hash) {
+	ls.mu.Lock()
+	b := ls.batches[layer]
+	delete(ls.batches, layer)
+	ls.mu.Unlock()
+	if b != nil {
+		_ = ls.sendBatch(layer, b) // a background context: no error
+	}
 	ls.mu.Lock()
 	wg := ls.pending[layer]
 	delete(ls.pending, layer)
