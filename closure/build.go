@@ -330,9 +330,20 @@ func (b *builder) preloadMetadata() error {
 // whole: the package databases, the loader's and the run-time rules'
 // configuration.
 func metadataFile(p string) bool {
-	return strings.HasPrefix(p, "/var/lib/dpkg/") || strings.HasPrefix(p, "/lib/apk/db/") ||
+	return dpkgDatabaseFile(p) || strings.HasPrefix(p, "/lib/apk/db/") ||
 		strings.HasPrefix(p, "/etc/ld.so.") || strings.HasPrefix(p, "/etc/ld-musl-") ||
 		runtimeConfig(p)
+}
+
+// dpkgDatabaseFile reports whether pkgdb.LoadDpkg reads the file at p:
+// the status, the diversions and each package's .list and .conffiles
+// (not the maintainer scripts, md5sums, symbols or templates, which are
+// most of /var/lib/dpkg's bytes).
+func dpkgDatabaseFile(p string) bool {
+	if name, ok := strings.CutPrefix(p, "/var/lib/dpkg/info/"); ok {
+		return !strings.Contains(name, "/") && (strings.HasSuffix(name, ".list") || strings.HasSuffix(name, ".conffiles"))
+	}
+	return p == "/var/lib/dpkg/status" || p == "/var/lib/dpkg/diversions"
 }
 
 // mayBeProgram reports whether the file at image path p with that mode

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"path"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -59,7 +60,19 @@ func (l *Learner) Wants(e *analyze.Entry) bool {
 }
 
 func mayBeSourced(e *analyze.Entry) bool {
-	return e.Mode&0o111 == 0 && e.Size > 0 && e.Size <= maxLearntText
+	return e.Mode&0o111 == 0 && e.Size > 0 && e.Size <= maxLearntText && !otherLanguage(e.Path)
+}
+
+// otherLanguage reports whether the file at p is named as code of a
+// language no shell sources (Perl, Python, C headers): most of an
+// image's small files that start with "#". Should a script source one
+// all the same, the graph reads it from the layers.
+func otherLanguage(p string) bool {
+	switch path.Ext(p) {
+	case ".pl", ".pm", ".py", ".h":
+		return true
+	}
+	return false
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
