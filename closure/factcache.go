@@ -51,6 +51,17 @@ type contentFacts struct {
 	nixOcc []string
 }
 
+// noFacts are the facts of the files whose bytes say nothing the
+// closure uses (most small files), shared by all of them so that a
+// learnt image keeps no copy per file. Never changed.
+var noFacts = &contentFacts{}
+
+// empty reports whether f says nothing (it equals noFacts).
+func (f *contentFacts) empty() bool {
+	return f.ELF == nil && f.ELFErr == "" && f.Runtime == nil && f.Script == nil && f.Shell == nil &&
+		f.Dialect == "" && f.Names == nil && !f.Libc && f.NixRuns == nil && f.nixOcc == nil
+}
+
 // fsScope names the small files the closure reads in the content cache
 // (analyze.ImageFS.WithCache).
 const fsScope = "closure"

@@ -146,6 +146,9 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if f != nil {
+		if f.empty() {
+			f = noFacts
+		}
 		if l.facts[layer] == nil {
 			l.facts[layer] = layerFacts{}
 		}
