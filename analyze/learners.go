@@ -187,8 +187,9 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 			ls.inFlight.Release(entry.Size)
 			wg.Done()
 		}()
+		shared := map[any]any{}
 		for _, l := range want {
-			m := &memEntry{data: buf}
+			m := &memEntry{data: buf, shared: shared}
 			m.Reset(buf)
 			// Bytes in memory give no read error to return.
 			_ = l.Learn(layer, pos, &entry, m)
@@ -269,6 +270,7 @@ func (ls *learners) sendBatch(layer int, b *batch) error {
 		for i := range b.items {
 			it := &b.items[i]
 			data := b.buf[it.start:it.end:it.end]
+			m.shared = nil
 			for _, l := range it.want {
 				m.data = data
 				m.Reset(data)
@@ -309,7 +311,25 @@ const maxShared = 16 << 20
 // memEntry is an entry's whole content, read once for several learners.
 type memEntry struct {
 	bytes.Reader
-	data []byte
+	data   []byte
+	shared map[any]any
+}
+
+// EntryShared returns, for an entry whose content is in memory (see
+// EntryBytes), where its learners keep what they derive from its bytes
+// alone, so that a parse two of them need is done once; nil otherwise.
+// The learners of one entry are called one after another, so the map
+// needs no lock; its values must never be changed, nor kept once Learn
+// returns unless they hold no slice of the bytes.
+func EntryShared(r io.Reader) map[any]any {
+	m, ok := r.(*memEntry)
+	if !ok {
+		return nil
+	}
+	if m.shared == nil {
+		m.shared = map[any]any{}
+	}
+	return m.shared
 }
 
 // EntryBytes returns an entry's whole content when the reader a Learner

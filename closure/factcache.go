@@ -75,7 +75,7 @@ const factsKind = "closure-facts-v5"
 func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentFacts, error) {
 	if data, ok := analyze.EntryBytes(r); ok {
 		// Bytes read once for several learners: parsed where they lie.
-		return learnBytes(data, size, sink, true), nil
+		return learnBytes(data, size, sink, true, analyze.EntryShared(r)), nil
 	}
 	br.Reset(r)
 	f := &contentFacts{}
@@ -99,7 +99,7 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 		}
 		data := buf.Bytes()
 		sink.Write(data)
-		if f = elfFacts(data); f.ELFErr != "" {
+		if f = elfFacts(data, nil); f.ELFErr != "" {
 			return f, nil
 		}
 	case bytes.HasPrefix(head, []byte("#!")):
@@ -131,13 +131,14 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 
 // learnBytes is learn of a content already whole in memory (data, of
 // size bytes): the same facts, without copying the bytes again. When
-// shared, data is not kept (the facts keep a copy of what they need).
-func learnBytes(data []byte, size int64, sink io.Writer, shared bool) *contentFacts {
+// shared, data is not kept (the facts keep a copy of what they need);
+// memo is analyze.EntryShared's, or nil.
+func learnBytes(data []byte, size int64, sink io.Writer, shared bool, memo map[any]any) *contentFacts {
 	sink.Write(data)
 	head := data[:min(len(data), shebang.HeadSize)]
 	switch {
 	case bytes.HasPrefix(head, []byte("\x7fELF")):
-		return elfFacts(data[:min(int64(len(data)), maxELFSize)])
+		return elfFacts(data[:min(int64(len(data)), maxELFSize)], memo)
 	case bytes.HasPrefix(head, []byte("#!")):
 		f := &contentFacts{}
 		s, err := shebang.ParseScript(head)
@@ -161,7 +162,7 @@ func learnBytes(data []byte, size int64, sink io.Writer, shared bool) *contentFa
 }
 
 // elfFacts are the facts of an ELF object's bytes.
-func elfFacts(data []byte) *contentFacts {
+func elfFacts(data []byte, memo map[any]any) *contentFacts {
 	f := &contentFacts{}
 	info, err := elfdeps.Parse(bytes.NewReader(data))
 	if err != nil {
@@ -169,7 +170,7 @@ func elfFacts(data []byte) *contentFacts {
 		return f
 	}
 	f.ELF = info
-	f.Runtime = runtime.Scan(data)
+	f.Runtime = runtime.ScanShared(memo, data)
 	f.Names = names.Binary(data)
 	f.Libc = bytes.Contains(data, []byte("GLIBC_TUNABLES"))
 	return f

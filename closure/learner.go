@@ -121,7 +121,11 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	}
 	var f *contentFacts
 	if whole != nil && (mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size)) {
-		f = learnBytes(whole, e.Size, io.Discard, shared)
+		var memo map[any]any
+		if shared {
+			memo = analyze.EntryShared(r)
+		}
+		f = learnBytes(whole, e.Size, io.Discard, shared, memo)
 	} else if mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size) {
 		br := readers.Get().(*bufio.Reader)
 		var err error
