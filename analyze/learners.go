@@ -35,8 +35,24 @@ func Learners(ls ...Learner) Learner {
 	if len(kept) == 0 {
 		return nil
 	}
-	return &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}, batches: map[int]*batch{}}
+	joined := &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}, batches: map[int]*batch{}}
+	if len(kept) <= maxSubsets {
+		// Every entry's learners are one of these lists: none is
+		// made per entry.
+		joined.subsets = make([][]Learner, 1<<len(kept))
+		for mask := range joined.subsets {
+			for i, l := range kept {
+				if mask&(1<<i) != 0 {
+					joined.subsets[mask] = append(joined.subsets[mask], l)
+				}
+			}
+		}
+	}
+	return joined
 }
+
+// maxSubsets is the most learners whose subsets Learners lists ahead.
+const maxSubsets = 4
 
 type learners struct {
 	ls []Learner
@@ -48,6 +64,10 @@ type learners struct {
 	// batches are the small entries of each layer waiting to be learnt
 	// together.
 	batches map[int]*batch
+	// subsets lists, by bit mask, every subset of ls (nil when there
+	// are too many learners): the learners that want an entry, never
+	// changed.
+	subsets [][]Learner
 	// bufs are the buffers of the entries read into memory.
 	bufs bufList
 }
@@ -126,9 +146,19 @@ func (ls *learners) Wants(e *Entry) bool {
 // Learn hands the entry's bytes to every learner that wants it.
 func (ls *learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
 	var want []Learner
-	for _, l := range ls.ls {
-		if l.Wants(e) {
-			want = append(want, l)
+	if ls.subsets != nil {
+		mask := 0
+		for i, l := range ls.ls {
+			if l.Wants(e) {
+				mask |= 1 << i
+			}
+		}
+		want = ls.subsets[mask]
+	} else {
+		for _, l := range ls.ls {
+			if l.Wants(e) {
+				want = append(want, l)
+			}
 		}
 	}
 	switch {
@@ -224,7 +254,7 @@ func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []L
 	ls.mu.Lock()
 	b := ls.batches[layer]
 	if b == nil {
-		b = &batch{buf: ls.bufs.get(maxBatch)[:0]}
+		b = &batch{buf: ls.bufs.get(maxBatch)[:0], items: make([]batchItem, 0, 256)}
 		ls.batches[layer] = b
 	}
 	ls.mu.Unlock()
