@@ -456,11 +456,10 @@ func (b *builder) assignOwners() error {
 			}
 		}
 	}
-	b.ix.Root.Walk(func(n *analyze.Node) bool {
+	walkPaths(b.ix.Root, func(n *analyze.Node, p string) bool {
 		if n.Parent == nil {
 			return true
 		}
-		p := n.Path()
 		if sp := storeOf(p); sp != "" {
 			if id, ok := b.stores[sp]; ok {
 				b.own(id, p, n)
@@ -530,8 +529,7 @@ func (b *builder) own(id graph.NodeID, p string, n *analyze.Node) {
 // matters: store path contents (scanned for references) and whatever may
 // be an ELF object or a script (executable, or named like a library).
 func (b *builder) streamContents() error {
-	want := func(n *analyze.Node) bool {
-		p := n.Path()
+	want := func(n *analyze.Node, p string) bool {
 		if storeOf(p) != "" && b.hashSet != nil {
 			return true
 		}
@@ -565,8 +563,8 @@ func (b *builder) streamContents() error {
 	// (a script's #! line is recorded by path).
 	paths := map[*analyze.Entry][]*analyze.Node{}
 	var contents []*analyze.Entry
-	b.ix.Root.Walk(func(n *analyze.Node) bool {
-		if n.Content == nil || !want(n) {
+	walkPaths(b.ix.Root, func(n *analyze.Node, p string) bool {
+		if n.Content == nil || !want(n, p) {
 			return true
 		}
 		if _, seen := paths[n.Content]; !seen {
