@@ -14,12 +14,12 @@ import (
 // Learners joins several Learners into one for IndexOptions.Learner, so
 // that the steps after the index (the closure, the findings) all learn
 // in its one pass. Each entry goes to every learner that wants it, in
-// the order given, with the same bytes. An entry of up to 16 MiB that
-// several learners want, or that is large enough for learning it to
-// cost more than reading it (32 KiB), is read into memory once (see
-// EntryBytes) and learnt on another goroutine while the layer reads on
-// (at most 16 MiB of them at once), so that on two cores learning costs
-// little of the index's time; LayerRead waits for them. Of a larger
+// the order given, with the same bytes. An entry of up to 16 MiB is read
+// into memory once (see EntryBytes) and learnt on another goroutine
+// while the layer reads on (small entries, under 32 KiB, together in
+// batches of 256 KiB; at most 16 MiB of them at once), so that on two
+// cores learning costs little of the index's time; LayerRead waits for
+// them. Of a larger
 // entry, what an earlier learner read is kept and handed again to the
 // next ones, while the last one reads the layer's stream itself: give
 // first the learners that read little (a file's head, small files), and
@@ -35,8 +35,24 @@ func Learners(ls ...Learner) Learner {
 	if len(kept) == 0 {
 		return nil
 	}
-	return &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}}
+	joined := &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}, batches: map[int]*batch{}}
+	if len(kept) <= maxSubsets {
+		// Every entry's learners are one of these lists: none is
+		// made per entry.
+		joined.subsets = make([][]Learner, 1<<len(kept))
+		for mask := range joined.subsets {
+			for i, l := range kept {
+				if mask&(1<<i) != 0 {
+					joined.subsets[mask] = append(joined.subsets[mask], l)
+				}
+			}
+		}
+	}
+	return joined
 }
+
+// maxSubsets is the most learners whose subsets Learners lists ahead.
+const maxSubsets = 4
 
 type learners struct {
 	ls []Learner
@@ -45,6 +61,13 @@ type learners struct {
 	inFlight *semaphore.Weighted
 	mu       sync.Mutex
 	pending  map[int]*sync.WaitGroup
+	// batches are the small entries of each layer waiting to be learnt
+	// together.
+	batches map[int]*batch
+	// subsets lists, by bit mask, every subset of ls (nil when there
+	// are too many learners): the learners that want an entry, never
+	// changed.
+	subsets [][]Learner
 	// bufs are the buffers of the entries read into memory.
 	bufs bufList
 }
@@ -123,15 +146,27 @@ func (ls *learners) Wants(e *Entry) bool {
 // Learn hands the entry's bytes to every learner that wants it.
 func (ls *learners) Learn(layer, pos int, e *Entry, r io.Reader) error {
 	var want []Learner
-	for _, l := range ls.ls {
-		if l.Wants(e) {
-			want = append(want, l)
+	if ls.subsets != nil {
+		mask := 0
+		for i, l := range ls.ls {
+			if l.Wants(e) {
+				mask |= 1 << i
+			}
+		}
+		want = ls.subsets[mask]
+	} else {
+		for _, l := range ls.ls {
+			if l.Wants(e) {
+				want = append(want, l)
+			}
 		}
 	}
 	switch {
 	case len(want) == 0:
 		return nil
-	case e.Size <= maxShared && (len(want) > 1 || e.Size >= asyncMin):
+	case e.Size < asyncMin:
+		return ls.learnBatched(layer, pos, e, r, want)
+	case e.Size <= maxShared:
 		return ls.learnAsync(layer, pos, e, r, want)
 	case len(want) == 1:
 		return want[0].Learn(layer, pos, e, r)
@@ -182,8 +217,9 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 			ls.inFlight.Release(entry.Size)
 			wg.Done()
 		}()
+		shared := map[any]any{}
 		for _, l := range want {
-			m := &memEntry{data: buf}
+			m := &memEntry{data: buf, shared: shared}
 			m.Reset(buf)
 			// Bytes in memory give no read error to return.
 			_ = l.Learn(layer, pos, &entry, m)
@@ -192,9 +228,100 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 	return nil
 }
 
+// batch is small entries of one layer read into one buffer, learnt
+// together on another goroutine: one goroutine per small file would cost
+// more than learning it, and learning it where the layer is read leaves
+// the second core idle.
+type batch struct {
+	buf   []byte
+	items []batchItem
+}
+
+type batchItem struct {
+	pos        int
+	entry      Entry
+	start, end int
+	want       []Learner
+}
+
+// maxBatch is the most bytes of small entries a batch holds before it is
+// learnt.
+const maxBatch = 256 << 10
+
+// learnBatched reads a small entry into its layer's batch, and has the
+// batch learnt once it is full.
+func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []Learner) error {
+	ls.mu.Lock()
+	b := ls.batches[layer]
+	if b == nil {
+		b = &batch{buf: ls.bufs.get(maxBatch)[:0], items: make([]batchItem, 0, 256)}
+		ls.batches[layer] = b
+	}
+	ls.mu.Unlock()
+	// A layer is read by one goroutine: its batch is not shared until
+	// it is sent.
+	start := len(b.buf)
+	b.buf = slices.Grow(b.buf, int(e.Size))[:start+int(e.Size)]
+	if _, err := io.ReadFull(r, b.buf[start:]); err != nil {
+		b.buf = b.buf[:start]
+		return err
+	}
+	b.items = append(b.items, batchItem{pos: pos, entry: *e, start: start, end: len(b.buf), want: want})
+	if len(b.buf) >= maxBatch-asyncMin {
+		ls.mu.Lock()
+		delete(ls.batches, layer)
+		ls.mu.Unlock()
+		return ls.sendBatch(layer, b)
+	}
+	return nil
+}
+
+// sendBatch has a batch learnt on another goroutine.
+func (ls *learners) sendBatch(layer int, b *batch) error {
+	size := int64(cap(b.buf))
+	if err := ls.inFlight.Acquire(context.Background(), size); err != nil {
+		return err
+	}
+	ls.mu.Lock()
+	wg := ls.pending[layer]
+	if wg == nil {
+		wg = &sync.WaitGroup{}
+		ls.pending[layer] = wg
+	}
+	wg.Add(1)
+	ls.mu.Unlock()
+	go func() {
+		defer func() {
+			ls.bufs.put(b.buf)
+			ls.inFlight.Release(size)
+			wg.Done()
+		}()
+		m := &memEntry{}
+		for i := range b.items {
+			it := &b.items[i]
+			data := b.buf[it.start:it.end:it.end]
+			m.shared = nil
+			for _, l := range it.want {
+				m.data = data
+				m.Reset(data)
+				// Bytes in memory give no read error to return.
+				_ = l.Learn(layer, it.pos, &it.entry, m)
+			}
+		}
+	}()
+	return nil
+}
+
 // LayerRead waits for the layer's entries still being learnt, then tells
 // every learner.
 func (ls *learners) LayerRead(layer int, diffID v1.Hash) {
+	ls.mu.Lock()
+	b := ls.batches[layer]
+	delete(ls.batches, layer)
+	ls.mu.Unlock()
+	if b != nil {
+		_ = ls.sendBatch(layer, b) // a background context: no error
+	}
 	ls.mu.Lock()
 	wg := ls.pending[layer]
 	delete(ls.pending, layer)
@@ -214,7 +341,25 @@ const maxShared = 16 << 20
 // memEntry is an entry's whole content, read once for several learners.
 type memEntry struct {
 	bytes.Reader
-	data []byte
+	data   []byte
+	shared map[any]any
+}
+
+// EntryShared returns, for an entry whose content is in memory (see
+// EntryBytes), where its learners keep what they derive from its bytes
+// alone, so that a parse two of them need is done once; nil otherwise.
+// The learners of one entry are called one after another, so the map
+// needs no lock; its values must never be changed, nor kept once Learn
+// returns unless they hold no slice of the bytes.
+func EntryShared(r io.Reader) map[any]any {
+	m, ok := r.(*memEntry)
+	if !ok {
+		return nil
+	}
+	if m.shared == nil {
+		m.shared = map[any]any{}
+	}
+	return m.shared
 }
 
 // EntryBytes returns an entry's whole content when the reader a Learner

@@ -122,9 +122,8 @@ func TestLearners(t *testing.T) {
 	if head.done[0] != 2*len(sizes) || all.done[0] != 2*len(sizes) {
 		t.Errorf("LayerRead after %d and %d entries, want %d each", head.done[0], all.done[0], 2*len(sizes))
 	}
-	// In memory: what both want up to maxShared, and what one wants
-	// from asyncMin to maxShared.
-	if want := (len(sizes) - 1) + 3; all.inMem != want {
+	// In memory: every entry up to maxShared, /both and /all alike.
+	if want := 2 * (len(sizes) - 1); all.inMem != want {
 		t.Errorf("whole learner was handed %d entries in memory, want %d", all.inMem, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // Node is a path in the merged (final) file system.
@@ -62,7 +63,9 @@ func (n *Node) Path() string {
 		i--
 		b[i] = '/'
 	}
-	return string(b)
+	// b is not written again: the string shares it (one allocation, not
+	// two, for the path of every file a walk asks).
+	return unsafe.String(&b[0], len(b))
 }
 
 // IsDir reports whether the node is a directory.

@@ -246,18 +246,28 @@ func (b *builder) appDirNode(dir string) graph.NodeID {
 	if err != nil {
 		return id
 	}
-	n.Walk(func(m *analyze.Node) bool {
-		if m == n {
-			return true
+	// Each path is made from its parent's, not walked up to the root
+	// again (an application may have hundreds of thousands of files).
+	var walk func(m *analyze.Node, p string)
+	walk = func(m *analyze.Node, p string) {
+		for _, c := range m.Children {
+			cp := p + "/" + c.Name
+			if p == "/" {
+				cp = "/" + c.Name
+			}
+			if c.IsDir() {
+				rel := strings.TrimPrefix(cp, dir+"/")
+				if rel != "share/doc" && rel != "share/man" && rel != "share/info" {
+					walk(c, cp)
+				}
+				continue
+			}
+			if to, ok := b.nodeOf(cp); ok && to != id {
+				b.g.AddEdge(id, to, graph.Contains)
+			}
+			walk(c, cp) // a file has no children; kept as Walk did
 		}
-		if m.IsDir() {
-			rel := strings.TrimPrefix(m.Path(), dir+"/")
-			return rel != "share/doc" && rel != "share/man" && rel != "share/info"
-		}
-		if to, ok := b.nodeOf(m.Path()); ok && to != id {
-			b.g.AddEdge(id, to, graph.Contains)
-		}
-		return true
-	})
+	}
+	walk(n, n.Path())
 	return id
 }

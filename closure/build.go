@@ -330,9 +330,20 @@ func (b *builder) preloadMetadata() error {
 // whole: the package databases, the loader's and the run-time rules'
 // configuration.
 func metadataFile(p string) bool {
-	return strings.HasPrefix(p, "/var/lib/dpkg/") || strings.HasPrefix(p, "/lib/apk/db/") ||
+	return dpkgDatabaseFile(p) || strings.HasPrefix(p, "/lib/apk/db/") ||
 		strings.HasPrefix(p, "/etc/ld.so.") || strings.HasPrefix(p, "/etc/ld-musl-") ||
 		runtimeConfig(p)
+}
+
+// dpkgDatabaseFile reports whether pkgdb.LoadDpkg reads the file at p:
+// the status, the diversions and each package's .list and .conffiles
+// (not the maintainer scripts, md5sums, symbols or templates, which are
+// most of /var/lib/dpkg's bytes).
+func dpkgDatabaseFile(p string) bool {
+	if name, ok := strings.CutPrefix(p, "/var/lib/dpkg/info/"); ok {
+		return !strings.Contains(name, "/") && (strings.HasSuffix(name, ".list") || strings.HasSuffix(name, ".conffiles"))
+	}
+	return p == "/var/lib/dpkg/status" || p == "/var/lib/dpkg/diversions"
 }
 
 // mayBeProgram reports whether the file at image path p with that mode
@@ -429,11 +440,26 @@ func (b *builder) assignOwners() error {
 			}
 		}
 	}
-	b.ix.Root.Walk(func(n *analyze.Node) bool {
+	// Every file gets an owner, and the files no package lists own
+	// themselves: room for them at once.
+	if files := b.ix.Root.Files; files > 0 {
+		if len(b.c.owner) == 0 {
+			b.c.owner = make(map[string]graph.NodeID, files)
+		}
+		if own := files - len(pkgOwner); own > 0 {
+			b.g.Grow(own)
+			if len(b.sizes) == 0 {
+				b.sizes = make(map[graph.NodeID]int64, own)
+			}
+			if len(b.files) == 0 {
+				b.files = make(map[graph.NodeID][]string, own)
+			}
+		}
+	}
+	walkPaths(b.ix.Root, func(n *analyze.Node, p string) bool {
 		if n.Parent == nil {
 			return true
 		}
-		p := n.Path()
 		if sp := storeOf(p); sp != "" {
 			if id, ok := b.stores[sp]; ok {
 				b.own(id, p, n)
@@ -503,8 +529,7 @@ func (b *builder) own(id graph.NodeID, p string, n *analyze.Node) {
 // matters: store path contents (scanned for references) and whatever may
 // be an ELF object or a script (executable, or named like a library).
 func (b *builder) streamContents() error {
-	want := func(n *analyze.Node) bool {
-		p := n.Path()
+	want := func(n *analyze.Node, p string) bool {
 		if storeOf(p) != "" && b.hashSet != nil {
 			return true
 		}
@@ -538,8 +563,8 @@ func (b *builder) streamContents() error {
 	// (a script's #! line is recorded by path).
 	paths := map[*analyze.Entry][]*analyze.Node{}
 	var contents []*analyze.Entry
-	b.ix.Root.Walk(func(n *analyze.Node) bool {
-		if n.Content == nil || !want(n) {
+	walkPaths(b.ix.Root, func(n *analyze.Node, p string) bool {
+		if n.Content == nil || !want(n, p) {
 			return true
 		}
 		if _, seen := paths[n.Content]; !seen {

@@ -51,6 +51,17 @@ type contentFacts struct {
 	nixOcc []string
 }
 
+// noFacts are the facts of the files whose bytes say nothing the
+// closure uses (most small files), shared by all of them so that a
+// learnt image keeps no copy per file. Never changed.
+var noFacts = &contentFacts{}
+
+// empty reports whether f says nothing (it equals noFacts).
+func (f *contentFacts) empty() bool {
+	return f.ELF == nil && f.ELFErr == "" && f.Runtime == nil && f.Script == nil && f.Shell == nil &&
+		f.Dialect == "" && f.Names == nil && !f.Libc && f.NixRuns == nil && f.nixOcc == nil
+}
+
 // fsScope names the small files the closure reads in the content cache
 // (analyze.ImageFS.WithCache).
 const fsScope = "closure"
@@ -62,10 +73,9 @@ const factsKind = "closure-facts-v5"
 // learn reads one content of size bytes and returns its facts; sink sees
 // every byte (the Nix reference scanners).
 func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentFacts, error) {
-	if data, ok := analyze.EntryBytes(r); ok && bytes.HasPrefix(data, []byte("\x7fELF")) && int64(len(data)) <= maxELFSize {
+	if data, ok := analyze.EntryBytes(r); ok {
 		// Bytes read once for several learners: parsed where they lie.
-		sink.Write(data)
-		return elfFacts(data), nil
+		return learnBytes(data, size, sink, true, analyze.EntryShared(r)), nil
 	}
 	br.Reset(r)
 	f := &contentFacts{}
@@ -89,7 +99,7 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 		}
 		data := buf.Bytes()
 		sink.Write(data)
-		if f = elfFacts(data); f.ELFErr != "" {
+		if f = elfFacts(data, nil); f.ELFErr != "" {
 			return f, nil
 		}
 	case bytes.HasPrefix(head, []byte("#!")):
@@ -119,8 +129,40 @@ func learn(r io.Reader, size int64, br *bufio.Reader, sink io.Writer) (*contentF
 	return f, err
 }
 
+// learnBytes is learn of a content already whole in memory (data, of
+// size bytes): the same facts, without copying the bytes again. When
+// shared, data is not kept (the facts keep a copy of what they need);
+// memo is analyze.EntryShared's, or nil.
+func learnBytes(data []byte, size int64, sink io.Writer, shared bool, memo map[any]any) *contentFacts {
+	sink.Write(data)
+	head := data[:min(len(data), shebang.HeadSize)]
+	switch {
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return elfFacts(data[:min(int64(len(data)), maxELFSize)], memo)
+	case bytes.HasPrefix(head, []byte("#!")):
+		f := &contentFacts{}
+		s, err := shebang.ParseScript(head)
+		if err != nil {
+			return f
+		}
+		f.Script = s
+		data = data[:min(len(data), max(script.DefaultMaxSize, maxNamesText)+1)]
+		if dialect := shellDialect(s); dialect != "" {
+			f.Shell, f.Dialect = data, dialect
+			if shared {
+				f.Shell = bytes.Clone(data)
+			}
+		}
+		f.Names = textNames(data)
+		return f
+	case size > 0 && size <= maxNamesText && len(head) > 0:
+		return &contentFacts{Names: textNames(data[:min(len(data), maxNamesText+1)])}
+	}
+	return &contentFacts{}
+}
+
 // elfFacts are the facts of an ELF object's bytes.
-func elfFacts(data []byte) *contentFacts {
+func elfFacts(data []byte, memo map[any]any) *contentFacts {
 	f := &contentFacts{}
 	info, err := elfdeps.Parse(bytes.NewReader(data))
 	if err != nil {
@@ -128,7 +170,7 @@ func elfFacts(data []byte) *contentFacts {
 		return f
 	}
 	f.ELF = info
-	f.Runtime = runtime.Scan(data)
+	f.Runtime = runtime.ScanShared(memo, data)
 	f.Names = names.Binary(data)
 	f.Libc = bytes.Contains(data, []byte("GLIBC_TUNABLES"))
 	return f

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"path"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -59,7 +60,19 @@ func (l *Learner) Wants(e *analyze.Entry) bool {
 }
 
 func mayBeSourced(e *analyze.Entry) bool {
-	return e.Mode&0o111 == 0 && e.Size > 0 && e.Size <= maxLearntText
+	return e.Mode&0o111 == 0 && e.Size > 0 && e.Size <= maxLearntText && !otherLanguage(e.Path)
+}
+
+// otherLanguage reports whether the file at p is named as code of a
+// language no shell sources (Perl, Python, C headers): most of an
+// image's small files that start with "#". Should a script source one
+// all the same, the graph reads it from the layers.
+func otherLanguage(p string) bool {
+	switch path.Ext(p) {
+	case ".pl", ".pm", ".py", ".h":
+		return true
+	}
+	return false
 }
 
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
@@ -78,25 +91,42 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 		r = io.TeeReader(r, rs)
 	}
 	var data, text []byte
+	// whole is the entry's content when it is in memory (read here, or
+	// handed over by analyze.Learners), so that its facts are learnt
+	// from it without reading it again.
+	var whole []byte
+	shared := false
 	switch {
 	case metadataFile(e.Path) && e.Size <= maxLearntFile:
 		var err error
 		if data, err = readAll(r, e.Size, e.Size+1); err != nil {
 			return err
 		}
-		r = bytes.NewReader(data)
+		whole = data
 	case mayBeSourced(e) && !mayBeProgram(e.Path, e.Mode):
-		b, err := readAll(r, e.Size, e.Size+1)
-		if err != nil {
-			return err
+		b, ok := analyze.EntryBytes(r)
+		if !ok {
+			var err error
+			if b, err = readAll(r, e.Size, e.Size+1); err != nil {
+				return err
+			}
 		}
 		if len(b) > 0 && b[0] == '#' {
 			text = b
+			if ok {
+				text = bytes.Clone(b) // the handed bytes are not ours to keep
+			}
 		}
-		r = bytes.NewReader(b)
+		whole, shared = b, ok
 	}
 	var f *contentFacts
-	if mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size) {
+	if whole != nil && (mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size)) {
+		var memo map[any]any
+		if shared {
+			memo = analyze.EntryShared(r)
+		}
+		f = learnBytes(whole, e.Size, io.Discard, shared, memo)
+	} else if mayBeProgram(e.Path, e.Mode) || mayName(e.Path, e.Size) {
 		br := readers.Get().(*bufio.Reader)
 		var err error
 		f, err = learn(r, e.Size, br, io.Discard)
@@ -120,6 +150,9 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if f != nil {
+		if f.empty() {
+			f = noFacts
+		}
 		if l.facts[layer] == nil {
 			l.facts[layer] = layerFacts{}
 		}

@@ -171,7 +171,7 @@ func (d *doctor) loadObjects() error {
 			if err != nil {
 				continue
 			}
-			of = readObject(data)
+			of = readObject(data, nil)
 			if d.cache != nil {
 				if cached[l] == nil {
 					cached[l] = objectCache{}

@@ -122,7 +122,7 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 			data = bytes.Clone(shared)
 		}
 		if obj {
-			of = readObject(shared)
+			of = readObject(shared, analyze.EntryShared(r))
 		}
 	case l.keepsFile(e.Path, e.Size):
 		data = make([]byte, e.Size)
@@ -130,7 +130,7 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 			return err
 		}
 		if obj {
-			of = readObject(data)
+			of = readObject(data, nil)
 		}
 	case obj:
 		// Only an ELF object is read whole, into a buffer used again.
@@ -148,7 +148,7 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 		if _, err := io.ReadFull(r, buf[len(head):]); err != nil {
 			return err
 		}
-		of = readObject(buf)
+		of = readObject(buf, nil)
 		*bp = buf
 		if cap(buf) <= 64<<20 {
 			objectBufs.Put(bp)
@@ -250,9 +250,10 @@ func (l *Learner) covers(ix *analyze.Index, n *analyze.Node, p string) bool {
 	return ok && l.Read(layer)
 }
 
-// readObject reads an ELF object's imports, soname and facts. A
+// readObject reads an ELF object's imports, soname and facts (memo is
+// analyze.EntryShared's for the entry, or nil). A
 // malformed file, which debug/elf may panic on, is no object.
-func readObject(data []byte) (of *objectFacts) {
+func readObject(data []byte, memo map[any]any) (of *objectFacts) {
 	defer func() {
 		if recover() != nil {
 			of = &objectFacts{}
@@ -267,7 +268,7 @@ func readObject(data []byte) (of *objectFacts) {
 		return of
 	}
 	defer f.Close()
-	of.ELF, of.Facts = true, runtime.Scan(data)
+	of.ELF, of.Facts = true, runtime.ScanShared(memo, data)
 	if syms, err := f.ImportedSymbols(); err == nil {
 		for _, s := range syms {
 			of.Imports = append(of.Imports, s.Name)

@@ -288,8 +288,10 @@ func (b *bloat) dataSets() []finding.Finding {
 			continue
 		}
 		p := b.paths[i]
+		// Every zone path has a zoneinfo component, every archive its
+		// name: the globs are matched only against those.
 		for j, g := range zoneDirs {
-			if zoneGlobs()[j].Match(p) {
+			if strings.Contains(p, "/zoneinfo") && zoneGlobs()[j].Match(p) {
 				root := strings.Join(strings.Split(p, "/")[:strings.Count(g, "/")+1], "/")
 				tz.bytes += b.claim(n)
 				tz.paths = append(tz.paths, p)
@@ -298,7 +300,7 @@ func (b *bloat) dataSets() []finding.Finding {
 			}
 		}
 		for _, g := range localeArchiveGlobs() {
-			if !b.claimed[n] && g.Match(p) {
+			if strings.HasSuffix(p, "/locale-archive") && !b.claimed[n] && g.Match(p) {
 				la.bytes += b.claim(n)
 				la.paths = append(la.paths, p)
 				la.roots[p] = true

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -161,6 +162,22 @@ func (g *Graph) Node(kind Kind, name string) NodeID {
 	g.isRoot = append(g.isRoot, false)
 	g.byKey[k] = id
 	return id
+}
+
+// Grow makes room for n more nodes, so that adding them (Node) does not
+// grow the graph's tables again and again.
+func (g *Graph) Grow(n int) {
+	g.index()
+	if n <= 0 {
+		return
+	}
+	g.nodes = slices.Grow(g.nodes, n)
+	g.out = slices.Grow(g.out, n)
+	g.in = slices.Grow(g.in, n)
+	g.isRoot = slices.Grow(g.isRoot, n)
+	if len(g.byKey) == 0 {
+		g.byKey = make(map[nodeKey]NodeID, n)
+	}
 }
 
 // index builds the node and edge indexes of a graph made without them

@@ -41,6 +41,26 @@ type Facts struct {
 	Dlopen bool
 }
 
+// scanKey keys ScanShared's results: the bytes scanned are the entry's
+// first n.
+type scanKey struct{ n int }
+
+// ScanShared is Scan, its result kept in shared (analyze.EntryShared: the
+// learners of one entry's bytes), so that the learners that each need it
+// scan the bytes once. The result is shared: never change it.
+func ScanShared(shared map[any]any, data []byte) *Facts {
+	if shared == nil {
+		return Scan(data)
+	}
+	k := scanKey{len(data)}
+	if f, ok := shared[k]; ok {
+		return f.(*Facts)
+	}
+	f := Scan(data)
+	shared[k] = f
+	return f
+}
+
 // Scan collects the Facts of an ELF object's bytes; nil when it holds
 // none.
 func Scan(data []byte) *Facts {
