@@ -202,14 +202,7 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 		ls.inFlight.Release(e.Size)
 		return err
 	}
-	ls.mu.Lock()
-	wg := ls.pending[layer]
-	if wg == nil {
-		wg = &sync.WaitGroup{}
-		ls.pending[layer] = wg
-	}
-	wg.Add(1)
-	ls.mu.Unlock()
+	wg := ls.started(layer)
 	entry := *e
 	go func() {
 		defer func() {
@@ -276,20 +269,27 @@ func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []L
 	return nil
 }
 
-// sendBatch has a batch learnt on another goroutine.
-func (ls *learners) sendBatch(layer int, b *batch) error {
-	size := int64(cap(b.buf))
-	if err := ls.inFlight.Acquire(context.Background(), size); err != nil {
-		return err
-	}
+// started counts one more piece of work in flight for layer (LayerRead
+// waits for them) and returns the layer's wait group.
+func (ls *learners) started(layer int) *sync.WaitGroup {
 	ls.mu.Lock()
+	defer ls.mu.Unlock()
 	wg := ls.pending[layer]
 	if wg == nil {
 		wg = &sync.WaitGroup{}
 		ls.pending[layer] = wg
 	}
 	wg.Add(1)
-	ls.mu.Unlock()
+	return wg
+}
+
+// sendBatch has a batch learnt on another goroutine.
+func (ls *learners) sendBatch(layer int, b *batch) error {
+	size := int64(cap(b.buf))
+	if err := ls.inFlight.Acquire(context.Background(), size); err != nil {
+		return err
+	}
+	wg := ls.started(layer)
 	go func() {
 		defer func() {
 			ls.bufs.put(b.buf)
