@@ -345,13 +345,10 @@ func TestNixFileRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
 	// The entry script's own store path is the application's directory,
 	// kept whole (approots.go); the other store paths keep what is named.
-	for _, p := range []string{a + "/bin/run", a + "/bin/prog", a + "/share/a/data", a + "/share/a/other", a + "/lib/gconv/UTF-16.so", a + "/lib/e", b + "/etc/one",
-		c + "/share/tree/x", c + "/share/tree/sub/y", d + "/f", d + "/g", e + "/lib/libe.so", e + "/share/doc"} {
-		want = append(want, p)
-	}
+	want := []string{a + "/bin/run", a + "/bin/prog", a + "/share/a/data", a + "/share/a/other", a + "/lib/gconv/UTF-16.so", a + "/lib/e", b + "/etc/one",
+		c + "/share/tree/x", c + "/share/tree/sub/y", d + "/f", d + "/g", e + "/lib/libe.so", e + "/share/doc"}
 	sort.Strings(want)
 	if got := reachableFiles(cl, "/nix/store/"); !reflect.DeepEqual(got, want) {
 		t.Errorf("reachable:\n got %q\nwant %q", got, want)
