@@ -2,14 +2,14 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
+//lint:file-ignore U1000 kept as Go's archive/tar has it, so the copy diffs cleanly against upstream
+
 // Package tarsparse is archive/tar's reader (Go 1.26, BSD licence, see
 // LICENSE) with what archive/tar keeps to itself: the data fragments of a
 // sparse entry and a reader of its stored bytes without the holes, so
 // that a sparse file of a terabyte is read, hashed and copied for what
 // it stores, never for its apparent size. Next returns archive/tar's
 // Header, so that callers keep one header type. The writer is left out.
-//lint:file-ignore U1000 kept as Go's archive/tar has it, so the copy diffs cleanly against upstream
-
 package tarsparse
 
 import (
