@@ -109,12 +109,14 @@ func (m *Model) setEstimate(msg estimateMsg) {
 	markEvaluation(m.data.merged, msg.ev)
 	m.estimate, m.estKnown = msg.ev.Selection.Totals.FileBytes, true
 	m.tree.planMarks = true
-	if m.estNote != "" {
+	// The edit's note gets the estimate's move, unless something else
+	// has been said since (a question must not be overwritten).
+	if m.estNote != "" && m.note == oneLine(m.estNote+estimatingSuffix) {
 		delta := "0 B"
 		if had {
 			delta = signedBytes(m.estimate - before)
 		}
 		m.setNote(m.estNote+" · estimate "+delta, false)
-		m.estNote = ""
 	}
+	m.estNote = ""
 }

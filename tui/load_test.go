@@ -306,3 +306,25 @@ func memoryOpener(gen func(string) ([]byte, [][]byte, error)) func(context.Conte
 		return source.Memory("demo:synthetic", raw, tars)
 	}
 }
+
+// TestKeysDuringLoad: keys pressed while the layers are read act once the
+// image is loaded, in order: 4 then 2 leaves the Files pane shown.
+func TestKeysDuringLoad(t *testing.T) {
+	m := resize(New(context.Background(), Options{Ref: "demo:"}), 120, 40)
+	r := newRunner(t, m)
+	r.exec(m.Init())
+	r.until(func(msg tea.Msg) bool { _, ok := msg.(loadOpenedMsg); return ok })
+	for _, k := range []string{"4", "2"} {
+		next, cmd := r.m.Update(keyMsg(k))
+		r.m = next.(Model)
+		r.exec(cmd)
+	}
+	if r.m.data != nil {
+		t.Skip("the image loaded before the keys were pressed")
+	}
+	r.until(isDone)
+	t.Cleanup(func() { r.m.Close() })
+	if r.m.pane != paneFiles {
+		t.Errorf("after 4 and 2 pressed during the load, pane %v, want Files", r.m.pane)
+	}
+}

@@ -171,6 +171,9 @@ type Model struct {
 	clean       *plan.Plan
 	savedTo     string
 	confirmSave string
+	// loadKeys are the keys pressed while the layers were read: they act
+	// once the image is loaded, in order (replayLoadKeys).
+	loadKeys []tea.KeyMsg
 	// etcKeys are the keys pressed on the /etc pane before its catalog
 	// came: they act on it once it has.
 	etcKeys []tea.KeyMsg
@@ -309,7 +312,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.setData(msg.data)
 		m.clBusy = true
-		cmd = tea.Batch(waitLoad(m.loadCh), m.spinner.Tick)
+		cmd = tea.Batch(waitLoad(m.loadCh), m.spinner.Tick, m.replayLoadKeys())
 	case loadFailedMsg:
 		if msg.id != m.loadID {
 			return m, nil
@@ -364,6 +367,24 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
+// replayLoadKeys acts on the keys pressed while the layers were read, in
+// order, as if they came now.
+func (m *Model) replayLoadKeys() tea.Cmd {
+	queued := m.loadKeys
+	m.loadKeys = nil
+	var cmds []tea.Cmd
+	for _, k := range queued {
+		m.syncKeys()
+		var c tea.Cmd
+		*m, c = m.handleKey(k)
+		cmds = append(cmds, c)
+		if m.quitting {
+			break
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
 // replayEtcKeys acts on the keys pressed on the /etc pane while its
 // catalog loaded, in order, on that pane (the user may have left it
 // since: a search they started there then ends).
@@ -413,6 +434,7 @@ func (m Model) reload() (Model, tea.Cmd) {
 	m.data, m.err, m.status, m.info = nil, nil, "opening", nil
 	m.cl, m.clErr, m.cat, m.catErr, m.etcOut = nil, nil, nil, nil, nil
 	m.ev, m.estKnown, m.estBusy, m.estNote = nil, false, false, ""
+	m.loadKeys = nil
 	m.typing, m.wastedView = inputNone, false
 	m.input.Reset()
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
@@ -462,11 +484,14 @@ func (m *Model) reestimate() {
 	m.estPending = true
 }
 
+// estimatingSuffix ends an edit's note until its estimate comes.
+const estimatingSuffix = " · estimating…"
+
 // noteEstimate shows what an edit did, with the change of the estimate
 // once the new evaluation comes.
 func (m *Model) noteEstimate(what string) {
 	m.estNote = what
-	m.setNote(what+" · estimating…", false)
+	m.setNote(what+estimatingSuffix, false)
 }
 
 // changed records a change of the plan: it is dirty when it differs
@@ -539,6 +564,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Reload):
 		return m.reload()
 	case m.data == nil:
+		if m.loading() && len(m.loadKeys) < maxQueuedKeys {
+			m.loadKeys = append(m.loadKeys, msg)
+		}
 		return m, nil
 	case key.Matches(msg, k.Save):
 		return m, m.startInput(inputSave, "save plan to: ", m.planPath)
