@@ -2,8 +2,6 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-//lint:file-ignore U1000 kept as Go's archive/tar has it, so the copy diffs cleanly against upstream
-
 // Package tarsparse is archive/tar's reader (Go 1.26, BSD licence, see
 // LICENSE) with what archive/tar keeps to itself: the data fragments of a
 // sparse entry and a reader of its stored bytes without the holes, so
@@ -14,9 +12,7 @@ package tarsparse
 
 import (
 	"errors"
-	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -32,25 +28,8 @@ var (
 	ErrInsecurePath    = errors.New("archive/tar: insecure file path")
 	errMissData        = errors.New("archive/tar: sparse file references non-existent data")
 	errUnrefData       = errors.New("archive/tar: sparse file contains unreferenced data")
-	errWriteHole       = errors.New("archive/tar: write non-NUL byte in sparse hole")
 	errSparseTooLong   = errors.New("archive/tar: sparse map too long")
 )
-
-type headerError []string
-
-func (he headerError) Error() string {
-	const prefix = "archive/tar: cannot encode header"
-	var ss []string
-	for _, s := range he {
-		if s != "" {
-			ss = append(ss, s)
-		}
-	}
-	if len(ss) == 0 {
-		return prefix
-	}
-	return fmt.Sprintf("%s: %v", prefix, strings.Join(ss, "; and "))
-}
 
 // Type flags for Header.Typeflag.
 const (
@@ -122,15 +101,6 @@ const (
 	paxGNUSparseSize      = "GNU.sparse.size"
 	paxGNUSparseRealSize  = "GNU.sparse.realsize"
 )
-
-// basicKeys is a set of the PAX keys for which we have built-in support.
-// This does not contain "charset" or "comment", which are both PAX-specific,
-// so adding them as first-class features of Header is unlikely.
-// Users can use the PAXRecords field to set it themselves.
-var basicKeys = map[string]bool{
-	paxPath: true, paxLinkpath: true, paxSize: true, paxUid: true, paxGid: true,
-	paxUname: true, paxGname: true, paxMtime: true, paxAtime: true, paxCtime: true,
-}
 
 // A Header represents a single header in a tar archive.
 // Some fields may not be populated.
@@ -269,28 +239,6 @@ func validateSparseEntries(sp []sparseEntry, size int64) bool {
 		pre = cur
 	}
 	return true
-}
-
-// alignSparseEntries mutates src and returns dst where each fragment's
-// starting offset is aligned up to the nearest block edge, and each
-// ending offset is aligned down to the nearest block edge.
-//
-// Even though the Go tar Reader and the BSD tar utility can handle entries
-// with arbitrary offsets and lengths, the GNU tar utility can only handle
-// offsets and lengths that are multiples of blockSize.
-func alignSparseEntries(src []sparseEntry, size int64) []sparseEntry {
-	dst := src[:0]
-	for _, s := range src {
-		pos, end := s.Offset, s.endOffset()
-		pos += blockPadding(+pos) // Round-up to nearest blockSize
-		if end != size {
-			end -= blockPadding(-end) // Round-down to nearest blockSize
-		}
-		if pos < end {
-			dst = append(dst, sparseEntry{Offset: pos, Length: end - pos})
-		}
-	}
-	return dst
 }
 
 // invertSparseEntries converts a sparse map from one form to the other.

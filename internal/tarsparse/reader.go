@@ -2,9 +2,6 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-//lint:file-ignore U1000 kept as Go's archive/tar has it, so the copy diffs cleanly against upstream
-//lint:file-ignore SA1019 Header.Xattrs is filled as archive/tar fills it
-
 package tarsparse
 
 import (
@@ -59,7 +56,7 @@ func (tr *Reader) Next() (*tar.Header, error) {
 		Typeflag: hdr.Typeflag, Name: hdr.Name, Linkname: hdr.Linkname, Size: hdr.Size, Mode: hdr.Mode,
 		Uid: hdr.Uid, Gid: hdr.Gid, Uname: hdr.Uname, Gname: hdr.Gname,
 		ModTime: hdr.ModTime, AccessTime: hdr.AccessTime, ChangeTime: hdr.ChangeTime,
-		Devmajor: hdr.Devmajor, Devminor: hdr.Devminor, Xattrs: hdr.Xattrs, //nolint:staticcheck // kept as archive/tar fills it
+		Devmajor: hdr.Devmajor, Devminor: hdr.Devminor,
 		PAXRecords: hdr.PAXRecords, Format: tar.Format(hdr.Format),
 	}, nil
 }
@@ -715,27 +712,6 @@ func (tr *Reader) Read(b []byte) (int, error) {
 	}
 	n, err := tr.curr.Read(b)
 	if err != nil && err != io.EOF {
-		tr.err = err
-	}
-	return n, err
-}
-
-// writeTo writes the content of the current file to w.
-// The bytes written matches the number of remaining bytes in the current file.
-//
-// If the current file is sparse and w is an io.WriteSeeker,
-// then writeTo uses Seek to skip past holes defined in Header.SparseHoles,
-// assuming that skipped regions are filled with NULs.
-// This always writes the last byte to ensure w is the right size.
-//
-// TODO(dsnet): Re-export this when adding sparse file support.
-// See https://golang.org/issue/22735
-func (tr *Reader) writeTo(w io.Writer) (int64, error) {
-	if tr.err != nil {
-		return 0, tr.err
-	}
-	n, err := tr.curr.WriteTo(w)
-	if err != nil {
 		tr.err = err
 	}
 	return n, err
