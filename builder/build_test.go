@@ -23,6 +23,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/internal/reprotar"
+	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
 // entry is one tar entry of a synthetic source layer.
@@ -86,37 +87,20 @@ func layerEntries(t *testing.T, img v1.Image) [][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out [][]string
-	for _, l := range ls {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(rc)
-		var rows []string
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var xs []string
-			for k, v := range hdr.PAXRecords {
-				if strings.HasPrefix(k, "SCHILY.xattr.") {
-					xs = append(xs, k[len("SCHILY.xattr."):]+"="+v)
-				}
-			}
-			sort.Strings(xs)
-			rows = append(rows, strings.TrimSpace(strings.Join([]string{hdr.Name, string(hdr.Typeflag), octal(hdr.Mode), itoa(hdr.Uid), itoa(hdr.Gid), hdr.Linkname, itoa(int(hdr.Size)), strings.Join(xs, ",")}, " ")))
-			if !hdr.ModTime.Equal(reprotar.Epoch) || hdr.Uname != "" || hdr.Gname != "" {
-				t.Errorf("%s: mtime %v, uname %q, gname %q", hdr.Name, hdr.ModTime, hdr.Uname, hdr.Gname)
+	out := make([][]string, len(ls))
+	testfix.EachLayerEntry(t, img, func(layer int, hdr *tar.Header, _ io.Reader) {
+		var xs []string
+		for k, v := range hdr.PAXRecords {
+			if strings.HasPrefix(k, "SCHILY.xattr.") {
+				xs = append(xs, k[len("SCHILY.xattr."):]+"="+v)
 			}
 		}
-		rc.Close()
-		out = append(out, rows)
-	}
+		sort.Strings(xs)
+		out[layer] = append(out[layer], strings.TrimSpace(strings.Join([]string{hdr.Name, string(hdr.Typeflag), octal(hdr.Mode), itoa(hdr.Uid), itoa(hdr.Gid), hdr.Linkname, itoa(int(hdr.Size)), strings.Join(xs, ",")}, " ")))
+		if !hdr.ModTime.Equal(reprotar.Epoch) || hdr.Uname != "" || hdr.Gname != "" {
+			t.Errorf("%s: mtime %v, uname %q, gname %q", hdr.Name, hdr.ModTime, hdr.Uname, hdr.Gname)
+		}
+	})
 	return out
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/tarsparse"
+	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
 // genFile is one regular file of a generated layer: size bytes of fill.
@@ -99,31 +100,17 @@ func keepAll(*analyze.Node) bool { return true }
 // count of bytes other than want[name]'s fill byte.
 func builtFiles(t *testing.T, res *Result, fill map[string]byte) []string {
 	t.Helper()
-	ls, err := res.Image.Layers()
-	if err != nil || len(ls) != 1 {
+	if ls, err := res.Image.Layers(); err != nil || len(ls) != 1 {
 		t.Fatalf("layers: %d, %v", len(ls), err)
 	}
-	rc, err := ls[0].Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
 	var out []string
 	buf := make([]byte, 1<<20)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	testfix.EachLayerEntry(t, res.Image, func(_ int, hdr *tar.Header, content io.Reader) {
 		row := fmt.Sprintf("%s %c %d", hdr.Name, hdr.Typeflag, hdr.Size)
 		if hdr.Typeflag == tar.TypeReg {
 			odd := 0
 			for {
-				n, err := tr.Read(buf)
+				n, err := content.Read(buf)
 				odd += n - bytes.Count(buf[:n], []byte{fill[hdr.Name]})
 				if err == io.EOF {
 					break
@@ -135,7 +122,7 @@ func builtFiles(t *testing.T, res *Result, fill map[string]byte) []string {
 			row += fmt.Sprintf(" odd=%d", odd)
 		}
 		out = append(out, row)
-	}
+	})
 	return out
 }
 
@@ -421,26 +408,13 @@ func TestSharedContent(t *testing.T) {
 	}
 	defer res.Close()
 	ls, _ := res.Image.Layers()
+	rows := make([][]string, len(ls))
+	testfix.EachLayerEntry(t, res.Image, func(layer int, hdr *tar.Header, content io.Reader) {
+		b, _ := io.ReadAll(content)
+		rows[layer] = append(rows[layer], hdr.Name+"="+string(b))
+	})
 	var got []string
-	for _, l := range ls {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(rc)
-		var row []string
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(tr)
-			row = append(row, hdr.Name+"="+string(b))
-		}
-		rc.Close()
+	for _, row := range rows {
 		got = append(got, strings.Join(row, " "))
 	}
 	sort.Strings(got)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/whittle-dev/whittle/closure"
 	"github.com/whittle-dev/whittle/doctor"
 	"github.com/whittle-dev/whittle/etcgen"
+	"github.com/whittle-dev/whittle/internal/testfix"
 	"github.com/whittle-dev/whittle/plan"
 	"github.com/whittle-dev/whittle/session"
 )
@@ -172,26 +174,8 @@ func writtenPaths(t *testing.T, rep *pipeline.Report) []string {
 	if rep.Image == nil {
 		return nil
 	}
-	layers, err := rep.Image.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
 	set := map[string]bool{}
-	for _, l := range layers {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if err != nil {
-				break
-			}
-			set[path.Clean("/"+h.Name)] = true
-		}
-		rc.Close()
-	}
+	testfix.EachLayerEntry(t, rep.Image, func(_ int, h *tar.Header, _ io.Reader) { set[path.Clean("/"+h.Name)] = true })
 	var out []string
 	for p := range set {
 		out = append(out, p)

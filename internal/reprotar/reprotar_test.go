@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
 func TestWriteSortsAndAddsParents(t *testing.T) {
@@ -28,21 +30,13 @@ func TestWriteSortsAndAddsParents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(bytes.NewReader(b))
 	var got []string
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	testfix.EachTarEntry(t, bytes.NewReader(b), func(hdr *tar.Header, _ io.Reader) {
 		if !hdr.ModTime.Equal(time.Unix(0, 0)) || hdr.Uname != "" || hdr.Gname != "" {
 			t.Errorf("%s: mtime %v, owner names %q/%q", hdr.Name, hdr.ModTime, hdr.Uname, hdr.Gname)
 		}
 		got = append(got, fmt.Sprintf("%c %s %s %d:%d %o", hdr.Typeflag, hdr.Name, hdr.Linkname, hdr.Uid, hdr.Gid, hdr.Mode))
-	}
+	})
 	want := []string{
 		"5 etc/  0:0 755", "5 etc/ssl/  0:0 755", "2 etc/ssl/cert.pem certs/ca.crt 0:0 777", "5 etc/ssl/certs/  0:0 755",
 		"0 etc/ssl/certs/ca.crt  0:0 644", "1 etc/ssl/hard etc/ssl/certs/ca.crt 0:0 644", "5 home/  0:0 755",
@@ -138,17 +132,9 @@ func TestWriteSparse(t *testing.T) {
 	if len(b) > 64<<10 {
 		t.Errorf("a sparse file of %d bytes with %d data bytes took %d tar bytes", size, data.Len(), len(b))
 	}
-	tr := tar.NewReader(bytes.NewReader(b))
 	got := map[string][]byte{}
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := io.ReadAll(tr)
+	testfix.EachTarEntry(t, bytes.NewReader(b), func(hdr *tar.Header, content io.Reader) {
+		c, err := io.ReadAll(content)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +142,7 @@ func TestWriteSparse(t *testing.T) {
 		if hdr.Name == long[1:] && (hdr.Size != size || hdr.Mode != 0o640 || hdr.Uid != 7 || hdr.Gid != 8 || hdr.PAXRecords["SCHILY.xattr.user.a"] != "b") {
 			t.Errorf("sparse header: size %d mode %o owner %d:%d xattrs %v", hdr.Size, hdr.Mode, hdr.Uid, hdr.Gid, hdr.PAXRecords)
 		}
-	}
+	})
 	if !bytes.Equal(got[long[1:]], want) || string(got["usr/lib/z"]) != "after" || len(got) != 5 {
 		t.Errorf("read back %d entries; sparse content equal: %v", len(got), bytes.Equal(got[long[1:]], want))
 	}
@@ -177,18 +163,8 @@ func TestDeepTree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr := tar.NewReader(bytes.NewReader(b))
 		var got []string
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, hdr.Name)
-		}
+		testfix.EachTarEntry(t, bytes.NewReader(b), func(hdr *tar.Header, _ io.Reader) { got = append(got, hdr.Name) })
 		var want []string
 		p := ""
 		for i := 0; i < depth; i++ {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
 // TestSparseAgreesWithRead: for every entry of Go's sparse test
@@ -31,22 +33,14 @@ func TestSparseAgreesWithRead(t *testing.T) {
 		// What archive/tar reads.
 		want := map[string][]byte{}
 		var order []string
-		tr := tar.NewReader(bytes.NewReader(raw))
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(tr)
+		testfix.EachTarEntry(t, bytes.NewReader(raw), func(hdr *tar.Header, content io.Reader) {
+			b, err := io.ReadAll(content)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want[hdr.Name] = b
 			order = append(order, hdr.Name)
-		}
+		})
 		// What Sparse and Data give.
 		sr := NewReader(bytes.NewReader(raw))
 		var kinds []string
