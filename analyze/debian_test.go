@@ -58,6 +58,7 @@ func TestDebianTwoLayers(t *testing.T) {
 	dirs++  // /app
 
 	_, ix := openIndexed(t, "docker-archive:"+archive, source.Options{})
+	checkEntryPaths(t, ix)
 	tot := ix.Totals
 	if tot.ContentBytes != content || tot.WastedBytes != wasted || tot.VisibleBytes != content-wasted {
 		t.Errorf("content/wasted/visible = %d/%d/%d, tar tv says %d/%d/%d", tot.ContentBytes, tot.WastedBytes, tot.VisibleBytes, content, wasted, content-wasted)

@@ -239,8 +239,28 @@ func TestMerge(t *testing.T) {
 			if ix.Root.Bytes != tc.visible {
 				t.Errorf("root bytes %d, want %d", ix.Root.Bytes, tc.visible)
 			}
+			checkEntryPaths(t, ix)
 		})
 	}
+}
+
+// checkEntryPaths checks the invariant Node.Path stands on: every node's
+// entry holds the path its names make up to the root.
+func checkEntryPaths(t *testing.T, ix *Index) {
+	t.Helper()
+	ix.Root.Walk(func(n *Node) bool {
+		want := "/"
+		if n.Parent != nil {
+			want = ""
+			for m := n; m.Parent != nil; m = m.Parent {
+				want = "/" + m.Name + want
+			}
+		}
+		if n.Entry.Path != want {
+			t.Errorf("node %q holds an entry for %q", want, n.Entry.Path)
+		}
+		return true
+	})
 }
 
 func TestMergeDirectorySizes(t *testing.T) {

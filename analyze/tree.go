@@ -45,8 +45,14 @@ type Node struct {
 	dive diveData
 }
 
-// Path returns the node's absolute path.
+// Path returns the node's absolute path. The merge sets every node's
+// Entry at that node's path, so it is the entry's (clean) path; a node
+// built otherwise (no Entry, or an entry with no path) has it made from
+// the names up to the root.
 func (n *Node) Path() string {
+	if n.Entry != nil && n.Entry.Path != "" {
+		return n.Entry.Path
+	}
 	if n.Parent == nil {
 		return "/"
 	}

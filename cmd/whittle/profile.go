@@ -38,6 +38,7 @@ func startProfiles() (stop func(), err error) {
 				return
 			}
 			defer f.Close()
+			runtime.GC() // the profile counts allocations up to the last collection
 			_ = pprof.Lookup("allocs").WriteTo(f, 0)
 		})
 	}
