@@ -238,8 +238,12 @@ type batchItem struct {
 }
 
 // maxBatch is the most bytes of small entries a batch holds before it is
-// learnt.
-const maxBatch = 256 << 10
+// learnt, batchItems the most entries (a layer of tiny files fills the
+// list before the buffer: it is sent then rather than grown).
+const (
+	maxBatch   = 256 << 10
+	batchItems = 512
+)
 
 // learnBatched reads a small entry into its layer's batch, and has the
 // batch learnt once it is full.
@@ -247,7 +251,7 @@ func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []L
 	ls.mu.Lock()
 	b := ls.batches[layer]
 	if b == nil {
-		b = &batch{buf: ls.bufs.get(maxBatch)[:0], items: make([]batchItem, 0, 256)}
+		b = &batch{buf: ls.bufs.get(maxBatch)[:0], items: make([]batchItem, 0, batchItems)}
 		ls.batches[layer] = b
 	}
 	ls.mu.Unlock()
@@ -260,7 +264,7 @@ func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []L
 		return err
 	}
 	b.items = append(b.items, batchItem{pos: pos, entry: *e, start: start, end: len(b.buf), want: want})
-	if len(b.buf) >= maxBatch-asyncMin {
+	if len(b.buf) >= maxBatch-asyncMin || len(b.items) == cap(b.items) {
 		ls.mu.Lock()
 		delete(ls.batches, layer)
 		ls.mu.Unlock()
