@@ -164,7 +164,7 @@ func (b *builder) packaged(dir string) bool {
 		if m.IsDir() {
 			return true
 		}
-		if id, ok := b.c.owner[m.Path()]; ok {
+		if id, ok := b.c.owner.get(m.Path()); ok {
 			if g, ok := b.groupOf(id); ok && b.g.Get(g).Kind == graph.Package {
 				found = true
 			}
@@ -246,28 +246,22 @@ func (b *builder) appDirNode(dir string) graph.NodeID {
 	if err != nil {
 		return id
 	}
-	// Each path is made from its parent's, not walked up to the root
-	// again (an application may have hundreds of thousands of files).
-	var walk func(m *analyze.Node, p string)
-	walk = func(m *analyze.Node, p string) {
+	var walk func(m *analyze.Node)
+	walk = func(m *analyze.Node) {
 		for _, c := range m.Children {
-			cp := p + "/" + c.Name
-			if p == "/" {
-				cp = "/" + c.Name
-			}
+			cp := c.Path()
 			if c.IsDir() {
 				rel := strings.TrimPrefix(cp, dir+"/")
 				if rel != "share/doc" && rel != "share/man" && rel != "share/info" {
-					walk(c, cp)
+					walk(c)
 				}
 				continue
 			}
 			if to, ok := b.nodeOf(cp); ok && to != id {
 				b.g.AddEdge(id, to, graph.Contains)
 			}
-			walk(c, cp) // a file has no children; kept as Walk did
 		}
 	}
-	walk(n, n.Path())
+	walk(n)
 	return id
 }

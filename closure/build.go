@@ -98,7 +98,7 @@ type Closure struct {
 	// Granularity is the granularity the graph was built with.
 	Granularity Granularity
 
-	owner map[string]graph.NodeID
+	owner *owners
 	loads map[string][]string
 	// fsys resolves the image paths Find, Owner and Loads are given;
 	// searchDir is the image's PATH.
@@ -181,8 +181,6 @@ type builder struct {
 	c       *Closure
 
 	db      *pkgdb.DB
-	sizes   map[graph.NodeID]int64
-	files   map[graph.NodeID][]string
 	stores  map[string]graph.NodeID // full store path → node
 	byHash  map[string]string       // hash part → full store path
 	hashSet *nixref.Set
@@ -238,9 +236,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b := &builder{
 		ctx: ctx, im: im, ix: ix, fsys: newFS(ctx, im, ix, opts), g: graph.New(), cache: opts.Cache,
 		learned:      opts.Learned,
-		c:            &Closure{owner: map[string]graph.NodeID{}, NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
-		sizes:        map[graph.NodeID]int64{},
-		files:        map[graph.NodeID][]string{},
+		c:            &Closure{NarSize: map[graph.NodeID]int64{}, loads: map[string][]string{}},
 		stores:       map[string]graph.NodeID{},
 		byHash:       map[string]string{},
 		elfInfo:      map[*analyze.Entry]*elfdeps.Info{},
@@ -253,6 +249,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		nm:           namedState{etc: opts.EtcProvides},
 		ruled:        map[string]bool{},
 	}
+	b.c.owner = newOwners(b.g)
 	b.c.Granularity = opts.Granularity.orDefault()
 	b.c.group = map[graph.NodeID]graph.NodeID{}
 	b.c.rules = map[[2]graph.NodeID][]*runtime.Rule{}
@@ -269,12 +266,6 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 		if err := step(); err != nil {
 			return nil, source.PrefixRef(im.Ref, err)
 		}
-	}
-	for id, n := range b.sizes {
-		b.g.SetSize(id, n)
-	}
-	for id, fs := range b.files {
-		b.g.AddFiles(id, fs...)
 	}
 	if err := b.addRoots(opts); err != nil {
 		return nil, err
@@ -443,17 +434,8 @@ func (b *builder) assignOwners() error {
 	// Every file gets an owner, and the files no package lists own
 	// themselves: room for them at once.
 	if files := b.ix.Root.Files; files > 0 {
-		if len(b.c.owner) == 0 {
-			b.c.owner = make(map[string]graph.NodeID, files)
-		}
 		if own := files - len(pkgOwner); own > 0 {
 			b.g.Grow(own)
-			if len(b.sizes) == 0 {
-				b.sizes = make(map[graph.NodeID]int64, own)
-			}
-			if len(b.files) == 0 {
-				b.files = make(map[graph.NodeID][]string, own)
-			}
 		}
 	}
 	walkPaths(b.ix.Root, func(n *analyze.Node, p string) bool {
@@ -515,10 +497,10 @@ func (b *builder) own(id graph.NodeID, p string, n *analyze.Node) {
 		return // a directory is no file: a file below it needs it by its path
 	}
 	id = b.fileNode(id, p)
-	b.c.owner[p] = id
+	b.c.owner.set(p, id)
 	if !n.IsDir() {
-		b.sizes[id] += n.Bytes
-		b.files[id] = append(b.files[id], p)
+		b.g.AddSize(id, n.Bytes)
+		b.g.AddFiles(id, p)
 	}
 	if n.Entry.Type == analyze.TypeSymlink {
 		b.symlinks = append(b.symlinks, p)
@@ -560,35 +542,30 @@ func (b *builder) streamContents() error {
 		return f, l, pos, ok && b.nixKnown(f)
 	}
 	// Hardlinked paths share a content: its facts apply to each of them
-	// (a script's #! line is recorded by path).
+	// (a script's #! line is recorded by path). Facts learnt or cached
+	// apply at once; the contents to read gather their paths.
 	paths := map[*analyze.Entry][]*analyze.Node{}
-	var contents []*analyze.Entry
-	walkPaths(b.ix.Root, func(n *analyze.Node, p string) bool {
-		if n.Content == nil || !want(n, p) {
-			return true
-		}
-		if _, seen := paths[n.Content]; !seen {
-			contents = append(contents, n.Content)
-		}
-		paths[n.Content] = append(paths[n.Content], n)
-		return true
-	})
 	applyAll := func(c *analyze.Entry, f *contentFacts) {
 		for _, n := range paths[c] {
 			b.apply(n, f)
 		}
 	}
 	var toRead map[*analyze.Entry]bool
-	for _, c := range contents {
-		if f, _, _, ok := factsOf(paths[c][0]); ok {
-			applyAll(c, f)
-			continue
+	walkPaths(b.ix.Root, func(n *analyze.Node, p string) bool {
+		if n.Content == nil || !want(n, p) {
+			return true
+		}
+		if f, _, _, ok := factsOf(n); ok {
+			b.apply(n, f)
+			return true
 		}
 		if toRead == nil {
 			toRead = map[*analyze.Entry]bool{}
 		}
-		toRead[c] = true
-	}
+		toRead[n.Content] = true
+		paths[n.Content] = append(paths[n.Content], n)
+		return true
+	})
 	if len(toRead) == 0 {
 		return nil
 	}
@@ -632,7 +609,7 @@ func (b *builder) nodeOf(p string) (graph.NodeID, bool) { return b.c.nodeOf(p) }
 // or false for a directory outside every store path (or a path not in the
 // image).
 func (c *Closure) nodeOf(p string) (graph.NodeID, bool) {
-	if id, ok := c.owner[p]; ok {
+	if id, ok := c.owner.get(p); ok {
 		return id, true
 	}
 	if c.Granularity == Files {
@@ -684,7 +661,7 @@ func (b *builder) scriptEdges() error {
 // symlinkEdges links every symlink to what it points at.
 func (b *builder) symlinkEdges() error {
 	for _, p := range b.symlinks {
-		from := b.c.owner[p]
+		from, _ := b.c.owner.get(p)
 		res, err := imagefs.Resolve(b.fsys, p)
 		switch {
 		case errors.Is(err, imagefs.ErrLoop):
@@ -767,7 +744,7 @@ func (c *Closure) Owner(p string) (graph.NodeID, bool) {
 	if err != nil {
 		return 0, false
 	}
-	id, ok := c.owner[res.Path]
+	id, ok := c.owner.get(res.Path)
 	return id, ok
 }
 
@@ -801,6 +778,6 @@ func runtimeFS(target string) bool {
 // spells it (Node.Path: no directory in it is a symlink), which needs no
 // resolving: a lookup, for callers asking of every file.
 func (c *Closure) OwnerOfPath(p string) (graph.NodeID, bool) {
-	id, ok := c.owner[p]
+	id, ok := c.owner.get(p)
 	return id, ok
 }

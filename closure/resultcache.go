@@ -282,7 +282,9 @@ const keepResults = 32
 // appendOwners writes the owner map; an image path owned by the node
 // named by that path (every file in files granularity) is written as the
 // node's ID alone.
-func appendOwners(b []byte, g *graph.Graph, owner map[string]graph.NodeID) []byte {
+func appendOwners(b []byte, g *graph.Graph, o *owners) []byte {
+	owner := make(map[string]graph.NodeID, o.len())
+	o.each(func(p string, id graph.NodeID) { owner[p] = id })
 	keys := make([]string, 0, len(owner))
 	for k := range owner {
 		keys = append(keys, k)
@@ -301,9 +303,9 @@ func appendOwners(b []byte, g *graph.Graph, owner map[string]graph.NodeID) []byt
 	return b
 }
 
-func decodeOwners(d *binenc.Decoder, g *graph.Graph) map[string]graph.NodeID {
+func decodeOwners(d *binenc.Decoder, g *graph.Graph) *owners {
 	count := d.Count()
-	m := make(map[string]graph.NodeID, count)
+	m := newOwners(g)
 	for i := 0; i < count && d.Err() == nil; i++ {
 		v := d.Uvarint()
 		id := graph.NodeID(v >> 1)
@@ -315,7 +317,7 @@ func decodeOwners(d *binenc.Decoder, g *graph.Graph) map[string]graph.NodeID {
 		if v&1 == 0 {
 			k = d.String()
 		}
-		m[k] = id
+		m.set(k, id)
 	}
 	return m
 }

@@ -214,7 +214,7 @@ func (c *Closure) find(spec string) ([]graph.NodeID, imagefs.Resolved, error) {
 		if err != nil {
 			return nil, res, fmt.Errorf("%q: %v", spec, describeMissing(err))
 		}
-		if id, ok := c.owner[res.Path]; ok {
+		if id, ok := c.owner.get(res.Path); ok {
 			return []graph.NodeID{id}, res, nil
 		}
 		if id, ok := g.Lookup(graph.StorePath, res.Path); ok {
@@ -302,19 +302,23 @@ func (e *RootError) Unwrap() error { return e.Err }
 // order, each once: what a directory is in the image for.
 func (c *Closure) under(dir string) []graph.NodeID {
 	prefix := strings.TrimSuffix(dir, "/") + "/"
-	var paths []string
-	for p := range c.owner {
-		if strings.HasPrefix(p, prefix) {
-			paths = append(paths, p)
-		}
+	type held struct {
+		p  string
+		id graph.NodeID
 	}
-	sort.Strings(paths)
+	var paths []held
+	c.owner.each(func(p string, id graph.NodeID) {
+		if strings.HasPrefix(p, prefix) {
+			paths = append(paths, held{p, id})
+		}
+	})
+	sort.Slice(paths, func(i, j int) bool { return paths[i].p < paths[j].p })
 	var ids []graph.NodeID
 	seen := map[graph.NodeID]bool{}
-	for _, p := range paths {
-		if id := c.owner[p]; !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+	for _, h := range paths {
+		if !seen[h.id] {
+			seen[h.id] = true
+			ids = append(ids, h.id)
 		}
 	}
 	return ids

@@ -32,9 +32,16 @@ type Analysis struct {
 // components for the closure sizes.
 func (g *Graph) Analyze() *Analysis {
 	a := g.csr()
-	a.closureSizes()
+	// The closure sizes and the dominators read the same edges and
+	// write apart: they run side by side.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.closureSizes()
+	}()
 	a.dominators(g.roots)
 	a.distances(g.roots)
+	<-done
 	return a
 }
 

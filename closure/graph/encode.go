@@ -19,7 +19,7 @@ func AppendEncoded(b []byte, g *Graph, a *Analysis) []byte {
 		b = binenc.AppendVarint(b, nd.Size)
 		b = binenc.AppendUvarint(b, uint64(len(nd.Files)))
 		for _, f := range nd.Files {
-			if id, ok := g.byKey[nodeKey{File, f}]; ok {
+			if id, ok := g.byKey[File][f]; ok {
 				b = binenc.AppendUvarint(b, uint64(id)+1)
 			} else {
 				b = binenc.AppendUvarint(b, 0)
@@ -61,6 +61,9 @@ func Decode(d *binenc.Decoder) (*Graph, *Analysis, error) {
 	for i := 0; i < n && d.Err() == nil; i++ {
 		nd := &g.nodes[i]
 		nd.Kind = Kind(d.Byte())
+		if nd.Kind < StorePath || nd.Kind > File {
+			return nil, nil, binenc.ErrCorrupt
+		}
 		nd.Name = d.String()
 		nd.Size = d.Varint()
 		if nf := d.Count(); nf > 0 {

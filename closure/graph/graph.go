@@ -121,18 +121,14 @@ type Edge struct {
 	Kinds    EdgeKind
 }
 
-type nodeKey struct {
-	kind Kind
-	name string
-}
-
 // Graph is a dependency graph under construction. It is not safe for
 // concurrent mutation; Analyze takes a snapshot that is.
 type Graph struct {
 	nodes []Node
-	// byKey and edgeAt index nodes and edges; a decoded graph builds
+	// byKey and edgeAt index nodes (by kind, then name: a map keyed by
+	// the string alone hashes faster) and edges; a decoded graph builds
 	// them on first use (indexOnce).
-	byKey     map[nodeKey]NodeID
+	byKey     *[File + 1]map[string]NodeID
 	edges     []Edge
 	edgeAt    map[uint64]int32
 	indexOnce sync.Once
@@ -140,19 +136,25 @@ type Graph struct {
 	in        [][]int32 // edge indices by To
 	roots     []NodeID
 	isRoot    []bool
+	oneFile   []string // the rest of the block AddFiles cuts one-file lists from
+	oneEdge   []int32  // the rest of the block appendEdge cuts one-edge lists from
 }
 
 // New returns an empty graph.
 func New() *Graph {
-	return &Graph{byKey: map[nodeKey]NodeID{}, edgeAt: map[uint64]int32{}}
+	return &Graph{byKey: newKeys(0), edgeAt: map[uint64]int32{}}
+}
+
+// newKeys returns an empty node index with room for n file nodes.
+func newKeys(n int) *[File + 1]map[string]NodeID {
+	return &[File + 1]map[string]NodeID{StorePath: {}, Package: {}, File: make(map[string]NodeID, n)}
 }
 
 // Node returns the node of that kind and name, adding it (with size 0)
 // when it is new.
 func (g *Graph) Node(kind Kind, name string) NodeID {
 	g.index()
-	k := nodeKey{kind, name}
-	if id, ok := g.byKey[k]; ok {
+	if id, ok := g.byKey[kind][name]; ok {
 		return id
 	}
 	id := NodeID(len(g.nodes))
@@ -160,7 +162,7 @@ func (g *Graph) Node(kind Kind, name string) NodeID {
 	g.out = append(g.out, nil)
 	g.in = append(g.in, nil)
 	g.isRoot = append(g.isRoot, false)
-	g.byKey[k] = id
+	g.byKey[kind][name] = id
 	return id
 }
 
@@ -175,8 +177,8 @@ func (g *Graph) Grow(n int) {
 	g.out = slices.Grow(g.out, n)
 	g.in = slices.Grow(g.in, n)
 	g.isRoot = slices.Grow(g.isRoot, n)
-	if len(g.byKey) == 0 {
-		g.byKey = make(map[nodeKey]NodeID, n)
+	if len(g.byKey[File]) == 0 {
+		g.byKey[File] = make(map[string]NodeID, n)
 	}
 }
 
@@ -188,9 +190,9 @@ func (g *Graph) index() {
 		if g.byKey != nil {
 			return
 		}
-		g.byKey = make(map[nodeKey]NodeID, len(g.nodes))
+		g.byKey = newKeys(len(g.nodes))
 		for i, nd := range g.nodes {
-			g.byKey[nodeKey{nd.Kind, nd.Name}] = NodeID(i)
+			g.byKey[nd.Kind][nd.Name] = NodeID(i)
 		}
 		g.edgeAt = make(map[uint64]int32, len(g.edges))
 		for i, e := range g.edges {
@@ -202,15 +204,31 @@ func (g *Graph) index() {
 // Lookup returns the node of that kind and name, if there is one.
 func (g *Graph) Lookup(kind Kind, name string) (NodeID, bool) {
 	g.index()
-	id, ok := g.byKey[nodeKey{kind, name}]
+	if kind > File {
+		return 0, false
+	}
+	id, ok := g.byKey[kind][name]
 	return id, ok
 }
 
 // SetSize sets a node's self size.
 func (g *Graph) SetSize(id NodeID, size int64) { g.nodes[id].Size = size }
 
+// AddSize adds bytes to a node's self size.
+func (g *Graph) AddSize(id NodeID, bytes int64) { g.nodes[id].Size += bytes }
+
 // AddFiles records files the node owns.
 func (g *Graph) AddFiles(id NodeID, files ...string) {
+	if len(files) == 1 && g.nodes[id].Files == nil {
+		// Most nodes own one file (a file node's own path): their lists
+		// are cut from a shared block, not allocated one by one.
+		if len(g.oneFile) == 0 {
+			g.oneFile = make([]string, 4096)
+		}
+		g.oneFile[0] = files[0]
+		g.nodes[id].Files, g.oneFile = g.oneFile[:1:1], g.oneFile[1:]
+		return
+	}
 	g.nodes[id].Files = append(g.nodes[id].Files, files...)
 }
 
@@ -232,8 +250,23 @@ func (g *Graph) AddEdge(from, to NodeID, kind EdgeKind) {
 	i := int32(len(g.edges))
 	g.edges = append(g.edges, Edge{From: from, To: to, Kinds: kind})
 	g.edgeAt[key] = i
-	g.out[from] = append(g.out[from], i)
-	g.in[to] = append(g.in[to], i)
+	g.out[from] = g.appendEdge(g.out[from], i)
+	g.in[to] = g.appendEdge(g.in[to], i)
+}
+
+// appendEdge appends edge index i to a node's list; a node's first edge
+// goes in a list cut from a shared block (most nodes have one edge each
+// way), not one allocated for it.
+func (g *Graph) appendEdge(list []int32, i int32) []int32 {
+	if list != nil {
+		return append(list, i)
+	}
+	if len(g.oneEdge) == 0 {
+		g.oneEdge = make([]int32, 4096)
+	}
+	g.oneEdge[0] = i
+	list, g.oneEdge = g.oneEdge[:1:1], g.oneEdge[1:]
+	return list
 }
 
 // EdgeKinds returns the reasons from needs to (0 when it does not).
