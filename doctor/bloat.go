@@ -27,14 +27,15 @@ import (
 // identical to another, unneeded /etc, files outside the closure; layer
 // waste counts bytes no path shows.
 func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
-	b := &bloat{ix: ix, cl: cl, env: env(im, opts.Env)}
-	b.files = files(ix.Root)
-	b.claimed = make(map[*analyze.Node]bool, len(b.files))
-	// Each file's path and whether the closure needs it, once.
-	b.paths = make([]string, len(b.files))
+	sv, err := surveyFor(ctx, ix, opts)
+	if err != nil {
+		return nil, err
+	}
+	b := &bloat{ix: ix, cl: cl, env: env(im, opts.Env), survey: sv, files: sv.files, paths: sv.paths}
+	b.claimed = make(map[*analyze.Node]bool)
+	// Whether the closure needs each file, once.
 	b.need = make([]bool, len(b.files))
-	for i, n := range b.files {
-		b.paths[i] = n.Path()
+	for i := range b.files {
 		b.need[i] = b.neededTree(b.paths[i])
 	}
 	var out []finding.Finding
@@ -57,9 +58,10 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 }
 
 type bloat struct {
-	ix    *analyze.Index
-	cl    *closure.Closure
-	files []*analyze.Node
+	ix     *analyze.Index
+	cl     *closure.Closure
+	survey *Survey
+	files  []*analyze.Node
 	// paths and need are each file's path and whether the closure
 	// reaches it.
 	paths   []string
@@ -163,8 +165,6 @@ func (c compiledCategory) matches(p string, parts []string, exists func(string) 
 	return false
 }
 
-func (b *bloat) exists(p string) bool { return b.ix.Root.Lookup(p) != nil }
-
 // categories applies the table.
 func (b *bloat) categories() []finding.Finding {
 	type acc struct {
@@ -177,7 +177,7 @@ func (b *bloat) categories() []finding.Finding {
 		if b.need[i] {
 			continue
 		}
-		id := Match(p, b.exists)
+		id := b.survey.category[i]
 		if id == "" {
 			continue
 		}

@@ -47,6 +47,10 @@ type Options struct {
 	// learnt are then not read from the layers again. The findings are
 	// the same with it or without.
 	Learned *Learner
+	// Survey, when it is of the index judged, is its closure-free part
+	// of the bloat checks, made beforehand (NewSurvey); otherwise Bloat
+	// makes it.
+	Survey *Survey
 }
 
 // Ignored reports whether opts.Ignore names the finding's kind or family.
@@ -74,13 +78,22 @@ func (o Options) filter(fs []finding.Finding) []finding.Finding {
 // All returns Bloat's and Breakage's findings together, sorted; a
 // zoneinfo loop is reported once, as bloat/symlink-cycle.
 func All(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure.Closure, opts Options) ([]finding.Finding, error) {
+	// The two read the index and the closure and write nothing shared:
+	// they run side by side.
+	var k []finding.Finding
+	var kerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		k, kerr = Breakage(ctx, im, ix, cl, opts)
+	}()
 	b, err := Bloat(ctx, im, ix, cl, opts)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	k, err := Breakage(ctx, im, ix, cl, opts)
-	if err != nil {
-		return nil, err
+	if kerr != nil {
+		return nil, kerr
 	}
 	out := b
 	for _, f := range k {

@@ -49,9 +49,11 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 	if len(needed) == 0 {
 		return fs
 	}
-	neededSet := map[string]bool{}
-	for _, p := range needed {
-		neededSet[p] = true
+	// A path of the tree is needed as its file's answer says (a lookup
+	// each, not a set of every needed path).
+	neededSet := func(p string) bool {
+		n := b.ix.Root.Lookup(p)
+		return n != nil && !n.IsDir() && b.neededTree(n.Path())
 	}
 	for i := range fs {
 		f := &fs[i]
@@ -63,7 +65,7 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 			var drops []string
 			if f.Kind != "bloat/layer-waste" {
 				for _, p := range f.Paths {
-					if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && !neededSet[p] {
+					if n := b.ix.Root.Lookup(p); n != nil && !n.IsDir() && !neededSet(p) {
 						drops = append(drops, glob.Quote(p))
 					}
 				}
@@ -138,9 +140,9 @@ func sayDrops(fs []finding.Finding) {
 // globNeeds reports whether the drop glob d would remove a needed path:
 // a glob naming one path (a quoted image path) is looked up, others
 // matched.
-func globNeeds(d string, needed []string, set map[string]bool) bool {
+func globNeeds(d string, needed []string, isNeeded func(string) bool) bool {
 	if !strings.ContainsAny(d, "*?[") {
-		return set[d]
+		return isNeeded(d)
 	}
 	return matchesAny(d, needed)
 }

@@ -60,7 +60,7 @@ func (c Cycle) message() string {
 // trees reports symlink cycles and directory trees stored more than once.
 func (b *bloat) trees() []finding.Finding {
 	var out []finding.Finding
-	for _, c := range Cycles(b.ix) {
+	for _, c := range b.survey.cycles {
 		out = append(out, finding.Finding{
 			Kind: "bloat/symlink-cycle", Severity: finding.Warning, Paths: []string{c.Link, c.Target},
 			Message: c.message(),
@@ -71,12 +71,10 @@ func (b *bloat) trees() []finding.Finding {
 	return append(out, b.duplicateTrees()...)
 }
 
-// duplicateTrees finds directories with identical contents (names, types,
-// file contents, link targets) at several paths and reports each copy of
-// an original, grouped by the original's directory: a tree copied into
-// itself (zoneinfo/posix holding a copy of zoneinfo) is one finding.
-func (b *bloat) duplicateTrees() []finding.Finding {
-	hashes := map[*analyze.Node]uint64{}
+// sameTrees groups the directories with identical contents (names,
+// types, file contents, link targets) at several paths: each group
+// shallowest first, the groups biggest first.
+func sameTrees(ix *analyze.Index) [][]*analyze.Node {
 	byHash := map[uint64][]*analyze.Node{}
 	var hashDir func(n *analyze.Node) uint64
 	hashDir = func(n *analyze.Node) uint64 {
@@ -99,13 +97,12 @@ func (b *bloat) duplicateTrees() []finding.Finding {
 			}
 		}
 		s := h.Sum64()
-		hashes[n] = s
 		if n.Files > 0 && n.Bytes > 0 {
 			byHash[s] = append(byHash[s], n)
 		}
 		return s
 	}
-	hashDir(b.ix.Root)
+	hashDir(ix.Root)
 
 	var groups [][]*analyze.Node
 	for _, g := range byHash {
@@ -120,6 +117,15 @@ func (b *bloat) duplicateTrees() []finding.Finding {
 		}
 		return groups[i][0].Path() < groups[j][0].Path()
 	})
+	return groups
+}
+
+// duplicateTrees finds directories with identical contents (names, types,
+// file contents, link targets) at several paths and reports each copy of
+// an original, grouped by the original's directory: a tree copied into
+// itself (zoneinfo/posix holding a copy of zoneinfo) is one finding.
+func (b *bloat) duplicateTrees() []finding.Finding {
+	groups := b.survey.copies
 
 	// A copy is reported under the pair of directories it differs by:
 	// posix/Europe copying Europe is zoneinfo/posix copying zoneinfo.

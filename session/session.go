@@ -81,6 +81,7 @@ type Session struct {
 	closures memo[string, *closure.Closure]
 	findings memo[findingsKey, []finding.Finding]
 	catalog  memo[struct{}, *etcgen.Catalog]
+	survey   memo[struct{}, *doctor.Survey]
 }
 
 // keptAnswers is how many closures (and findings) a session keeps: the
@@ -226,6 +227,11 @@ func (s *Session) Closure(ctx context.Context, opts closure.Options) (*closure.C
 		if err != nil {
 			return nil, err
 		}
+		if !s.opts.NoFindings {
+			// The findings' survey of the tree needs no closure: it is
+			// made on the other core meanwhile.
+			go func() { _, _ = s.Survey(ctx) }()
+		}
 		cl, err := closure.Build(ctx, s.im, ix, opts)
 		if err == nil && s.opts.OneClosure {
 			s.learned.Forget()
@@ -267,7 +273,23 @@ func (s *Session) judge(ctx context.Context, cl *closure.Closure, opts doctor.Op
 		if breakage {
 			return doctor.Breakage(ctx, s.im, ix, cl, opts)
 		}
+		if opts.Survey, err = s.Survey(ctx); err != nil {
+			return nil, err
+		}
 		return doctor.All(ctx, s.im, ix, cl, opts)
+	})
+}
+
+// Survey returns the closure-free part of the bloat checks of the
+// image's tree (doctor.NewSurvey), made once; a Closure call of a session
+// that expects findings starts it beside the closure.
+func (s *Session) Survey(ctx context.Context) (*doctor.Survey, error) {
+	return s.survey.get(ctx, struct{}{}, func(ctx context.Context) (*doctor.Survey, error) {
+		ix, err := s.Index(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return doctor.NewSurvey(ctx, ix)
 	})
 }
 
