@@ -2,46 +2,41 @@ package graph
 
 import (
 	"math/bits"
+	"sync"
 )
 
 // Analysis holds the sizes and dominators of a graph as it was when
 // Analyze was called; later changes to the graph need a new Analyze. It is
 // safe for concurrent use.
 type Analysis struct {
-	n         int
-	size      []int64
-	outStart  []int32 // CSR of distinct successors, self-loops dropped
-	outAdj    []int32
-	inStart   []int32 // CSR of the incoming edges, by index into edges
-	inEdges   []Edge
-	isRoot    []bool
-	closure   []int64
-	added     []int64
-	idom      []NodeID // -1: dominated only by the virtual root, or unreachable
-	reachable []bool
-	dist      []int32 // edges from the nearest root; -1 when unreachable
-	domKids   [][]NodeID
-	total     int64
-	unreach   []NodeID
-	unreachSz int64
+	n           int
+	size        []int64
+	outStart    []int32 // CSR of distinct successors, self-loops dropped
+	outAdj      []int32
+	inStart     []int32 // CSR of the incoming edges, by index into edges
+	inEdges     []Edge
+	isRoot      []bool
+	closure     []int64 // made on first use (closureOnce): most callers never ask
+	closureOnce sync.Once
+	added       []int64
+	idom        []NodeID // -1: dominated only by the virtual root, or unreachable
+	reachable   []bool
+	dist        []int32 // edges from the nearest root; -1 when unreachable
+	domKids     [][]NodeID
+	total       int64
+	unreach     []NodeID
+	unreachSz   int64
 }
 
-// Analyze computes, for every node, its closure size and added size, the
-// dominator tree over the roots, and what no root reaches. It runs in
+// Analyze computes, for every node, its closure size (when first asked)
+// and added size, the dominator tree over the roots, and what no root
+// reaches. It runs in
 // about linear time, plus a bit-parallel pass over the strongly connected
 // components for the closure sizes.
 func (g *Graph) Analyze() *Analysis {
 	a := g.csr()
-	// The closure sizes and the dominators read the same edges and
-	// write apart: they run side by side.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.closureSizes()
-	}()
 	a.dominators(g.roots)
 	a.distances(g.roots)
-	<-done
 	return a
 }
 
@@ -458,7 +453,13 @@ func (a *Analysis) SelfSize(id NodeID) int64 { return a.size[id] }
 
 // ClosureSize returns the self sizes summed over everything the node
 // reaches, itself included (nix-tree's "closure size").
-func (a *Analysis) ClosureSize(id NodeID) int64 { return a.closure[id] }
+func (a *Analysis) ClosureSize(id NodeID) int64 { return a.closures()[id] }
+
+// closures returns every node's closure size, computing them once.
+func (a *Analysis) closures() []int64 {
+	a.closureOnce.Do(a.closureSizes)
+	return a.closure
+}
 
 // AddedSize returns the bytes that would leave the image if the node went
 // away: the self sizes of every node that no root reaches without passing

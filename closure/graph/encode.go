@@ -37,7 +37,7 @@ func AppendEncoded(b []byte, g *Graph, a *Analysis) []byte {
 	for _, r := range g.roots {
 		b = binenc.AppendUvarint(b, uint64(r))
 	}
-	for _, c := range a.closure {
+	for _, c := range a.closures() {
 		b = binenc.AppendVarint(b, c)
 	}
 	return b
@@ -116,6 +116,7 @@ func Decode(d *binenc.Decoder) (*Graph, *Analysis, error) {
 	for i := range a.closure {
 		a.closure[i] = d.Varint()
 	}
+	a.closureOnce.Do(func() {}) // read, not computed
 	if d.Err() != nil {
 		return nil, nil, d.Err()
 	}

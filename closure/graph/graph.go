@@ -125,12 +125,12 @@ type Edge struct {
 // concurrent mutation; Analyze takes a snapshot that is.
 type Graph struct {
 	nodes []Node
-	// byKey and edgeAt index nodes (by kind, then name: a map keyed by
-	// the string alone hashes faster) and edges; a decoded graph builds
-	// them on first use (indexOnce).
+	// byKey indexes nodes by kind, then name (a map keyed by the string
+	// alone hashes faster); hubEdges the edges between hubs (see
+	// findEdge). A decoded graph builds them on first use (indexOnce).
 	byKey     *[File + 1]map[string]NodeID
 	edges     []Edge
-	edgeAt    map[uint64]int32
+	hubEdges  map[uint64]int32
 	indexOnce sync.Once
 	out       [][]int32 // edge indices by From
 	in        [][]int32 // edge indices by To
@@ -142,7 +142,7 @@ type Graph struct {
 
 // New returns an empty graph.
 func New() *Graph {
-	return &Graph{byKey: newKeys(0), edgeAt: map[uint64]int32{}}
+	return &Graph{byKey: newKeys(0), hubEdges: map[uint64]int32{}}
 }
 
 // newKeys returns an empty node index with room for n file nodes.
@@ -194,9 +194,11 @@ func (g *Graph) index() {
 		for i, nd := range g.nodes {
 			g.byKey[nd.Kind][nd.Name] = NodeID(i)
 		}
-		g.edgeAt = make(map[uint64]int32, len(g.edges))
+		g.hubEdges = map[uint64]int32{}
 		for i, e := range g.edges {
-			g.edgeAt[uint64(uint32(e.From))<<32|uint64(uint32(e.To))] = int32(i)
+			if g.isHubEdge(e.From, e.To) {
+				g.hubEdges[edgeKey(e.From, e.To)] = int32(i)
+			}
 		}
 	})
 }
@@ -242,16 +244,73 @@ func (g *Graph) Len() int { return len(g.nodes) }
 // repeated edges between the same two nodes accumulate on one edge.
 func (g *Graph) AddEdge(from, to NodeID, kind EdgeKind) {
 	g.index()
-	key := uint64(uint32(from))<<32 | uint64(uint32(to))
-	if i, ok := g.edgeAt[key]; ok {
+	if i, ok := g.findEdge(from, to); ok {
 		g.edges[i].Kinds |= kind
 		return
 	}
 	i := int32(len(g.edges))
 	g.edges = append(g.edges, Edge{From: from, To: to, Kinds: kind})
-	g.edgeAt[key] = i
 	g.out[from] = g.appendEdge(g.out[from], i)
 	g.in[to] = g.appendEdge(g.in[to], i)
+	// Keep hubEdges holding every edge between two hubs: this one, and
+	// when a node has just become a hub, its edges to or from hubs.
+	if g.isHubEdge(from, to) {
+		g.hubEdges[edgeKey(from, to)] = i
+	}
+	if len(g.out[from]) == hubDegree {
+		for _, j := range g.out[from] {
+			if e := g.edges[j]; g.isHubEdge(e.From, e.To) {
+				g.hubEdges[edgeKey(e.From, e.To)] = j
+			}
+		}
+	}
+	if len(g.in[to]) == hubDegree {
+		for _, j := range g.in[to] {
+			if e := g.edges[j]; g.isHubEdge(e.From, e.To) {
+				g.hubEdges[edgeKey(e.From, e.To)] = j
+			}
+		}
+	}
+}
+
+// hubDegree is the number of edges out of a node, or into it, from which
+// it is a hub that way: its edges are no longer found by scanning its
+// list.
+const hubDegree = 32
+
+// isHubEdge reports whether an edge from from to to joins a node that is
+// a hub of its outgoing edges to one that is a hub of its incoming ones.
+func (g *Graph) isHubEdge(from, to NodeID) bool {
+	return len(g.out[from]) >= hubDegree && len(g.in[to]) >= hubDegree
+}
+
+func edgeKey(from, to NodeID) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
+
+// findEdge returns the index of the edge from from to to. It scans the
+// shorter of from's outgoing and to's incoming lists when one is under
+// hubDegree long, and looks the edge up in hubEdges otherwise: a graph of
+// a few hundred thousand files (a directory kept whole holds an edge to
+// each) keeps no map of every edge, and no node's list is scanned long.
+func (g *Graph) findEdge(from, to NodeID) (int32, bool) {
+	out, in := g.out[from], g.in[to]
+	switch {
+	case len(out) < hubDegree && len(out) <= len(in):
+		for _, i := range out {
+			if g.edges[i].To == to {
+				return i, true
+			}
+		}
+		return 0, false
+	case len(in) < hubDegree:
+		for _, i := range in {
+			if g.edges[i].From == from {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	i, ok := g.hubEdges[edgeKey(from, to)]
+	return i, ok
 }
 
 // appendEdge appends edge index i to a node's list; a node's first edge
@@ -272,7 +331,7 @@ func (g *Graph) appendEdge(list []int32, i int32) []int32 {
 // EdgeKinds returns the reasons from needs to (0 when it does not).
 func (g *Graph) EdgeKinds(from, to NodeID) EdgeKind {
 	g.index()
-	if i, ok := g.edgeAt[uint64(uint32(from))<<32|uint64(uint32(to))]; ok {
+	if i, ok := g.findEdge(from, to); ok {
 		return g.edges[i].Kinds
 	}
 	return 0

@@ -2,10 +2,13 @@ package graph
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"sort"
 	"testing"
+
+	"github.com/whittle-dev/whittle/internal/binenc"
 )
 
 // build makes a graph from a compact description: node names with sizes,
@@ -543,5 +546,58 @@ func TestClosureSizesInBlocks(t *testing.T) {
 				t.Fatalf("seed %d: ClosureSize(%d) = %d, want %d", seed, v, got, want)
 			}
 		}
+	}
+}
+
+// TestEdgesThroughHubs: AddEdge and EdgeKinds find every edge, whether
+// its ends are hubs or not, in a graph built and in one decoded and grown
+// further, against a map of every edge. Half the edges leave or enter a
+// few hub nodes, so nodes cross hubDegree both ways while edges are added
+// between them.
+func TestEdgesThroughHubs(t *testing.T) {
+	for seed := uint64(0); seed < 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		g := New()
+		const n = 300
+		for i := 0; i < n; i++ {
+			g.Node(File, fmt.Sprint(i))
+		}
+		want := map[[2]NodeID]EdgeKind{}
+		pick := func() NodeID {
+			if rng.IntN(2) == 0 {
+				return NodeID(rng.IntN(4)) // a hub
+			}
+			return NodeID(rng.IntN(n))
+		}
+		add := func(h *Graph, m map[[2]NodeID]EdgeKind, count int) {
+			for i := 0; i < count; i++ {
+				from, to, k := pick(), pick(), EdgeKind(1)<<rng.IntN(4)
+				h.AddEdge(from, to, k)
+				m[[2]NodeID{from, to}] |= k
+			}
+		}
+		check := func(h *Graph, m map[[2]NodeID]EdgeKind) {
+			t.Helper()
+			if h.NumEdges() != len(m) {
+				t.Fatalf("seed %d: %d edges, want %d", seed, h.NumEdges(), len(m))
+			}
+			for from := NodeID(0); from < n; from++ {
+				for to := NodeID(0); to < n; to++ {
+					if got, w := h.EdgeKinds(from, to), m[[2]NodeID{from, to}]; got != w {
+						t.Fatalf("seed %d: edge %d>%d kinds %b, want %b", seed, from, to, got, w)
+					}
+				}
+			}
+		}
+		add(g, want, 3000)
+		check(g, want)
+		g2, _, err := Decode(binenc.NewDecoder(AppendEncoded(nil, g, g.Analyze())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want2 := maps.Clone(want)
+		check(g2, want2)
+		add(g2, want2, 3000)
+		check(g2, want2)
 	}
 }
