@@ -35,19 +35,26 @@ func (o *owners) get(p string) (graph.NodeID, bool) {
 
 // set makes node id the holder of path p.
 func (o *owners) set(p string, id graph.NodeID) {
-	if _, ok := o.get(p); !ok {
-		o.n++
-	}
 	if nd := o.g.Get(id); nd.Kind == graph.File && nd.Name == p {
-		delete(o.other, p)
 		for int(id) >= len(o.self) {
 			o.self = append(o.self, make([]bool, max(1024, len(o.self)))...)
 		}
-		o.self[id] = true
+		if !o.self[id] {
+			if _, ok := o.other[p]; ok {
+				delete(o.other, p)
+			} else {
+				o.n++
+			}
+			o.self[id] = true
+		}
 		return
 	}
-	if f, ok := o.g.Lookup(graph.File, p); ok && int(f) < len(o.self) {
-		o.self[f] = false
+	if _, ok := o.other[p]; !ok {
+		if f, ok := o.g.Lookup(graph.File, p); ok && int(f) < len(o.self) && o.self[f] {
+			o.self[f] = false
+		} else {
+			o.n++
+		}
 	}
 	o.other[p] = id
 }
