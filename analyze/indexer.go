@@ -125,6 +125,10 @@ func learnerFor(lr Learner, i int) learnFunc {
 	if lr == nil {
 		return nil
 	}
+	if ls, ok := lr.(*learners); ok {
+		// Learn asks each learner whether it wants the entry.
+		return func(pos int, e *Entry, r io.Reader) error { return ls.Learn(i, pos, e, r) }
+	}
 	return func(pos int, e *Entry, r io.Reader) error {
 		if !lr.Wants(e) {
 			return nil

@@ -35,7 +35,8 @@ func Learners(ls ...Learner) Learner {
 	if len(kept) == 0 {
 		return nil
 	}
-	joined := &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}, batches: map[int]*batch{}}
+	joined := &learners{ls: kept, inFlight: semaphore.NewWeighted(maxShared), pending: map[int]*sync.WaitGroup{}, batches: map[int]*batch{},
+		lists: make(chan []batchItem, maxShared/maxBatch)}
 	if len(kept) <= maxSubsets {
 		// Every entry's learners are one of these lists: none is
 		// made per entry.
@@ -68,8 +69,10 @@ type learners struct {
 	// are too many learners): the learners that want an entry, never
 	// changed.
 	subsets [][]Learner
-	// bufs are the buffers of the entries read into memory.
-	bufs bufList
+	// bufs are the buffers of the entries read into memory; lists the
+	// item lists of the batches learnt, kept for the next ones.
+	bufs  bufList
+	lists chan []batchItem
 }
 
 // bufList keeps the buffers entries are read into between uses, as a
@@ -251,7 +254,7 @@ func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []L
 	ls.mu.Lock()
 	b := ls.batches[layer]
 	if b == nil {
-		b = &batch{buf: ls.bufs.get(maxBatch)[:0], items: make([]batchItem, 0, batchItems)}
+		b = &batch{buf: ls.bufs.get(maxBatch)[:0], items: ls.itemList()}
 		ls.batches[layer] = b
 	}
 	ls.mu.Unlock()
@@ -271,6 +274,17 @@ func (ls *learners) learnBatched(layer, pos int, e *Entry, r io.Reader, want []L
 		return ls.sendBatch(layer, b)
 	}
 	return nil
+}
+
+// itemList returns an empty list for a batch's items: one a batch
+// learnt left, else a new one.
+func (ls *learners) itemList() []batchItem {
+	select {
+	case l := <-ls.lists:
+		return l
+	default:
+		return make([]batchItem, 0, batchItems)
+	}
 }
 
 // started counts one more piece of work in flight for layer (LayerRead
@@ -297,6 +311,11 @@ func (ls *learners) sendBatch(layer int, b *batch) error {
 	go func() {
 		defer func() {
 			ls.bufs.put(b.buf)
+			clear(b.items) // the entries and learners are not kept
+			select {
+			case ls.lists <- b.items[:0]:
+			default:
+			}
 			ls.inFlight.Release(size)
 			wg.Done()
 		}()

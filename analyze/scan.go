@@ -132,6 +132,9 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex, learn learnFunc) 
 	buf := make([]byte, compress.BufferSize)
 	h := xxhash.New()
 	var entries entryChunks
+	// What a learner reads of an entry goes through seen to the hash (one
+	// reader for every entry: a learner reads only during its call).
+	seen := &countingReader{r: tr, w: h}
 	defer func() { li.Entries = entries.join(li.Entries) }()
 	for n := 0; ; n++ {
 		if n%1024 == 0 {
@@ -173,7 +176,7 @@ func scanTar(ctx context.Context, r io.Reader, li *LayerIndex, learn learnFunc) 
 			if learn != nil && e.Type == TypeRegular {
 				// The learner reads what it wants through the hash; the
 				// rest is hashed below.
-				seen := &countingReader{r: tr, w: h}
+				seen.n = 0
 				if err := learn(len(li.Entries)+entries.len(), &e, seen); err != nil {
 					return fmt.Errorf("reading %s: %w", e.Path, compress.DescribeReadError(err))
 				}
