@@ -111,13 +111,48 @@ func (b *bloat) claim(n *analyze.Node) int64 {
 // alone ("" for none); exists says whether another path exists (for
 // Pattern.Beside).
 func Match(p string, exists func(string) bool) string {
-	parts := glob.SplitPath(p)
-	for _, c := range compiledCategories() {
-		if c.matches(p, parts, exists) {
+	t := compiledCategories()
+	cands, ok := t.byTop[topComponent(p)]
+	if !ok {
+		cands = t.anywhere
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	var buf [32]string
+	parts := glob.AppendSplit(buf[:0], p)
+	for _, i := range cands {
+		if c := t.cats[i]; c.matches(p, parts, exists) {
 			return c.id
 		}
 	}
 	return ""
+}
+
+// categoryTable is the compiled bloat table with, for each top-level
+// directory some pattern lies under, the categories a path there may
+// belong to: a path is matched against a few of the table's hundred
+// globs, not all of them (Match is asked of every file of an image).
+type categoryTable struct {
+	cats []compiledCategory
+	// byTop lists, by a pattern's first component, the categories with
+	// a pattern under it or one that may match anywhere, in table order;
+	// anywhere lists the latter alone, for other paths.
+	byTop    map[string][]int
+	anywhere []int
+}
+
+// topComponent returns the first component of an image path or pattern
+// ("usr" for /usr/share/doc/**), "" when it is not literal.
+func topComponent(p string) string {
+	p = strings.TrimLeft(p, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		p = p[:i]
+	}
+	if strings.ContainsAny(p, "*?[\\") {
+		return ""
+	}
+	return p
 }
 
 // compiledCategory is a Category with its globs compiled, for matching
@@ -129,20 +164,37 @@ type compiledCategory struct {
 	beside   []string
 }
 
-var compiledCategories = sync.OnceValue(func() []compiledCategory {
-	out := make([]compiledCategory, len(Categories))
+var compiledCategories = sync.OnceValue(func() *categoryTable {
+	t := &categoryTable{cats: make([]compiledCategory, len(Categories)), byTop: map[string][]int{}}
+	tops := make([]map[string]bool, len(Categories))
 	for i, c := range Categories {
 		cc := compiledCategory{id: c.ID}
 		for _, e := range c.Except {
 			cc.except = append(cc.except, glob.Compile(e))
 		}
+		tops[i] = map[string]bool{}
 		for _, pat := range c.Patterns {
 			cc.patterns = append(cc.patterns, glob.Compile(pat.Glob))
 			cc.beside = append(cc.beside, pat.Beside)
+			top := topComponent(pat.Glob)
+			tops[i][top] = true
+			if top != "" {
+				t.byTop[top] = nil
+			}
 		}
-		out[i] = cc
+		t.cats[i] = cc
+		if tops[i][""] {
+			t.anywhere = append(t.anywhere, i)
+		}
 	}
-	return out
+	for top := range t.byTop {
+		for i := range Categories {
+			if tops[i][top] || tops[i][""] {
+				t.byTop[top] = append(t.byTop[top], i)
+			}
+		}
+	}
+	return t
 })
 
 func (c compiledCategory) matches(p string, parts []string, exists func(string) bool) bool {

@@ -17,7 +17,13 @@ func (b *bloat) neededPaths() []string {
 	}
 	// The files' answers are known; the other paths (symlinks, devices)
 	// are asked, in the same walk order.
-	var out []string
+	count := 0
+	for _, need := range b.need {
+		if need {
+			count++
+		}
+	}
+	out := make([]string, 0, count)
 	i := 0
 	b.ix.Root.Walk(func(n *analyze.Node) bool {
 		if n.IsDir() {

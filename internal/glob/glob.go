@@ -105,6 +105,22 @@ func (g Glob) under(name string) bool {
 // SplitPath splits an image path into its components ("/a/b" → a, b).
 func SplitPath(p string) []string { return split(p) }
 
+// AppendSplit appends the components of image path p to dst (SplitPath's,
+// without allocating when dst has room: for splitting many paths in
+// turn).
+func AppendSplit(dst []string, p string) []string {
+	p = strings.Trim(p, "/")
+	for p != "" {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return append(dst, p)
+		}
+		dst = append(dst, p[:i])
+		p = p[i+1:]
+	}
+	return dst
+}
+
 func split(p string) []string {
 	p = strings.Trim(p, "/")
 	if p == "" {

@@ -1,6 +1,9 @@
 package glob
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestMatch(t *testing.T) {
 	for _, tc := range []struct {
@@ -23,6 +26,18 @@ func TestMatch(t *testing.T) {
 	} {
 		if got := Match(tc.pattern, tc.name); got != tc.want {
 			t.Errorf("Match(%q, %q) = %v, want %v", tc.pattern, tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestAppendSplit: AppendSplit gives SplitPath's components, after what
+// dst held.
+func TestAppendSplit(t *testing.T) {
+	for _, p := range []string{"", "/", "//", "/a", "a", "/a/b/", "a//b", "/usr/share/doc/x y/z", "///a///"} {
+		want := append([]string{"keep"}, SplitPath(p)...)
+		got := AppendSplit([]string{"keep"}, p)
+		if !slices.Equal(got, want) {
+			t.Errorf("AppendSplit(%q) = %q, want %q", p, got, want)
 		}
 	}
 }
