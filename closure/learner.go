@@ -26,7 +26,7 @@ type Learner struct {
 	cache *analyze.Cache
 
 	mu    sync.Mutex
-	facts map[int]layerFacts     // by layer, then entry position
+	facts map[int][]*contentFacts // by layer, then entry position (nil: not learnt)
 	files map[int]map[int][]byte // by layer, then entry position
 	// texts are small files that may be shell libraries scripts source;
 	// kept in memory only, since few of them are.
@@ -36,7 +36,7 @@ type Learner struct {
 
 // NewLearner returns a Learner that also fills cache (nil: none).
 func NewLearner(cache *analyze.Cache) *Learner {
-	return &Learner{cache: cache, facts: map[int]layerFacts{}, files: map[int]map[int][]byte{}, texts: map[int]map[int][]byte{}, read: map[int]bool{}}
+	return &Learner{cache: cache, facts: map[int][]*contentFacts{}, files: map[int]map[int][]byte{}, texts: map[int]map[int][]byte{}, read: map[int]bool{}}
 }
 
 var _ analyze.Learner = (*Learner)(nil)
@@ -153,10 +153,13 @@ func (l *Learner) Learn(layer, pos int, e *analyze.Entry, r io.Reader) error {
 		if f.empty() {
 			f = noFacts
 		}
-		if l.facts[layer] == nil {
-			l.facts[layer] = layerFacts{}
+		lf := l.facts[layer]
+		if pos >= len(lf) {
+			// Entries arrive about in order: grow geometrically.
+			lf = append(lf, make([]*contentFacts, pos+1-len(lf))...)
+			l.facts[layer] = lf
 		}
-		l.facts[layer][pos] = f
+		lf[pos] = f
 	}
 	if data != nil {
 		if l.files[layer] == nil {
@@ -183,7 +186,13 @@ func (l *Learner) LayerRead(layer int, diffID v1.Hash) {
 	if l.cache == nil {
 		return
 	}
-	storeLayerFacts(l.cache, diffID.String(), facts)
+	byPos := layerFacts{}
+	for pos, f := range facts {
+		if f != nil {
+			byPos[pos] = f
+		}
+	}
+	storeLayerFacts(l.cache, diffID.String(), byPos)
 	_ = l.cache.PutContents(fsScope, diffID, files) // a cache that cannot be written only costs time
 }
 
@@ -196,8 +205,11 @@ func (l *Learner) factsAt(layer, pos int) (*contentFacts, bool) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f, ok := l.facts[layer][pos]
-	return f, ok && l.read[layer]
+	lf := l.facts[layer]
+	if pos < 0 || pos >= len(lf) || lf[pos] == nil {
+		return nil, false
+	}
+	return lf[pos], l.read[layer]
 }
 
 // fileAt returns the bytes kept of the entry at pos of a layer read
@@ -224,5 +236,5 @@ func (l *Learner) Forget() {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.facts, l.files, l.texts, l.read = map[int]layerFacts{}, map[int]map[int][]byte{}, map[int]map[int][]byte{}, map[int]bool{}
+	l.facts, l.files, l.texts, l.read = map[int][]*contentFacts{}, map[int]map[int][]byte{}, map[int]map[int][]byte{}, map[int]bool{}
 }

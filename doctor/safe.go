@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/whittle-dev/whittle/analyze"
@@ -61,6 +62,16 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 		n := b.ix.Root.Lookup(p)
 		return n != nil && !n.IsDir() && b.neededTree(n.Path())
 	}
+	// A glob's answer, once: findings share their drops.
+	needs := map[string]bool{}
+	globNeedsOnce := func(d string) bool {
+		v, ok := needs[d]
+		if !ok {
+			v = globNeeds(d, needed, neededSet)
+			needs[d] = v
+		}
+		return v
+	}
 	for i := range fs {
 		f := &fs[i]
 		if f.Change == nil && f.Family() == FamilyBloat {
@@ -85,7 +96,7 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 		var drops []string
 		changed := false
 		for _, d := range f.Change.Drop {
-			if !globNeeds(d, needed, neededSet) {
+			if !globNeedsOnce(d) {
 				drops = append(drops, d)
 				continue
 			}
@@ -153,15 +164,46 @@ func globNeeds(d string, needed []string, isNeeded func(string) bool) bool {
 	return matchesAny(d, needed)
 }
 
-// matchesAny reports whether the glob d matches one of paths.
+// matchesAny reports whether the glob d matches one of paths, which are
+// in the tree's walk order (treeLess): of a glob under a literal
+// directory, only the paths there are matched, found by binary search.
 func matchesAny(d string, paths []string) bool {
 	g := glob.Compile(d)
+	if dir := g.Dir(); dir != "" {
+		i := sort.Search(len(paths), func(i int) bool { return !treeLess(paths[i], dir) })
+		for ; i < len(paths) && (paths[i] == dir || strings.HasPrefix(paths[i], dir) && paths[i][len(dir)] == '/'); i++ {
+			if g.Match(paths[i]) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, p := range paths {
 		if g.Match(p) {
 			return true
 		}
 	}
 	return false
+}
+
+// treeLess orders image paths as a walk of the tree visits them (a
+// directory's children by name, each followed by what lies below it):
+// by bytes, with the separator before every other byte.
+func treeLess(a, b string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x == '/' {
+			return true
+		}
+		if y == '/' {
+			return false
+		}
+		return x < y
+	}
+	return len(a) < len(b)
 }
 
 func dedupe(list []string) []string {

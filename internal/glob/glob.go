@@ -59,7 +59,8 @@ func (g Glob) Match(name string) bool {
 	if !g.under(name) {
 		return false
 	}
-	parts := split(name)
+	var buf [32]string // most paths: no allocation
+	parts := AppendSplit(buf[:0], name)
 	return g.may(parts) && matchParts(g.parts, parts)
 }
 
@@ -89,6 +90,11 @@ func (g Glob) may(parts []string) bool {
 func (g Glob) MatchSplit(name string, parts []string) bool {
 	return g.under(name) && g.may(parts) && matchParts(g.parts, parts)
 }
+
+// Dir returns the literal directory every name the glob matches lies in
+// or is ("/usr/share/doc" for "/usr/share/doc/**"), "" when the pattern
+// starts with a wildcard or has none.
+func (g Glob) Dir() string { return g.dir }
 
 // under reports whether name lies in or is the glob's literal directory.
 func (g Glob) under(name string) bool {
