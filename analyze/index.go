@@ -19,7 +19,9 @@ type Index struct {
 	// Layers[i].Entries), what it did to the layers below.
 	EntryChanges [][]Change
 	Root         *Node
-	Totals       Totals
+	// Nodes is the number of nodes in the tree under Root (Node.ID).
+	Nodes  int
+	Totals Totals
 	// Wasted lists every stored file that is not visible in the final
 	// file system, largest first.
 	Wasted []Waste
@@ -224,7 +226,7 @@ func Merge(layers []*LayerIndex) *Index {
 		nodes := m.applyEntries(l)
 		m.diveLayer(l, whiteouts, nodes)
 	}
-	ix.Root.finalise()
+	ix.Nodes = ix.Root.finalise()
 	m.account()
 	ix.base = m.base
 	return ix

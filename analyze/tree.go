@@ -31,6 +31,9 @@ type Node struct {
 	// (hardlinks counted once) below it; for a file, 1 when this path is
 	// the one that counts its content.
 	Files int
+	// ID numbers the nodes of an index densely in walk order (Walk's):
+	// 0 for the root up to Index.Nodes-1, for slices indexed by node.
+	ID int32
 
 	contentID int32 // index into Index.entries of Content; -1 when none
 	kids      map[string]*Node
@@ -135,14 +138,18 @@ func (n *Node) Walk(fn func(*Node) bool) {
 	}
 }
 
-// finalise turns the build-time child maps into sorted slices, recursively.
-// Children are sorted by a key of their names' first eight bytes, and by
-// the whole names only where keys tie, which keeps the comparisons in
-// registers.
-func (n *Node) finalise() {
+// finalise turns the build-time child maps into sorted slices, recursively,
+// and numbers the nodes in walk order (Node.ID); it returns how many
+// there are. Children are sorted by a key of their names' first eight
+// bytes, and by the whole names only where keys tie, which keeps the
+// comparisons in registers.
+func (n *Node) finalise() int {
 	var scratch []keyed
+	var next int32
 	var walk func(n *Node)
 	walk = func(n *Node) {
+		n.ID = next
+		next++
 		if n.kids != nil {
 			scratch = scratch[:0]
 			for _, c := range n.kids {
@@ -165,6 +172,7 @@ func (n *Node) finalise() {
 		}
 	}
 	walk(n)
+	return int(next)
 }
 
 type keyed struct {

@@ -257,7 +257,7 @@ func (b *builder) appDirNode(dir string) graph.NodeID {
 				}
 				continue
 			}
-			if to, ok := b.nodeOf(cp); ok && to != id {
+			if to, ok := b.c.nodeOfTree(c); ok && to != id {
 				b.g.AddEdge(id, to, graph.Contains)
 			}
 		}

@@ -99,6 +99,10 @@ type Closure struct {
 	Granularity Granularity
 
 	owner *owners
+	// byNode is the owner (plus one; 0: none) of each node of the index
+	// the closure was built from, by Node.ID; nil when read from the
+	// cache.
+	byNode []graph.NodeID
 	loads map[string][]string
 	// fsys resolves the image paths Find, Owner and Loads are given;
 	// searchDir is the image's PATH.
@@ -433,6 +437,7 @@ func (b *builder) assignOwners() error {
 	}
 	// Every file gets an owner, and the files no package lists own
 	// themselves: room for them at once.
+	b.c.byNode = make([]graph.NodeID, b.ix.Nodes)
 	if files := b.ix.Root.Files; files > 0 {
 		if own := files - len(pkgOwner); own > 0 {
 			b.g.Grow(own)
@@ -498,6 +503,9 @@ func (b *builder) own(id graph.NodeID, p string, n *analyze.Node) {
 	}
 	id = b.fileNode(id, p)
 	b.c.owner.set(p, id)
+	if int(n.ID) < len(b.c.byNode) {
+		b.c.byNode[n.ID] = id + 1
+	}
 	if !n.IsDir() {
 		b.g.AddSize(id, n.Bytes)
 		b.g.AddFiles(id, p)
@@ -780,4 +788,29 @@ func runtimeFS(target string) bool {
 func (c *Closure) OwnerOfPath(p string) (graph.NodeID, bool) {
 	id, ok := c.owner.get(p)
 	return id, ok
+}
+
+// OwnerOfNode is OwnerOfPath(n.Path()) for a node of the index the
+// closure was built from: a slice read by the node's ID, for callers
+// asking of every file. (A closure read from the cache looks the path
+// up.)
+func (c *Closure) OwnerOfNode(n *analyze.Node) (graph.NodeID, bool) {
+	if c.byNode == nil {
+		return c.OwnerOfPath(n.Path())
+	}
+	if int(n.ID) >= len(c.byNode) || c.byNode[n.ID] == 0 {
+		return 0, false
+	}
+	return c.byNode[n.ID] - 1, true
+}
+
+// nodeOfTree is nodeOf for a node of the index.
+func (c *Closure) nodeOfTree(n *analyze.Node) (graph.NodeID, bool) {
+	if id, ok := c.OwnerOfNode(n); ok {
+		return id, true
+	}
+	if c.Granularity == Files {
+		return 0, false
+	}
+	return c.nodeOf(n.Path())
 }

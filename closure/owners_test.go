@@ -1,10 +1,14 @@
 package closure
 
 import (
+	"context"
 	"maps"
 	"testing"
 
+	"github.com/whittle-dev/whittle/analyze"
+	"github.com/whittle-dev/whittle/analyze/testopen"
 	"github.com/whittle-dev/whittle/closure/graph"
+	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
 // TestOwners: paths held by the file node of their name and paths held
@@ -44,4 +48,47 @@ func TestOwners(t *testing.T) {
 			t.Errorf("get(%q) = %d, want none", p, h)
 		}
 	}
+}
+
+// TestOwnerOfNode: on the Debian root, in both granularities, the owner
+// read by node ID is the owner looked up by the node's path, for every
+// node of the index, and a closure read from the cache (no IDs) answers
+// alike.
+func TestOwnerOfNode(t *testing.T) {
+	im, ix := testopen.Indexed(t, "rootfs-tar:"+testfix.DebianRootfsTar(t))
+	for _, g := range []Granularity{Files, Packages} {
+		cl, err := Build(context.Background(), im, ix, Options{Roots: []string{"/usr/bin/python3"}, Granularity: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owned := 0
+		ix.Root.Walk(func(n *analyze.Node) bool {
+			byID, ok1 := cl.OwnerOfNode(n)
+			byPath, ok2 := cl.OwnerOfPath(n.Path())
+			if byID != byPath || ok1 != ok2 {
+				t.Fatalf("%s: %s: owner by ID %d %v, by path %d %v", g, n.Path(), byID, ok1, byPath, ok2)
+			}
+			if ok1 {
+				owned++
+			}
+			return true
+		})
+		if owned < 1000 {
+			t.Errorf("%s: only %d nodes have an owner", g, owned)
+		}
+		cached := *cl
+		cached.byNode = nil
+		if id, ok := cached.OwnerOfNode(ix.Root.Lookup("/usr/bin/python3")); !ok || id != mustOwner(t, cl, "/usr/bin/python3") {
+			t.Errorf("%s: a closure without IDs finds %d, %v for /usr/bin/python3", g, id, ok)
+		}
+	}
+}
+
+func mustOwner(t *testing.T, cl *Closure, p string) graph.NodeID {
+	t.Helper()
+	id, ok := cl.OwnerOfPath(p)
+	if !ok {
+		t.Fatalf("%s has no owner", p)
+	}
+	return id
 }

@@ -36,7 +36,7 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 	// Whether the closure needs each file, once.
 	b.need = make([]bool, len(b.files))
 	for i := range b.files {
-		b.need[i] = b.neededTree(b.paths[i])
+		b.need[i] = b.neededNode(b.files[i])
 	}
 	var out []finding.Finding
 	out = append(out, b.categories()...)
@@ -91,13 +91,13 @@ func (b *bloat) needed(p string) bool {
 	return ok && b.cl.Analysis.Reachable(id)
 }
 
-// neededTree is needed for a path of the tree (Node.Path), which the
-// closure looks up without resolving it.
-func (b *bloat) neededTree(p string) bool {
+// neededNode is needed for a node of the index, which the closure looks
+// up by its ID.
+func (b *bloat) neededNode(n *analyze.Node) bool {
 	if b.cl == nil {
 		return false
 	}
-	id, ok := b.cl.OwnerOfPath(p)
+	id, ok := b.cl.OwnerOfNode(n)
 	return ok && b.cl.Analysis.Reachable(id)
 }
 

@@ -60,7 +60,7 @@ func (b *bloat) safeDrops(fs []finding.Finding) []finding.Finding {
 	// each, not a set of every needed path).
 	neededSet := func(p string) bool {
 		n := b.ix.Root.Lookup(p)
-		return n != nil && !n.IsDir() && b.neededTree(n.Path())
+		return n != nil && !n.IsDir() && b.neededNode(n)
 	}
 	// A glob's answer, once: findings share their drops.
 	needs := map[string]bool{}
