@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -73,6 +74,10 @@ type learners struct {
 	// item lists of the batches learnt, kept for the next ones.
 	bufs  bufList
 	lists chan []batchItem
+	// queue is the work waiting for a learning goroutine (run), workers
+	// how many there are; both under mu.
+	queue   []func()
+	workers int
 }
 
 // bufList keeps the buffers entries are read into between uses, as a
@@ -207,7 +212,7 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 	}
 	wg := ls.started(layer)
 	entry := *e
-	go func() {
+	ls.run(func() {
 		defer func() {
 			ls.bufs.put(buf)
 			ls.inFlight.Release(entry.Size)
@@ -220,7 +225,7 @@ func (ls *learners) learnAsync(layer, pos int, e *Entry, r io.Reader, want []Lea
 			// Bytes in memory give no read error to return.
 			_ = l.Learn(layer, pos, &entry, m)
 		}
-	}()
+	})
 	return nil
 }
 
@@ -308,7 +313,7 @@ func (ls *learners) sendBatch(layer int, b *batch) error {
 		return err
 	}
 	wg := ls.started(layer)
-	go func() {
+	ls.run(func() {
 		defer func() {
 			ls.bufs.put(b.buf)
 			clear(b.items) // the entries and learners are not kept
@@ -331,8 +336,39 @@ func (ls *learners) sendBatch(layer int, b *batch) error {
 				_ = l.Learn(layer, it.pos, &it.entry, m)
 			}
 		}
-	}()
+	})
 	return nil
+}
+
+// run has f run on a learning goroutine: one less than the processors
+// (at least one), each taking the queued work in turn. More would take
+// turns with the goroutines reading the layers, which then wait: on two
+// cores a layer reads on one while its entries are learnt on the other.
+func (ls *learners) run(f func()) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.queue = append(ls.queue, f)
+	if ls.workers < max(1, runtime.GOMAXPROCS(0)-1) {
+		ls.workers++
+		go ls.work()
+	}
+}
+
+// work runs the queued work until none is left.
+func (ls *learners) work() {
+	for {
+		ls.mu.Lock()
+		if len(ls.queue) == 0 {
+			ls.workers--
+			ls.mu.Unlock()
+			return
+		}
+		f := ls.queue[0]
+		ls.queue[0] = nil
+		ls.queue = ls.queue[1:]
+		ls.mu.Unlock()
+		f()
+	}
 }
 
 // LayerRead waits for the layer's entries still being learnt, then tells

@@ -470,7 +470,7 @@ func (b *builder) assignOwners() error {
 				return true
 			}
 		}
-		b.own(b.g.Node(graph.File, p), p, n)
+		b.own(b.g.NewNode(graph.File, p), p, n) // a path the walk meets once
 		return true
 	})
 	return nil

@@ -166,6 +166,31 @@ func (g *Graph) Node(kind Kind, name string) NodeID {
 	return id
 }
 
+// NewNode is Node for a node the caller expects to be new (a path met
+// once in a walk of the image): one map operation, not two. Should the
+// node exist after all, it is found (by a scan of every node: the caller
+// was wrong, and pays for it) and returned unchanged, as Node would.
+func (g *Graph) NewNode(kind Kind, name string) NodeID {
+	g.index()
+	m := g.byKey[kind]
+	before := len(m)
+	id := NodeID(len(g.nodes))
+	m[name] = id
+	if len(m) == before {
+		for i := range g.nodes {
+			if g.nodes[i].Kind == kind && g.nodes[i].Name == name {
+				m[name] = NodeID(i)
+				return NodeID(i)
+			}
+		}
+	}
+	g.nodes = append(g.nodes, Node{Kind: kind, Name: name})
+	g.out = append(g.out, nil)
+	g.in = append(g.in, nil)
+	g.isRoot = append(g.isRoot, false)
+	return id
+}
+
 // Grow makes room for n more nodes, so that adding them (Node) does not
 // grow the graph's tables again and again.
 func (g *Graph) Grow(n int) {

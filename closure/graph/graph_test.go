@@ -601,3 +601,24 @@ func TestEdgesThroughHubs(t *testing.T) {
 		check(g2, want2)
 	}
 }
+
+// TestNewNode: NewNode adds a new node as Node does, and gives an
+// existing one back unchanged.
+func TestNewNode(t *testing.T) {
+	g := New()
+	a := g.Node(File, "/a")
+	g.AddEdge(a, g.Node(Package, "p"), Owns)
+	b := g.NewNode(File, "/b")
+	if again := g.NewNode(File, "/a"); again != a {
+		t.Errorf("NewNode of an existing node = %d, want %d", again, a)
+	}
+	if id, ok := g.Lookup(File, "/a"); !ok || id != a {
+		t.Errorf("Lookup(/a) = %d, %v after NewNode of it, want %d", id, ok, a)
+	}
+	if id, ok := g.Lookup(File, "/b"); !ok || id != b || g.Len() != 3 {
+		t.Errorf("Lookup(/b) = %d, %v, %d nodes; want %d and 3 nodes", id, ok, g.Len(), b)
+	}
+	if n := g.NewNode(Package, "/a"); n == a || g.Get(n).Kind != Package {
+		t.Errorf("NewNode(Package, /a) = %d (%v), want a new package node", n, g.Get(n).Kind)
+	}
+}
