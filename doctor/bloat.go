@@ -32,7 +32,7 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 		return nil, err
 	}
 	b := &bloat{ix: ix, cl: cl, env: env(im, opts.Env), survey: sv, files: sv.files, paths: sv.paths}
-	b.claimed = make(map[*analyze.Node]bool)
+	b.claimed = make([]bool, ix.Nodes)
 	// Whether the closure needs each file, once.
 	b.need = make([]bool, len(b.files))
 	for i := range b.files {
@@ -66,7 +66,7 @@ type bloat struct {
 	// reaches it.
 	paths   []string
 	need    []bool
-	claimed map[*analyze.Node]bool
+	claimed []bool // by Node.ID
 	env     map[string]string
 }
 
@@ -101,9 +101,17 @@ func (b *bloat) neededNode(n *analyze.Node) bool {
 	return ok && b.cl.Analysis.Reachable(id)
 }
 
+// isClaimed reports whether a finding counted n already.
+func (b *bloat) isClaimed(n *analyze.Node) bool {
+	return int(n.ID) < len(b.claimed) && b.claimed[n.ID]
+}
+
 // claim marks n as counted and returns the bytes it adds.
 func (b *bloat) claim(n *analyze.Node) int64 {
-	b.claimed[n] = true
+	if int(n.ID) >= len(b.claimed) {
+		b.claimed = append(b.claimed, make([]bool, int(n.ID)+1-len(b.claimed))...)
+	}
+	b.claimed[n.ID] = true
 	return n.Bytes
 }
 
@@ -292,7 +300,7 @@ func (b *bloat) duplicates() []finding.Finding {
 	for _, d := range b.ix.Duplicates {
 		var free []*analyze.Node
 		for _, p := range d.Paths {
-			if n := b.ix.Root.Lookup(p); n != nil && !b.claimed[n] && n.Bytes > 0 {
+			if n := b.ix.Root.Lookup(p); n != nil && !b.isClaimed(n) && n.Bytes > 0 {
 				free = append(free, n)
 			}
 		}
@@ -322,7 +330,7 @@ func (b *bloat) etc() []finding.Finding {
 	var bytes int64
 	for i, n := range b.files {
 		p := b.paths[i]
-		if !strings.HasPrefix(p, "/etc/") || b.claimed[n] || b.need[i] {
+		if !strings.HasPrefix(p, "/etc/") || b.isClaimed(n) || b.need[i] {
 			continue
 		}
 		bytes += b.claim(n)
@@ -352,7 +360,7 @@ func (b *bloat) outside() []finding.Finding {
 	groups := map[string]*group{}
 	for i, n := range b.files {
 		p := b.paths[i]
-		if b.claimed[n] || b.need[i] || n.Bytes == 0 {
+		if b.isClaimed(n) || b.need[i] || n.Bytes == 0 {
 			continue
 		}
 		name, isStore := b.groupOf(p)

@@ -154,7 +154,7 @@ func (b *bloat) duplicateTrees() []finding.Finding {
 			copies[c] = true
 			var bytes int64
 			c.Walk(func(n *analyze.Node) bool {
-				if n.Content != nil && !n.IsDir() && !b.claimed[n] {
+				if n.Content != nil && !n.IsDir() && !b.isClaimed(n) {
 					bytes += b.claim(n)
 				}
 				return true
@@ -192,7 +192,7 @@ func (b *bloat) duplicateTrees() []finding.Finding {
 			a := pairs[k]
 			for _, f := range c.Children {
 				of := o.Child(f.Name)
-				if f.Content == nil || f.IsDir() || b.claimed[f] || of == nil || of.Content == nil ||
+				if f.Content == nil || f.IsDir() || b.isClaimed(f) || of == nil || of.Content == nil ||
 					of.Content.Hash != f.Content.Hash || of.Content.Size != f.Content.Size {
 					continue
 				}
@@ -290,7 +290,7 @@ func (b *bloat) dataSets() []finding.Finding {
 	}
 	tz, la := &acc{roots: map[string]bool{}}, &acc{roots: map[string]bool{}}
 	for i, n := range b.files {
-		if b.claimed[n] {
+		if b.isClaimed(n) {
 			continue
 		}
 		p := b.paths[i]
@@ -306,7 +306,7 @@ func (b *bloat) dataSets() []finding.Finding {
 			}
 		}
 		for _, g := range localeArchiveGlobs() {
-			if strings.HasSuffix(p, "/locale-archive") && !b.claimed[n] && g.Match(p) {
+			if strings.HasSuffix(p, "/locale-archive") && !b.isClaimed(n) && g.Match(p) {
 				la.bytes += b.claim(n)
 				la.paths = append(la.paths, p)
 				la.roots[p] = true
