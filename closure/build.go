@@ -103,7 +103,7 @@ type Closure struct {
 	// the closure was built from, by Node.ID; nil when read from the
 	// cache.
 	byNode []graph.NodeID
-	loads map[string][]string
+	loads  map[string][]string
 	// fsys resolves the image paths Find, Owner and Loads are given;
 	// searchDir is the image's PATH.
 	fsys      fs.FS

@@ -27,7 +27,7 @@ type Learner struct {
 
 	mu    sync.Mutex
 	facts map[int][]*contentFacts // by layer, then entry position (nil: not learnt)
-	files map[int]map[int][]byte // by layer, then entry position
+	files map[int]map[int][]byte  // by layer, then entry position
 	// texts are small files that may be shell libraries scripts source;
 	// kept in memory only, since few of them are.
 	texts map[int]map[int][]byte
