@@ -363,7 +363,7 @@ func (b *bloat) outside() []finding.Finding {
 		if b.isClaimed(n) || b.need[i] || n.Bytes == 0 {
 			continue
 		}
-		name, isStore := b.groupOf(p)
+		name, isStore := b.groupOf(n, p)
 		g := groups[name]
 		if g == nil {
 			g = &group{name: name, store: isStore}
@@ -399,10 +399,10 @@ func (b *bloat) outside() []finding.Finding {
 	return out
 }
 
-// groupOf names what holds an unreachable file: its package or store
-// path, else its directory.
-func (b *bloat) groupOf(p string) (string, bool) {
-	if id, ok := b.cl.Owner(p); ok {
+// groupOf names what holds an unreachable file, node n at path p: its
+// package or store path, else its directory.
+func (b *bloat) groupOf(n *analyze.Node, p string) (string, bool) {
+	if id, ok := b.cl.OwnerOfNode(n); ok {
 		if g, ok := b.cl.Group(id); ok {
 			n := b.cl.Graph.Get(g)
 			return n.Name, n.Kind == graph.StorePath

@@ -297,7 +297,10 @@ func (b *bloat) dataSets() []finding.Finding {
 		// Every zone path has a zoneinfo component, every archive its
 		// name: the globs are matched only against those.
 		for j, g := range zoneDirs {
-			if strings.Contains(p, "/zoneinfo") && zoneGlobs()[j].Match(p) {
+			if !strings.Contains(p, "/zoneinfo") {
+				break
+			}
+			if zoneGlobs()[j].Match(p) {
 				root := strings.Join(strings.Split(p, "/")[:strings.Count(g, "/")+1], "/")
 				tz.bytes += b.claim(n)
 				tz.paths = append(tz.paths, p)
@@ -305,8 +308,11 @@ func (b *bloat) dataSets() []finding.Finding {
 				break
 			}
 		}
+		if !strings.HasSuffix(p, "/locale-archive") {
+			continue
+		}
 		for _, g := range localeArchiveGlobs() {
-			if strings.HasSuffix(p, "/locale-archive") && !b.isClaimed(n) && g.Match(p) {
+			if !b.isClaimed(n) && g.Match(p) {
 				la.bytes += b.claim(n)
 				la.paths = append(la.paths, p)
 				la.roots[p] = true
