@@ -104,6 +104,12 @@ to "disabled", "off", "false" or nothing is not checked.`,
 }
 
 func runAudit(cmd *cobra.Command, g *globalFlags, f *auditFlags, ref string) error {
+	if err := atLeast("top", f.top, 1); err != nil {
+		return err
+	}
+	if err := atLeast("depth", f.depth, 1); err != nil {
+		return err
+	}
 	var rules audit.Rules
 	f.ci = f.ci || f.rulesFile != "" || f.anyRuleFlag(cmd)
 	if f.ci {

@@ -78,6 +78,12 @@ root; --unreachable lists what no root needs.
 }
 
 func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, ref string) error {
+	if err := atLeast("depth", f.depth, 0); err != nil {
+		return err
+	}
+	if err := atLeast("chains", f.chains, 1); err != nil {
+		return err
+	}
 	switch f.format {
 	case "tree", "json", "dot":
 	default:

@@ -220,3 +220,28 @@ func TestGraphCommand(t *testing.T) {
 		t.Errorf("bad format: code %d, stderr %q", code, errs)
 	}
 }
+
+// TestCountFlags: a count flag below what it can mean is refused with
+// one line naming the flag and its value, exit 1, before the image is
+// opened.
+func TestCountFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "demo:", "--top", "-3"}, "--top -3: want 1 or more"},
+		{[]string{"audit", "demo:", "--top", "0"}, "--top 0: want 1 or more"},
+		{[]string{"audit", "demo:", "--depth", "0"}, "--depth 0: want 1 or more"},
+		{[]string{"audit", "demo:", "--depth", "-1"}, "--depth -1: want 1 or more"},
+		{[]string{"graph", "demo:", "--depth", "-2"}, "--depth -2: want 0 or more"},
+		{[]string{"graph", "demo:", "--chains", "0"}, "--chains 0: want 1 or more"},
+	} {
+		out, errs, code := run(t, tc.args...)
+		if code != 1 || strings.TrimSpace(errs) != "whittle: "+tc.want || out != "" {
+			t.Errorf("%q: code %d, stdout %q, stderr %q; want exit 1 and %q", tc.args, code, out, errs, tc.want)
+		}
+	}
+	if _, errs, code := run(t, "audit", "demo:", "--top", "1", "--depth", "1", "--no-findings"); code != 0 {
+		t.Errorf("audit --top 1 --depth 1: code %d, stderr %q", code, errs)
+	}
+}

@@ -219,3 +219,11 @@ func checkEnv(env []string) error {
 	}
 	return nil
 }
+
+// atLeast checks a count flag's value: "--top -3: want 0 or more".
+func atLeast(flag string, v, least int) error {
+	if v < least {
+		return fmt.Errorf("--%s %d: want %d or more", flag, v, least)
+	}
+	return nil
+}
