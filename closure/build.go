@@ -261,8 +261,7 @@ func build(ctx context.Context, im *source.Image, ix *analyze.Index, opts Option
 	b.searchDir = shebang.SplitPath(b.configPath())
 	b.c.fsys, b.c.searchDir = b.fsys, b.searchDir
 	steps := []func() error{
-		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.assignOwners,
-		b.streamContents, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.moduleEdges, b.symlinkEdges, b.packageEdges,
+		b.preloadMetadata, b.findStorePaths, b.loadPackages, b.ownAndLearn, b.nixEdges, b.elfEdges, b.scriptEdges, b.shellEdges, b.moduleEdges, b.symlinkEdges, b.packageEdges,
 		b.runtimeEdges, // run-time payload rules (runtime.go)
 		b.namedEdges,   // paths named in contents (named.go)
 	}
@@ -474,6 +473,25 @@ func (b *builder) assignOwners() error {
 		return true
 	})
 	return nil
+}
+
+// ownAndLearn runs assignOwners and streamContents side by side: the
+// first writes the graph's nodes and the owners, the second the contents'
+// facts (ELF objects, scripts, names, store references), and both only
+// read the index.
+func (b *builder) ownAndLearn() error {
+	var ownErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ownErr = b.assignOwners()
+	}()
+	err := b.streamContents()
+	<-done
+	if err != nil {
+		return err
+	}
+	return ownErr
 }
 
 // packageFiles splits a package's list into files and directories: a listed path with other listed paths below it is a

@@ -35,8 +35,15 @@ type Analysis struct {
 // components for the closure sizes.
 func (g *Graph) Analyze() *Analysis {
 	a := g.csr()
+	// The distances and the dominators read the same edges and write
+	// apart: side by side.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.distances(g.roots)
+	}()
 	a.dominators(g.roots)
-	a.distances(g.roots)
+	<-done
 	return a
 }
 
