@@ -16,6 +16,7 @@ import (
 	"github.com/whittle-dev/whittle/closure/graph"
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/glob"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // Bloat returns what can go from the image and what each saves. cl may be
@@ -266,7 +267,7 @@ func (b *bloat) categories() []finding.Finding {
 		}
 		out = append(out, finding.Finding{
 			Kind: c.ID, Severity: finding.Warning, Paths: a.paths, Bytes: a.bytes,
-			Message: fmt.Sprintf("%s in %d files: %s", humanize.Bytes(uint64(a.bytes)), len(a.paths), c.Explain),
+			Message: fmt.Sprintf("%s in %s: %s", humanize.Bytes(uint64(a.bytes)), text.Count(len(a.paths), "file"), c.Explain),
 			Fix:     "drop them (plan drop: " + strings.Join(limit(drop, 3), ", ") + ")",
 			Change:  &finding.Change{Drop: drop},
 		})
@@ -318,7 +319,7 @@ func (b *bloat) duplicates() []finding.Finding {
 	sort.Strings(extra)
 	return []finding.Finding{{
 		Kind: "bloat/duplicate-files", Severity: finding.Info, Paths: extra, Bytes: bytes,
-		Message: fmt.Sprintf("%d files (%s) are byte-identical copies of another file of the image", len(extra), humanize.Bytes(uint64(bytes))),
+		Message: fmt.Sprintf("%s (%s) %s of another file of the image", text.Count(len(extra), "file"), humanize.Bytes(uint64(bytes)), map[bool]string{true: "is a byte-identical copy", false: "are byte-identical copies"}[len(extra) == 1]),
 		Fix:     "store one copy and hardlink the others (or drop the copies nothing opens)",
 	}}
 }
@@ -341,7 +342,7 @@ func (b *bloat) etc() []finding.Finding {
 	}
 	return []finding.Finding{{
 		Kind: "bloat/etc", Severity: finding.Warning, Paths: paths, Bytes: bytes,
-		Message: fmt.Sprintf("%d files (%s) in /etc that no root and no library of the closure needs", len(paths), humanize.Bytes(uint64(bytes))),
+		Message: fmt.Sprintf("%s (%s) in /etc that no root and no library of the closure needs", text.Count(len(paths), "file"), humanize.Bytes(uint64(bytes))),
 		Fix:     "drop them (plan drop: " + strings.Join(limit(escapeGlobs(paths), 3), ", ") + ") and generate the /etc the image needs (plan etc: basics: all, and the sections its programs use; see whittle etc)",
 		Change:  &finding.Change{Drop: escapeGlobs(paths), Etc: map[string]string{"basics": "all"}},
 	}}
@@ -386,7 +387,7 @@ func (b *bloat) outside() []finding.Finding {
 	for _, g := range list {
 		f := finding.Finding{
 			Kind: "bloat/unreachable", Severity: finding.Info, Paths: append([]string{g.name}, g.paths...), Bytes: g.bytes,
-			Message: fmt.Sprintf("%s: %d files (%s) that no root of the closure reaches", g.name, len(g.paths), humanize.Bytes(uint64(g.bytes))),
+			Message: fmt.Sprintf("%s: %s (%s) that no root of the closure reaches", g.name, text.Count(len(g.paths), "file"), humanize.Bytes(uint64(g.bytes))),
 		}
 		if g.store {
 			f.Change = &finding.Change{Drop: []string{escapeGlobs([]string{g.name})[0] + "/**"}}

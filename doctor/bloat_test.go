@@ -171,7 +171,7 @@ func TestBloatDataSets(t *testing.T) {
 // TestBloatClosure: unneeded /etc and files outside the closure, by
 // package or directory, biggest first; none when a root needs them.
 func TestBloatClosure(t *testing.T) {
-	files := append(baseFiles(), file("/opt/big/data", 5000, 'd'), file("/opt/small/x", 10, 'x'), text("/etc/motd", "hello\n"))
+	files := append(baseFiles(), file("/opt/big/data", 5000, 'd'), file("/opt/small/x", 10, 'x'), textFile("/etc/motd", "hello\n"))
 	im, ix := layered(t, map[string]any{"Entrypoint": []string{"/bin/app"}}, files)
 	fs, err := Bloat(context.Background(), im, ix, build(t, im, ix), Options{})
 	if err != nil {

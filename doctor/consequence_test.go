@@ -43,7 +43,7 @@ func debianApps() map[string]debianApp {
 		"bash-entrypoint": {map[string]any{"Entrypoint": []string{"/usr/local/bin/docker-entrypoint.sh"}, "Cmd": []string{"cat", "/etc/app/app.conf"},
 			"Env": []string{"PATH=/usr/local/bin:/usr/bin:/bin", "APP_NAME=whittle"}},
 			append([]reprotar.File{script("/usr/local/bin/docker-entrypoint.sh", "#!/bin/bash\nset -e\nsed \"s/@NAME@/$APP_NAME/\" /etc/app/app.conf.template > /etc/app/app.conf\nexec \"$@\"\n", 0o755),
-				text("/etc/app/app.conf.template", "greeting = hello from @NAME@\n")}, noNetbase...)},
+				textFile("/etc/app/app.conf.template", "greeting = hello from @NAME@\n")}, noNetbase...)},
 		// Perl as nobody (home /nonexistent), with File::Temp.
 		"perl-nobody": {map[string]any{"Cmd": []string{"perl", "/app/report.pl"}, "User": "nobody", "Env": []string{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"}},
 			append([]reprotar.File{dir("/app", 0o755), script("/app/report.pl", "use strict;\nuse File::Temp qw(tempfile);\nmy ($fh, $name) = tempfile();\nprint $fh \"x\\n\";\nprint \"ok\\n\";\n", 0o644)},
@@ -174,9 +174,9 @@ func TestConsequenceBroken(t *testing.T) {
 		{"entry point not executable", "bash-entrypoint", nil, nil,
 			[]reprotar.File{reg("/usr/local/bin/docker-entrypoint.sh", []byte("#!/bin/bash\nexec \"$@\"\n"), 0o644)}, []string{"fs/entrypoint-not-executable"}},
 		{"nsswitch passwd names only absent sources", "python-tls", nil, nil,
-			[]reprotar.File{text("/etc/nsswitch.conf", "passwd: nis\ngroup: files\nhosts: files dns\n")}, []string{"nss/missing-module"}},
+			[]reprotar.File{textFile("/etc/nsswitch.conf", "passwd: nis\ngroup: files\nhosts: files dns\n")}, []string{"nss/missing-module"}},
 		{"nsswitch hosts names only absent sources", "python-tls", nil, nil,
-			[]reprotar.File{text("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: mdns4_minimal [NOTFOUND=return]\n")}, []string{"nss/missing-module"}},
+			[]reprotar.File{textFile("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: mdns4_minimal [NOTFOUND=return]\n")}, []string{"nss/missing-module"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

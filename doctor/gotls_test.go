@@ -50,7 +50,7 @@ func TestGoTLS(t *testing.T) {
 		want  []string
 	}{
 		{"no bundle", []reprotar.File{reg("/app", bin, 0o755), dir("/tmp", 0o1777)}, []string{"tls/no-bundle"}},
-		{"Fedora's bundle", []reprotar.File{reg("/app", bin, 0o755), dir("/tmp", 0o1777), text("/etc/pki/tls/certs/ca-bundle.crt", valid)}, nil},
+		{"Fedora's bundle", []reprotar.File{reg("/app", bin, 0o755), dir("/tmp", 0o1777), textFile("/etc/pki/tls/certs/ca-bundle.crt", valid)}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			im, ix := layered(t, map[string]any{"Entrypoint": []string{"/app"}}, c.files)

@@ -75,7 +75,7 @@ func file(p string, n int, fill byte) reprotar.File {
 	return reg(p, b, 0o644)
 }
 
-func text(p, s string) reprotar.File { return reg(p, []byte(s), 0o644) }
+func textFile(p, s string) reprotar.File { return reg(p, []byte(s), 0o644) }
 
 func link(p, target string) reprotar.File {
 	return reprotar.File{Path: p, Kind: reprotar.Symlink, Mode: 0o777, Link: target}

@@ -13,7 +13,7 @@ func TestBloatWithoutRoots(t *testing.T) {
 	files := baseFiles()
 	// /etc/motd is no file a runtime or the closure reads (the others of
 	// baseFiles are kept by default).
-	files = append(files, file("/opt/data/blob", 4096, 'x'), text("/etc/motd", "hello\n"))
+	files = append(files, file("/opt/data/blob", 4096, 'x'), textFile("/etc/motd", "hello\n"))
 	for _, tc := range []struct {
 		name  string
 		cfg   map[string]any

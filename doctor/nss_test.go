@@ -27,7 +27,7 @@ func TestNSSMissingSeverity(t *testing.T) {
 		{"hosts: mdns4_minimal [NOTFOUND=return]\n", []string{"getpwnam"}, finding.Info},
 		{"passwd: files\nnetgroup: nis\n", []string{"innetgr"}, finding.Error},
 	} {
-		tb, err := reprotar.Bytes(append(baseFiles(tc.imports...), text("/etc/nsswitch.conf", tc.conf)))
+		tb, err := reprotar.Bytes(append(baseFiles(tc.imports...), textFile("/etc/nsswitch.conf", tc.conf)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 func TestTreeLessIsWalkOrder(t *testing.T) {
 	var files []reprotar.File
 	for _, p := range []string{"/a/bb", "/a-c", "/a.d/x", "/a/b c/y", "/a/b-c", "/a/b/c/d", "/ab", "/a!", "/usr/share/doc/x/y", "/usr/share/doc-base/z", "/usr/share/docs", "/usr/share/do"} {
-		files = append(files, text(p, "x"))
+		files = append(files, textFile(p, "x"))
 	}
 	_, ix := layered(t, nil, files)
 	var paths []string

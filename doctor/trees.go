@@ -15,6 +15,7 @@ import (
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/glob"
 	"github.com/whittle-dev/whittle/internal/imagefs"
+	"github.com/whittle-dev/whittle/internal/text"
 )
 
 // maxLinkLevels is how many symlinks Linux follows in one path: a copy
@@ -323,7 +324,7 @@ func (b *bloat) dataSets() []finding.Finding {
 	if tz.bytes > 0 {
 		out = append(out, finding.Finding{
 			Kind: "bloat/timezones", Severity: finding.Info, Paths: keys(tz.roots), Bytes: tz.bytes,
-			Message: fmt.Sprintf("every time zone (%d files, %s) where the environment uses %s", len(tz.paths), humanize.Bytes(uint64(tz.bytes)), strings.Join(zones, ", ")),
+			Message: fmt.Sprintf("every time zone (%s, %s) where the environment uses %s", text.Count(len(tz.paths), "file"), humanize.Bytes(uint64(tz.bytes)), strings.Join(zones, ", ")),
 			Fix:     "keep only the zones used (plan etc: timezones: " + strings.Join(zones, ", ") + ")",
 			Change:  &finding.Change{Drop: globsUnder(keys(tz.roots)), Etc: map[string]string{"timezones": strings.Join(zones, ",")}},
 		})

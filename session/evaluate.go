@@ -21,6 +21,7 @@ import (
 	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/reprotar"
 	"github.com/whittle-dev/whittle/internal/suggest"
+	"github.com/whittle-dev/whittle/internal/text"
 	"github.com/whittle-dev/whittle/plan"
 )
 
@@ -236,7 +237,7 @@ func droppedNeeded(ix *analyze.Index, cl *closure.Closure, keep func(*analyze.No
 	}
 	return []finding.Finding{{
 		Kind: KindDroppedNeeded, Severity: finding.Warning, Paths: shown, Bytes: bytes,
-		Message: fmt.Sprintf("drop patterns leave out %d files the roots need (%s first); the image may not run", len(paths), paths[0]),
+		Message: fmt.Sprintf("drop patterns leave out %s the roots need (%s first); the image may not run", text.Count(len(paths), "file"), paths[0]),
 		Fix:     "narrow the drop, or prove the image with a verify command",
 	}}
 }

@@ -295,7 +295,7 @@ func writeBuildReport(w io.Writer, r *pipeline.Report) {
 	fmt.Fprintf(w, "%-14s %12s %12s %8s\n", "file bytes", humanize.Bytes(uint64(r.Before.FileBytes)), humanize.Bytes(uint64(r.After.FileBytes)), pct(r.After.FileBytes, r.Before.FileBytes))
 	fmt.Fprintf(w, "%-14s %12s %12s %8s\n", "uncompressed", humanize.Bytes(uint64(r.Before.TarBytes)), humanize.Bytes(uint64(r.After.TarBytes)), pct(r.After.TarBytes, r.Before.TarBytes))
 	fmt.Fprintf(w, "%-14s %12s %12s %8s\n", "stored", humanize.Bytes(uint64(r.Before.StoredBytes)), humanize.Bytes(uint64(r.After.StoredBytes)), pct(r.After.StoredBytes, r.Before.StoredBytes))
-	fmt.Fprintf(w, "\nremoved: %d files (%s)", r.Removed, humanize.Bytes(uint64(r.RemovedBytes)))
+	fmt.Fprintf(w, "\nremoved: %s (%s)", text.Count(r.Removed, "file"), humanize.Bytes(uint64(r.RemovedBytes)))
 	if len(r.RemovedGroups) > 0 {
 		fmt.Fprintf(w, ", %d packages or store paths entirely", len(r.RemovedGroups))
 	}

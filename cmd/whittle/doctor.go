@@ -94,7 +94,7 @@ func runDoctor(cmd *cobra.Command, g *globalFlags, f *doctorFlags, ref string) e
 		}
 	} else {
 		writeDoctorText(&out, fs)
-		fmt.Fprintf(&out, "%s, %s, %s in %s\n", count(errs, "error"), count(warns, "warning"), count(infos, "note"), text.Escape(im.Ref.String()))
+		fmt.Fprintf(&out, "%s, %s, %s in %s\n", text.Count(errs, "error"), text.Count(warns, "warning"), text.Count(infos, "note"), text.Escape(im.Ref.String()))
 	}
 	if _, err := cmd.OutOrStdout().Write(out.Bytes()); err != nil {
 		return err
@@ -119,12 +119,4 @@ func writeDoctorText(out *bytes.Buffer, fs []finding.Finding) {
 		}
 		out.WriteString(line + "\n")
 	}
-}
-
-// count says "1 error", "2 errors".
-func count(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

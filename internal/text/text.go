@@ -198,3 +198,12 @@ func JSONStrings(ss []string) []string {
 	}
 	return ss
 }
+
+// Count says how many of a noun there are, the noun made plural but for
+// one: Count(1, "file") is "1 file", Count(3, "file") "3 files".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

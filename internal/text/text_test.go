@@ -151,3 +151,15 @@ func TestSafe(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		noun string
+		want string
+	}{{0, "file", "0 files"}, {1, "file", "1 file"}, {2, "error", "2 errors"}, {300000, "file", "300000 files"}} {
+		if got := Count(tc.n, tc.noun); got != tc.want {
+			t.Errorf("Count(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
+		}
+	}
+}
