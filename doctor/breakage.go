@@ -1032,7 +1032,15 @@ func (d *doctor) filesystem() {
 	case !n.IsDir():
 		d.add("fs/no-tmp", sev, []string{"/tmp"}, "/tmp is not a directory: "+who, "replace it (plan etc: basics: tmp)", &finding.Change{Etc: map[string]string{"basics": "tmp"}})
 	case n.Entry.Mode&0o7777 != 0o1777:
-		d.add("fs/tmp-mode", sev, []string{"/tmp"}, fmt.Sprintf("/tmp has mode %04o, not 1777: users other than its owner cannot create files there", n.Entry.Mode&0o7777),
+		mode := n.Entry.Mode & 0o7777
+		msg := fmt.Sprintf("/tmp has mode %04o, not 1777: users other than its owner cannot create files there: %s", mode, who)
+		if mode&0o777 == 0o777 {
+			// Anyone may create files; without the sticky bit anyone
+			// may also remove or rename another user's: nothing fails.
+			sev = finding.Info
+			msg = fmt.Sprintf("/tmp has mode %04o, not 1777: without the sticky bit any user may delete or rename another user's files there", mode)
+		}
+		d.add("fs/tmp-mode", sev, []string{"/tmp"}, msg,
 			"make it 1777 (plan etc: basics: tmp)", &finding.Change{Etc: map[string]string{"basics": "tmp"}})
 	}
 	if d.cl != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/reprotar"
 )
 
@@ -164,5 +165,29 @@ func TestBreakageRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTmpModeSays: a /tmp others cannot write makes temporary files fail
+// (the severity of what creates them); a 0777 /tmp lacks only the sticky
+// bit, which fails nothing: a note that says so.
+func TestTmpModeSays(t *testing.T) {
+	for _, c := range []struct {
+		mode     int64
+		severity finding.Severity
+		says     string
+	}{
+		{0o755, finding.Warning, "users other than its owner cannot create files there"},
+		{0o777, finding.Info, "without the sticky bit any user may delete or rename another user's files there"},
+	} {
+		im, ix := layered(t, nil, append(without(baseFiles(), "/tmp"), dir("/tmp", c.mode)))
+		fs, err := Breakage(context.Background(), im, ix, build(t, im, ix), Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := byKind(fs, "fs/tmp-mode")
+		if len(got) != 1 || got[0].Severity != c.severity || !strings.Contains(got[0].Message, c.says) {
+			t.Errorf("mode %04o: %+v, want one %s saying %q", c.mode, got, c.severity, c.says)
+		}
 	}
 }

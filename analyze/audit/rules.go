@@ -32,7 +32,9 @@ type Rules struct {
 	// stored file bytes.
 	MaxWastedPercent *float64
 	// MaxUserWastedPercent bounds whittle's wasted bytes as a percentage
-	// (0–100) of the file bytes of the layers above the base layer.
+	// (0 or more) of the file bytes of the layers above the base layer:
+	// above 100 when those layers delete more of the layers below than
+	// they add, as a last layer that cleans up does.
 	MaxUserWastedPercent *float64
 
 	// DiveLowestEfficiency bounds dive's efficiency score (a ratio, 0–1):
@@ -151,7 +153,7 @@ func (r *Rules) Set(key, value string) error {
 	case RuleMaxWastedPercent:
 		r.MaxWastedPercent, err = parsePercent(key, value, off)
 	case RuleMaxUserWastedPercent:
-		r.MaxUserWastedPercent, err = parsePercent(key, value, off)
+		r.MaxUserWastedPercent, err = parseShare(key, value, off)
 	default:
 		return fmt.Errorf("unknown rule %q%s", key, suggest.Hint(key, RuleKeys))
 	}
@@ -207,6 +209,19 @@ func parsePercent(key, value string, off bool) (*float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(value, "%"), 64)
 	if err != nil || v < 0 || v > 100 || math.IsNaN(v) {
 		return nil, fmt.Errorf("rule %s: %q is not a percentage between 0 and 100 (10 means 10%%)", key, value)
+	}
+	return &v, nil
+}
+
+// parseShare reads a percentage of 0 or more ("10", "10%", "250"): a
+// share that may exceed the whole.
+func parseShare(key, value string, off bool) (*float64, error) {
+	if off {
+		return nil, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(value, "%"), 64)
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil, fmt.Errorf("rule %s: %q is not a percentage of 0 or more (10 means 10%%)", key, value)
 	}
 	return &v, nil
 }

@@ -33,7 +33,9 @@ func TestRulesSet(t *testing.T) {
 		{"max-wasted-percent", "10%", Rules{MaxWastedPercent: f(10)}, ""},
 		{"max-wasted-percent", "0.1", Rules{MaxWastedPercent: f(0.1)}, ""},
 		{"max-wasted-percent", "101", Rules{}, `rule max-wasted-percent: "101" is not a percentage between 0 and 100 (10 means 10%)`},
-		{"max-user-wasted-percent", "NaN", Rules{}, `rule max-user-wasted-percent: "NaN" is not a percentage between 0 and 100 (10 means 10%)`},
+		{"max-user-wasted-percent", "NaN", Rules{}, `rule max-user-wasted-percent: "NaN" is not a percentage of 0 or more (10 means 10%)`},
+		{"max-user-wasted-percent", "250", Rules{MaxUserWastedPercent: f(250)}, ""},
+		{"max-user-wasted-percent", "-1", Rules{}, `rule max-user-wasted-percent: "-1" is not a percentage of 0 or more (10 means 10%)`},
 		// dive's keys: dive's values, ratios 0–1, and dive's own figures.
 		{"lowestEfficiency", "0.8", Rules{DiveLowestEfficiency: f(0.8)}, ""},
 		{"lowestEfficiency", "90%", Rules{}, `rule lowestEfficiency: "90%" is not a ratio between 0 and 1 (dive's keys take ratios: 0.1 is 10%)`},

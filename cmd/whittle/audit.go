@@ -39,7 +39,7 @@ var ruleFlags = []struct{ name, help string }{
 	{audit.RuleMinEfficiency, "fail when efficiency (visible / stored file bytes) is lower: a ratio 0-1 (0.9) or a percentage with its sign (90%)"},
 	{audit.RuleMaxWasted, "fail when more bytes are wasted, each stored byte not visible counted once (20MB)"},
 	{audit.RuleMaxWastedPercent, "fail when wasted bytes exceed this percentage (0-100: 10 means 10%) of stored file bytes"},
-	{audit.RuleMaxUserWastedPercent, "fail when wasted bytes exceed this percentage (0-100: 10 means 10%) of the bytes above the base layer"},
+	{audit.RuleMaxUserWastedPercent, "fail when wasted bytes exceed this percentage (10 means 10%; over 100 when upper layers delete more than they add) of the bytes above the base layer"},
 	{audit.DiveLowestEfficiency, "dive's rule, measured as dive does: lowest efficiency score, a ratio 0-1 (0.9)"},
 	{audit.DiveHighestWastedBytes, "dive's rule, measured as dive does: most wasted bytes (20MB)"},
 	{audit.DiveHighestUserWasted, "dive's rule, measured as dive does: most wasted bytes over the bytes above the base layer, a ratio 0-1 (0.1 means 10%)"},
