@@ -163,6 +163,12 @@ func (f *buildFlags) buildPlan(args []string) (*plan.Plan, error) {
 }
 
 func runBuild(cmd *cobra.Command, g *globalFlags, f *buildFlags, args []string) error {
+	if cmd.Flags().Changed("max-layers") {
+		// 0 is the flag's "not given": said, it asks for no layer.
+		if err := atLeast("max-layers", f.maxLayers, 1); err != nil {
+			return err
+		}
+	}
 	p, err := f.buildPlan(args)
 	if err != nil {
 		return err

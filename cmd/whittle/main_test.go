@@ -229,12 +229,13 @@ func TestCountFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"audit", "demo:", "--top", "-3"}, "--top -3: want 1 or more"},
-		{[]string{"audit", "demo:", "--top", "0"}, "--top 0: want 1 or more"},
-		{[]string{"audit", "demo:", "--depth", "0"}, "--depth 0: want 1 or more"},
-		{[]string{"audit", "demo:", "--depth", "-1"}, "--depth -1: want 1 or more"},
-		{[]string{"graph", "demo:", "--depth", "-2"}, "--depth -2: want 0 or more"},
-		{[]string{"graph", "demo:", "--chains", "0"}, "--chains 0: want 1 or more"},
+		{[]string{"audit", "demo:", "--top", "-3"}, "--top: want at least 1, got -3"},
+		{[]string{"audit", "demo:", "--top", "0"}, "--top: want at least 1, got 0"},
+		{[]string{"audit", "demo:", "--depth", "0"}, "--depth: want at least 1, got 0"},
+		{[]string{"audit", "demo:", "--depth", "-1"}, "--depth: want at least 1, got -1"},
+		{[]string{"graph", "demo:", "--depth", "-2"}, "--depth: want at least 0, got -2"},
+		{[]string{"graph", "demo:", "--chains", "0"}, "--chains: want at least 1, got 0"},
+		{[]string{"build", "demo:", "--max-layers", "0", "-o", "oci:" + t.TempDir() + "/never"}, "--max-layers: want at least 1, got 0"},
 	} {
 		out, errs, code := run(t, tc.args...)
 		if code != 1 || strings.TrimSpace(errs) != "whittle: "+tc.want || out != "" {

@@ -46,7 +46,7 @@ Image references use skopeo's words:
   oci:DIR[:TAG]            an OCI image layout; oci-archive:PATH[:TAG] tarred
   docker-daemon:REF        a running engine (DOCKER_HOST; podman works)
   dir:PATH                 a root file system directory
-  rootfs-tar:PATH          a root file system tarball (gzip, zstd or plain)
+  rootfs-tar:PATH          a root file system tarball (gzip, zstd, xz, bzip2 or plain)
   demo:                    the built-in demo image (the default)
 A bare local path is recognised by its content.
 
@@ -220,10 +220,11 @@ func checkEnv(env []string) error {
 	return nil
 }
 
-// atLeast checks a count flag's value: "--top -3: want 0 or more".
+// atLeast checks a count flag's value: "--top: want at least 1, got -3"
+// (plan.Flags' words for --max-layers).
 func atLeast(flag string, v, least int) error {
 	if v < least {
-		return fmt.Errorf("--%s %d: want %d or more", flag, v, least)
+		return fmt.Errorf("--%s: want at least %d, got %d", flag, least, v)
 	}
 	return nil
 }
