@@ -333,6 +333,8 @@ func writeBuildReport(w io.Writer, r *pipeline.Report) {
 	}
 	if len(r.Outputs) > 0 {
 		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "\nwrote nothing: no output was named (-o oci:DIR, docker-archive:PATH, …; or outputs: in the plan)")
 	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\nfindings: %d\n", len(r.Findings))

@@ -246,3 +246,12 @@ func TestCountFlags(t *testing.T) {
 		t.Errorf("audit --top 1 --depth 1: code %d, stderr %q", code, errs)
 	}
 }
+
+// TestBuildWithoutOutputSaysSo: a build with no output names none and
+// says it wrote nothing, rather than reporting a digest as if it had.
+func TestBuildWithoutOutputSaysSo(t *testing.T) {
+	out, errs, code := run(t, "build", "demo:", "-q")
+	if code != 0 || !strings.Contains(out, "\nwrote nothing: no output was named (-o oci:DIR") || strings.Contains(out, "\nwrote oci:") {
+		t.Errorf("code %d, stderr %q, stdout %q", code, errs, out)
+	}
+}
