@@ -255,3 +255,27 @@ func TestBuildWithoutOutputSaysSo(t *testing.T) {
 		t.Errorf("code %d, stderr %q, stdout %q", code, errs, out)
 	}
 }
+
+// TestMistypedCommand: a mistyped command is said to be one, with the
+// command meant, rather than taken for an image reference.
+func TestMistypedCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audti", "demo:"}, `whittle: unknown command "audti" (did you mean "audit"?)`},
+		{[]string{"doctr", "x", "y"}, `whittle: unknown command "doctr" (did you mean "doctor"?)`},
+		{[]string{"grpah"}, `whittle: unknown command "grpah" (did you mean "graph"?); an image of that name: docker://grpah`},
+		{[]string{"foo", "bar"}, `whittle: unknown command "foo"`},
+	} {
+		out, errs, code := run(t, tc.args...)
+		if code != 1 || strings.TrimSpace(errs) != tc.want || out != "" {
+			t.Errorf("%q: code %d, stdout %q, stderr %q; want %q", tc.args, code, out, errs, tc.want)
+		}
+	}
+	// A word far from every command is an image reference (here, for the
+	// app, which needs a terminal).
+	if _, errs, code := run(t, "nginx"); code != 1 || strings.Contains(errs, "unknown command") {
+		t.Errorf("nginx: code %d, stderr %q", code, errs)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/whittle-dev/whittle/analyze"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/closure"
+	"github.com/whittle-dev/whittle/internal/suggest"
 	"github.com/whittle-dev/whittle/internal/text"
 	"github.com/whittle-dev/whittle/session"
 )
@@ -52,7 +53,7 @@ A bare local path is recognised by its content.
 
 whittle REF opens the interactive app on an image (see tui); with no
 command on a terminal, on the demo image.`,
-		Args:          cobra.MaximumNArgs(1),
+		Args:          rootArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -227,4 +228,31 @@ func atLeast(flag string, v, least int) error {
 		return fmt.Errorf("--%s: want at least %d, got %d", flag, least, v)
 	}
 	return nil
+}
+
+// rootArgs checks the root command's arguments: at most one image
+// reference. A first word that is no reference but a command mistyped
+// ("audti", or "graf" alone) is said to be one, with the command meant:
+// two words always are (the root takes one), one only at a single edit
+// from a command and with no sign of a reference (":", "/", ".", "@", a
+// file of that name); docker://NAME still opens an image so named.
+func rootArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 && !strings.ContainsAny(args[0], ":/.@") {
+		if _, err := os.Stat(args[0]); err != nil {
+			var names []string
+			for _, c := range cmd.Commands() {
+				names = append(names, c.Name())
+			}
+			close := suggest.Closest(args[0], names, 3)
+			near := len(close) > 0 && len(args[0]) >= 4 && suggest.Distance(strings.ToLower(args[0]), close[0]) <= 1
+			if len(args) > 1 || near {
+				hint := suggest.Hint(args[0], names)
+				if len(args) == 1 {
+					hint += "; an image of that name: docker://" + args[0]
+				}
+				return fmt.Errorf("unknown command %q%s", text.Escape(args[0]), hint)
+			}
+		}
+	}
+	return cobra.MaximumNArgs(1)(cmd, args)
 }
