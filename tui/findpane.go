@@ -102,7 +102,7 @@ func (m *Model) findingsKey(msg tea.KeyMsg) tea.Cmd {
 // why there is none.
 func (m *Model) applyKey(f finding.Finding) tea.Cmd {
 	if f.Change == nil {
-		m.setNote("this finding states no plan change; its fix: "+text.Escape(oneLine(f.Fix)), true)
+		m.setNote("this finding states no plan change; its fix: "+text.EscapeGlobs(oneLine(f.Fix)), true)
 		return nil
 	}
 	etc := m.plan.Etc
@@ -170,7 +170,7 @@ func (m Model) findingsView(w, h int) string {
 		var d []string
 		d = append(d, wrap(text.Escape(oneLine(f.Message)), w-2)...)
 		if f.Fix != "" {
-			d = append(d, wrap("fix: "+text.Escape(oneLine(f.Fix)), w-2)...)
+			d = append(d, wrap("fix: "+text.EscapeGlobs(oneLine(f.Fix)), w-2)...)
 		}
 		for _, pth := range f.Paths {
 			d = append(d, s.Dim.Render(shortPath(pth, w-4)))

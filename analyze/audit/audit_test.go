@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/whittle-dev/whittle/analyze/source"
 	"github.com/whittle-dev/whittle/analyze/testopen"
+	"github.com/whittle-dev/whittle/finding"
 	"github.com/whittle-dev/whittle/internal/testfix"
 )
 
@@ -116,5 +117,21 @@ func TestConfigFindings(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestFixGlobsPrintAsWritten: a finding's fix prints its plan globs as a
+// plan holds them (one backslash before "["), while a control character
+// from an image's name is still escaped.
+func TestFixGlobsPrintAsWritten(t *testing.T) {
+	a := fixtureAudit(t)
+	a.AddFindings([]finding.Finding{{Kind: "bloat/unreachable", Severity: finding.Info, Paths: []string{"/usr/bin/["},
+		Message: "unreachable", Fix: "drop it (plan drop: /usr/bin/\\[, /tmp/\x1b[2J)"}})
+	var out bytes.Buffer
+	if err := a.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if want := `fix: drop it (plan drop: /usr/bin/\[, /tmp/\x1b[2J)`; !strings.Contains(out.String(), want) {
+		t.Errorf("the text has no %q:\n%s", want, out.String())
 	}
 }

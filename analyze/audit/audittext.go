@@ -97,7 +97,7 @@ func (a *Audit) WriteText(w io.Writer) error {
 		for _, f := range a.Findings {
 			p.printf("  %-8s %s  [%s]\n", f.Severity, text.Escape(f.Message), text.Escape(f.Kind))
 			if f.Fix != "" {
-				p.printf("  %-8s fix: %s\n", "", text.Escape(f.Fix))
+				p.printf("  %-8s fix: %s\n", "", text.EscapeGlobs(f.Fix))
 			}
 		}
 	}

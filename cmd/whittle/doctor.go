@@ -115,7 +115,7 @@ func writeDoctorText(out *bytes.Buffer, fs []finding.Finding) {
 		}
 		line += ": " + text.Escape(f.Message)
 		if f.Fix != "" {
-			line += " — fix: " + text.Escape(f.Fix)
+			line += " — fix: " + text.EscapeGlobs(f.Fix)
 		}
 		out.WriteString(line + "\n")
 	}

@@ -25,8 +25,22 @@ const hex = "0123456789abcdef"
 //
 // "Printable" is strconv.IsPrint. A string that needs no escape is
 // returned unchanged, without allocating.
-func Escape(s string) string {
+func Escape(s string) string { return escape(s, false) }
+
+// EscapeGlobs is Escape for text whose backslashes are already escapes:
+// plan globs (glob.Quote doubles a path's own backslashes), and advice
+// that quotes them ("plan drop: /usr/bin/\["). Control and unprintable
+// characters are escaped as Escape does; backslashes are left as they
+// are, so a glob prints as a plan holds it.
+func EscapeGlobs(s string) string { return escape(s, true) }
+
+func escape(s string, keepBackslash bool) string {
 	i := firstUnsafe(s)
+	if keepBackslash {
+		for i < len(s) && s[i] == '\\' {
+			i += 1 + firstUnsafe(s[i+1:])
+		}
+	}
 	if i == len(s) {
 		return s
 	}
@@ -36,7 +50,7 @@ func Escape(s string) string {
 	for i < len(s) {
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf && c != 0x7f {
-			if c == '\\' {
+			if c == '\\' && !keepBackslash {
 				b.WriteString(`\\`)
 			} else {
 				b.WriteByte(c)

@@ -163,3 +163,19 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapeGlobs: a glob's backslashes print as the plan holds them;
+// what a terminal would act on is escaped as Escape does.
+func TestEscapeGlobs(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`/usr/bin/\[`, `/usr/bin/\[`},
+		{`drop it (plan drop: /a\\b, /c\*)`, `drop it (plan drop: /a\\b, /c\*)`},
+		{"/tmp/\x1b[2J", `/tmp/\x1b[2J`},
+		{"\\\n\xff", `\\n\xff`},
+		{"plain", "plain"},
+	} {
+		if got := EscapeGlobs(c.in); got != c.want {
+			t.Errorf("EscapeGlobs(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
