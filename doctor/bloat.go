@@ -32,7 +32,7 @@ func Bloat(ctx context.Context, im *source.Image, ix *analyze.Index, cl *closure
 	if err != nil {
 		return nil, err
 	}
-	b := &bloat{ix: ix, cl: cl, env: env(im, opts.Env), survey: sv, files: sv.files, paths: sv.paths}
+	b := &bloat{ix: ix, cl: cl, env: env(im, opts.Env), survey: sv, files: sv.files}
 	b.claimed = make([]bool, ix.Nodes)
 	// Whether the closure needs each file, once.
 	b.need = make([]bool, len(b.files))
@@ -63,9 +63,7 @@ type bloat struct {
 	cl     *closure.Closure
 	survey *Survey
 	files  []*analyze.Node
-	// paths and need are each file's path and whether the closure
-	// reaches it.
-	paths   []string
+	// need says whether the closure reaches each file.
 	need    []bool
 	claimed []bool // by Node.ID
 	env     map[string]string
@@ -234,7 +232,7 @@ func (b *bloat) categories() []finding.Finding {
 	}
 	by := map[string]*acc{}
 	for i, n := range b.files {
-		p := b.paths[i]
+		p := n.Path()
 		if b.need[i] {
 			continue
 		}
@@ -330,7 +328,7 @@ func (b *bloat) etc() []finding.Finding {
 	var paths []string
 	var bytes int64
 	for i, n := range b.files {
-		p := b.paths[i]
+		p := n.Path()
 		if !strings.HasPrefix(p, "/etc/") || b.isClaimed(n) || b.need[i] {
 			continue
 		}
@@ -360,7 +358,7 @@ func (b *bloat) outside() []finding.Finding {
 	}
 	groups := map[string]*group{}
 	for i, n := range b.files {
-		p := b.paths[i]
+		p := n.Path()
 		if b.isClaimed(n) || b.need[i] || n.Bytes == 0 {
 			continue
 		}

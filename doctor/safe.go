@@ -32,7 +32,7 @@ func (b *bloat) neededPaths() []string {
 		}
 		if i < len(b.files) && b.files[i] == n {
 			if b.need[i] {
-				out = append(out, b.paths[i])
+				out = append(out, n.Path())
 			}
 			i++
 			return true

@@ -7,7 +7,7 @@ import (
 )
 
 // Survey is what the bloat checks learn of an image's tree alone, before
-// any closure: the visible files in path order with their paths, the
+// any closure: the visible files in path order, the
 // table category each one's path matches, the symlink cycles, and the
 // directories whose trees are stored more than once. It depends on the
 // index only, so it may be made while the closure is built (see
@@ -16,7 +16,6 @@ import (
 type Survey struct {
 	ix       *analyze.Index
 	files    []*analyze.Node
-	paths    []string
 	category []string // Match's id for each file, "" for none
 	cycles   []Cycle
 	// copies are the groups of directories with the same tree, each
@@ -28,7 +27,6 @@ type Survey struct {
 // cancelled.
 func NewSurvey(ctx context.Context, ix *analyze.Index) (*Survey, error) {
 	s := &Survey{ix: ix, files: files(ix.Root)}
-	s.paths = make([]string, len(s.files))
 	s.category = make([]string, len(s.files))
 	exists := func(p string) bool { return ix.Root.Lookup(p) != nil }
 	for i, n := range s.files {
@@ -37,8 +35,7 @@ func NewSurvey(ctx context.Context, ix *analyze.Index) (*Survey, error) {
 				return nil, err
 			}
 		}
-		s.paths[i] = n.Path()
-		s.category[i] = Match(s.paths[i], exists)
+		s.category[i] = Match(n.Path(), exists)
 	}
 	s.cycles = Cycles(ix)
 	s.copies = sameTrees(ix)

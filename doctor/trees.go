@@ -290,11 +290,11 @@ func (b *bloat) dataSets() []finding.Finding {
 		roots map[string]bool
 	}
 	tz, la := &acc{roots: map[string]bool{}}, &acc{roots: map[string]bool{}}
-	for i, n := range b.files {
+	for _, n := range b.files {
 		if b.isClaimed(n) {
 			continue
 		}
-		p := b.paths[i]
+		p := n.Path()
 		// Every zone path has a zoneinfo component, every archive its
 		// name: the globs are matched only against those.
 		for j, g := range zoneDirs {

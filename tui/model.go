@@ -372,8 +372,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) replayLoadKeys() tea.Cmd {
 	queued := m.loadKeys
 	m.loadKeys = nil
+	return tea.Batch(m.replay(queued)...)
+}
+
+// replay handles keys in order as if they came now, until one quits;
+// it returns their commands.
+func (m *Model) replay(keys []tea.KeyMsg) []tea.Cmd {
 	var cmds []tea.Cmd
-	for _, k := range queued {
+	for _, k := range keys {
 		m.syncKeys()
 		var c tea.Cmd
 		*m, c = m.handleKey(k)
@@ -382,7 +388,7 @@ func (m *Model) replayLoadKeys() tea.Cmd {
 			break
 		}
 	}
-	return tea.Batch(cmds...)
+	return cmds
 }
 
 // replayEtcKeys acts on the keys pressed on the /etc pane while its
@@ -394,17 +400,8 @@ func (m *Model) replayEtcKeys() tea.Cmd {
 	if m.cat == nil || len(queued) == 0 {
 		return nil
 	}
-	var cmds []tea.Cmd
 	m.pane = paneEtc
-	for _, k := range queued {
-		m.syncKeys()
-		var c tea.Cmd
-		*m, c = m.handleKey(k)
-		cmds = append(cmds, c)
-		if m.quitting {
-			break
-		}
-	}
+	cmds := m.replay(queued)
 	if m.pane == paneEtc {
 		m.pane = shown
 	}
